@@ -1,0 +1,3 @@
+from flowdesk.cli import main
+
+raise SystemExit(main())

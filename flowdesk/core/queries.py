@@ -1,0 +1,492 @@
+"""Read side of the cache: every number and list the app, the CLI and the exports show.
+
+Summaries and graphs read counters maintained by the sync engine, so their cost does not grow
+with the number of runs. Contact pages are keyed on indexed columns and fetched a page at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlite_utils
+
+from flowdesk.core.model import METRICS
+
+COUNTER_FIELDS = ("contacts", *(m.value for m in METRICS))
+
+
+@dataclass(frozen=True, slots=True)
+class Counters:
+    contacts: int = 0
+    expired: int = 0
+    ongoing: int = 0
+    canceled: int = 0
+    failed: int = 0
+    completed: int = 0
+    waited: int = 0
+    responded: int = 0
+
+    @property
+    def completion_rate(self) -> float | None:
+        return self.completed / self.contacts if self.contacts else None
+
+    @property
+    def response_rate(self) -> float | None:
+        """Of runs that reached a step waiting for a reply, the share that replied at least once."""
+        return self.responded / self.waited if self.waited else None
+
+    def share(self, name: str) -> float | None:
+        return getattr(self, name) / self.contacts if self.contacts else None
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in COUNTER_FIELDS}
+
+
+_COUNTER_SQL = "contacts, expired, ongoing, canceled, failed, completed, waited, responded"
+
+
+def _counters(row: Any, offset: int = 0) -> Counters:
+    return Counters(*row[offset : offset + 8])
+
+
+@dataclass(frozen=True, slots=True)
+class FlowSummary:
+    id: str
+    name: str
+    direction: str
+    trigger_type: str
+    current_version_id: str | None
+    counters: Counters
+    api_counters: str | None
+
+
+def list_flows(db: sqlite_utils.Database, search: str = "") -> list[FlowSummary]:
+    sql = (
+        "SELECT id, name, direction, trigger_type, current_version_id, api_counters, "
+        f"{_COUNTER_SQL} FROM flows"
+    )
+    params: list[Any] = []
+    if search:
+        sql += " WHERE name LIKE ? ESCAPE '\\'"
+        params.append(f"%{_escape_like(search)}%")
+    sql += " ORDER BY name COLLATE NOCASE, id"
+    return [
+        FlowSummary(row[0], row[1], row[2], row[3] or "", row[4], _counters(row, 6), row[5])
+        for row in db.execute(sql, params)
+    ]
+
+
+def get_flow(db: sqlite_utils.Database, flow: str) -> FlowSummary | None:
+    """Find a flow by id, or else by exact (case-insensitive) name."""
+    for candidate in list_flows(db):
+        if candidate.id == flow:
+            return candidate
+    matches = [f for f in list_flows(db) if f.name.casefold() == flow.casefold()]
+    return matches[0] if len(matches) == 1 else None
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a page is about: a whole flow, one of its versions, or one execution."""
+
+    flow_id: str
+    version_id: str | None = None
+    execution_id: str | None = None
+
+
+def summary(db: sqlite_utils.Database, scope: Scope) -> Counters:
+    if scope.execution_id:
+        table, key = "executions", scope.execution_id
+    elif scope.version_id:
+        table, key = "versions", scope.version_id
+    else:
+        table, key = "flows", scope.flow_id
+    row = db.execute(f"SELECT {_COUNTER_SQL} FROM {table} WHERE id = ?", [key]).fetchone()
+    return Counters() if row is None else _counters(row)
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInfo:
+    id: str
+    flow_id: str
+    name: str
+    description: str
+    published_by: str
+    published_at: int | None
+    is_current: bool
+    counters: Counters
+    api_counters: str | None
+
+
+def list_versions(db: sqlite_utils.Database, flow_id: str) -> list[VersionInfo]:
+    """Versions oldest first, so charts read left to right as the flow's history."""
+    rows = db.execute(
+        "SELECT id, flow_id, name, description, published_by, published_at, is_current,"
+        f" api_counters, {_COUNTER_SQL} FROM versions WHERE flow_id = ?"
+        " ORDER BY published_at, id",
+        [flow_id],
+    )
+    return [
+        VersionInfo(r[0], r[1], r[2] or "", r[3] or "", r[4] or "", r[5], bool(r[6]),
+                    _counters(r, 8), r[7])
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionInfo:
+    id: str
+    flow_id: str
+    version_id: str | None
+    version_name: str
+    created_by: str
+    created_by_email: str
+    created_on: int | None
+    start_on: int | None
+    method: str
+    execute_for: str
+    contact_import: str | None
+    contact_filters: str
+    status: str
+    counters: Counters
+    api_counters: str | None
+
+
+def list_executions(db: sqlite_utils.Database, flow_id: str) -> list[ExecutionInfo]:
+    """Executions newest first: support staff look for the campaign that just went out."""
+    rows = db.execute(
+        "SELECT e.id, e.flow_id, e.version_id, coalesce(v.name, ''), e.created_by,"
+        " e.created_by_email, e.created_on, e.start_on, e.method, e.execute_for,"
+        " e.contact_import, e.contact_filters, e.status, e.api_counters,"
+        f" {', '.join('e.' + c for c in _COUNTER_SQL.split(', '))}"
+        " FROM executions e LEFT JOIN versions v ON v.id = e.version_id"
+        " WHERE e.flow_id = ? ORDER BY coalesce(e.start_on, e.created_on) DESC, e.id",
+        [flow_id],
+    )
+    return [
+        ExecutionInfo(r[0], r[1], r[2], r[3], r[4] or "System", r[5] or "", r[6], r[7], r[8],
+                      r[9] or "", r[10], r[11] or "[]", r[12] or "", _counters(r, 14), r[13])
+        for r in rows
+    ]
+
+
+# -- contacts ----------------------------------------------------------------------------------
+
+CONTACT_COLUMNS: dict[str, str] = {
+    "phone": "r.phone",
+    "first_name": "r.first_name",
+    "last_name": "r.last_name",
+    "status": "r.metric",
+    "reason": "r.status_reason",
+    "version": "r.version_id",
+    "execution": "r.execution_id",
+    "entered": "r.entered_at",
+    "last_step": "r.last_step_key",
+    "last_activity": "r.last_activity",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ContactQuery:
+    scope: Scope
+    metric: str | None = None
+    search: str = ""
+    sort: str = "entered"
+    descending: bool = True
+    hide_test: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRow:
+    run_key: int
+    run_id: str
+    contact_id: str
+    phone: str
+    first_name: str
+    last_name: str
+    status: str
+    metric: str
+    reason: str
+    version_id: str
+    version_name: str
+    execution_id: str | None
+    entered_at: int
+    last_step: str
+    last_activity: int
+    is_test: bool
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _where(query: ContactQuery) -> tuple[str, list[Any]]:
+    clauses = ["r.flow_id = ?"]
+    params: list[Any] = [query.scope.flow_id]
+    if query.scope.version_id:
+        clauses.append("r.version_id = ?")
+        params.append(query.scope.version_id)
+    if query.scope.execution_id:
+        clauses.append("r.execution_id = ?")
+        params.append(query.scope.execution_id)
+    if query.metric:
+        clauses.append("r.metric = ?")
+        params.append(query.metric)
+    if query.hide_test:
+        clauses.append("r.is_test = 0")
+    text = query.search.strip()
+    if text:
+        digits = "".join(ch for ch in text if ch.isdigit())
+        if digits and all(ch.isdigit() or ch in "+ -()" for ch in text):
+            # Phone search is a prefix match on the stored E.164 number, with or without "+".
+            prefix = "+" + digits if not text.startswith("+") else "+" + digits
+            clauses.append("(r.phone >= ? AND r.phone < ?)")
+            params.extend([prefix, prefix + "\uffff"])
+        else:
+            pattern = f"{_escape_like(text)}%"
+            clauses.append(
+                "(r.first_name LIKE ? ESCAPE '\\' OR r.last_name LIKE ? ESCAPE '\\'"
+                " OR (r.first_name || ' ' || r.last_name) LIKE ? ESCAPE '\\')"
+            )
+            params.extend([pattern, pattern, pattern])
+    return " AND ".join(clauses), params
+
+
+def count_contacts(db: sqlite_utils.Database, query: ContactQuery) -> int:
+    """Row count for a contacts query; read from counters when no search or test filter applies."""
+    if not query.search.strip() and not query.hide_test:
+        counters = summary(db, query.scope)
+        return counters.contacts if not query.metric else getattr(counters, query.metric)
+    where, params = _where(query)
+    return db.execute(f"SELECT count(*) FROM runs r WHERE {where}", params).fetchone()[0]
+
+
+def contacts_page(
+    db: sqlite_utils.Database, query: ContactQuery, offset: int, limit: int
+) -> list[ContactRow]:
+    where, params = _where(query)
+    column = CONTACT_COLUMNS.get(query.sort, "r.entered_at")
+    direction = "DESC" if query.descending else "ASC"
+    rows = db.execute(
+        "SELECT r.key, r.id, r.contact_id, r.phone, r.first_name, r.last_name, r.status,"
+        " r.metric, r.status_reason, r.version_id, coalesce(v.name, r.version_id),"
+        " r.execution_id, r.entered_at, coalesce(s.name, ''), r.last_activity, r.is_test"
+        " FROM runs r LEFT JOIN versions v ON v.id = r.version_id"
+        " LEFT JOIN steps s ON s.key = r.last_step_key"
+        f" WHERE {where} ORDER BY {column} {direction}, r.key {direction} LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    return [ContactRow(*row[:15], bool(row[15])) for row in rows]
+
+
+def runs_of_contact(db: sqlite_utils.Database, contact_id: str, flow_id: str) -> list[ContactRow]:
+    """Every entry of one contact into one flow, newest first (the run picker)."""
+    query = ContactQuery(Scope(flow_id))
+    rows = db.execute(
+        "SELECT r.key, r.id, r.contact_id, r.phone, r.first_name, r.last_name, r.status,"
+        " r.metric, r.status_reason, r.version_id, coalesce(v.name, r.version_id),"
+        " r.execution_id, r.entered_at, coalesce(s.name, ''), r.last_activity, r.is_test"
+        " FROM runs r LEFT JOIN versions v ON v.id = r.version_id"
+        " LEFT JOIN steps s ON s.key = r.last_step_key"
+        " WHERE r.contact_id = ? AND r.flow_id = ? ORDER BY r.entered_at DESC",
+        [contact_id, query.scope.flow_id],
+    )
+    return [ContactRow(*row[:15], bool(row[15])) for row in rows]
+
+
+# -- paths and graphs ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PathEntry:
+    seq: int
+    step_key: int
+    step_id: str
+    step_name: str
+    step_type: str
+    status: str
+    status_reason: str
+    has_error: bool
+    executed_at: int
+    expire_on: int | None
+    wait_seconds: int | None
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunDetail:
+    row: ContactRow
+    email: str
+    path: list[PathEntry]
+
+
+def run_detail(db: sqlite_utils.Database, run_key: int) -> RunDetail | None:
+    head = db.execute(
+        "SELECT r.key, r.id, r.contact_id, r.phone, r.first_name, r.last_name, r.status,"
+        " r.metric, r.status_reason, r.version_id, coalesce(v.name, r.version_id),"
+        " r.execution_id, r.entered_at, coalesce(s.name, ''), r.last_activity, r.is_test,"
+        " coalesce(c.email, '')"
+        " FROM runs r LEFT JOIN versions v ON v.id = r.version_id"
+        " LEFT JOIN steps s ON s.key = r.last_step_key"
+        " LEFT JOIN contacts c ON c.id = r.contact_id WHERE r.key = ?",
+        [run_key],
+    ).fetchone()
+    if head is None:
+        return None
+    path = [
+        PathEntry(*row[:7], bool(row[7]), *row[8:])
+        for row in db.execute(
+            "SELECT p.seq, p.step_key, s.id, s.name, s.step_type, p.status, p.status_reason,"
+            " p.has_error, p.executed_at, p.expire_on, s.wait_seconds, p.error"
+            " FROM run_steps p JOIN steps s ON s.key = p.step_key"
+            " WHERE p.run_key = ? ORDER BY p.seq",
+            [run_key],
+        )
+    ]
+    return RunDetail(ContactRow(*head[:15], bool(head[15])), head[16], path)
+
+
+@dataclass(frozen=True, slots=True)
+class GraphStep:
+    key: int
+    id: str
+    name: str
+    step_type: str
+    wait_seconds: int | None
+    ordering: int
+    is_placeholder: bool
+    reached: int
+    visits: int
+    ended: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class GraphEdge:
+    source_key: int
+    target_key: int
+    labels: tuple[str, ...]
+    kinds: tuple[str, ...]
+    runs: int
+
+
+@dataclass(frozen=True, slots=True)
+class FlowGraph:
+    version_id: str
+    execution_id: str | None
+    steps: list[GraphStep]
+    edges: list[GraphEdge]
+    entry_keys: list[int]
+
+    def step(self, key: int) -> GraphStep | None:
+        return next((s for s in self.steps if s.key == key), None)
+
+
+def version_graph(
+    db: sqlite_utils.Database, version_id: str, execution_id: str | None = None
+) -> FlowGraph:
+    """One version's steps and edges with reach counts, for the whole version or one execution.
+
+    Edges between the same two steps (two menu options leading to one step) are merged: a path
+    records the steps it went through, not which button was pressed.
+    """
+    scope = execution_id or ""
+    ended_columns = [f"ended_{m.value}" for m in METRICS]
+    steps = [
+        GraphStep(
+            r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7] or 0, r[8] or 0,
+            {m.value: (r[9 + i] or 0) for i, m in enumerate(METRICS)},
+        )
+        for r in db.execute(
+            "SELECT s.key, s.id, s.name, s.step_type, s.wait_seconds, s.ordering,"
+            f" s.is_placeholder, t.reached, t.visits, {', '.join('t.' + c for c in ended_columns)}"
+            " FROM steps s LEFT JOIN step_stats t ON t.step_key = s.key AND t.execution_id = ?"
+            " WHERE s.version_id = ? ORDER BY s.ordering, s.key",
+            [scope, version_id],
+        )
+    ]
+    merged: dict[tuple[int, int], tuple[list[str], list[str]]] = {}
+    for source, target, kind, label in db.execute(
+        "SELECT source_key, target_key, kind, label FROM transitions WHERE version_id = ?"
+        " ORDER BY source_key, ordinal, target_key",
+        [version_id],
+    ):
+        labels, kinds = merged.setdefault((source, target), ([], []))
+        if label and label not in labels:
+            labels.append(label)
+        kinds.append(kind)
+    counts = {
+        (s, t): runs
+        for s, t, runs in db.execute(
+            "SELECT ts.source_key, ts.target_key, ts.runs FROM transition_stats ts"
+            " JOIN steps s ON s.key = ts.source_key"
+            " WHERE s.version_id = ? AND ts.execution_id = ?",
+            [version_id, scope],
+        )
+    }
+    edges = [
+        GraphEdge(s, t, tuple(labels), tuple(kinds), counts.get((s, t), 0))
+        for (s, t), (labels, kinds) in merged.items()
+    ]
+    targets = {edge.target_key for edge in edges}
+    entry = [s.key for s in steps if s.key not in targets and not s.is_placeholder]
+    if not entry and steps:
+        entry = [steps[0].key]
+    return FlowGraph(version_id, execution_id, steps, edges, entry)
+
+
+def edge_share(graph: FlowGraph, edge: GraphEdge) -> float | None:
+    """% of the previous step: contacts who took this edge / contacts who reached its source."""
+    source = graph.step(edge.source_key)
+    if source is None or not source.reached:
+        return None
+    return edge.runs / source.reached
+
+
+def step_share(graph: FlowGraph, key: int) -> float | None:
+    """% of the previous step for a node: contacts arriving over its incoming edges divided by
+    contacts who reached the steps those edges leave from. With one incoming edge this is that
+    edge's share; entry steps have no previous step (None)."""
+    incoming = [e for e in graph.edges if e.target_key == key and e.source_key != key]
+    if not incoming:
+        return None
+    arrived = sum(e.runs for e in incoming)
+    sources = {e.source_key for e in incoming}
+    base = sum((graph.step(s).reached if graph.step(s) else 0) for s in sources)
+    return arrived / base if base else None
+
+
+def flow_step_columns(db: sqlite_utils.Database, flow_id: str) -> list[tuple[str, list[int]]]:
+    """Export columns: one per step name over all versions, in a stable flow order.
+
+    Steps of different versions that share a name share a column; two steps with the same name
+    inside one version are told apart as "Name (2)". Returns (header, step keys) pairs.
+    """
+    rows = db.execute(
+        "SELECT s.key, s.name, s.version_id FROM steps s JOIN versions v ON v.id = s.version_id"
+        " WHERE s.flow_id = ? AND s.is_placeholder = 0"
+        " ORDER BY v.published_at DESC, v.id, s.ordering, s.key",
+        [flow_id],
+    ).fetchall()
+    columns: dict[str, list[int]] = {}
+    order: list[str] = []
+    for key, name, version_id in rows:
+        occurrence = sum(1 for k, n, v in rows if v == version_id and n == name and k < key)
+        header = name if occurrence == 0 else f"{name} ({occurrence + 1})"
+        if header not in columns:
+            columns[header] = []
+            order.append(header)
+        columns[header].append(key)
+    return [(header, columns[header]) for header in order]
+
+
+def last_sync(db: sqlite_utils.Database) -> dict[str, Any] | None:
+    row = db.execute(
+        "SELECT source, started_at, finished_at, outcome, records, runs_changed, problems,"
+        " message FROM syncs WHERE outcome != 'running' ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    if row is None:
+        return None
+    keys = ("source", "started_at", "finished_at", "outcome", "records", "runs_changed",
+            "problems", "message")
+    return dict(zip(keys, row, strict=True))

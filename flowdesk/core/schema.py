@@ -1,0 +1,196 @@
+"""The cache schema, as an ordered list of migrations.
+
+Every migration is a list of SQL statements applied in one transaction; ``PRAGMA user_version``
+records how many have run. Never edit a migration that has shipped: append a new one, and add a
+fixture database of the previous version under tests/fixtures/ so the upgrade path stays tested.
+
+Timestamps are INTEGER seconds since the Unix epoch (UTC): compact, fast to sort and compare at
+millions of rows; the UI and the exports format them.
+"""
+
+from __future__ import annotations
+
+_COUNTERS = """
+    contacts INTEGER NOT NULL DEFAULT 0,
+    expired INTEGER NOT NULL DEFAULT 0,
+    ongoing INTEGER NOT NULL DEFAULT 0,
+    canceled INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0,
+    completed INTEGER NOT NULL DEFAULT 0,
+    waited INTEGER NOT NULL DEFAULT 0,
+    responded INTEGER NOT NULL DEFAULT 0
+"""
+
+MIGRATION_1 = [
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)",
+    f"""CREATE TABLE flows (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        trigger_type TEXT,
+        direction TEXT NOT NULL,
+        current_version_id TEXT,
+        created_on INTEGER,
+        api_counters TEXT,
+        {_COUNTERS}
+    )""",
+    f"""CREATE TABLE versions (
+        id TEXT PRIMARY KEY,
+        flow_id TEXT NOT NULL,
+        name TEXT,
+        description TEXT,
+        published_by TEXT,
+        published_at INTEGER,
+        is_current INTEGER NOT NULL DEFAULT 0,
+        api_counters TEXT,
+        {_COUNTERS}
+    )""",
+    "CREATE INDEX versions_flow ON versions(flow_id, published_at)",
+    f"""CREATE TABLE executions (
+        id TEXT PRIMARY KEY,
+        flow_id TEXT NOT NULL,
+        version_id TEXT,
+        name TEXT,
+        created_by TEXT,
+        created_by_email TEXT,
+        created_on INTEGER,
+        start_on INTEGER,
+        execute_for TEXT,
+        method TEXT NOT NULL,
+        contact_import TEXT,
+        contact_filters TEXT,
+        status TEXT,
+        status_reason TEXT,
+        api_counters TEXT,
+        {_COUNTERS}
+    )""",
+    "CREATE INDEX executions_flow ON executions(flow_id, created_on)",
+    """CREATE TABLE steps (
+        key INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        version_id TEXT NOT NULL,
+        flow_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        step_type TEXT NOT NULL,
+        wait_seconds INTEGER,
+        ordering INTEGER NOT NULL DEFAULT 0,
+        is_placeholder INTEGER NOT NULL DEFAULT 0,
+        definition TEXT
+    )""",
+    "CREATE INDEX steps_version ON steps(version_id, ordering)",
+    """CREATE TABLE transitions (
+        version_id TEXT NOT NULL,
+        source_key INTEGER NOT NULL,
+        target_key INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        label TEXT NOT NULL,
+        ordinal INTEGER NOT NULL,
+        PRIMARY KEY (source_key, kind, ordinal, target_key)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX transitions_version ON transitions(version_id)",
+    # Reach counters. execution_id '' holds the whole version; other rows one execution.
+    """CREATE TABLE step_stats (
+        step_key INTEGER NOT NULL,
+        execution_id TEXT NOT NULL,
+        reached INTEGER NOT NULL DEFAULT 0,
+        visits INTEGER NOT NULL DEFAULT 0,
+        ended_expired INTEGER NOT NULL DEFAULT 0,
+        ended_ongoing INTEGER NOT NULL DEFAULT 0,
+        ended_canceled INTEGER NOT NULL DEFAULT 0,
+        ended_failed INTEGER NOT NULL DEFAULT 0,
+        ended_completed INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (step_key, execution_id)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE transition_stats (
+        source_key INTEGER NOT NULL,
+        target_key INTEGER NOT NULL,
+        execution_id TEXT NOT NULL,
+        runs INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (source_key, target_key, execution_id)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE contacts (
+        id TEXT PRIMARY KEY,
+        phone TEXT,
+        first_name TEXT,
+        last_name TEXT,
+        email TEXT
+    )""",
+    """CREATE TABLE runs (
+        key INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        flow_id TEXT NOT NULL,
+        version_id TEXT NOT NULL,
+        execution_id TEXT,
+        contact_id TEXT NOT NULL,
+        phone TEXT NOT NULL DEFAULT '',
+        first_name TEXT NOT NULL DEFAULT '',
+        last_name TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        status_reason TEXT NOT NULL DEFAULT '',
+        is_test INTEGER NOT NULL DEFAULT 0,
+        entered_at INTEGER NOT NULL,
+        last_activity INTEGER NOT NULL,
+        last_step_key INTEGER,
+        path_length INTEGER NOT NULL DEFAULT 0,
+        waited INTEGER NOT NULL DEFAULT 0,
+        responded INTEGER NOT NULL DEFAULT 0,
+        fingerprint TEXT NOT NULL DEFAULT ''
+    )""",
+    "CREATE INDEX runs_flow_entered ON runs(flow_id, entered_at)",
+    "CREATE INDEX runs_flow_activity ON runs(flow_id, last_activity)",
+    "CREATE INDEX runs_flow_metric ON runs(flow_id, metric, entered_at)",
+    "CREATE INDEX runs_version_entered ON runs(version_id, entered_at)",
+    "CREATE INDEX runs_execution_entered ON runs(execution_id, entered_at)",
+    "CREATE INDEX runs_flow_phone ON runs(flow_id, phone)",
+    "CREATE INDEX runs_contact ON runs(contact_id)",
+    "CREATE INDEX runs_active ON runs(metric) WHERE metric = 'ongoing'",
+    """CREATE TABLE run_steps (
+        run_key INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        step_key INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        status_reason TEXT NOT NULL DEFAULT '',
+        has_error INTEGER NOT NULL DEFAULT 0,
+        executed_at INTEGER NOT NULL,
+        expire_on INTEGER,
+        error TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (run_key, seq)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE syncs (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        outcome TEXT NOT NULL DEFAULT 'running',
+        records INTEGER NOT NULL DEFAULT 0,
+        runs_changed INTEGER NOT NULL DEFAULT 0,
+        problems INTEGER NOT NULL DEFAULT 0,
+        stats TEXT,
+        message TEXT
+    )""",
+    """CREATE TABLE sync_problems (
+        sync_id INTEGER NOT NULL,
+        record_kind TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        message TEXT NOT NULL
+    )""",
+    # Background jobs (exports) listed in the notifications panel; kept across restarts.
+    """CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        title TEXT NOT NULL,
+        state TEXT NOT NULL,
+        params TEXT NOT NULL DEFAULT '{}',
+        path TEXT,
+        rows_done INTEGER NOT NULL DEFAULT 0,
+        rows_total INTEGER,
+        size_bytes INTEGER,
+        created_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        error TEXT,
+        seen INTEGER NOT NULL DEFAULT 0
+    )""",
+]
+
+MIGRATIONS: list[list[str]] = [MIGRATION_1]
+SCHEMA_VERSION = len(MIGRATIONS)

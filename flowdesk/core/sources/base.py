@@ -1,0 +1,64 @@
+"""The contract every data source honours: records shaped like the upstream API, in batches.
+
+A source never writes to the cache. It yields :class:`Batch` objects; the sync engine writes each
+batch in one transaction together with the batch's cursor, so an interrupted sync resumes from the
+last committed batch and replaying a batch changes nothing.
+
+Record kinds (``Record.kind``) and their payloads:
+
+* ``"run"``: a ``FlowExecutionContactReadDetail`` object as returned by
+  ``GET /channel/whatsapp/flow-execution-contact/{id}``: id, contact, status, status_reason,
+  created_on, is_test, flow_execution (id or null), flow (FlowListRead), flow_version
+  (FlowVersionSimpleListRead) and execution_steps (each with its full ``step`` definition). A run
+  whose ``execution_steps`` is ``None`` is a list-only record: its path is kept as stored.
+* ``"execution"``: a ``FlowExecutionReadDetail`` object as returned by
+  ``GET /channel/whatsapp/flow-execution/{id}`` (created_by, created_on, start_on, execute_for,
+  contact_filters, contact_import, status, counters, flow, flow_version).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(slots=True)
+class Record:
+    kind: str
+    data: dict[str, Any]
+
+
+@dataclass(slots=True)
+class Batch:
+    records: list[Record]
+    cursor: dict[str, Any]
+    # Progress hints for the UI: how far along the source is, in its own unit.
+    done: int = 0
+    total: int | None = None
+    note: str = ""
+    # Source-side counters surfaced in the sync report (requests, retries, skipped details...).
+    stats: dict[str, int] = field(default_factory=dict)
+    # Problems the source met with individual records: (record id, message).
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+
+class SyncState(Protocol):
+    """What a source may ask the cache while it fetches (read-only)."""
+
+    @property
+    def cursor(self) -> dict[str, Any]: ...
+
+    def known_run_status(self, run_id: str) -> str | None:
+        """Stored upstream status of a run, or None when the run is not cached yet."""
+
+    def active_run_ids(self) -> list[str]:
+        """Ids of cached runs still READY or RUNNING."""
+
+
+class Source(Protocol):
+    kind: str
+    name: str
+
+    def batches(self, state: SyncState, is_cancelled: Callable[[], bool]) -> Iterator[Batch]:
+        """Yield batches until the source is exhausted or ``is_cancelled()`` turns true."""

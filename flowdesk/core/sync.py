@@ -1,0 +1,668 @@
+"""The one sync engine: every source's batches are written here, idempotently, in transactions.
+
+Each batch is one transaction holding its records, the counter deltas they cause, and the
+source's cursor. So a sync killed at any point leaves the cache as it was after the last whole
+batch, and the next sync resumes from that batch's cursor.
+
+Counters (flow, version, execution, step, transition) are kept exact by subtracting a changed
+run's previous contribution before adding its new one; a replayed, unchanged run is recognised by
+its fingerprint and costs nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlite_utils
+
+from flowdesk.core.db import get_meta, set_meta
+from flowdesk.core.model import METRICS, PLACEHOLDER_STEP_TYPE, metric_for_status
+from flowdesk.core.records import (
+    ExecutionRecord,
+    FlowRow,
+    MalformedRecord,
+    PathStep,
+    RunRecord,
+    VersionRow,
+    parse_execution,
+    parse_run,
+)
+from flowdesk.core.sources.base import Batch, Source
+from flowdesk.core.steps import parse_step
+
+_EXECUTED = frozenset({"RUNNING", "COMPLETED", "CANCELED", "FAILED", "EXPIRED"})
+# contacts, expired, ongoing, canceled, failed, completed, waited, responded
+_COUNTER_COLUMNS = ("contacts", *(m.value for m in METRICS), "waited", "responded")
+_METRIC_INDEX = {m.value: i for i, m in enumerate(METRICS)}
+_CHUNK = 900
+
+
+@dataclass(slots=True)
+class SyncProgress:
+    batches: int
+    records: int
+    runs_changed: int
+    done: int
+    total: int | None
+    note: str
+
+
+@dataclass(slots=True)
+class SyncReport:
+    source: str
+    outcome: str = "running"  # completed | canceled | failed
+    message: str = ""
+    batches: int = 0
+    records: int = 0
+    runs_changed: int = 0
+    problems: list[tuple[str, str, str]] = field(default_factory=list)  # kind, id, message
+    stats: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class _State:
+    """Read-only view of the cache offered to sources (``SyncState``)."""
+
+    def __init__(self, db: sqlite_utils.Database, cursor: dict[str, Any]) -> None:
+        self._db = db
+        self._cursor = cursor
+
+    @property
+    def cursor(self) -> dict[str, Any]:
+        return self._cursor
+
+    def known_run_status(self, run_id: str) -> str | None:
+        row = self._db.execute("SELECT status FROM runs WHERE id = ?", [run_id]).fetchone()
+        return None if row is None else row[0]
+
+    def active_run_ids(self) -> list[str]:
+        rows = self._db.execute("SELECT id FROM runs WHERE metric = 'ongoing' ORDER BY key")
+        return [row[0] for row in rows]
+
+
+class _Graph:
+    """In-memory index of the step graph, rebuilt from the cache at the start of each sync."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.keys: dict[str, int] = {}
+        self.waits: dict[int, bool] = {}
+        self.placeholders: set[int] = set()
+        self.edges: dict[tuple[int, int], set[str]] = defaultdict(set)
+        rows = db.execute("SELECT key, id, wait_seconds, is_placeholder FROM steps")
+        for key, step_id, wait, placeholder in rows:
+            self.keys[step_id] = key
+            self.waits[key] = wait is not None
+            if placeholder:
+                self.placeholders.add(key)
+        for source, target, kind in db.execute(
+            "SELECT source_key, target_key, kind FROM transitions"
+        ):
+            self.edges[(source, target)].add(kind)
+        self.next_step_key = (db.execute("SELECT max(key) FROM steps").fetchone()[0] or 0) + 1
+        self.next_run_key = (db.execute("SELECT max(key) FROM runs").fetchone()[0] or 0) + 1
+
+
+class _Deltas:
+    """Counter changes accumulated over one batch, applied with a few executemany calls."""
+
+    def __init__(self) -> None:
+        width = len(_COUNTER_COLUMNS)
+        self.flows: dict[str, list[int]] = defaultdict(lambda: [0] * width)
+        self.versions: dict[str, list[int]] = defaultdict(lambda: [0] * width)
+        self.executions: dict[str, list[int]] = defaultdict(lambda: [0] * width)
+        # (step_key, execution_id or ''): reached, visits, ended by metric (5)
+        self.steps: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0] * 7)
+        self.transitions: dict[tuple[int, int, str], int] = defaultdict(int)
+
+    def add_run(
+        self,
+        sign: int,
+        flow_id: str,
+        version_id: str,
+        execution_id: str | None,
+        metric: str,
+        waited: bool,
+        responded: bool,
+        step_keys: Sequence[int],
+    ) -> None:
+        metric_index = _METRIC_INDEX[metric]
+        scopes = ("",) if not execution_id else ("", execution_id)
+        for counters in (
+            self.flows[flow_id],
+            self.versions[version_id],
+            *((self.executions[execution_id],) if execution_id else ()),
+        ):
+            counters[0] += sign
+            counters[1 + metric_index] += sign
+            if waited:
+                counters[6] += sign
+            if responded:
+                counters[7] += sign
+        visits: dict[int, int] = {}
+        for key in step_keys:
+            visits[key] = visits.get(key, 0) + 1
+        pairs = {(step_keys[i], step_keys[i + 1]) for i in range(len(step_keys) - 1)}
+        for scope in scopes:
+            for key, count in visits.items():
+                stats = self.steps[(key, scope)]
+                stats[0] += sign
+                stats[1] += sign * count
+            if step_keys:
+                self.steps[(step_keys[-1], scope)][2 + metric_index] += sign
+            for source, target in pairs:
+                self.transitions[(source, target, scope)] += sign
+
+    def apply(self, conn: Any) -> None:
+        assignments = ", ".join(f"{c} = {c} + ?" for c in _COUNTER_COLUMNS)
+        for table, deltas in (
+            ("flows", self.flows),
+            ("versions", self.versions),
+            ("executions", self.executions),
+        ):
+            conn.executemany(
+                f"UPDATE {table} SET {assignments} WHERE id = ?",
+                [(*values, key) for key, values in deltas.items() if any(values)],
+            )
+        ended = [f"ended_{m.value}" for m in METRICS]
+        columns = ["reached", "visits", *ended]
+        conn.executemany(
+            f"INSERT INTO step_stats (step_key, execution_id, {', '.join(columns)}) "
+            f"VALUES (?, ?, {', '.join('?' * len(columns))}) "
+            "ON CONFLICT(step_key, execution_id) DO UPDATE SET "
+            + ", ".join(f"{c} = {c} + excluded.{c}" for c in columns),
+            [(*key, *values) for key, values in self.steps.items() if any(values)],
+        )
+        conn.executemany(
+            "INSERT INTO transition_stats (source_key, target_key, execution_id, runs) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT(source_key, target_key, execution_id) "
+            "DO UPDATE SET runs = runs + excluded.runs",
+            [(*key, runs) for key, runs in self.transitions.items() if runs],
+        )
+
+
+def _path_summary(path: Sequence[PathStep]) -> str:
+    if not path:
+        return "0"
+    last = path[-1]
+    return f"{len(path)}:{last.step_id}:{last.status}:{last.executed_at}:{last.error}"
+
+
+def _run_head(run: RunRecord) -> str:
+    contact = run.contact
+    return "\x1f".join(
+        (
+            run.status,
+            run.status_reason,
+            run.version.id,
+            run.execution_id or "",
+            "1" if run.is_test else "0",
+            contact.phone,
+            contact.first_name,
+            contact.last_name,
+            str(run.status_changed_at or 0),
+        )
+    )
+
+
+class SyncEngine:
+    """Writes a source's batches into one cache. Not thread-safe: one engine per thread."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+        self.conn = db.conn
+
+    # -- public -------------------------------------------------------------------------------
+
+    def run(
+        self,
+        source: Source,
+        *,
+        progress: Callable[[SyncProgress], None] | None = None,
+        is_cancelled: Callable[[], bool] = lambda: False,
+    ) -> SyncReport:
+        started = time.monotonic()
+        report = SyncReport(source=source.kind)
+        cursor_key = f"cursor:{source.kind}"
+        cursor = get_meta(self.db, cursor_key, {}) or {}
+        with self.conn:
+            set_meta(self.db, "source", {"kind": source.kind, "name": source.name})
+            sync_id = self.conn.execute(
+                "INSERT INTO syncs (source, started_at) VALUES (?, ?)",
+                [source.kind, int(time.time())],
+            ).lastrowid
+        graph = _Graph(self.db)
+        try:
+            for batch in source.batches(_State(self.db, cursor), is_cancelled):
+                try:
+                    self._write_batch(batch, graph, report, cursor_key, sync_id)
+                except Exception:
+                    graph = _Graph(self.db)  # the rolled-back batch left nothing behind
+                    raise
+                if progress is not None:
+                    progress(
+                        SyncProgress(
+                            report.batches,
+                            report.records,
+                            report.runs_changed,
+                            batch.done,
+                            batch.total,
+                            batch.note,
+                        )
+                    )
+                if is_cancelled():
+                    report.outcome = "canceled"
+                    report.message = "Sync canceled; the next sync resumes where this one stopped."
+                    break
+            else:
+                report.outcome = "completed"
+        except Exception as exc:  # the source failed: keep what committed, say why
+            report.outcome = "failed"
+            report.message = str(exc) or exc.__class__.__name__
+        report.seconds = time.monotonic() - started
+        with self.conn:
+            self.conn.execute(
+                "UPDATE syncs SET finished_at = ?, outcome = ?, records = ?, runs_changed = ?, "
+                "problems = ?, stats = ?, message = ? WHERE id = ?",
+                [
+                    int(time.time()),
+                    report.outcome,
+                    report.records,
+                    report.runs_changed,
+                    len(report.problems),
+                    json.dumps(report.stats),
+                    report.message,
+                    sync_id,
+                ],
+            )
+            if report.outcome == "completed":
+                set_meta(self.db, "last_sync_at", int(time.time()))
+        return report
+
+    # -- one batch ----------------------------------------------------------------------------
+
+    def _write_batch(
+        self, batch: Batch, graph: _Graph, report: SyncReport, cursor_key: str, sync_id: int
+    ) -> None:
+        runs: dict[str, RunRecord] = {}
+        executions: list[ExecutionRecord] = []
+        problems: list[tuple[str, str, str]] = [("record", rid, msg) for rid, msg in batch.problems]
+        for record in batch.records:
+            try:
+                if record.kind == "run":
+                    run = parse_run(record.data)
+                    runs[run.id] = run  # the last copy of a run in a batch wins
+                elif record.kind == "execution":
+                    executions.append(parse_execution(record.data))
+                else:
+                    raise MalformedRecord("?", f"unknown record kind {record.kind!r}")
+            except MalformedRecord as exc:
+                problems.append((record.kind, exc.record_id, exc.message))
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            deltas = _Deltas()
+            self._upsert_flows_and_versions(runs.values(), executions)
+            self._upsert_executions(executions)
+            changed = self._write_runs(list(runs.values()), graph, deltas)
+            deltas.apply(conn)
+            conn.executemany(
+                "INSERT INTO sync_problems (sync_id, record_kind, record_id, message) "
+                "VALUES (?, ?, ?, ?)",
+                [(sync_id, *problem) for problem in problems],
+            )
+            set_meta(self.db, cursor_key, batch.cursor)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        report.batches += 1
+        report.records += len(batch.records)
+        report.runs_changed += changed
+        report.problems.extend(problems)
+        for key, value in batch.stats.items():
+            report.stats[key] = report.stats.get(key, 0) + value
+
+    def _upsert_flows_and_versions(
+        self, runs: Iterable[RunRecord], executions: Sequence[ExecutionRecord]
+    ) -> None:
+        flows: dict[str, FlowRow] = {}
+        versions: dict[str, VersionRow] = {}
+        for item in (*runs, *executions):
+            flows[item.flow.id] = item.flow
+            if item.version is not None:
+                versions[item.version.id] = item.version
+        conn = self.conn
+        conn.executemany(
+            "INSERT INTO flows (id, name, trigger_type, direction, current_version_id, created_on,"
+            " api_counters) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
+            " name = excluded.name, trigger_type = excluded.trigger_type,"
+            " direction = excluded.direction,"
+            " current_version_id = coalesce(excluded.current_version_id, current_version_id),"
+            " created_on = coalesce(excluded.created_on, created_on),"
+            " api_counters = coalesce(excluded.api_counters, api_counters)",
+            [
+                (f.id, f.name, f.trigger_type, f.direction, f.current_version_id, f.created_on,
+                 f.api_counters)
+                for f in flows.values()
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO versions (id, flow_id, name, description, published_by, published_at,"
+            " is_current, api_counters) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(id) DO UPDATE SET name = excluded.name,"
+            " description = excluded.description, published_by = excluded.published_by,"
+            " published_at = coalesce(excluded.published_at, published_at),"
+            " is_current = excluded.is_current,"
+            " api_counters = coalesce(excluded.api_counters, api_counters)",
+            [
+                (v.id, v.flow_id, v.name, v.description, v.published_by, v.published_at,
+                 int(v.is_current), v.api_counters)
+                for v in versions.values()
+            ],
+        )
+        # One current version per flow: the flow's own pointer wins over version flags.
+        for flow in flows.values():
+            current = flow.current_version_id
+            if current is None:
+                current = next(
+                    (v.id for v in versions.values() if v.flow_id == flow.id and v.is_current),
+                    None,
+                )
+                if current is None:
+                    continue
+                conn.execute(
+                    "UPDATE flows SET current_version_id = ? WHERE id = ?", [current, flow.id]
+                )
+            conn.execute(
+                "UPDATE versions SET is_current = (id = ?) WHERE flow_id = ?", [current, flow.id]
+            )
+
+    def _upsert_executions(self, executions: Sequence[ExecutionRecord]) -> None:
+        self.conn.executemany(
+            "INSERT INTO executions (id, flow_id, version_id, name, created_by, created_by_email,"
+            " created_on, start_on, execute_for, method, contact_import, contact_filters, status,"
+            " status_reason, api_counters) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(id) DO UPDATE SET flow_id = excluded.flow_id,"
+            " version_id = excluded.version_id, created_by = excluded.created_by,"
+            " created_by_email = excluded.created_by_email, created_on = excluded.created_on,"
+            " start_on = excluded.start_on, execute_for = excluded.execute_for,"
+            " method = excluded.method, contact_import = excluded.contact_import,"
+            " contact_filters = excluded.contact_filters, status = excluded.status,"
+            " status_reason = excluded.status_reason,"
+            " api_counters = coalesce(excluded.api_counters, api_counters)",
+            [
+                (
+                    e.id, e.flow.id, e.version.id if e.version else None, f"Execution {e.id}",
+                    e.created_by, e.created_by_email, e.created_on, e.start_on, e.execute_for,
+                    e.method, e.contact_import, e.contact_filters, e.status, e.status_reason,
+                    e.api_counters,
+                )
+                for e in executions
+            ],
+        )
+
+    def _register_steps(self, runs: Sequence[RunRecord], graph: _Graph) -> None:
+        """Insert step definitions seen for the first time, their edges, and placeholders."""
+        conn = self.conn
+        seen_objects: set[int] = set()
+        for run in runs:
+            for definition in run.step_definitions:
+                marker = id(definition)
+                if marker in seen_objects:
+                    continue
+                seen_objects.add(marker)
+                step_id = str(definition["id"])
+                known = graph.keys.get(step_id)
+                if known is not None and known not in graph.placeholders:
+                    continue
+                step = parse_step(definition, run.version.id)
+                payload = json.dumps(definition, ensure_ascii=False, default=str)
+                if known is None:
+                    key = graph.next_step_key
+                    graph.next_step_key += 1
+                    conn.execute(
+                        "INSERT INTO steps (key, id, version_id, flow_id, name, step_type,"
+                        " wait_seconds, ordering, is_placeholder, definition)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+                        [key, step.id, step.version_id, run.flow.id, step.name, step.step_type,
+                         step.wait_seconds, step.ordering, payload],
+                    )
+                    graph.keys[step.id] = key
+                else:
+                    key = known
+                    conn.execute(
+                        "UPDATE steps SET name = ?, step_type = ?, wait_seconds = ?, ordering = ?,"
+                        " is_placeholder = 0, definition = ? WHERE key = ?",
+                        [step.name, step.step_type, step.wait_seconds, step.ordering, payload,
+                         key],
+                    )
+                    graph.placeholders.discard(key)
+                graph.waits[key] = step.wait_seconds is not None
+                for edge in step.transitions:
+                    target = graph.keys.get(edge.target)
+                    if target is None:
+                        target = graph.next_step_key
+                        graph.next_step_key += 1
+                        conn.execute(
+                            "INSERT INTO steps (key, id, version_id, flow_id, name, step_type,"
+                            " ordering, is_placeholder) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
+                            [target, edge.target, run.version.id, run.flow.id,
+                             f"Step {edge.target}", PLACEHOLDER_STEP_TYPE, 1_000_000],
+                        )
+                        graph.keys[edge.target] = target
+                        graph.placeholders.add(target)
+                        graph.waits[target] = False
+                    conn.execute(
+                        "INSERT OR IGNORE INTO transitions (version_id, source_key, target_key,"
+                        " kind, label, ordinal) VALUES (?, ?, ?, ?, ?, ?)",
+                        [run.version.id, key, target, edge.kind, edge.label, edge.ordinal],
+                    )
+                    graph.edges[(key, target)].add(edge.kind)
+
+    def _observe_edges(self, version_id: str, keys: Sequence[int], graph: _Graph) -> None:
+        """A path that moved between two steps with no defined edge still draws that edge."""
+        for pair in zip(keys, keys[1:], strict=False):
+            if pair not in graph.edges:
+                graph.edges[pair].add("observed")
+                self.conn.execute(
+                    "INSERT OR IGNORE INTO transitions (version_id, source_key, target_key, kind,"
+                    " label, ordinal) VALUES (?, ?, ?, 'observed', '', 200)",
+                    [version_id, *pair],
+                )
+
+    @staticmethod
+    def _reply_flags(keys: Sequence[int], statuses: Sequence[str], graph: _Graph) -> tuple[bool, bool]:
+        """(waited, responded): see docs/metrics.md for the response-rate definition."""
+        waited = responded = False
+        for index, key in enumerate(keys):
+            if not graph.waits.get(key) or statuses[index] not in _EXECUTED:
+                continue
+            waited = True
+            if statuses[index] == "COMPLETED":
+                following = keys[index + 1] if index + 1 < len(keys) else None
+                if following is None or graph.edges.get((key, following)) != {"alternate"}:
+                    responded = True
+                    break
+        return waited, responded
+
+    def _write_runs(self, runs: list[RunRecord], graph: _Graph, deltas: _Deltas) -> int:
+        if not runs:
+            return 0
+        conn = self.conn
+        self._register_steps(runs, graph)
+        stored: dict[str, tuple] = {}
+        for chunk in _chunks([run.id for run in runs]):
+            marks = ",".join("?" * len(chunk))
+            for row in conn.execute(
+                "SELECT id, key, fingerprint, flow_id, version_id, execution_id, metric, waited,"
+                f" responded, contact_id FROM runs WHERE id IN ({marks})",
+                list(chunk),
+            ):
+                stored[row[0]] = row
+        self._upsert_contacts(runs)
+
+        changed_existing: list[tuple[RunRecord, tuple]] = []
+        new_runs: list[RunRecord] = []
+        for run in runs:
+            previous = stored.get(run.id)
+            if previous is None:
+                new_runs.append(run)
+            else:
+                changed_existing.append((run, previous))
+
+        # Existing runs: skip the unchanged, load the old paths of the changed.
+        old_paths: dict[int, list[tuple[int, str, int, str]]] = defaultdict(list)
+        if changed_existing:
+            keys = [prev[1] for _, prev in changed_existing]
+            for chunk in _chunks(keys):
+                marks = ",".join("?" * len(chunk))
+                for run_key, step_key, status, executed_at, error in conn.execute(
+                    "SELECT run_key, step_key, status, executed_at, error FROM run_steps"
+                    f" WHERE run_key IN ({marks}) ORDER BY run_key, seq",
+                    list(chunk),
+                ):
+                    old_paths[run_key].append((step_key, status, executed_at, error))
+
+        run_rows: list[tuple] = []
+        update_rows: list[tuple] = []
+        step_rows: list[tuple] = []
+        delete_keys: list[tuple[int]] = []
+        changed = 0
+        id_by_key = {key: step_id for step_id, key in graph.keys.items()} if changed_existing else {}
+        for run, previous in [(r, None) for r in new_runs] + changed_existing:
+            if run.path is None:
+                if previous is None:
+                    path_keys: list[int] = []
+                    path_statuses: list[str] = []
+                    path_tail = "0"
+                    last_time = 0
+                else:
+                    old = old_paths.get(previous[1], [])
+                    path_keys = [item[0] for item in old]
+                    path_statuses = [item[1] for item in old]
+                    last_time = old[-1][2] if old else 0
+                    path_tail = (
+                        f"{len(old)}:{id_by_key.get(old[-1][0])}:{old[-1][1]}:{old[-1][2]}:"
+                        f"{old[-1][3]}"
+                        if old
+                        else "0"
+                    )
+                new_path = None
+            else:
+                path_keys = [graph.keys[step.step_id] for step in run.path]
+                path_statuses = [step.status for step in run.path]
+                path_tail = _path_summary(run.path)
+                last_time = run.path[-1].executed_at if run.path else 0
+                new_path = run.path
+            fingerprint = f"{_run_head(run)}\x1e{path_tail}"
+            if previous is not None and previous[2] == fingerprint:
+                continue  # replay of what is stored: nothing to do
+            changed += 1
+            metric = metric_for_status(run.status).value
+            waited, responded = self._reply_flags(path_keys, path_statuses, graph)
+            self._observe_edges(run.version.id, path_keys, graph)
+            if previous is None:
+                run_key = graph.next_run_key
+                graph.next_run_key += 1
+            else:
+                run_key = previous[1]
+                old = old_paths.get(run_key, [])
+                deltas.add_run(
+                    -1, previous[3], previous[4], previous[5], previous[6], bool(previous[7]),
+                    bool(previous[8]), [item[0] for item in old],
+                )
+            deltas.add_run(
+                +1, run.flow.id, run.version.id, run.execution_id, metric, waited, responded,
+                path_keys,
+            )
+            last_activity = max(run.entered_at, run.status_changed_at or 0, last_time)
+            reason = run.status_reason
+            if not reason and new_path and metric == "failed":
+                reason = next((s.error or s.status_reason for s in reversed(new_path)
+                               if s.error or s.status_reason), "")
+            row = (
+                run.flow.id, run.version.id, run.execution_id, run.contact.id, run.contact.phone,
+                run.contact.first_name, run.contact.last_name, run.status, metric, reason,
+                int(run.is_test), run.entered_at, last_activity,
+                path_keys[-1] if path_keys else None, len(path_keys), int(waited),
+                int(responded), fingerprint,
+            )
+            if previous is None:
+                run_rows.append((run_key, run.id, *row))
+            else:
+                update_rows.append((*row, run_key))
+                if new_path is not None:
+                    delete_keys.append((run_key,))
+            if new_path is not None:
+                for seq, step in enumerate(new_path):
+                    step_rows.append(
+                        (run_key, seq, path_keys[seq], step.status, step.status_reason,
+                         int(step.has_error), step.executed_at, step.expire_on, step.error)
+                    )
+        conn.executemany(
+            "INSERT INTO runs (key, id, flow_id, version_id, execution_id, contact_id, phone,"
+            " first_name, last_name, status, metric, status_reason, is_test, entered_at,"
+            " last_activity, last_step_key, path_length, waited, responded, fingerprint)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            run_rows,
+        )
+        conn.executemany(
+            "UPDATE runs SET flow_id = ?, version_id = ?, execution_id = ?, contact_id = ?,"
+            " phone = ?, first_name = ?, last_name = ?, status = ?, metric = ?,"
+            " status_reason = ?, is_test = ?, entered_at = ?, last_activity = ?,"
+            " last_step_key = ?, path_length = ?, waited = ?, responded = ?, fingerprint = ?"
+            " WHERE key = ?",
+            update_rows,
+        )
+        conn.executemany("DELETE FROM run_steps WHERE run_key = ?", delete_keys)
+        conn.executemany(
+            "INSERT INTO run_steps (run_key, seq, step_key, status, status_reason, has_error,"
+            " executed_at, expire_on, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            step_rows,
+        )
+        return changed
+
+    def _upsert_contacts(self, runs: Sequence[RunRecord]) -> None:
+        """Keep the contacts table and the names copied onto runs (for sorting) in step."""
+        contacts = {run.contact.id: run.contact for run in runs}
+        conn = self.conn
+        stored: dict[str, tuple] = {}
+        ids = list(contacts)
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            for row in conn.execute(
+                f"SELECT id, phone, first_name, last_name, email FROM contacts WHERE id IN ({marks})",
+                list(chunk),
+            ):
+                stored[row[0]] = row[1:]
+        inserts = []
+        renamed = []
+        for contact in contacts.values():
+            values = (contact.phone, contact.first_name, contact.last_name, contact.email)
+            previous = stored.get(contact.id)
+            if previous is None:
+                inserts.append((contact.id, *values))
+            elif previous != values:
+                renamed.append((*values, contact.id))
+        conn.executemany(
+            "INSERT INTO contacts (id, phone, first_name, last_name, email) VALUES (?, ?, ?, ?, ?)",
+            inserts,
+        )
+        conn.executemany(
+            "UPDATE contacts SET phone = ?, first_name = ?, last_name = ?, email = ? WHERE id = ?",
+            renamed,
+        )
+        conn.executemany(
+            "UPDATE runs SET phone = ?, first_name = ?, last_name = ? WHERE contact_id = ?",
+            [(phone, first, last, cid) for phone, first, last, _email, cid in renamed],
+        )
