@@ -313,6 +313,7 @@ class SyncEngine:
             deltas = _Deltas()
             self._upsert_flows_and_versions(runs.values(), executions)
             self._upsert_executions(executions)
+            self._ensure_executions(runs.values())
             changed = self._write_runs(list(runs.values()), graph, deltas)
             deltas.apply(conn)
             conn.executemany(
@@ -409,6 +410,16 @@ class SyncEngine:
                 )
                 for e in executions
             ],
+        )
+
+    def _ensure_executions(self, runs: Iterable[RunRecord]) -> None:
+        """A run may name an execution whose own record has not arrived (or never will): keep a
+        stub so its counters have a row; the full record fills it in when it comes."""
+        stubs = {(r.execution_id, r.flow.id, r.version.id) for r in runs if r.execution_id}
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO executions (id, flow_id, version_id, name, created_by, method)"
+            " VALUES (?, ?, ?, 'Execution ' || ?1, 'Unknown', 'api')",
+            [(execution, flow, version) for execution, flow, version in stubs],
         )
 
     def _register_steps(self, runs: Sequence[RunRecord], graph: _Graph) -> None:
