@@ -154,9 +154,7 @@ def flow_stats(db, flow) -> dict[str, Any]:
             }
             for v in list_versions(db, flow.id)
         ],
-        "executions": [
-            {"id": e.id, **counters(e.counters)} for e in list_executions(db, flow.id)
-        ],
+        "executions": [{"id": e.id, **counters(e.counters)} for e in list_executions(db, flow.id)],
     }
 
 
@@ -175,8 +173,10 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
-    header = f"{'Flow':40} {'Dir':8} {'Contacts':>9} {'Expired':>8} {'Ongoing':>8} " \
-             f"{'Canceled':>8} {'Failed':>7} {'Completed':>9}"
+    header = (
+        f"{'Flow':40} {'Dir':8} {'Contacts':>9} {'Expired':>8} {'Ongoing':>8} "
+        f"{'Canceled':>8} {'Failed':>7} {'Completed':>9}"
+    )
     print(header)
     for item in data:
         print(

@@ -31,8 +31,15 @@ def step(step_id: str, step_type: str, name: str | None = None, **exits: Any) ->
 # A small inbound flow: menu → (question ⟲ retry) | http action → end
 STEPS = {
     "s1": step("s1", "TEMPLATE", "Welcome", default="s2", ordering=1),
-    "s2": step("s2", "MENU", "Main menu", options=["s3", "s5"], labels=["Order", "Agent"],
-               alternate="s6", ordering=2),
+    "s2": step(
+        "s2",
+        "MENU",
+        "Main menu",
+        options=["s3", "s5"],
+        labels=["Order", "Agent"],
+        alternate="s6",
+        ordering=2,
+    ),
     "s3": step("s3", "QUESTION", "Ask order number", default="s5", failed="s4", ordering=3),
     "s4": step("s4", "MESSAGE", "Invalid number", default="s3", ordering=4),
     "s5": step("s5", "ACTION", "Look up order", default="s6", alternate="s7", ordering=5),
@@ -40,10 +47,20 @@ STEPS = {
     "s7": step("s7", "MYSTERY_STEP", "Escalate", ordering=7),
 }
 
-FLOW = {"id": "f1", "name": "Order helper", "trigger_type": "INBOUND_ANY_MESSAGE",
-        "current_version": "v1"}
-VERSION = {"id": "v1", "version_name": "First", "version_description": "launch",
-           "published_by": USER, "created_on": "2026-10-01T09:00:00Z", "is_current_version": True}
+FLOW = {
+    "id": "f1",
+    "name": "Order helper",
+    "trigger_type": "INBOUND_ANY_MESSAGE",
+    "current_version": "v1",
+}
+VERSION = {
+    "id": "v1",
+    "version_name": "First",
+    "version_description": "launch",
+    "published_by": USER,
+    "created_on": "2026-10-01T09:00:00Z",
+    "is_current_version": True,
+}
 
 
 def run(
@@ -79,8 +96,13 @@ def run(
         )
     return {
         "id": run_id,
-        "contact": {"id": contact, "phone": phone, "first_name": first, "last_name": last,
-                    "email": f"{contact}@example.com"},
+        "contact": {
+            "id": contact,
+            "phone": phone,
+            "first_name": first,
+            "last_name": last,
+            "email": f"{contact}@example.com",
+        },
         "status": status,
         "status_reason": reason,
         "created_on": f"2026-11-01T{10 + start // 60:02d}:{start % 60:02d}:00Z",
@@ -107,8 +129,9 @@ class ListSource:
         for index in range(start, len(self._batches)):
             if self._fail_after is not None and index >= self._fail_after:
                 raise ConnectionError("network lost")
-            yield Batch(self._batches[index], {"next": index + 1}, done=index + 1,
-                        total=len(self._batches))
+            yield Batch(
+                self._batches[index], {"next": index + 1}, done=index + 1, total=len(self._batches)
+            )
 
 
 def runs_batch(*records: dict[str, Any]) -> list[Record]:

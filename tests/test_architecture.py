@@ -49,6 +49,7 @@ def test_importing_all_of_core_loads_no_qt():
         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('PySide6', 'pyqtgraph', 'shiboken6')))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "[]"

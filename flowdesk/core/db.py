@@ -22,7 +22,9 @@ def default_db_path() -> Path:
     return Path(platformdirs.user_data_dir("Flowdesk", "Flowdesk")) / "demo.db"
 
 
-def connect(path: str | Path, *, create: bool = True, readonly: bool = False) -> sqlite_utils.Database:
+def connect(
+    path: str | Path, *, create: bool = True, readonly: bool = False
+) -> sqlite_utils.Database:
     """Open (and migrate) a cache file.
 
     Every thread that touches the cache opens its own connection through here: SQLite

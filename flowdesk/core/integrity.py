@@ -24,8 +24,11 @@ def recount(db: sqlite_utils.Database) -> dict[str, dict[Any, tuple[int, ...]]]:
         + ["sum(waited)", "sum(responded)"]
     )
     result: dict[str, dict[Any, tuple[int, ...]]] = {}
-    for table, column in (("flows", "flow_id"), ("versions", "version_id"),
-                          ("executions", "execution_id")):
+    for table, column in (
+        ("flows", "flow_id"),
+        ("versions", "version_id"),
+        ("executions", "execution_id"),
+    ):
         result[table] = {
             row[0]: tuple(int(v or 0) for v in row[1:])
             for row in db.execute(
@@ -56,7 +59,9 @@ def recount(db: sqlite_utils.Database) -> dict[str, dict[Any, tuple[int, ...]]]:
             for pair in set(zip(path, path[1:], strict=False)):
                 transitions[(*pair, scope)] += 1
 
-    for run_key, step_key in db.execute("SELECT run_key, step_key FROM run_steps ORDER BY run_key, seq"):
+    for run_key, step_key in db.execute(
+        "SELECT run_key, step_key FROM run_steps ORDER BY run_key, seq"
+    ):
         if run_key != current:
             flush(current, keys)
             current, keys = run_key, []
@@ -79,12 +84,16 @@ def stored(db: sqlite_utils.Database) -> dict[str, dict[Any, tuple[int, ...]]]:
     ended = ", ".join(f"ended_{m.value}" for m in METRICS)
     result["step_stats"] = {
         (row[0], row[1]): tuple(row[2:])
-        for row in db.execute(f"SELECT step_key, execution_id, reached, visits, {ended} FROM step_stats")
+        for row in db.execute(
+            f"SELECT step_key, execution_id, reached, visits, {ended} FROM step_stats"
+        )
         if any(row[2:])
     }
     result["transition_stats"] = {
         (row[0], row[1], row[2]): (row[3],)
-        for row in db.execute("SELECT source_key, target_key, execution_id, runs FROM transition_stats")
+        for row in db.execute(
+            "SELECT source_key, target_key, execution_id, runs FROM transition_stats"
+        )
         if row[3]
     }
     return result

@@ -55,7 +55,8 @@ METRIC_DEFINITIONS: dict[str, str] = {
     "longer than its wait time (24 h unless the step sets its own).",
     Metric.ONGOING: "Still in the flow: waiting for a reply, or inside a Delay step.",
     Metric.CANCELED: "Stopped by a user, or because the contact had an open Inbox conversation.",
-    Metric.FAILED: "A message was not sent, a step raised an error, or an external API call failed.",
+    Metric.FAILED: "A message was not sent, a step raised an error, "
+    "or an external API call failed.",
     Metric.COMPLETED: "Reached a final step of the flow.",
 }
 

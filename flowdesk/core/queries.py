@@ -128,8 +128,9 @@ def list_versions(db: sqlite_utils.Database, flow_id: str) -> list[VersionInfo]:
         [flow_id],
     )
     return [
-        VersionInfo(r[0], r[1], r[2] or "", r[3] or "", r[4] or "", r[5], bool(r[6]),
-                    _counters(r, 8), r[7])
+        VersionInfo(
+            r[0], r[1], r[2] or "", r[3] or "", r[4] or "", r[5], bool(r[6]), _counters(r, 8), r[7]
+        )
         for r in rows
     ]
 
@@ -165,8 +166,23 @@ def list_executions(db: sqlite_utils.Database, flow_id: str) -> list[ExecutionIn
         [flow_id],
     )
     return [
-        ExecutionInfo(r[0], r[1], r[2], r[3], r[4] or "System", r[5] or "", r[6], r[7], r[8],
-                      r[9] or "", r[10], r[11] or "[]", r[12] or "", _counters(r, 14), r[13])
+        ExecutionInfo(
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4] or "System",
+            r[5] or "",
+            r[6],
+            r[7],
+            r[8],
+            r[9] or "",
+            r[10],
+            r[11] or "[]",
+            r[12] or "",
+            _counters(r, 14),
+            r[13],
+        )
         for r in rows
     ]
 
@@ -394,7 +410,15 @@ def version_graph(
     ended_columns = [f"ended_{m.value}" for m in METRICS]
     steps = [
         GraphStep(
-            r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), r[7] or 0, r[8] or 0,
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            r[5],
+            bool(r[6]),
+            r[7] or 0,
+            r[8] or 0,
             {m.value: (r[9 + i] or 0) for i, m in enumerate(METRICS)},
         )
         for r in db.execute(
@@ -487,6 +511,14 @@ def last_sync(db: sqlite_utils.Database) -> dict[str, Any] | None:
     ).fetchone()
     if row is None:
         return None
-    keys = ("source", "started_at", "finished_at", "outcome", "records", "runs_changed",
-            "problems", "message")
+    keys = (
+        "source",
+        "started_at",
+        "finished_at",
+        "outcome",
+        "records",
+        "runs_changed",
+        "problems",
+        "message",
+    )
     return dict(zip(keys, row, strict=True))

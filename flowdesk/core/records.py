@@ -48,7 +48,9 @@ def _timestamp(value: Any, field: str, record_id: str, required: bool = True) ->
     try:
         return parse_timestamp(value)
     except ValueError:
-        raise MalformedRecord(record_id, f"{field} {value!r} is not an ISO 8601 date-time") from None
+        raise MalformedRecord(
+            record_id, f"{field} {value!r} is not an ISO 8601 date-time"
+        ) from None
 
 
 def _id(value: Any) -> str | None:
@@ -185,54 +187,83 @@ def parse_version(version: Any, flow_id: str, record_id: str) -> VersionRow:
         name=_text(data.get("version_name")) or f"Version {version_id}",
         description=_text(data.get("version_description")),
         published_by=published_by,
-        published_at=_timestamp(data.get("created_on"), "flow_version.created_on", record_id, False),
+        published_at=_timestamp(
+            data.get("created_on"), "flow_version.created_on", record_id, False
+        ),
         is_current=bool(data.get("is_current_version")),
         api_counters=api_counters(data),
     )
 
 
+def _step_error(messages: Any) -> str:
+    error = ""
+    for message in messages:
+        inner = message.get("message") if isinstance(message, dict) else None
+        if isinstance(inner, dict) and inner.get("provider_error_message"):
+            code = inner.get("provider_error_code")
+            text = _text(inner.get("provider_error_message"))
+            error = f"(#{code}) {text}" if code else text
+    return error
+
+
+_PLANNED = frozenset({"WAITING_TO_START", "NOT_EXECUTED"})
+
+
 def _parse_path(steps: Any, record_id: str) -> tuple[list[PathStep], list[dict[str, Any]]]:
+    """The executed steps in order, and the step definitions they carry.
+
+    This runs for every step of every run, millions of times on a big sync: keep it lean.
+    """
     if not isinstance(steps, list):
         raise MalformedRecord(record_id, "execution_steps is not a list")
     path: list[PathStep] = []
     definitions: list[dict[str, Any]] = []
+    ordered = True
+    previous_time = -1
     for index, item in enumerate(steps):
-        if not isinstance(item, dict) or not isinstance(item.get("step"), dict):
+        definition = item.get("step") if isinstance(item, dict) else None
+        if not isinstance(definition, dict):
             raise MalformedRecord(record_id, f"execution_steps[{index}] has no step definition")
-        definition = item["step"]
-        step_id = _id(definition)
-        if step_id is None:
-            raise MalformedRecord(record_id, f"execution_steps[{index}].step has no id")
-        error = ""
-        for message in item.get("messages") or ():
-            inner = message.get("message") if isinstance(message, dict) else None
-            if isinstance(inner, dict) and inner.get("provider_error_message"):
-                code = inner.get("provider_error_code")
-                text = _text(inner.get("provider_error_message"))
-                error = f"(#{code}) {text}" if code else text
-        status = _text(item.get("status")) or "COMPLETED"
-        executed_at = _timestamp(
-            item.get("created_on"), f"execution_steps[{index}].created_on", record_id
-        )
+        step_id = definition.get("id")
+        if type(step_id) is not str:
+            step_id = _id(step_id)
+            if step_id is None:
+                raise MalformedRecord(record_id, f"execution_steps[{index}].step has no id")
+        definitions.append(definition)
+        status = item.get("status") or "COMPLETED"
+        if status in _PLANNED:
+            continue  # plans, not history: they are not the path
+        created = item.get("created_on")
+        try:
+            executed_at = parse_timestamp(created)
+        except (TypeError, ValueError):
+            _timestamp(created, f"execution_steps[{index}].created_on", record_id)
+            raise MalformedRecord(record_id, f"execution_steps[{index}].created_on") from None
+        if executed_at < previous_time:
+            ordered = False
+        previous_time = executed_at
+        expire = item.get("expire_on")
+        messages = item.get("messages")
+        reason = item.get("status_reason")
         path.append(
             PathStep(
-                step_id=step_id,
-                status=status,
-                status_reason=_text(item.get("status_reason")),
-                has_error=bool(item.get("has_error")),
-                executed_at=executed_at or 0,
-                expire_on=_timestamp(item.get("expire_on"), "expire_on", record_id, False),
-                error=error,
+                step_id,
+                status,
+                "" if reason is None else str(reason),
+                bool(item.get("has_error")),
+                executed_at,
+                _timestamp(expire, "expire_on", record_id, False) if expire else None,
+                _step_error(messages) if messages else "",
             )
         )
-        definitions.append(definition)
-    # WAITING_TO_START / NOT_EXECUTED entries are plans, not history: they are not the path.
-    executed = [p for p in path if p.status not in ("WAITING_TO_START", "NOT_EXECUTED")]
-    executed.sort(key=lambda p: p.executed_at)  # stable: equal times keep the upstream order
-    return executed, definitions
+    if not ordered:
+        path.sort(key=lambda p: p.executed_at)  # stable: equal times keep the upstream order
+    return path, definitions
 
 
-def parse_run(data: Any) -> RunRecord:
+def parse_run(data: Any, cache: dict[Any, Any] | None = None) -> RunRecord:
+    """Parse one run record. ``cache`` (one per batch) reuses the parsed flow and version of
+    records that share the same embedded objects."""
     if not isinstance(data, dict):
         raise MalformedRecord("?", "run record is not an object")
     record_id = _id(data.get("id"))
@@ -241,8 +272,17 @@ def parse_run(data: Any) -> RunRecord:
     status = _text(data.get("status")).upper()
     if status not in _RUN_STATUSES:
         raise MalformedRecord(record_id, f"unknown status {data.get('status')!r}")
-    flow = parse_flow(data.get("flow"), record_id, _text(data.get("flow_name")))
-    version = parse_version(data.get("flow_version"), flow.id, record_id)
+    raw_flow, raw_version = data.get("flow"), data.get("flow_version")
+    cache_key = (id(raw_flow), id(raw_version))
+    cached = cache.get(cache_key) if cache is not None else None
+    if cached is None:
+        flow = parse_flow(raw_flow, record_id, _text(data.get("flow_name")))
+        version = parse_version(raw_version, flow.id, record_id)
+        if cache is not None:
+            # Holding the raw objects keeps their ids from being reused within the batch.
+            cache[cache_key] = (flow, version, raw_flow, raw_version)
+    else:
+        flow, version = cached[0], cached[1]
     contact = data.get("contact")
     contact_id = _id(contact)
     if contact_id is None or not isinstance(contact, dict):

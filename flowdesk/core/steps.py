@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowdesk.core.model import StepDef, Transition, WAITING_STEP_TYPES, wait_seconds
+from flowdesk.core.model import WAITING_STEP_TYPES, StepDef, Transition, wait_seconds
 
 
 def _ref(value: Any) -> str | None:

@@ -8,13 +8,18 @@ from hypothesis import strategies as st
 from flowdesk.core.db import connect
 from flowdesk.core.integrity import mismatches
 from flowdesk.core.queries import Scope, list_versions, summary
+from flowdesk.core.steps import transitions_for_step
 from flowdesk.core.sync import SyncEngine
 from tests.factories import STEPS, ListSource, run, runs_batch
-from flowdesk.core.steps import transitions_for_step
 
 STATUSES = ["READY", "RUNNING", "COMPLETED", "CANCELED", "EXPIRED", "FAILED"]
-SECOND_VERSION = {"id": "v2", "version_name": "Second", "published_by": None,
-                  "created_on": "2026-10-20T09:00:00Z", "is_current_version": False}
+SECOND_VERSION = {
+    "id": "v2",
+    "version_name": "Second",
+    "published_by": None,
+    "created_on": "2026-10-20T09:00:00Z",
+    "is_current_version": False,
+}
 
 
 @st.composite
@@ -44,7 +49,9 @@ updates = st.lists(
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(batches=st.lists(updates, min_size=1, max_size=4))
 def test_counters_equal_a_recount_after_any_sequence_of_batches(tmp_path_factory, batches):
     db = connect(tmp_path_factory.mktemp("prop") / "cache.db")
@@ -53,8 +60,14 @@ def test_counters_equal_a_recount_after_any_sequence_of_batches(tmp_path_factory
         records = []
         for number, path, status, second, execution in updates_in_batch:
             records.append(
-                run(f"r{number}", path, status, contact=f"c{number % 3}", execution=execution,
-                    version=SECOND_VERSION if second else None)
+                run(
+                    f"r{number}",
+                    path,
+                    status,
+                    contact=f"c{number % 3}",
+                    execution=execution,
+                    version=SECOND_VERSION if second else None,
+                )
             )
         source_batches.append(runs_batch(*records))
     report = SyncEngine(db).run(ListSource(source_batches))
@@ -62,7 +75,9 @@ def test_counters_equal_a_recount_after_any_sequence_of_batches(tmp_path_factory
     assert mismatches(db) == []
     flow = summary(db, Scope("f1"))
     # The five statuses partition contacts, and versions add up to the flow.
-    assert flow.contacts == flow.expired + flow.ongoing + flow.canceled + flow.failed + flow.completed
+    assert (
+        flow.contacts == flow.expired + flow.ongoing + flow.canceled + flow.failed + flow.completed
+    )
     versions = list_versions(db, "f1")
     assert sum(v.counters.contacts for v in versions) == flow.contacts
     assert sum(v.counters.completed for v in versions) == flow.completed

@@ -17,8 +17,15 @@ def _first_batch():
         run("r2", [("s1", DONE), ("s2", "RUNNING")], "RUNNING", contact="c2", last=None),
         run(
             "r3",
-            [("s1", DONE), ("s2", DONE), ("s3", DONE), ("s4", DONE), ("s3", DONE), ("s5", DONE),
-             ("s7", "FAILED")],
+            [
+                ("s1", DONE),
+                ("s2", DONE),
+                ("s3", DONE),
+                ("s4", DONE),
+                ("s3", DONE),
+                ("s5", DONE),
+                ("s7", "FAILED"),
+            ],
             "FAILED",
             contact="c3",
             first="=SUM(A1)",
@@ -34,9 +41,15 @@ def test_counters_match_a_recount_and_statuses_partition_contacts(db):
     assert report.runs_changed == 4
     totals = summary(db, Scope("f1"))
     assert (totals.contacts, totals.completed, totals.ongoing, totals.failed, totals.expired) == (
-        4, 1, 1, 1, 1)
+        4,
+        1,
+        1,
+        1,
+        1,
+    )
     assert totals.contacts == sum(
-        getattr(totals, m) for m in ("expired", "ongoing", "canceled", "failed", "completed"))
+        getattr(totals, m) for m in ("expired", "ongoing", "canceled", "failed", "completed")
+    )
     assert mismatches(db) == []
 
 
@@ -48,30 +61,40 @@ def test_loops_count_reach_once_and_visits_twice(db):
     assert by_id["s3"].visits == 3  # r3 asked twice
     assert by_id["s7"].step_type == "MYSTERY_STEP"
     assert by_id["s7"].ended["failed"] == 1
-    loop = [e for e in graph.edges if (e.source_key, e.target_key) ==
-            (by_id["s4"].key, by_id["s3"].key)]
+    loop = [
+        e for e in graph.edges if (e.source_key, e.target_key) == (by_id["s4"].key, by_id["s3"].key)
+    ]
     assert loop and loop[0].runs == 1
 
 
 def test_replaying_a_batch_changes_nothing(db):
     engine = SyncEngine(db)
     engine.run(ListSource([_first_batch()]))
-    before = db.execute("SELECT * FROM flows").fetchall(), db.execute(
-        "SELECT * FROM step_stats ORDER BY 1, 2").fetchall()
+    before = (
+        db.execute("SELECT * FROM flows").fetchall(),
+        db.execute("SELECT * FROM step_stats ORDER BY 1, 2").fetchall(),
+    )
     db.conn.execute("DELETE FROM meta WHERE key = 'cursor:test'")
     db.conn.commit()
     report = engine.run(ListSource([_first_batch()]))
     assert report.runs_changed == 0
-    after = db.execute("SELECT * FROM flows").fetchall(), db.execute(
-        "SELECT * FROM step_stats ORDER BY 1, 2").fetchall()
+    after = (
+        db.execute("SELECT * FROM flows").fetchall(),
+        db.execute("SELECT * FROM step_stats ORDER BY 1, 2").fetchall(),
+    )
     assert before == after
 
 
 def test_a_run_that_moves_on_is_recounted_exactly(db):
     engine = SyncEngine(db)
     engine.run(ListSource([_first_batch()]))
-    finished = run("r2", [("s1", DONE), ("s2", DONE), ("s5", DONE), ("s6", DONE)], DONE,
-                   contact="c2", last=None)
+    finished = run(
+        "r2",
+        [("s1", DONE), ("s2", DONE), ("s5", DONE), ("s6", DONE)],
+        DONE,
+        contact="c2",
+        last=None,
+    )
     engine.run(ListSource([_first_batch(), runs_batch(finished)]))
     totals = summary(db, Scope("f1"))
     assert (totals.contacts, totals.completed, totals.ongoing) == (4, 2, 0)
@@ -83,12 +106,18 @@ def test_malformed_records_are_reported_and_the_rest_commits(db):
     bad_status["status"] = "WHATEVER"
     bad_date = run("r8", [("s1", DONE)], DONE)
     bad_date["execution_steps"][0]["created_on"] = "yesterday"
-    records = [*_first_batch(), Record("run", bad_status), Record("run", bad_date),
-               Record("run", {"no": "id"})]
+    records = [
+        *_first_batch(),
+        Record("run", bad_status),
+        Record("run", bad_date),
+        Record("run", {"no": "id"}),
+    ]
     report = SyncEngine(db).run(ListSource([records]))
     assert report.outcome == "completed"
-    assert {(p[1], p[2].split(" ")[0]) for p in report.problems} >= {("r9", "unknown"),
-                                                                      ("r8", "execution_steps[0].created_on")}
+    assert {(p[1], p[2].split(" ")[0]) for p in report.problems} >= {
+        ("r9", "unknown"),
+        ("r8", "execution_steps[0].created_on"),
+    }
     assert summary(db, Scope("f1")).contacts == 4
     stored = db.execute("SELECT count(*) FROM sync_problems").fetchone()[0]
     assert stored == 3
