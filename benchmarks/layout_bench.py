@@ -1,0 +1,94 @@
+"""Flow layout time (flowdesk.core.layout) for a 60-step flow with 10 branching steps.
+
+Usage: .venv/bin/python benchmarks/layout_bench.py [--steps 60] [--branches 10] [--repeat 15]
+
+Prints the median layout time and its ratio to merely building the graph's adjacency dicts,
+which factors out the speed of the machine. Target: under 200 ms for 60 steps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from flowdesk.core.layout import LayoutEdge, LayoutNode, compute_layout  # noqa: E402
+
+
+def synthetic_flow(steps: int, branches: int, seed: int = 7):  # noqa: ANN201
+    """Menus and conditionals whose options merge back, retry loops, "Main menu" back edges."""
+    rng = random.Random(seed)
+    nodes = [LayoutNode("s0", 216.0, 76.0)]
+    edges: list[LayoutEdge] = []
+
+    def step() -> str:
+        nodes.append(LayoutNode(f"s{len(nodes)}", 216.0, 76.0))
+        return nodes[-1].id
+
+    current, menus = "s0", []
+    for branch in range(branches):
+        head, merge = step(), step()
+        edges.append(LayoutEdge(current, head, "Next"))
+        for option in range(rng.randint(2, 4)):
+            previous = head
+            for _ in range(rng.randint(0, 2)):
+                nxt = step()
+                edges.append(LayoutEdge(previous, nxt, f"Option {option + 1}\n123 · 45%"))
+                previous = nxt
+            edges.append(LayoutEdge(previous, merge, "Next\n99 · 12%"))
+        if branch % 3 == 2:
+            edges.append(LayoutEdge(merge, rng.choice(menus), "Main menu"))
+        menus.append(head)
+        current = merge
+    while len(nodes) < steps:
+        nxt = step()
+        edges.append(LayoutEdge(current, nxt, "Next"))
+        current = nxt
+    return nodes, edges
+
+
+def median_time(fn: Callable[[], object], repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def adjacency(nodes: list[LayoutNode], edges: list[LayoutEdge]) -> None:
+    out: dict[str, list[LayoutEdge]] = {node.id: [] for node in nodes}
+    into: dict[str, list[LayoutEdge]] = {node.id: [] for node in nodes}
+    for edge in edges:
+        out[edge.source].append(edge)
+        into[edge.target].append(edge)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--branches", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    for steps, branches in ((args.steps, args.branches), (200, 30)):
+        nodes, edges = synthetic_flow(steps, branches)
+        layout = median_time(lambda n=nodes, e=edges: compute_layout(n, e), args.repeat)
+        baseline = median_time(lambda n=nodes, e=edges: adjacency(n, e), args.repeat)
+        print(
+            f"{len(nodes)} steps, {len(edges)} edges: layout {layout * 1000:.1f} ms"
+            f" (median of {args.repeat}), adjacency dicts {baseline * 1e6:.0f} us,"
+            f" ratio {layout / baseline:.0f}x"
+        )
+        if steps == args.steps:
+            print("  target: <= 200 ms ->", "OK" if layout <= 0.2 else "TOO SLOW")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
