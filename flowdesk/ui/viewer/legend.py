@@ -1,0 +1,178 @@
+"""The diagram's legend: the heat colour scale with its counts, the symbols, and the exact
+definition of "% of previous step" so every number on the diagram can be checked by hand."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QFontMetricsF, QLinearGradient, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QWidget
+
+from flowdesk.ui.viewer import style
+
+SHARE_DEFINITION = (
+    "<b>% of previous step</b> \u2014 on an arrow: contacts who took it \u00f7 contacts who"
+    " reached the step it leaves. On a step: contacts arriving over its arrows \u00f7 contacts"
+    " who reached the steps those arrows leave."
+)
+SHARE_DEFINITION_PLAIN = (
+    "% of previous step: on an arrow, contacts who took it divided by contacts who reached the"
+    " step it leaves. On a step, contacts arriving over its arrows divided by contacts who"
+    " reached the steps those arrows leave."
+)
+
+
+class HeatBar(QWidget):
+    """The colour scale, with the smallest, middle and largest reach counts under it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.scale = style.HeatScale([])
+        self.setAccessibleName("Colour scale")
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self._update_description()
+
+    def set_scale(self, scale: style.HeatScale) -> None:
+        self.scale = scale
+        self._update_description()
+        self.update()
+
+    def tick_values(self) -> list[int]:
+        if self.scale.is_empty:
+            return []
+        if self.scale.low == self.scale.high:
+            return [self.scale.high]
+        return [self.scale.value_at(0.0), self.scale.value_at(0.5), self.scale.value_at(1.0)]
+
+    def _update_description(self) -> None:
+        ticks = self.tick_values()
+        if not ticks:
+            text = "No contact reached any step."
+        else:
+            text = (
+                f"Step colour by contacts who reached it, from {style.count_text(ticks[0])}"
+                f" (dark purple) to {style.count_text(ticks[-1])} (yellow), logarithmic."
+            )
+        self.setAccessibleDescription(text)
+        self.setToolTip(text)
+
+    def sizeHint(self) -> QSize:
+        metrics = QFontMetricsF(self.font())
+        return QSize(200, int(14 + 4 + metrics.height() + 2))
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        bar = QRectF(4, 2, self.width() - 8, 14)
+        gradient = QLinearGradient(bar.topLeft(), bar.topRight())
+        for i in range(9):
+            gradient.setColorAt(i / 8, style.colormap(i / 8))
+        painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Mid), 1))
+        painter.setBrush(gradient)
+        painter.drawRoundedRect(bar, 3, 3)
+        painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
+        ticks = self.tick_values()
+        text_top = bar.bottom() + 3
+        height = self.height() - text_top
+        if len(ticks) == 1:
+            painter.drawText(
+                QRectF(bar.left(), text_top, bar.width(), height),
+                Qt.AlignmentFlag.AlignRight,
+                style.count_text(ticks[0]),
+            )
+        elif ticks:
+            aligns = (
+                Qt.AlignmentFlag.AlignLeft,
+                Qt.AlignmentFlag.AlignHCenter,
+                Qt.AlignmentFlag.AlignRight,
+            )
+            for value, align in zip(ticks, aligns, strict=True):
+                painter.drawText(
+                    QRectF(bar.left(), text_top, bar.width(), height),
+                    align,
+                    style.count_text(value),
+                )
+        painter.end()
+
+
+class Symbol(QWidget):
+    """A small drawing of one diagram symbol (quiet step, loop arrow, highlighted path)."""
+
+    def __init__(self, kind: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.kind = kind
+        self.setFixedSize(28, 16)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        palette = self.palette()
+        rect = QRectF(2, 2, self.width() - 4, self.height() - 4)
+        if self.kind == "quiet":
+            pen = QPen(style.quiet_color(palette), 1.2, Qt.PenStyle.DashLine)
+            painter.setPen(pen)
+            painter.setBrush(palette.color(QPalette.ColorRole.Base))
+            painter.drawRoundedRect(rect, 3, 3)
+        else:
+            color = style.loop_color(palette) if self.kind == "loop" else style.path_color(palette)
+            painter.setPen(QPen(color, 2.5 if self.kind == "path" else 1.8))
+            y = rect.center().y()
+            painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right() - 5, y))
+            painter.setBrush(color)
+            painter.setPen(Qt.PenStyle.NoPen)
+            tip = QPointF(rect.right(), y)
+            painter.drawPolygon(
+                [tip, QPointF(rect.right() - 6, y - 4), QPointF(rect.right() - 6, y + 4)]
+            )
+        painter.end()
+
+
+class Legend(QWidget):
+    """Scale, symbols and definitions in one strip under the diagram."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Flow diagram legend")
+        self.heat_bar = HeatBar(self)
+        self.caption = QLabel("Contacts who reached the step (log scale)", self)
+        self.definition = QLabel(SHARE_DEFINITION, self)
+        self.definition.setWordWrap(True)
+        self.definition.setTextFormat(Qt.TextFormat.RichText)
+        self.definition.setAccessibleName(SHARE_DEFINITION_PLAIN)
+        self.definition.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.definition.setMinimumWidth(240)
+
+        scale_box = QWidget(self)
+        scale_layout = QGridLayout(scale_box)
+        scale_layout.setContentsMargins(0, 0, 0, 0)
+        scale_layout.setVerticalSpacing(2)
+        scale_layout.addWidget(self.caption, 0, 0)
+        scale_layout.addWidget(self.heat_bar, 1, 0)
+
+        keys = QWidget(self)
+        keys_layout = QGridLayout(keys)
+        keys_layout.setContentsMargins(0, 0, 0, 0)
+        keys_layout.setHorizontalSpacing(6)
+        keys_layout.setVerticalSpacing(1)
+        self.key_labels: list[QLabel] = []
+        for row, (kind, text) in enumerate(
+            (
+                ("quiet", "Nobody reached it yet / not executed yet"),
+                ("loop", "Loop back to an earlier step"),
+                ("path", "Path of the selected contact (numbered)"),
+            )
+        ):
+            keys_layout.addWidget(Symbol(kind, keys), row, 0)
+            label = QLabel(text, keys)
+            keys_layout.addWidget(label, row, 1)
+            self.key_labels.append(label)
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 4)
+        layout.setSpacing(18)
+        layout.addWidget(scale_box, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(keys, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self.definition, 1, Qt.AlignmentFlag.AlignTop)
+        self.heat_bar.setFixedWidth(max(180, self.caption.sizeHint().width()))
+
+    def set_scale(self, scale: style.HeatScale) -> None:
+        self.heat_bar.set_scale(scale)

@@ -1,0 +1,306 @@
+"""Colours, glyphs and wording shared by the flow diagram, its legend and the path timeline.
+
+Heat colours come from a perceptual colour map (viridis: lightness rises steadily from dark
+purple to yellow), so "more contacts" always reads as "lighter and warmer" and stays readable in
+greyscale. Text drawn on a heat colour is black or white, whichever contrasts more. Status
+colours are derived from the widget palette so they stay legible on light and dark themes, and
+are always shown next to a word, never alone.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPalette
+
+from flowdesk.core.model import KNOWN_STEP_TYPES, PLACEHOLDER_STEP_TYPE
+
+# -- heat ------------------------------------------------------------------------------------
+
+# viridis sampled at nine evenly spaced stops (matplotlib's table, as used by pyqtgraph).
+_VIRIDIS = (
+    (0x44, 0x01, 0x54),
+    (0x47, 0x2D, 0x7B),
+    (0x3B, 0x52, 0x8B),
+    (0x2C, 0x72, 0x8E),
+    (0x21, 0x91, 0x8C),
+    (0x28, 0xAE, 0x80),
+    (0x5E, 0xC9, 0x62),
+    (0xAD, 0xDC, 0x30),
+    (0xFD, 0xE7, 0x25),
+)
+
+
+def colormap(t: float) -> QColor:
+    """The heat colour at position ``t`` in [0, 1] (clamped)."""
+    t = min(1.0, max(0.0, t))
+    scaled = t * (len(_VIRIDIS) - 1)
+    index = min(int(scaled), len(_VIRIDIS) - 2)
+    frac = scaled - index
+    a, b = _VIRIDIS[index], _VIRIDIS[index + 1]
+    return QColor(*(round(a[i] + (b[i] - a[i]) * frac) for i in range(3)))
+
+
+class HeatScale:
+    """Maps a reach count to a colour on a logarithmic scale between the smallest and largest
+    non-zero counts of the graph (funnels span orders of magnitude; a linear scale would paint
+    every step past the first branch the same dark colour)."""
+
+    def __init__(self, counts: list[int]) -> None:
+        positive = [c for c in counts if c > 0]
+        self.low = min(positive) if positive else 0
+        self.high = max(positive) if positive else 0
+
+    @property
+    def is_empty(self) -> bool:
+        return self.high <= 0
+
+    def position(self, count: int) -> float:
+        """Where ``count`` sits on the scale, 0..1; monotonic in ``count``."""
+        if count <= 0 or self.high <= 0:
+            return 0.0
+        if self.high == self.low:
+            return 1.0
+        count = min(max(count, self.low), self.high)
+        return math.log(count / self.low) / math.log(self.high / self.low)
+
+    def color(self, count: int) -> QColor:
+        return colormap(self.position(count))
+
+    def value_at(self, t: float) -> int:
+        """The count shown at position ``t`` of the legend bar."""
+        if self.high <= 0:
+            return 0
+        if self.high == self.low:
+            return self.high
+        return round(self.low * (self.high / self.low) ** t)
+
+
+def relative_luminance(color: QColor) -> float:
+    """WCAG relative luminance of an opaque colour."""
+
+    def channel(value: float) -> float:
+        return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+
+    return (
+        0.2126 * channel(color.redF())
+        + 0.7152 * channel(color.greenF())
+        + 0.0722 * channel(color.blueF())
+    )
+
+
+def contrast_ratio(a: QColor, b: QColor) -> float:
+    la, lb = relative_luminance(a), relative_luminance(b)
+    light, dark = max(la, lb), min(la, lb)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def text_on(background: QColor) -> QColor:
+    """Black or white, whichever reads better on ``background``."""
+    black, white = QColor(0, 0, 0), QColor(255, 255, 255)
+    if contrast_ratio(background, black) >= contrast_ratio(background, white):
+        return black
+    return white
+
+
+def is_dark(palette: QPalette) -> bool:
+    return palette.color(QPalette.ColorRole.Window).lightnessF() < 0.5
+
+
+def mix(a: QColor, b: QColor, amount: float) -> QColor:
+    """``a`` moved ``amount`` (0..1) of the way towards ``b``."""
+    return QColor.fromRgbF(
+        a.redF() + (b.redF() - a.redF()) * amount,
+        a.greenF() + (b.greenF() - a.greenF()) * amount,
+        a.blueF() + (b.blueF() - a.blueF()) * amount,
+    )
+
+
+def quiet_color(palette: QPalette) -> QColor:
+    """Text colour for things that exist but carry no data (unreached steps, placeholders)."""
+    text = palette.color(QPalette.ColorRole.Text)
+    base = palette.color(QPalette.ColorRole.Base)
+    return mix(text, base, 0.42)
+
+
+def edge_color(palette: QPalette) -> QColor:
+    text = palette.color(QPalette.ColorRole.Text)
+    base = palette.color(QPalette.ColorRole.Base)
+    return mix(text, base, 0.35)
+
+
+def loop_color(palette: QPalette) -> QColor:
+    """Back edges (loops) are drawn in an accent hue so they stand out from the forward flow."""
+    return _tone(0.07, 0.75, palette)  # warm orange
+
+
+def path_color(palette: QPalette) -> QColor:
+    """The highlighted run's path: the palette's own highlight, made legible on the canvas."""
+    highlight = palette.color(QPalette.ColorRole.Highlight)
+    base = palette.color(QPalette.ColorRole.Base)
+    if contrast_ratio(highlight, base) >= 3.0:
+        return highlight
+    return _tone(max(0.0, highlight.hslHueF()), 0.8, palette)
+
+
+def _tone(hue: float, saturation: float, palette: QPalette) -> QColor:
+    """A colour of ``hue`` dark enough on light themes and light enough on dark themes."""
+    lightness = 0.70 if is_dark(palette) else 0.36
+    return QColor.fromHslF(hue, saturation, lightness)
+
+
+# -- statuses ----------------------------------------------------------------------------------
+
+# Hue per upstream step/run status; None means "neutral" (drawn in the quiet text colour).
+_STATUS_HUES: dict[str, float | None] = {
+    "COMPLETED": 0.36,  # green
+    "RUNNING": 0.58,  # blue
+    "READY": 0.58,
+    "WAITING_TO_START": None,
+    "NOT_EXECUTED": None,
+    "CANCELED": None,
+    "FAILED": 0.0,  # red
+    "EXPIRED": 0.09,  # orange
+}
+
+STATUS_WORDS: dict[str, str] = {
+    "COMPLETED": "Completed",
+    "RUNNING": "Running",
+    "READY": "Ready",
+    "WAITING_TO_START": "Waiting to start",
+    "NOT_EXECUTED": "Not executed",
+    "CANCELED": "Canceled",
+    "FAILED": "Failed",
+    "EXPIRED": "Expired",
+}
+
+
+def status_word(status: str) -> str:
+    return STATUS_WORDS.get(status, status.replace("_", " ").capitalize() or "Unknown")
+
+
+def status_color(status: str, palette: QPalette) -> QColor:
+    hue = _STATUS_HUES.get(status)
+    if hue is None:
+        return quiet_color(palette)
+    return _tone(hue, 0.85 if hue == 0.0 else 0.75, palette)
+
+
+# -- step types --------------------------------------------------------------------------------
+
+_TYPE_STYLE: dict[str, tuple[str, str, str]] = {
+    # type: (glyph, fallback letter, badge colour)
+    "TEMPLATE": ("T", "T", "#2563eb"),
+    "MESSAGE": ("\u2709", "M", "#0891b2"),  # envelope
+    "MENU": ("\u2261", "M", "#7c3aed"),  # three bars
+    "QUESTION": ("?", "?", "#db2777"),
+    "DELAY": ("\u25f7", "D", "#a16207"),  # clock-like circle
+    "CONDITIONAL": ("\u25c7", "C", "#ea580c"),  # diamond
+    "ACTION": ("\u21c4", "A", "#b91c1c"),  # request / response arrows
+    "CONTACT_UPDATE": ("\u270e", "U", "#15803d"),  # pencil
+    "TAG": ("#", "#", "#4d7c0f"),
+    "TEAM": ("\u263a", "P", "#0f766e"),  # person
+    "GO_TO_FLOW": ("\u21aa", "G", "#4338ca"),  # arrow leaving
+    "END": ("\u25a0", "E", "#374151"),  # stop square
+}
+
+TYPE_LABELS: dict[str, str] = {
+    "TEMPLATE": "Template",
+    "MESSAGE": "Message",
+    "MENU": "Menu",
+    "QUESTION": "Question",
+    "DELAY": "Delay",
+    "CONDITIONAL": "Condition",
+    "ACTION": "Action (HTTP request)",
+    "CONTACT_UPDATE": "Contact update",
+    "TAG": "Tags",
+    "TEAM": "Team assignment",
+    "GO_TO_FLOW": "Go to flow",
+    "END": "End",
+    PLACEHOLDER_STEP_TYPE: "Not executed yet",
+}
+
+GENERIC_BADGE = "#6b7280"
+
+assert set(_TYPE_STYLE) == set(KNOWN_STEP_TYPES)
+
+
+def type_label(step_type: str) -> str:
+    """A readable type name; unknown types keep their raw text so nothing is hidden."""
+    return TYPE_LABELS.get(step_type, step_type or "Unknown type")
+
+
+def is_known_type(step_type: str) -> bool:
+    return step_type in _TYPE_STYLE
+
+
+def type_badge(step_type: str, font: QFont) -> tuple[str, QColor]:
+    """(glyph, colour) of a step type's badge; the glyph falls back to a letter when the font
+    lacks it, and unknown types get a grey badge with their first letter."""
+    style = _TYPE_STYLE.get(step_type)
+    if style is None:
+        letter = next((ch for ch in step_type if ch.isalnum()), "?").upper()
+        return letter, QColor(GENERIC_BADGE)
+    glyph, letter, color = style
+    if len(glyph) == 1 and not QFontMetricsF(font).inFontUcs4(ord(glyph)):
+        glyph = letter
+    return glyph, QColor(color)
+
+
+# -- numbers and times -------------------------------------------------------------------------
+
+
+def count_text(n: int) -> str:
+    return f"{n:,}"
+
+
+def percent_text(share: float | None) -> str:
+    """A share as a percentage: whole numbers from 10 %, one decimal below; a dash for none."""
+    if share is None:
+        return "\u2014"
+    pct = share * 100.0
+    if pct == 0:
+        return "0%"
+    if pct < 0.1:
+        return "<0.1%"
+    if pct < 10:
+        return f"{pct:.1f}%"
+    return f"{pct:.0f}%"
+
+
+def duration_text(seconds: float | None) -> str:
+    """'45 s', '12 min', '2 h 14 min', '3 d 4 h'."""
+    if seconds is None:
+        return ""
+    seconds = max(0, int(round(seconds)))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:  # "24 h", "36 h": wait limits are set in hours
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def local_time(epoch: int | None, *, seconds: bool = True, now: datetime | None = None) -> str:
+    """Local, readable date and time: 'Sun 1 Nov, 10:02:05' (the year only when not this year)."""
+    if epoch is None:
+        return ""
+    moment = datetime.fromtimestamp(epoch).astimezone()
+    current = now or datetime.now().astimezone()
+    clock = f"{moment:%H:%M:%S}" if seconds else f"{moment:%H:%M}"
+    year = f" {moment.year}" if moment.year != current.year else ""
+    return f"{moment:%a} {moment.day} {moment:%b}{year}, {clock}"
+
+
+def clock_time(epoch: int) -> str:
+    return f"{datetime.fromtimestamp(epoch).astimezone():%H:%M}"
+
+
+def utc_offset_text() -> str:
+    offset = datetime.now().astimezone().strftime("%z")
+    return f"UTC{offset[:3]}:{offset[3:]}" if offset else "local time"

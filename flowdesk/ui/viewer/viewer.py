@@ -1,0 +1,278 @@
+"""FlowViewer: the diagram of one flow version with its reach heat map, zoom controls and legend,
+and an optional highlighted path of one contact's run."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QRectF, Qt, Signal
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from flowdesk.core.queries import FlowGraph, PathEntry
+from flowdesk.ui.viewer.legend import Legend
+from flowdesk.ui.viewer.scene import FlowScene
+from flowdesk.ui.viewer.view import FlowView
+
+EMPTY_NO_GRAPH = (
+    "<p><b>No flow version selected</b></p>"
+    "<p>Choose a flow and one of its versions to see its steps: how many contacts reached each"
+    " step, the share of the previous step, and where they went next.</p>"
+    "<p>Pick a contact to trace their path through the flow.</p>"
+)
+EMPTY_NO_STEPS = (
+    "<p><b>No steps known for this version yet</b></p>"
+    "<p>Steps appear once at least one contact has entered this version and the cache has been"
+    " synced.</p>"
+)
+# The first view of a flow fits it whole unless that needs a smaller scale than this; tall
+# flows then open at this scale on their entry steps (cards switch to large text below 60 %).
+OVERVIEW_MIN_SCALE = 0.3
+# Centring on a step zooms in to at least this scale, so its text is readable.
+READABLE_SCALE = 0.75
+
+
+class FlowViewer(QWidget):
+    """Public API: ``set_graph``, ``highlight_path``, ``center_on_step``, ``fit``, ``zoom_in``,
+    ``zoom_out``; ``stepActivated(step_key)`` on double-click or Enter on a step."""
+
+    stepActivated = Signal(int)  # noqa: N815
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Flow viewer")
+        self._graph: FlowGraph | None = None
+        self._path: list[PathEntry] | None = None
+        # Fit again on every resize until the user zooms, pans or a path/step is shown:
+        # "overview" (first show: fit, but not below a legible scale) or "whole" (Fit button).
+        self._auto_fit: str | None = "overview"
+        self._path_rect = QRectF()  # scene area of the highlighted path ("path" auto-fit)
+
+        self.scene = FlowScene(self)
+        self.view = FlowView(self)
+        self.view.setScene(self.scene)
+        self.view.nodeActivated.connect(self.stepActivated)
+        self.view.fitRequested.connect(self.fit)
+        self.view.zoomChanged.connect(self._show_zoom)
+        self.view.userNavigated.connect(self._stop_auto_fit)
+        self.view.resized.connect(self._view_resized)
+        self.view.nodeClicked.connect(self.focus_step)
+
+        self.empty_label = QLabel(EMPTY_NO_GRAPH, self)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setTextFormat(Qt.TextFormat.RichText)
+        self.empty_label.setMargin(40)
+        self.empty_label.setAccessibleName("Flow viewer message")
+
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.empty_label)
+        self.stack.addWidget(self.view)
+
+        self.zoom_out_button = self._button("\u2212", "Zoom out (\u2212)", self.zoom_out)
+        self.zoom_in_button = self._button("+", "Zoom in (+)", self.zoom_in)
+        self.fit_button = self._button("Fit", "Fit the whole flow in view (0)", self.fit)
+        self.zoom_label = QLabel("100%", self)
+        self.zoom_label.setAccessibleName("Zoom level")
+        self.zoom_label.setMinimumWidth(self.zoom_label.fontMetrics().horizontalAdvance("400%"))
+        self.zoom_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.status_label = QLabel("", self)
+        self.status_label.setAccessibleName("Flow viewer summary")
+
+        toolbar = QHBoxLayout()
+        toolbar.setContentsMargins(8, 4, 8, 0)
+        toolbar.addWidget(self.status_label, 1)
+        toolbar.addWidget(self.zoom_out_button)
+        toolbar.addWidget(self.zoom_label)
+        toolbar.addWidget(self.zoom_in_button)
+        toolbar.addWidget(self.fit_button)
+
+        self.legend = Legend(self)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(toolbar)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.legend)
+        self._set_empty(EMPTY_NO_GRAPH)
+
+    def _button(self, text: str, tip: str, slot) -> QToolButton:  # noqa: ANN001
+        button = QToolButton(self)
+        button.setText(text)
+        button.setToolTip(tip)
+        button.setAccessibleName(tip.split(" (")[0])
+        button.setAutoRaise(True)
+        button.clicked.connect(slot)
+        return button
+
+    # -- public API ----------------------------------------------------------------------------
+
+    def set_graph(self, graph: FlowGraph | None) -> None:
+        """Show a version's graph; None (or a graph without steps) shows an explanatory message."""
+        self._graph = graph
+        self._path = None
+        if graph is None or not graph.steps:
+            self.scene.clear_graph()
+            self._set_empty(EMPTY_NO_GRAPH if graph is None else EMPTY_NO_STEPS)
+            return
+        self.scene.build(graph, self.palette(), self.font())
+        self.view.focused_key = None
+        self.legend.setVisible(True)
+        self.legend.set_scale(self.scene.heat)
+        self._set_controls_enabled(True)
+        self.stack.setCurrentWidget(self.view)
+        self._update_status()
+        self._auto_fit = "overview"
+        self._apply_auto_fit()
+
+    def graph(self) -> FlowGraph | None:
+        return self._graph
+
+    def highlight_path(self, path: list[PathEntry] | None) -> None:
+        """Number and emphasise a run's path, dim the rest, and bring the path into view.
+        None (or an empty path) clears the highlight."""
+        self._path = list(path) if path else None
+        if self._graph is None:
+            return
+        covered = self.scene.highlight(self._path)
+        self._update_status()
+        if self._path and not covered.isEmpty():
+            # Keep the path in view through resizes (a side panel opening) until the user
+            # zooms or pans; a hidden viewer does it when shown.
+            self._path_rect = covered
+            self._auto_fit = "path"
+            self._apply_auto_fit()
+        elif self._auto_fit == "path":
+            self._auto_fit = None  # the view stays where it is when a trace is cleared
+
+    def center_on_step(self, step_key: int) -> None:
+        """Centre the view on a step (from the timeline) and select it."""
+        node = self.scene.nodes.get(step_key)
+        if node is None:
+            return
+        self._auto_fit = None
+        if self.view.scale_factor() < READABLE_SCALE:
+            self.view.set_zoom(READABLE_SCALE)
+        self.focus_step(step_key)
+        self.view.centerOn(node)
+
+    def focus_step(self, step_key: int | None) -> None:
+        """Mark one step as the current one (ring around it; Enter activates it)."""
+        for key, item in self.scene.nodes.items():
+            item.set_focused(key == step_key)
+        self.view.focused_key = step_key if step_key in self.scene.nodes else None
+
+    def fit(self) -> None:
+        """Fit the whole flow in the view (never enlarging past 100%)."""
+        if self._graph is None or self.scene.graph_rect.isEmpty():
+            return
+        self._auto_fit = "whole"
+        self.view.fit_rect(self.scene.sceneRect())
+
+    def zoom_in(self) -> None:
+        self._auto_fit = None
+        self.view.zoom_by(1.25)
+
+    def zoom_out(self) -> None:
+        self._auto_fit = None
+        self.view.zoom_by(1 / 1.25)
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _scroll_to_path(self, covered: QRectF) -> None:
+        """Show the whole path when it fits at a readable scale; otherwise the step where the
+        run stopped, which is what a support agent looks for first."""
+        target = covered.adjusted(-40, -40, 40, 40)
+        viewport = self.view.viewport().rect()
+        if viewport.width() <= 0 or viewport.height() <= 0:
+            return
+        fit_scale = min(viewport.width() / target.width(), viewport.height() / target.height())
+        if fit_scale >= READABLE_SCALE:
+            self.view.fit_rect(target)
+            return
+        self.view.set_zoom(READABLE_SCALE)
+        last = self.scene.nodes.get(self._path[-1].step_key) if self._path else None
+        self.view.centerOn(last if last is not None else target.center())
+
+    def _set_empty(self, message: str) -> None:
+        self.empty_label.setText(message)
+        self.stack.setCurrentWidget(self.empty_label)
+        self.legend.setVisible(False)
+        self.status_label.setText("")
+        self._set_controls_enabled(False)
+
+    def _set_controls_enabled(self, enabled: bool) -> None:
+        for widget in (self.zoom_in_button, self.zoom_out_button, self.fit_button, self.zoom_label):
+            widget.setEnabled(enabled)
+
+    def _update_status(self) -> None:
+        graph = self._graph
+        if graph is None:
+            self.status_label.setText("")
+            return
+        steps = sum(1 for s in graph.steps if not s.is_placeholder)
+        text = f"{steps} steps"
+        placeholders = len(graph.steps) - steps
+        if placeholders:
+            text += f" (+{placeholders} not executed yet)"
+        if self._path:
+            text += f" \u00b7 showing a path of {len(self._path)} steps"
+        self.status_label.setText(text)
+
+    def _stop_auto_fit(self) -> None:
+        self._auto_fit = None
+
+    def _apply_auto_fit(self) -> None:
+        if self._graph is None or self.scene.graph_rect.isEmpty() or self._auto_fit is None:
+            return
+        if not self.isVisible():
+            return  # showEvent fits once the view has its real size
+        if self._auto_fit == "whole":
+            self.fit()
+            return
+        if self._auto_fit == "path":
+            self._scroll_to_path(self._path_rect)
+            return
+        # Overview: the whole flow when it fits at a legible scale, else its top (entry) part.
+        rect = self.scene.sceneRect()
+        viewport = self.view.viewport().rect()
+        if viewport.width() <= 0 or viewport.height() <= 0:
+            return
+        scale = min(viewport.width() / rect.width(), viewport.height() / rect.height())
+        if scale >= OVERVIEW_MIN_SCALE:
+            self.view.fit_rect(rect)
+            return
+        self.view.set_zoom(OVERVIEW_MIN_SCALE)
+        visible_height = viewport.height() / OVERVIEW_MIN_SCALE
+        entries = [self.scene.nodes[k] for k in self._graph.entry_keys if k in self.scene.nodes]
+        x = entries[0].sceneBoundingRect().center().x() if entries else rect.center().x()
+        self.view.centerOn(x, rect.top() + visible_height / 2)
+
+    def _show_zoom(self, scale: float) -> None:
+        self.zoom_label.setText(f"{scale * 100:.0f}%")
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._apply_auto_fit()
+
+    def _view_resized(self) -> None:
+        self._apply_auto_fit()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange) and (
+            self._graph is not None and self._graph.steps
+        ):
+            # Colours and text sizes are baked into the cached items: rebuild them.
+            path, focused = self._path, self.view.focused_key
+            self.scene.build(self._graph, self.palette(), self.font())
+            self.legend.set_scale(self.scene.heat)
+            if path:
+                self.scene.highlight(path)
+            self.focus_step(focused)

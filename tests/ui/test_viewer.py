@@ -1,0 +1,502 @@
+"""Flow Viewer and path timeline: what a support agent reads on the diagram and beside it."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QColor, QMouseEvent, QPalette, QWheelEvent
+from PySide6.QtTest import QAbstractItemModelTester
+from PySide6.QtWidgets import QAbstractButton, QAbstractItemView, QApplication, QGraphicsView
+
+from flowdesk.core.queries import (
+    FlowGraph,
+    GraphEdge,
+    GraphStep,
+    PathEntry,
+    edge_share,
+    run_detail,
+    step_share,
+    version_graph,
+)
+from flowdesk.core.sync import SyncEngine
+from flowdesk.ui.viewer import FlowViewer, PathTimeline, style
+from flowdesk.ui.viewer.scene import DIM_OPACITY
+from flowdesk.ui.viewer.timeline import StepKeyRole, TimelineModel, wait_text
+from tests import factories
+from tests.factories import ListSource, run, runs_batch, step
+
+DONE = "COMPLETED"
+
+# The offscreen platform warns about every top-level window it shows; that says nothing about us.
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+
+
+@pytest.fixture
+def synced(db, monkeypatch):
+    """The factory flow plus a step whose exit points at a step nobody has executed (s99)."""
+    monkeypatch.setitem(
+        factories.STEPS, "s8", step("s8", "MESSAGE", "Follow-up survey", default="s99", ordering=8)
+    )
+    batch = runs_batch(
+        run("r1", [("s1", DONE), ("s2", DONE), ("s3", DONE), ("s5", DONE), ("s6", DONE)], DONE),
+        run("r2", [("s1", DONE), ("s2", "RUNNING")], "RUNNING", contact="c2", last=None),
+        run(
+            "r3",
+            [
+                ("s1", DONE),
+                ("s2", DONE),
+                ("s3", DONE),
+                ("s4", DONE),
+                ("s3", DONE),
+                ("s5", DONE),
+                ("s7", "FAILED"),
+            ],
+            "FAILED",
+            contact="c3",
+            reason="External API failed: HTTP 502",
+        ),
+        run("r4", [("s1", DONE), ("s2", "EXPIRED")], "EXPIRED", contact="c4"),
+        run("r5", [("s1", DONE), ("s8", "RUNNING")], "RUNNING", contact="c5"),
+        *[
+            run(f"x{i}", [("s1", DONE), ("s2", DONE), ("s6", DONE)], DONE, contact=f"x{i}")
+            for i in range(6)
+        ],
+    )
+    SyncEngine(db).run(ListSource([batch]))
+    return db
+
+
+def _keys(db) -> dict[str, int]:
+    return {step_id: key for key, step_id in db.execute("SELECT key, id FROM steps")}
+
+
+def _run_key(db, run_id: str) -> int:
+    return db.execute("SELECT key FROM runs WHERE id = ?", [run_id]).fetchone()[0]
+
+
+@pytest.fixture
+def viewer(qtbot):
+    widget = FlowViewer()
+    qtbot.addWidget(widget)
+    widget.resize(1000, 700)
+    return widget
+
+
+# -- diagram -------------------------------------------------------------------------------------
+
+
+def test_one_node_per_step_and_one_arrow_per_edge_with_counts_and_shares(synced, viewer):
+    graph = version_graph(synced, "v1")
+    viewer.set_graph(graph)
+    scene = viewer.scene
+    assert sorted(scene.nodes) == sorted(s.key for s in graph.steps)
+    assert sorted(e.index for e in scene.edges) == list(range(len(graph.edges)))
+    for index, edge in enumerate(graph.edges):
+        label = scene.labels[index].text
+        assert f"{edge.runs:,}" in label
+        share = edge_share(graph, edge)
+        if share is not None:
+            assert style.percent_text(share) in label
+        for option in edge.labels:
+            assert option in label
+    for graph_step in graph.steps:
+        node = scene.nodes[graph_step.key]
+        if graph_step.is_placeholder:
+            continue
+        assert node.reached_text == f"{graph_step.reached:,} reached"
+        share = step_share(graph, graph_step.key)
+        if graph_step.key in graph.entry_keys:
+            assert node.share_text == "entry step"
+        elif share is not None:
+            assert node.share_text == f"{style.percent_text(share)} of previous"
+
+
+def test_step_share_text_matches_a_hand_count(synced, viewer):
+    keys = _keys(synced)
+    graph = version_graph(synced, "v1")
+    viewer.set_graph(graph)
+    # Main menu: 11 contacts reached Welcome, 10 went on to the menu (r5 went to s8).
+    assert viewer.scene.nodes[keys["s2"]].share_text == "91% of previous"
+    menu_to_goodbye = next(e for e in viewer.scene.labels.values() if "No reply" in e.text)
+    assert "6 \u00b7 60%" in menu_to_goodbye.text  # 6 of the 10 who reached the menu
+
+
+def test_heat_colour_rises_monotonically_with_reach(synced, viewer):
+    scale = style.HeatScale([1, 3, 10, 40, 300, 5000])
+    positions = [scale.position(n) for n in (1, 2, 3, 10, 40, 300, 5000)]
+    assert positions == sorted(positions) and positions[0] == 0.0 and positions[-1] == 1.0
+    lum = [style.relative_luminance(scale.color(n)) for n in (1, 2, 3, 10, 40, 300, 5000)]
+    assert lum == sorted(lum) and lum[0] < lum[-1]
+
+    graph = version_graph(synced, "v1")
+    viewer.set_graph(graph)
+    reached = sorted((s.reached, s.key) for s in graph.steps if s.reached > 0)
+    fills = [style.relative_luminance(viewer.scene.nodes[k].colors.fill) for _, k in reached]
+    assert fills == sorted(fills)
+    assert viewer.legend.heat_bar.tick_values()[0] == reached[0][0]
+    assert viewer.legend.heat_bar.tick_values()[-1] == reached[-1][0]
+
+
+def test_text_stays_legible_on_every_heat_colour():
+    for i in range(101):
+        fill = style.colormap(i / 100)
+        assert style.contrast_ratio(style.text_on(fill), fill) >= 4.5
+
+
+@pytest.mark.parametrize("dark", [False, True])
+def test_status_and_path_colours_read_on_light_and_dark_palettes(dark):
+    palette = QPalette()
+    base = QColor("#1e1e1e") if dark else QColor("#ffffff")
+    palette.setColor(QPalette.ColorRole.Window, base)
+    palette.setColor(QPalette.ColorRole.Base, base)
+    palette.setColor(QPalette.ColorRole.Text, QColor("#e6e6e6") if dark else QColor("#111111"))
+    palette.setColor(QPalette.ColorRole.Highlight, QColor("#3d7bd9"))
+    for status in ("COMPLETED", "RUNNING", "FAILED", "EXPIRED", "CANCELED"):
+        assert style.contrast_ratio(style.status_color(status, palette), base) >= 3.0
+    assert style.contrast_ratio(style.path_color(palette), base) >= 3.0
+    assert style.contrast_ratio(style.loop_color(palette), base) >= 3.0
+
+
+def test_a_loop_is_drawn_as_a_back_edge(synced, viewer):
+    keys = _keys(synced)
+    viewer.set_graph(version_graph(synced, "v1"))
+    loops = [e for e in viewer.scene.edges if e.is_back_edge]
+    assert [(e.source_key, e.target_key) for e in loops] == [(keys["s4"], keys["s3"])]
+    forward = [e for e in viewer.scene.edges if not e.is_back_edge]
+    assert all(e.color != loops[0].color for e in forward if e.source_key != e.target_key)
+
+
+def test_unknown_types_and_placeholders_render(synced, viewer):
+    keys = _keys(synced)
+    viewer.set_graph(version_graph(synced, "v1"))
+    mystery = viewer.scene.nodes[keys["s7"]]
+    assert mystery.detail_text == "MYSTERY_STEP"
+    assert "type not recognised" in mystery.toolTip()
+    placeholder = viewer.scene.nodes[keys["s99"]]
+    assert placeholder.detail_text == "Not executed yet"
+    assert placeholder.colors.dashed
+    assert viewer.status_label.text() == "8 steps (+1 not executed yet)"
+    image = viewer.grab()  # paints every item, in detailed and in overview drawing
+    assert not image.isNull()
+    viewer.view.set_zoom(0.3)
+    assert not viewer.grab().isNull()
+
+
+def test_unreached_steps_are_quiet(viewer):
+    graph = FlowGraph(
+        "v",
+        None,
+        [
+            GraphStep(1, "a", "Start", "TEMPLATE", 86400, 1, False, 10, 10, {}),
+            GraphStep(2, "b", "Never", "MESSAGE", None, 2, False, 0, 0, {}),
+        ],
+        [GraphEdge(1, 2, ("Next",), ("default",), 0)],
+        [1],
+    )
+    viewer.set_graph(graph)
+    never = viewer.scene.nodes[2]
+    assert never.colors.dashed and "not reached" in never.detail_text
+    assert viewer.scene.edges[0].dotted
+
+
+def test_node_tooltip_gives_reach_visits_endings_and_wait(synced, viewer):
+    keys = _keys(synced)
+    viewer.set_graph(version_graph(synced, "v1"))
+    tip = viewer.scene.nodes[keys["s3"]].toolTip()
+    assert "Ask order number" in tip and "Question" in tip
+    assert "Reached: 2 contacts" in tip
+    assert "Visits: 3 (1 repeat visit through loops)" in tip
+    tip = viewer.scene.nodes[keys["s2"]].toolTip()
+    assert "Ended here: Expired 1, Ongoing 1" in tip
+    assert "Waits up to 24 h" in tip
+
+
+def test_no_graph_shows_an_explanation(viewer, synced):
+    viewer.set_graph(None)
+    assert viewer.stack.currentWidget() is viewer.empty_label
+    assert "No flow version selected" in viewer.empty_label.text()
+    assert not viewer.fit_button.isEnabled()
+    viewer.set_graph(version_graph(synced, "v1"))
+    assert viewer.stack.currentWidget() is viewer.view
+    viewer.set_graph(FlowGraph("v", None, [], [], []))
+    assert "No steps known" in viewer.empty_label.text()
+    assert viewer.scene.nodes == {}
+
+
+def test_zoom_buttons_keys_and_wheel_change_the_transform(synced, viewer, qtbot):
+    viewer.set_graph(version_graph(synced, "v1"))
+    viewer.show()
+    qtbot.waitExposed(viewer)
+    start = viewer.view.transform().m11()
+    viewer.zoom_in()
+    assert viewer.view.transform().m11() == pytest.approx(start * 1.25)
+    viewer.zoom_out()
+    viewer.zoom_out()
+    assert viewer.view.transform().m11() == pytest.approx(start / 1.25)
+    qtbot.keyClick(viewer.view, Qt.Key.Key_Plus)
+    assert viewer.view.transform().m11() == pytest.approx(start)
+    center = QPointF(viewer.view.viewport().rect().center())
+    wheel = QWheelEvent(
+        center,
+        viewer.view.viewport().mapToGlobal(center),
+        QPoint(),
+        QPoint(0, 120),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    viewer.view.wheelEvent(wheel)
+    assert viewer.view.transform().m11() == pytest.approx(start * 1.25)
+    viewer.fit()
+    rect = viewer.view.mapFromScene(viewer.scene.graph_rect).boundingRect()
+    assert viewer.view.viewport().rect().contains(rect)
+
+
+def test_double_click_on_a_step_activates_it(synced, viewer, qtbot):
+    keys = _keys(synced)
+    viewer.set_graph(version_graph(synced, "v1"))
+    viewer.show()
+    qtbot.waitExposed(viewer)
+    node = viewer.scene.nodes[keys["s5"]]
+    point = viewer.view.mapFromScene(node.sceneBoundingRect().center())
+    with qtbot.waitSignal(viewer.stepActivated) as blocker:
+        qtbot.mouseDClick(viewer.view.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    assert blocker.args == [keys["s5"]]
+
+
+def test_click_focuses_a_step_enter_opens_it_and_dragging_a_card_pans(synced, viewer, qtbot):
+    keys = _keys(synced)
+    viewer.set_graph(version_graph(synced, "v1"))
+    viewer.show()
+    qtbot.waitExposed(viewer)
+    viewer.view.set_zoom(2.0)
+    node = viewer.scene.nodes[keys["s3"]]
+    viewer.view.centerOn(node)
+    point = viewer.view.mapFromScene(node.sceneBoundingRect().center())
+    qtbot.mouseClick(viewer.view.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    assert node.focused and viewer.view.focused_key == keys["s3"]
+    with qtbot.waitSignal(viewer.stepActivated) as blocker:
+        qtbot.keyClick(viewer.view, Qt.Key.Key_Return)
+    assert blocker.args == [keys["s3"]]
+
+    before = viewer.view.mapToScene(viewer.view.viewport().rect().center())
+    viewport = viewer.view.viewport()
+    # QTest's mouseMove carries no pressed button, so the drag is sent as plain events.
+    left = Qt.MouseButton.LeftButton
+    for kind, offset, buttons in [
+        (QEvent.Type.MouseButtonPress, 0, left),
+        *[(QEvent.Type.MouseMove, -dx, left) for dx in range(20, 140, 20)],
+        (QEvent.Type.MouseButtonRelease, -120, Qt.MouseButton.NoButton),
+    ]:
+        pos = QPointF(point + QPoint(offset, 0))
+        event = QMouseEvent(
+            kind, pos, viewport.mapToGlobal(pos), left, buttons, Qt.KeyboardModifier.NoModifier
+        )
+        QApplication.sendEvent(viewport, event)
+    after = viewer.view.mapToScene(viewer.view.viewport().rect().center())
+    assert after.x() > before.x()  # the canvas followed the hand to the left
+
+
+def test_palette_change_rebuilds_colours_and_keeps_the_path(synced, viewer):
+    keys = _keys(synced)
+    viewer.set_graph(version_graph(synced, "v1"))
+    viewer.highlight_path(run_detail(synced, _run_key(synced, "r3")).path)
+    palette = QPalette(viewer.palette())
+    palette.setColor(QPalette.ColorRole.Base, QColor("#1e1e1e"))
+    palette.setColor(QPalette.ColorRole.Window, QColor("#2b2b2b"))
+    palette.setColor(QPalette.ColorRole.Text, QColor("#e6e6e6"))
+    viewer.setPalette(palette)
+    assert viewer.scene.backgroundBrush().color() == QColor("#1e1e1e")
+    assert viewer.scene.badges[keys["s3"]].text == "3, 5"
+
+
+def test_highlighted_path_is_numbered_in_order_and_the_rest_dimmed(synced, viewer):
+    keys = _keys(synced)
+    graph = version_graph(synced, "v1")
+    viewer.set_graph(graph)
+    detail = run_detail(synced, _run_key(synced, "r3"))
+    viewer.highlight_path(detail.path)
+    scene = viewer.scene
+    badges = {key: badge.text for key, badge in scene.badges.items()}
+    assert badges == {
+        keys["s1"]: "1",
+        keys["s2"]: "2",
+        keys["s3"]: "3, 5",
+        keys["s4"]: "4",
+        keys["s5"]: "6",
+        keys["s7"]: "7",
+    }
+    for key, node in scene.nodes.items():
+        assert node.on_path == (key in badges)
+        assert node.opacity() == (1.0 if key in badges else DIM_OPACITY)
+    times = [style.clock_time(e.executed_at) for e in detail.path if e.step_key == keys["s3"]]
+    assert scene.nodes[keys["s3"]].path_text == f"at {times[0]}, {times[1]}"
+    assert "Failed" in scene.nodes[keys["s7"]].path_text
+    walked = {
+        (keys[a], keys[b])
+        for a, b in [
+            ("s1", "s2"),
+            ("s2", "s3"),
+            ("s3", "s4"),
+            ("s4", "s3"),
+            ("s3", "s5"),
+            ("s5", "s7"),
+        ]
+    }
+    for edge in scene.edges:
+        assert edge.on_path == ((edge.source_key, edge.target_key) in walked)
+        assert edge.opacity() == (1.0 if edge.on_path else DIM_OPACITY)
+    assert "showing a path of 7 steps" in viewer.status_label.text()
+
+    viewer.highlight_path(None)
+    assert scene.badges == {}
+    assert all(n.opacity() == 1.0 and not n.on_path for n in scene.nodes.values())
+    assert all(e.opacity() == 1.0 and not e.on_path for e in scene.edges)
+
+
+def test_highlight_brings_the_path_into_view(synced, viewer, qtbot):
+    keys = _keys(synced)
+    viewer.set_graph(version_graph(synced, "v1"))
+    viewer.show()
+    qtbot.waitExposed(viewer)
+    viewer.view.set_zoom(2.0)
+    viewer.view.centerOn(viewer.scene.nodes[keys["s99"]])
+    viewer.highlight_path(run_detail(synced, _run_key(synced, "r3")).path)
+    visible = viewer.view.mapToScene(viewer.view.viewport().rect()).boundingRect()
+    assert visible.intersects(viewer.scene.nodes[keys["s7"]].sceneBoundingRect())
+
+
+def test_a_path_highlighted_while_hidden_is_brought_into_view_on_show(synced, viewer, qtbot):
+    keys = _keys(synced)
+    viewer.set_graph(version_graph(synced, "v1"))
+    viewer.highlight_path(run_detail(synced, _run_key(synced, "r3")).path)
+    viewer.show()
+    qtbot.waitExposed(viewer)
+    visible = viewer.view.mapToScene(viewer.view.viewport().rect()).boundingRect()
+    for key in ("s1", "s7"):
+        assert visible.contains(viewer.scene.nodes[keys[key]].sceneBoundingRect())
+
+
+def test_centering_on_a_step_selects_it(synced, viewer, qtbot):
+    keys = _keys(synced)
+    viewer.set_graph(version_graph(synced, "v1"))
+    viewer.show()
+    qtbot.waitExposed(viewer)
+    viewer.center_on_step(keys["s7"])
+    node = viewer.scene.nodes[keys["s7"]]
+    assert node.focused
+    visible = viewer.view.mapToScene(viewer.view.viewport().rect()).boundingRect()
+    assert visible.contains(node.sceneBoundingRect().center())
+
+
+def test_interactive_widgets_have_accessible_names(synced, viewer):
+    viewer.set_graph(version_graph(synced, "v1"))
+    timeline = PathTimeline()
+    try:
+        for widget in (viewer, timeline):
+            interactive = [
+                w
+                for kind in (QAbstractButton, QGraphicsView, QAbstractItemView)
+                for w in widget.findChildren(kind)
+            ]
+            assert interactive
+            assert all(w.accessibleName() for w in interactive), [
+                type(w).__name__ for w in interactive if not w.accessibleName()
+            ]
+    finally:
+        timeline.deleteLater()
+
+
+# -- timeline ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def timeline(qtbot):
+    widget = PathTimeline()
+    qtbot.addWidget(widget)
+    return widget
+
+
+def test_timeline_model_passes_the_model_tester(synced, qtbot):
+    model = TimelineModel()
+    tester = QAbstractItemModelTester(model, QAbstractItemModelTester.FailureReportingMode.Fatal)
+    model.set_path(run_detail(synced, _run_key(synced, "r3")).path)
+    model.set_path([])
+    model.set_path(run_detail(synced, _run_key(synced, "r1")).path)
+    model.set_palette(QPalette())
+    assert tester is not None and model.rowCount() == 5
+
+
+def test_timeline_rows_equal_the_path(synced, timeline):
+    detail = run_detail(synced, _run_key(synced, "r3"))
+    timeline.set_run(detail)
+    model = timeline.model
+    assert model.rowCount() == len(detail.path) == 7
+    for row, entry in enumerate(detail.path):
+        assert model.index(row, TimelineModel.NUMBER).data() == str(row + 1)
+        assert model.index(row, TimelineModel.STEP).data().startswith(entry.step_name)
+        assert model.index(row, 0).data(StepKeyRole) == entry.step_key
+        assert model.index(row, TimelineModel.STATUS).data() == style.status_word(entry.status)
+    failed = model.index(6, TimelineModel.STATUS)
+    assert failed.data() == "Failed"
+    assert failed.data(Qt.ItemDataRole.DecorationRole) is not None  # coloured dot beside the word
+    assert "\u26a0" in model.index(6, TimelineModel.STEP).data()  # the step's error
+    assert "MYSTERY_STEP" in model.index(6, TimelineModel.STEP).data()
+    assert "waited 1 min" in model.index(1, TimelineModel.WHEN).data()  # menu answered
+    assert "reported an error" in timeline.details.text()  # first problem shown in full
+    header = timeline.header.text()
+    assert "José Núñez" in header and "+5215512345678" in header
+    assert "Failed" in header and "External API failed: HTTP 502" in header
+    assert "Version First" in header
+
+
+def test_timeline_without_run_explains_itself(timeline, synced):
+    timeline.set_run(run_detail(synced, _run_key(synced, "r1")))
+    timeline.set_run(None)
+    assert timeline.model.rowCount() == 0
+    assert "No contact selected" in timeline.header.text()
+
+
+def test_selecting_a_timeline_row_centres_the_viewer(synced, timeline, viewer, qtbot):
+    keys = _keys(synced)
+    viewer.set_graph(version_graph(synced, "v1"))
+    timeline.stepSelected.connect(viewer.center_on_step)
+    timeline.set_run(run_detail(synced, _run_key(synced, "r3")))
+    with qtbot.waitSignal(timeline.stepSelected) as blocker:
+        timeline.select_step_number(7)
+    assert blocker.args == [keys["s7"]]
+    assert viewer.scene.nodes[keys["s7"]].focused
+
+
+def _entry(status: str, step_type: str = "QUESTION", wait: int | None = 86400, **kw) -> PathEntry:
+    values = dict(
+        seq=0,
+        step_key=1,
+        step_id="s",
+        step_name="Ask",
+        step_type=step_type,
+        status=status,
+        status_reason="",
+        has_error=False,
+        executed_at=1_000_000,
+        expire_on=None,
+        wait_seconds=wait,
+        error="",
+    )
+    values.update(kw)
+    return PathEntry(**values)
+
+
+def test_wait_and_expiry_wording():
+    nxt = _entry(DONE, executed_at=1_000_000 + 2 * 3600 + 14 * 60)
+    assert wait_text(_entry(DONE), nxt, 2_000_000) == "waited 2 h 14 min"
+    assert wait_text(_entry("EXPIRED"), None, 2_000_000) == "expired after 24 h"
+    running = _entry("RUNNING", expire_on=1_000_000 + 86400)
+    assert wait_text(running, None, 1_000_000 + 3600).startswith("expires ")
+    assert "(in 23 h)" in wait_text(running, None, 1_000_000 + 3600)
+    assert wait_text(_entry(DONE, step_type="MESSAGE", wait=None), nxt, 0) == ""
+    assert style.duration_text(45) == "45 s"
+    assert style.duration_text(3 * 86400 + 4 * 3600) == "3 d 4 h"
+    assert style.percent_text(0.0834) == "8.3%"
+    assert style.percent_text(None) == "\u2014"
