@@ -119,6 +119,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
+    if args.source == "activecampaign":
+        from flowdesk.core.db import connect
+        from flowdesk.core.sources.activecampaign import SourceError, source_from_cli
+
+        try:
+            source = source_from_cli(args)  # a first sync creates the cache
+        except SourceError as exc:
+            raise UserError(str(exc)) from None
+        return _run_sync(connect(_resolve_db(args.db)), source, "Syncing")
     db = _open_existing(args.db)
     if args.source == "demo":
         from flowdesk.core.db import get_meta
@@ -126,14 +135,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
         settings = get_meta(db, "demo", {}) or {}
         source = DemoSource(**settings) if settings else DemoSource()
-    else:
-        from flowdesk.core.sources.activecampaign import source_from_cli  # type: ignore[import]
-
-        source = source_from_cli(args)
     return _run_sync(db, source, "Syncing")
 
 
 def flow_stats(db, flow) -> dict[str, Any]:
+    from flowdesk.core.counters_check import compare_api_counters
     from flowdesk.core.queries import COUNTER_FIELDS, list_executions, list_versions
 
     def counters(c) -> dict[str, int]:
@@ -155,6 +161,8 @@ def flow_stats(db, flow) -> dict[str, Any]:
             for v in list_versions(db, flow.id)
         ],
         "executions": [{"id": e.id, **counters(e.counters)} for e in list_executions(db, flow.id)],
+        # Where the upstream's own counters disagree with the recount of synced runs.
+        "counter_mismatches": [m.as_dict() for m in compare_api_counters(db, flow.id)],
     }
 
 
@@ -210,6 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
     _db_arg(sync)
     sync.add_argument("--source", choices=["demo", "activecampaign"], default="demo")
     sync.add_argument("--url", help="ActiveCampaign account URL (…/api/3)")
+    sync.add_argument("--rate", type=float, help="requests per second (default 5)")
+    sync.add_argument("--page-size", type=int, help="list page size (default 100)")
     sync.set_defaults(func=cmd_sync)
 
     stats = sub.add_parser("stats", help="print flows with their counters")

@@ -1,0 +1,575 @@
+"""ActiveCampaign's WhatsApp flows API as a Flowdesk source (see docs/activecampaign.md).
+
+A sync walks two listings, page by page, and yields one batch per page:
+
+1. ``GET /channel/whatsapp/flow-execution`` (outbound executions). An execution's detail is
+   fetched only when the list row is new or its status/counters changed since the last sync (the
+   list rows' fingerprints live in the cursor).
+2. ``GET /channel/whatsapp/flow-execution-contact`` (one row per contact run). A run's detail
+   (with ``execution_steps``, the path) is fetched only when the run is new, its status changed,
+   or it is still active (READY/RUNNING): finished runs never change upstream, so they are never
+   fetched twice.
+
+The API has no modified-since filter and does not document its ordering, so every sync lists all
+pages; only details are saved. The cursor (committed with each batch) holds the phase and the next
+page, so an interrupted sync resumes at the first page not yet written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import urllib.parse
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from flowdesk.core.sources.base import Batch, Record, SyncState
+from flowdesk.core.sources.credentials import load_token
+from flowdesk.core.sources.http import (
+    ApiClient,
+    AuthError,
+    BadResponseError,
+    CancelledRequestError,
+    HttpError,
+    NotFoundError,
+    Politeness,
+    TransportError,
+)
+
+KIND = "activecampaign"
+RUNS_PATH = "channel/whatsapp/flow-execution-contact"
+EXECUTIONS_PATH = "channel/whatsapp/flow-execution"
+DEFAULT_PAGE_SIZE = 100
+ACTIVE_STATUSES = frozenset({"READY", "RUNNING"})
+_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+_EXECUTION_FINGERPRINT_FIELDS = (
+    "status",
+    "status_reason",
+    "status_last_change_on",
+    "start_on",
+    "num_contacts",
+    "expired",
+    "running",
+    "completed",
+    "canceled",
+    "failed",
+)
+
+
+class SourceError(Exception):
+    """A sync that cannot go on; the message is one line meant for the user."""
+
+
+def normalize_base_url(url: str) -> str:
+    """``acme.api-us1.com`` or ``https://acme.api-us1.com[/api/3]`` → ``https://…/api/3``.
+
+    Any base URL ending in ``/api/3`` is accepted. Plain ``http://`` is refused except on the
+    loopback interface: the token must not cross a network in clear text.
+    """
+    text = (url or "").strip()
+    if not text:
+        raise ValueError("the account URL is empty")
+    if "://" not in text:
+        text = "https://" + text
+    parts = urllib.parse.urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise ValueError(f"the account URL must start with https:// (got {parts.scheme}://)")
+    try:
+        host = parts.hostname
+        port = parts.port
+    except ValueError:
+        raise ValueError("the account URL has an invalid port") from None
+    if not host:
+        raise ValueError("the account URL has no host name")
+    if parts.username or parts.password:
+        raise ValueError("the account URL must not contain a user name or password")
+    if scheme == "http" and host not in _LOOPBACK:
+        raise ValueError("the account URL must use https://")
+    path = parts.path.rstrip("/")
+    if not path:
+        path = "/api/3"
+    elif not path.endswith("/api/3"):
+        raise ValueError(
+            "the account URL should look like https://<account>.api-us1.com (or end in /api/3)"
+        )
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None:
+        netloc += f":{port}"
+    return f"{scheme}://{netloc}{path}"
+
+
+def account_label(base_url: str) -> str:
+    """The account's name as a person says it: ``acme`` for ``acme.api-us1.com``."""
+    host = urllib.parse.urlsplit(base_url).hostname or base_url
+    if host.endswith(".api-us1.com") or ".api-" in host:
+        return host.split(".")[0]
+    return host
+
+
+def _fingerprint(row: dict[str, Any]) -> str:
+    data = [row.get(key) for key in _EXECUTION_FINGERPRINT_FIELDS]
+    blob = json.dumps(data, sort_keys=True, default=str).encode()
+    return hashlib.sha1(blob).hexdigest()[:16]
+
+
+def _id_of(value: Any) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("id")
+    if value is None or value == "":
+        return None
+    return str(value)
+
+
+def _plural(count: int, word: str) -> str:
+    if count == 1:
+        return f"1 {word}"
+    return f"{count:,} " + (word[:-1] + "ies" if word.endswith("y") else word + "s")
+
+
+@dataclass(slots=True)
+class ConnectionInfo:
+    base_url: str
+    runs: int
+    message: str
+
+
+def check_connection(
+    url: str,
+    token: str,
+    politeness: Politeness | None = None,
+    is_cancelled: Callable[[], bool] = lambda: False,
+) -> ConnectionInfo:
+    """One small request proving that the URL and the token work. Raises ValueError/HttpError."""
+    base_url = normalize_base_url(url)
+    if not token.strip():
+        raise ValueError("the API token is empty")
+    polite = politeness or Politeness(max_retries=1, timeout=15.0, backoff_base=0.5)
+    client = ApiClient(base_url, token.strip(), polite, is_cancelled=is_cancelled)
+    data = client.get_json(RUNS_PATH, {"page": 1, "page_size": 1})
+    if not isinstance(data, dict) or not isinstance(data.get("count"), int):
+        raise BadResponseError("the server's answer does not look like ActiveCampaign's API")
+    count = data["count"]
+    host = urllib.parse.urlsplit(base_url).netloc
+    return ConnectionInfo(
+        base_url, count, f"Connected to {host}: {_plural(count, 'contact run')} available."
+    )
+
+
+class _Tally:
+    """Cumulative numbers for the progress line."""
+
+    def __init__(self) -> None:
+        self.pages = 0
+        self.runs = 0
+        self.details = 0
+        self.requests = 0
+        self.retries = 0
+        self.failed_executions: set[str] = set()  # details that failed during this sync
+
+
+class ActiveCampaignSource:
+    """Reads flow executions and contact runs; see the module docstring for the strategy."""
+
+    kind = KIND
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        politeness: Politeness | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        self.base_url = normalize_base_url(url)
+        if not token or not token.strip():
+            raise ValueError("the API token is empty")
+        self._token = token.strip()
+        self.politeness = politeness or Politeness()
+        self.page_size = max(1, int(page_size))
+        self._sleep = sleep
+        self.name = f"ActiveCampaign ({account_label(self.base_url)})"
+
+    def __repr__(self) -> str:  # never show the token
+        return f"ActiveCampaignSource({self.base_url!r})"
+
+    # -- the sync ------------------------------------------------------------------------------
+
+    def batches(self, state: SyncState, is_cancelled: Callable[[], bool]) -> Iterator[Batch]:
+        client = ApiClient(
+            self.base_url,
+            self._token,
+            self.politeness,
+            sleep=self._sleep,
+            is_cancelled=is_cancelled,
+        )
+        cursor = dict(state.cursor or {})
+        stored_url = cursor.get("url")
+        if stored_url and stored_url != self.base_url:
+            raise SourceError(
+                f"this cache holds the account {stored_url}; sync {self.base_url} into another "
+                "cache file"
+            )
+        executions: dict[str, str] = dict(cursor.get("executions") or {})
+        phase = cursor.get("phase")
+        if phase in ("executions", "runs"):
+            page = int(cursor.get("page") or 1)
+            page_size = int(cursor.get("page_size") or self.page_size)
+        else:  # a new sync (the previous one finished, or none ran yet)
+            phase, page, page_size = "executions", 1, self.page_size
+        tally = _Tally()
+        pool = ThreadPoolExecutor(
+            max_workers=max(1, self.politeness.concurrency), thread_name_prefix="ac-detail"
+        )
+
+        def make_cursor(next_phase: str, next_page: int) -> dict[str, Any]:
+            return {
+                "url": self.base_url,
+                "phase": next_phase,
+                "page": next_page,
+                "page_size": page_size,
+                "executions": dict(sorted(executions.items())),
+            }
+
+        committed = {"cursor": dict(cursor)}  # the cursor of the last batch handed over
+
+        def finish(batch: Batch, extra: dict[str, int]) -> Batch:
+            committed["cursor"] = batch.cursor
+            stats = client.take_stats()
+            for key, value in extra.items():
+                stats[key] = stats.get(key, 0) + value
+            batch.stats = stats
+            tally.requests += stats.get("requests", 0)
+            tally.retries += stats.get("retries", 0)
+            batch.note = (
+                f"{batch.note} · {_plural(tally.requests, 'request')}, "
+                f"{_plural(tally.retries, 'retry')}"
+            )
+            return batch
+
+        try:
+            if phase == "executions":
+                yield from self._execution_pages(
+                    client, pool, page, executions, make_cursor, finish, tally
+                )
+                phase, page = "runs", 1
+            yield from self._run_pages(
+                client, pool, state, page, page_size, executions, make_cursor, finish, tally
+            )
+        except CancelledRequestError:
+            # An empty batch that keeps the last cursor: the engine then sees the cancel flag.
+            yield finish(Batch([], committed["cursor"], note="canceled"), {})
+        except AuthError as exc:
+            raise SourceError(str(exc)) from None
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    # -- phase 1: executions ---------------------------------------------------------------------
+
+    def _execution_pages(self, client, pool, page, executions, make_cursor, finish, tally):
+        listed = 0
+        while True:
+            data = self._list_page(client, EXECUTIONS_PATH, {"page": page})
+            if data is None:
+                break
+            rows = data["results"]
+            wanted: list[str] = []
+            fingerprints: dict[str, str] = {}
+            problems: list[tuple[str, str]] = []
+            for row in rows:
+                execution_id = _id_of(row.get("id")) if isinstance(row, dict) else None
+                if execution_id is None:
+                    problems.append(("?", "an execution in the list has no id; skipped"))
+                    continue
+                fingerprints[execution_id] = _fingerprint(row)
+                if executions.get(execution_id) != fingerprints[execution_id]:
+                    wanted.append(execution_id)
+            details = self._details(client, pool, EXECUTIONS_PATH, wanted)
+            records = []
+            for execution_id, detail, problem in details:
+                if detail is None:
+                    problems.append((execution_id, problem))
+                    tally.failed_executions.add(execution_id)
+                    continue
+                records.append(Record("execution", detail))
+                executions[execution_id] = fingerprints[execution_id]
+            tally.pages += 1
+            more = bool(data.get("next")) and bool(rows)
+            listed += len(rows)
+            count = data.get("count")
+            batch = Batch(
+                records,
+                make_cursor("executions", page + 1) if more else make_cursor("runs", 1),
+                done=listed,
+                total=count if isinstance(count, int) else None,
+                note=f"executions: page {page}",
+                problems=problems,
+            )
+            yield finish(batch, {"pages": 1, "details": len(wanted), "skipped": len(problems)})
+            if not more:
+                return
+            page += 1
+
+    # -- phase 2: contact runs -----------------------------------------------------------------
+
+    def _run_pages(
+        self, client, pool, state, page, page_size, executions, make_cursor, finish, tally
+    ):
+        refreshed: set[str] = set()
+        while True:
+            data = self._list_page(client, RUNS_PATH, {"page": page, "page_size": page_size})
+            if data is None:
+                yield finish(Batch([], make_cursor("done", 1), note="runs: done"), {})
+                return
+            rows = data["results"]
+            total = data.get("count") if isinstance(data.get("count"), int) else None
+            wanted: list[str] = []
+            problems: list[tuple[str, str]] = []
+            for row in rows:
+                run_id = _id_of(row.get("id")) if isinstance(row, dict) else None
+                if run_id is None:
+                    problems.append(("?", "a contact run in the list has no id; skipped"))
+                    continue
+                if run_id in refreshed:
+                    continue  # seen on an earlier page: rows shifted while paging
+                status = str(row.get("status") or "").upper()
+                known = state.known_run_status(run_id)
+                if known is None or known != status or status in ACTIVE_STATUSES:
+                    wanted.append(run_id)
+            details = self._details(client, pool, RUNS_PATH, wanted)
+            run_records: list[Record] = []
+            execution_records: list[Record] = []
+            extra_requests = 0
+            for run_id, detail, problem in details:
+                if detail is None:
+                    problems.append((run_id, problem))
+                    continue
+                refreshed.add(run_id)
+                execution_id = _id_of(detail.get("flow_execution"))
+                if execution_id and execution_id not in executions:
+                    extra_requests += execution_id not in tally.failed_executions
+                    record, problem = self._execution_for_run(
+                        client, execution_id, detail, tally.failed_executions
+                    )
+                    if problem:
+                        problems.append((execution_id, problem))
+                    execution_records.append(record)
+                    executions[execution_id] = (
+                        _fingerprint(record.data) if not problem else "incomplete"
+                    )
+                run_records.append(Record("run", detail))
+            tally.pages += 1
+            tally.runs += len(rows)
+            tally.details += len(wanted)
+            more = bool(data.get("next")) and bool(rows)
+            done = (page - 1) * page_size + len(rows)
+            pages = -(-total // page_size) if total else None
+            note = f"runs: page {page}" + (f" of {pages}" if pages else "")
+            note += f", {_plural(tally.details, 'detail')}"
+            batch = Batch(
+                execution_records + run_records,
+                make_cursor("runs", page + 1) if more else make_cursor("done", 1),
+                done=min(done, total) if total is not None else done,
+                total=total,
+                note=note,
+                problems=problems,
+            )
+            yield finish(
+                batch,
+                {"pages": 1, "details": len(wanted) + extra_requests, "skipped": len(problems)},
+            )
+            if not more:
+                return
+            page += 1
+
+    def _execution_for_run(
+        self,
+        client: ApiClient,
+        execution_id: str,
+        run: dict[str, Any],
+        failed: set[str],
+    ) -> tuple[Record, str]:
+        """The execution a run belongs to, fetched when the listing did not have it yet.
+
+        Counters of an execution live on its row, so the row must exist before its runs are
+        written. When its detail cannot be read, a stub (flow and version from the run) keeps the
+        counters exact and the problem is reported; the next sync fetches it again.
+        """
+        problem = ""
+        if execution_id not in failed:
+            detail, problem = self._detail(client, EXECUTIONS_PATH, execution_id)
+            if detail is not None:
+                return Record("execution", detail), ""
+            failed.add(execution_id)
+        stub = {
+            "id": execution_id,
+            "flow": run.get("flow"),
+            "flow_version": run.get("flow_version"),
+            "execute_for": "",
+            "contact_filters": [],
+            "contact_import": None,
+            "status": "",
+            "created_by": None,
+        }
+        return Record("execution", stub), problem or "execution detail unavailable; kept a stub"
+
+    # -- requests ------------------------------------------------------------------------------
+
+    def _list_page(self, client: ApiClient, path: str, params: dict[str, Any]) -> dict | None:
+        """One page of a DRF listing, or None past the last page (404 "Invalid page")."""
+        try:
+            data = client.get_json(path, params)
+        except NotFoundError:
+            if params.get("page", 1) > 1:
+                return None  # the listing shrank since the cursor was written
+            raise SourceError(
+                f"{self.base_url}/{path} does not exist: check the account URL"
+            ) from None
+        except BadResponseError as exc:
+            raise SourceError(f"{exc}; the sync will resume at this page") from None
+        if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+            raise SourceError(
+                f"{path} page {params.get('page')}: the answer is not a paginated list"
+            )
+        return data
+
+    def _detail(
+        self, client: ApiClient, path: str, record_id: str
+    ) -> tuple[dict[str, Any] | None, str]:
+        try:
+            data = client.get_json(f"{path}/{urllib.parse.quote(record_id, safe='')}")
+        except NotFoundError:
+            return None, "not found upstream (HTTP 404); skipped"
+        except BadResponseError:
+            return None, "the server sent malformed JSON for this record; skipped"
+        except TransportError as exc:
+            if exc.status is None or exc.status == 429:
+                raise  # network gone or throttled: fail the batch, the next sync resumes here
+            return None, f"{exc}; skipped"
+        except HttpError as exc:
+            if isinstance(exc, AuthError):
+                raise
+            return None, f"{exc}; skipped"
+        if not isinstance(data, dict) or _id_of(data.get("id")) != record_id:
+            return None, "the server sent a malformed record; skipped"
+        return data, ""
+
+    def _details(
+        self, client: ApiClient, pool: ThreadPoolExecutor, path: str, ids: list[str]
+    ) -> list[tuple[str, dict[str, Any] | None, str]]:
+        """Fetch details concurrently; results come back in the order of ``ids``."""
+        if not ids:
+            return []
+        futures = [pool.submit(self._detail, client, path, record_id) for record_id in ids]
+        results = []
+        error: BaseException | None = None
+        for record_id, future in zip(ids, futures, strict=True):
+            try:
+                detail, problem = future.result()
+            except BaseException as exc:  # noqa: BLE001 - re-raised below, after all finished
+                error = error or exc
+                continue
+            results.append((record_id, detail, problem))
+        if error is not None:
+            raise error
+        return results
+
+
+# -- wiring for the command line and the app ---------------------------------------------------
+
+
+def politeness_from_env(base: Politeness | None = None) -> Politeness:
+    """Politeness overridden by FLOWDESK_AC_RATE / _CONCURRENCY / _TIMEOUT / _RETRIES."""
+    polite = base or Politeness()
+    for name, attr, cast in (
+        ("FLOWDESK_AC_RATE", "rate", float),
+        ("FLOWDESK_AC_CONCURRENCY", "concurrency", int),
+        ("FLOWDESK_AC_TIMEOUT", "timeout", float),
+        ("FLOWDESK_AC_RETRIES", "max_retries", int),
+        ("FLOWDESK_AC_BACKOFF", "backoff_base", float),
+    ):
+        raw = os.environ.get(name, "").strip()
+        if raw:
+            try:
+                value = cast(raw)
+            except ValueError:
+                raise ValueError(f"{name}={raw!r} is not a number") from None
+            if value < 0 or (attr == "concurrency" and value < 1):
+                raise ValueError(f"{name}={raw!r} is out of range")
+            setattr(polite, attr, value)
+    return polite
+
+
+def stored_account(db: Any) -> str | None:
+    """The account URL a cache was synced from (kept in the sync cursor), if any."""
+    from flowdesk.core.db import get_meta
+
+    cursor = get_meta(db, f"cursor:{KIND}", {}) or {}
+    return cursor.get("url")
+
+
+def source_for_cache(db: Any, url: str | None = None, token: str | None = None):
+    """Build the source for a cache: URL from ``url`` or the cache, token from the keyring/env.
+
+    Raises :class:`SourceError` with a one-line message when something is missing or the cache
+    belongs to another source.
+    """
+    from flowdesk.core.db import get_meta
+
+    stored = stored_account(db)
+    try:
+        base_url = normalize_base_url(url) if url else stored
+    except ValueError as exc:
+        raise SourceError(str(exc)) from None
+    if not base_url:
+        raise SourceError("the account URL is needed for the first sync (--url)")
+    if stored and stored != base_url:
+        raise SourceError(
+            f"this cache holds the account {stored}; sync {base_url} into another cache file"
+        )
+    meta = get_meta(db, "source", None) or {}
+    other = meta.get("kind")
+    if other and other != KIND:
+        has_runs = db.execute("SELECT 1 FROM runs LIMIT 1").fetchone() is not None
+        if has_runs:
+            raise SourceError(
+                f"this cache holds {meta.get('name') or other} data; sync ActiveCampaign into "
+                "its own cache file"
+            )
+    token = token or load_token(base_url)
+    if not token:
+        raise SourceError(
+            "no API token: set FLOWDESK_AC_TOKEN, or connect the account from the app"
+        )
+    try:
+        polite = politeness_from_env()
+        page_size = int(os.environ.get("FLOWDESK_AC_PAGE_SIZE") or DEFAULT_PAGE_SIZE)
+    except ValueError as exc:
+        raise SourceError(str(exc)) from None
+    return ActiveCampaignSource(base_url, token, politeness=polite, page_size=page_size)
+
+
+def source_from_cli(args: Any) -> ActiveCampaignSource:
+    """``flowdesk sync --source activecampaign --url URL`` (token from the env or keyring).
+
+    Raises SourceError with a one-line message; the command line prints it.
+    """
+    from flowdesk.core.db import connect, default_db_path
+
+    path = getattr(args, "db", None) or default_db_path()
+    db = connect(path)
+    try:
+        source = source_for_cache(db, getattr(args, "url", None))
+        rate = getattr(args, "rate", None)
+        if rate:
+            source.politeness.rate = float(rate)
+        page_size = getattr(args, "page_size", None)
+        if page_size:
+            source.page_size = int(page_size)
+        return source
+    finally:
+        db.conn.close()

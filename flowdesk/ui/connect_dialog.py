@@ -1,0 +1,309 @@
+"""The "Connect ActiveCampaign" dialog: account URL, API token, Test connection.
+
+The test runs on a worker thread (the GUI never waits on the network) and its result comes back
+through signals. Accepting the dialog stores the token in the system keyring (never in settings
+or the cache) and leaves the normalised account URL in :meth:`ConnectDialog.base_url`.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from flowdesk.core.sources.activecampaign import check_connection, normalize_base_url
+from flowdesk.core.sources.credentials import CredentialError, load_token, store_token
+from flowdesk.core.sources.http import AuthError, HttpError, redact
+
+TOKEN_HELP = "In ActiveCampaign: Settings → Developer → API Access."
+
+
+class _TestSignals(QObject):
+    succeeded = Signal(int, str)  # generation, message
+    failed = Signal(int, str)
+    finished = Signal(object)  # the job, last thing it emits
+
+
+class _TestJob(QRunnable):
+    """Calls the API once; never touches a widget."""
+
+    def __init__(self, generation: int, url: str, token: str) -> None:
+        super().__init__()
+        self.setAutoDelete(False)
+        self.generation = generation
+        self.url = url
+        self.token = token
+        self.signals = _TestSignals()
+        self.cancelled = threading.Event()
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        try:
+            info = check_connection(self.url, self.token, is_cancelled=self.cancelled.is_set)
+        except AuthError:
+            self._fail("The token was rejected. Check the API token and the account URL.")
+        except (HttpError, ValueError) as exc:
+            self._fail(redact(str(exc), self.token).capitalize())
+        except Exception as exc:  # noqa: BLE001 - shown to the user, never raised into Qt
+            self._fail(redact(f"Connection failed: {exc.__class__.__name__}", self.token))
+        else:
+            self.signals.succeeded.emit(self.generation, info.message)
+        finally:
+            self.done.set()
+            self.signals.finished.emit(self)
+
+    def _fail(self, message: str) -> None:
+        self.signals.failed.emit(self.generation, message)
+
+
+class _Janitor(QObject):
+    """Keeps running jobs referenced (a job may outlive its dialog) until they report done."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.live: set[_TestJob] = set()
+
+    def keep(self, job: _TestJob) -> None:
+        self.live.add(job)
+        job.signals.finished.connect(self.forget)
+
+    @Slot(object)
+    def forget(self, job: _TestJob) -> None:
+        self.live.discard(job)
+
+
+_janitor: _Janitor | None = None
+
+
+def _jobs() -> _Janitor:
+    global _janitor
+    if _janitor is None:
+        _janitor = _Janitor()
+    return _janitor
+
+
+def running_tests() -> int:
+    """Connection tests still running (the app may wait for them before quitting)."""
+    return len(_jobs().live)
+
+
+class ConnectDialog(QDialog):
+    """Ask for the account URL and the API token; test them; keep the token in the keyring."""
+
+    def __init__(
+        self,
+        url: str = "",
+        parent: QWidget | None = None,
+        pool: QThreadPool | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Connect ActiveCampaign")
+        self.setAccessibleName("Connect ActiveCampaign")
+        self.setMinimumWidth(480)
+        self._pool = pool or QThreadPool.globalInstance()
+        self._generation = 0
+        self._job: _TestJob | None = None
+        self._base_url: str | None = None
+        self._stored_token = False
+
+        intro = QLabel(
+            "Flowdesk reads your WhatsApp flows, executions and contact runs from ActiveCampaign. "
+            "It never changes anything in your account.",
+            self,
+        )
+        intro.setWordWrap(True)
+
+        self.url_edit = QLineEdit(url, self)
+        self.url_edit.setPlaceholderText("https://youraccount.api-us1.com")
+        self.url_edit.setAccessibleName("Account URL")
+        self.url_edit.setAccessibleDescription(
+            "Your ActiveCampaign API URL, for example https://youraccount.api-us1.com"
+        )
+        self.token_edit = QLineEdit(self)
+        self.token_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.token_edit.setAccessibleName("API token")
+        self.token_edit.setAccessibleDescription(TOKEN_HELP + " Kept in the system keyring.")
+        self.token_edit.setToolTip(TOKEN_HELP)
+        if url:
+            self._prefill_token_hint(url)
+
+        self.test_button = QPushButton("&Test connection", self)
+        self.test_button.setAccessibleName("Test connection")
+        self.status = QLabel("", self)
+        self.status.setWordWrap(True)
+        self.status.setAccessibleName("Connection status")
+        test_row = QHBoxLayout()
+        test_row.addWidget(self.test_button)
+        test_row.addWidget(self.status, 1)
+
+        form = QFormLayout()
+        form.addRow("Account &URL:", self.url_edit)
+        form.addRow("API &token:", self.token_edit)
+        help_label = QLabel(TOKEN_HELP, self)
+        help_label.setWordWrap(True)
+        form.addRow("", help_label)
+
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText("Connect")
+        self.ok_button.setAccessibleName("Connect")
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAccessibleName("Cancel")
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addLayout(test_row)
+        layout.addWidget(self.buttons)
+
+        self.test_button.clicked.connect(self.test_connection)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.url_edit.textChanged.connect(self._inputs_changed)
+        self.token_edit.textChanged.connect(self._inputs_changed)
+        self._inputs_changed()
+
+    # -- state ------------------------------------------------------------------------------
+
+    def _prefill_token_hint(self, url: str) -> None:
+        try:
+            account = normalize_base_url(url)
+        except ValueError:
+            return
+        if load_token(account):
+            self._stored_token = True
+            self.token_edit.setPlaceholderText("Stored in the keyring (type to replace)")
+
+    def _token(self) -> str:
+        typed = self.token_edit.text().strip()
+        if typed:
+            return typed
+        if self._stored_token:
+            try:
+                return load_token(normalize_base_url(self.url_edit.text())) or ""
+            except ValueError:
+                return ""
+        return ""
+
+    @Slot()
+    def _inputs_changed(self) -> None:
+        ready = bool(self.url_edit.text().strip()) and bool(
+            self.token_edit.text().strip() or self._stored_token
+        )
+        self.ok_button.setEnabled(ready)
+        self.test_button.setEnabled(ready and self._job is None)
+        if self._job is not None:  # the answer would be for other inputs
+            self._generation += 1
+            self._job.cancelled.set()
+            self._job = None
+            self.test_button.setEnabled(ready)
+            self._show("", "")
+
+    def _show(self, text: str, kind: str) -> None:
+        colour = {"ok": "#1b7f3b", "error": "#b3261e"}.get(kind, "")
+        self.status.setStyleSheet(f"color: {colour};" if colour else "")
+        self.status.setText(text)
+
+    def base_url(self) -> str | None:
+        """The normalised account URL once the dialog was accepted."""
+        return self._base_url
+
+    def is_testing(self) -> bool:
+        return self._job is not None
+
+    # -- test connection --------------------------------------------------------------------
+
+    @Slot()
+    def test_connection(self) -> None:
+        try:
+            url = normalize_base_url(self.url_edit.text())
+        except ValueError as exc:
+            self._show(str(exc).capitalize() + ".", "error")
+            return
+        token = self._token()
+        if not token:
+            self._show("Enter the API token.", "error")
+            return
+        self._generation += 1
+        job = _TestJob(self._generation, url, token)
+        job.signals.succeeded.connect(self._test_succeeded)
+        job.signals.failed.connect(self._test_failed)
+        _jobs().keep(job)
+        self._job = job
+        self.test_button.setEnabled(False)
+        self._show("Testing…", "")
+        self._pool.start(job)
+
+    @Slot(int, str)
+    def _test_succeeded(self, generation: int, message: str) -> None:
+        if generation != self._generation:
+            return
+        self._job = None
+        self.test_button.setEnabled(True)
+        self._show("✓ " + message, "ok")
+
+    @Slot(int, str)
+    def _test_failed(self, generation: int, message: str) -> None:
+        if generation != self._generation:
+            return
+        self._job = None
+        self.test_button.setEnabled(True)
+        self._show("✗ " + message, "error")
+
+    # -- closing ----------------------------------------------------------------------------
+
+    def accept(self) -> None:
+        try:
+            url = normalize_base_url(self.url_edit.text())
+        except ValueError as exc:
+            self._show(str(exc).capitalize() + ".", "error")
+            self.url_edit.setFocus()
+            return
+        typed = self.token_edit.text().strip()
+        if typed:
+            try:
+                store_token(url, typed)
+            except CredentialError as exc:
+                self._show(str(exc).capitalize() + ".", "error")
+                return
+        elif not load_token(url):
+            self._show("Enter the API token.", "error")
+            self.token_edit.setFocus()
+            return
+        self.token_edit.clear()  # the token lives in the keyring only
+        self._base_url = url
+        self._stop_test()
+        super().accept()
+
+    def reject(self) -> None:
+        self._stop_test()
+        super().reject()
+
+    def done(self, result: int) -> None:  # noqa: D401 - Qt override
+        self._stop_test()
+        super().done(result)
+
+    def _stop_test(self) -> None:
+        if self._job is not None:
+            self._job.cancelled.set()
+            self._job = None
+        self._generation += 1
+
+
+def ask_for_account(parent: QWidget | None = None, url: str = "") -> str | None:
+    """Show the dialog modally; the account URL when the user connected, else None."""
+    dialog = ConnectDialog(url, parent)
+    accepted = dialog.exec() == QDialog.DialogCode.Accepted
+    return dialog.base_url() if accepted else None
