@@ -1,0 +1,404 @@
+"""The main window: flows on the left, the selected flow's page on the right, sync below."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QWidget,
+)
+
+from flowdesk.core.db import get_meta, set_meta
+from flowdesk.core.queries import last_sync, list_flows
+from flowdesk.ui.theme import fmt_ago, fmt_count, fmt_time
+from flowdesk.ui.widgets.empty_state import EmptyState
+from flowdesk.ui.widgets.flow_list import FlowListPanel
+from flowdesk.ui.widgets.flow_page import FlowPage
+from flowdesk.ui.workers import CacheRunner, WorkerPools, open_for_ui
+
+log = logging.getLogger(__name__)
+
+DEMO_DEFAULTS = {"seed": 1, "contacts": 5000}
+
+
+class SyncUnavailable(Exception):
+    """The workspace's source cannot be synced from the app; the message says why."""
+
+
+def make_source(db) -> Any:
+    """The workspace's own source, rebuilt from the cache's meta (runs on the sync worker)."""
+    source = get_meta(db, "source") or {}
+    demo = get_meta(db, "demo")
+    kind = source.get("kind") or ("demo" if demo is not None else None)
+    if kind == "demo":
+        from flowdesk.core.demo import DemoSource
+
+        return DemoSource(**(demo or {}))
+    if kind is None:
+        raise SyncUnavailable("This cache has no source yet: create the demo or connect a source.")
+    raise SyncUnavailable(
+        f"Syncing from “{source.get('name') or kind}” is not available in the app yet; "
+        "use the command line: flowdesk sync"
+    )
+
+
+def run_sync(db, ctx, create_demo: dict | None = None):
+    from flowdesk.core.sync import SyncEngine
+
+    if create_demo is not None:
+        with db.conn:
+            set_meta(db, "demo", create_demo)
+    source = make_source(db)
+    return SyncEngine(db).run(source, progress=ctx.progress, is_cancelled=ctx.is_cancelled)
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        db_path: str | Path,
+        settings: QSettings | None = None,
+        pools: WorkerPools | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.db_path = Path(db_path)
+        self.settings = settings if settings is not None else QSettings()
+        self.db = open_for_ui(self.db_path)
+        self.pools = pools or WorkerPools()
+        self.runner = CacheRunner(self.db_path, self.pools, self)
+        self._sync_worker = None
+        self.setWindowTitle(f"Flowdesk — {self.db_path.name}")
+        self.setAccessibleName("Flowdesk main window")
+
+        self.flows = FlowListPanel(self)
+        self.flows.setMinimumWidth(240)
+        self.page = FlowPage(self.db, self.runner, self)
+        self.no_flows = EmptyState(
+            "No flows yet",
+            "This cache has no messaging flows. Create the demo workspace to explore the app "
+            "with realistic data, or connect a source and sync.<br><br>From a terminal:<br>"
+            f"<code>flowdesk demo --db {self.db_path}</code><br>"
+            f"<code>flowdesk sync --db {self.db_path} --source activecampaign --url …</code>",
+            self,
+        )
+        self.create_demo_button = self.no_flows.add_button(
+            "Create demo workspace", self.create_demo, "Create demo workspace"
+        )
+        self.pick_flow = EmptyState(
+            "Pick a flow",
+            "Choose a flow on the left to see its contacts, executions, versions and diagram.",
+            self,
+        )
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.page)
+        self.stack.addWidget(self.no_flows)
+        self.stack.addWidget(self.pick_flow)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setAccessibleName("Flows and flow page")
+        self.splitter.addWidget(self.flows)
+        self.splitter.addWidget(self.stack)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([300, 1140])
+        self.splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(self.splitter)
+
+        self._build_status_bar()
+        self._build_actions()
+        self.flows.flowSelected.connect(self.open_flow)
+        self.flows.searchChanged.connect(self._on_flow_search)
+        self.page.timings.connect(self._log_timing)
+
+        self._clock = QTimer(self)
+        self._clock.setInterval(60_000)
+        self._clock.timeout.connect(self._update_sync_label)
+        self._clock.start()
+
+        self.restore_settings()
+        self.load_flows(select=self.settings.value("flows/last", "", str) or None)
+        self._update_sync_label()
+        self._install_jobs()
+
+    # -- building --------------------------------------------------------------------------------
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.cache_label = QLabel(f"Cache: {self.db_path}")
+        self.cache_label.setAccessibleName("Cache location")
+        self.cache_label.setToolTip(str(self.db_path))
+        self.sync_label = QLabel("")
+        self.sync_label.setAccessibleName("Last sync")
+        self.progress = QProgressBar()
+        self.progress.setAccessibleName("Sync progress")
+        self.progress.setMaximumWidth(220)
+        self.progress.setTextVisible(True)
+        self.progress.hide()
+        self.sync_button = QPushButton("Sync now")
+        self.sync_button.setAccessibleName("Sync now")
+        self.sync_button.setToolTip("Fetch new and changed runs in the background (F5)")
+        self.sync_button.clicked.connect(self.toggle_sync)
+        bar.addWidget(self.cache_label, 1)
+        bar.addPermanentWidget(self.sync_label)
+        bar.addPermanentWidget(self.progress)
+        bar.addPermanentWidget(self.sync_button)
+
+    def _build_actions(self) -> None:
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        self.sync_action = QAction("&Sync now", self)
+        self.sync_action.setShortcut(QKeySequence(Qt.Key.Key_F5))
+        self.sync_action.triggered.connect(self.toggle_sync)
+        file_menu.addAction(self.sync_action)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+
+        view_menu = menu.addMenu("&View")
+        self.find_action = QAction("&Find contact", self)
+        self.find_action.setShortcut(QKeySequence.StandardKey.Find)
+        self.find_action.triggered.connect(self.focus_search)
+        view_menu.addAction(self.find_action)
+        find_flow = QAction("Find f&low", self)
+        find_flow.setShortcut(QKeySequence("Ctrl+Shift+F"))
+        find_flow.triggered.connect(self._focus_flow_search)
+        view_menu.addAction(find_flow)
+        view_menu.addSeparator()
+        self.tab_actions: list[QAction] = []
+        names = ("Contacts", "Messaging Flow Executions", "Versions", "Flow Viewer")
+        for index, name in enumerate(names):
+            action = QAction(name, self)
+            action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
+            action.triggered.connect(lambda _checked=False, i=index: self.show_tab(i))
+            view_menu.addAction(action)
+            self.tab_actions.append(action)
+        help_menu = menu.addMenu("&Help")
+        about = QAction("&About Flowdesk", self)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+    def _install_jobs(self) -> None:
+        """Background exports and the notifications dock, when those modules are present."""
+        try:
+            from flowdesk.ui.notifications import install as install_notifications
+        except ImportError:
+            return
+        try:
+            install_notifications(self)
+        except Exception:  # an optional panel must not stop the app from opening
+            log.exception("could not set up the notifications panel")
+
+    # -- flows -----------------------------------------------------------------------------------
+
+    def load_flows(self, select: str | None = None) -> None:
+        search = self.flows.search.text().strip()
+        flows = list_flows(self.db, search)
+        any_flows = bool(flows) or bool(search and list_flows(self.db))
+        self.flows.set_flows(flows, select=select)
+        if not any_flows:
+            self.stack.setCurrentWidget(self.no_flows)
+            return
+        current = select or self.flows.current_flow_id()
+        if current and self.flows.select_flow(current):
+            if self.page.flow is None or self.page.flow.id != current:
+                self.open_flow(current)
+            else:
+                self.stack.setCurrentWidget(self.page)
+            return
+        if flows and self.page.flow is None:
+            self.flows.select_flow(flows[0].id)
+        elif self.page.flow is None:
+            self.stack.setCurrentWidget(self.pick_flow)
+
+    @Slot(str)
+    def open_flow(self, flow_id: str) -> None:
+        if self.page.open_flow(flow_id):
+            self.stack.setCurrentWidget(self.page)
+            self.settings.setValue("flows/last", flow_id)
+        self.flows.select_flow(flow_id)
+
+    def _on_flow_search(self, _text: str) -> None:
+        self.load_flows()
+
+    def show_tab(self, index: int) -> None:
+        if self.stack.currentWidget() is not self.page:
+            return
+        if self.page.tabs.isTabVisible(index):
+            self.page.tabs.setCurrentIndex(index)
+
+    def focus_search(self) -> None:
+        if self.stack.currentWidget() is self.page:
+            self.page.tabs.setCurrentWidget(self.page.contacts_tab)
+            self.page.contacts_tab.focus_search()
+        else:
+            self._focus_flow_search()
+
+    def _focus_flow_search(self) -> None:
+        self.flows.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.flows.search.selectAll()
+
+    # -- sync ------------------------------------------------------------------------------------
+
+    def is_syncing(self) -> bool:
+        return self._sync_worker is not None
+
+    @Slot()
+    def toggle_sync(self) -> None:
+        if self._sync_worker is not None:
+            self._sync_worker.cancel()
+            self.sync_button.setText("Canceling…")
+            self.sync_button.setEnabled(False)
+            return
+        self.start_sync()
+
+    def start_sync(self, create_demo: dict | None = None) -> None:
+        if self._sync_worker is not None:
+            return
+        self.progress.setRange(0, 0)
+        self.progress.setFormat("Syncing…")
+        self.progress.show()
+        self.sync_button.setText("Cancel sync")
+        self.sync_button.setToolTip("Stop after the current batch; the next sync resumes (F5)")
+        self.sync_action.setText("Cancel &sync")
+        self.create_demo_button.setEnabled(False)
+        self.statusBar().showMessage("Sync started…", 3000)
+        self._sync_worker = self.runner.submit(
+            run_sync,
+            create_demo,
+            long=True,
+            with_context=True,
+            on_result=self._on_sync_done,
+            on_error=self._on_sync_error,
+            on_progress=self._on_sync_progress,
+        )
+
+    def create_demo(self) -> None:
+        self.start_sync(create_demo=dict(DEMO_DEFAULTS))
+
+    def _on_sync_progress(self, progress) -> None:  # noqa: ANN001
+        if progress.total:
+            self.progress.setRange(0, int(progress.total))
+            self.progress.setValue(min(int(progress.done), int(progress.total)))
+            self.progress.setFormat(f"%p% · {fmt_count(progress.runs_changed)} runs")
+        else:
+            self.progress.setRange(0, 0)
+        self.progress.setToolTip(
+            f"{fmt_count(progress.records)} records, {fmt_count(progress.runs_changed)} runs "
+            f"changed {progress.note}".strip()
+        )
+
+    def _end_sync(self) -> None:
+        self._sync_worker = None
+        self.progress.hide()
+        self.sync_button.setText("Sync now")
+        self.sync_button.setToolTip("Fetch new and changed runs in the background (F5)")
+        self.sync_button.setEnabled(True)
+        self.sync_action.setText("&Sync now")
+        self.create_demo_button.setEnabled(True)
+
+    def _on_sync_done(self, report) -> None:  # noqa: ANN001
+        self._end_sync()
+        skipped = f", {len(report.problems)} skipped" if report.problems else ""
+        message = {
+            "completed": f"Sync finished: {fmt_count(report.runs_changed)} runs changed{skipped}.",
+            "canceled": "Sync canceled; the next sync resumes where this one stopped.",
+        }.get(report.outcome, f"Sync failed: {report.message}")
+        self.statusBar().showMessage(message, 15000)
+        self._update_sync_label()
+        self.load_flows()
+        self.page.reload()
+
+    def _on_sync_error(self, exc: BaseException) -> None:
+        self._end_sync()
+        if isinstance(exc, SyncUnavailable):
+            self.statusBar().showMessage(str(exc), 15000)
+            return
+        log.error("sync failed: %s", getattr(exc, "__traceback_text__", repr(exc)))
+        self.statusBar().showMessage(f"Sync failed: {exc}", 15000)
+
+    def _update_sync_label(self) -> None:
+        info = last_sync(self.db)
+        last_ok = get_meta(self.db, "last_sync_at")
+        if info is None and last_ok is None:
+            self.sync_label.setText("Never synced")
+            return
+        text = f"Last sync {fmt_ago(last_ok)}" if last_ok else "No completed sync"
+        if info is not None and info["outcome"] != "completed":
+            text += f" (last attempt {info['outcome']})"
+        self.sync_label.setText(text)
+        self.sync_label.setToolTip(
+            f"Last completed sync: {fmt_time(last_ok, True) if last_ok else 'never'}"
+        )
+
+    # -- settings and lifecycle ------------------------------------------------------------------
+
+    def restore_settings(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray | bytes) and geometry:
+            self.restoreGeometry(QByteArray(geometry))
+        else:
+            self.resize(1440, 900)
+        splitter = self.settings.value("window/splitter")
+        if isinstance(splitter, QByteArray | bytes) and splitter:
+            self.splitter.restoreState(QByteArray(splitter))
+
+    def save_settings(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/splitter", self.splitter.saveState())
+        if self.page.flow is not None:
+            self.settings.setValue("flows/last", self.page.flow.id)
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_settings()
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        self._clock.stop()
+        self.pools.shutdown()
+        self.runner.close()
+        if self.db is not None:
+            self.db.conn.close()
+            self.db = None  # type: ignore[assignment]
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Process events until no worker is running (screenshots and tests)."""
+        from PySide6.QtWidgets import QApplication
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            QApplication.processEvents()
+            if not self.pools.busy() and not self.page.contacts_tab.model.pending_pages():
+                QApplication.processEvents()
+                if not self.pools.busy():
+                    return True
+            time.sleep(0.005)
+        return False
+
+    def _log_timing(self, what: str, seconds: float) -> None:
+        log.debug("%s took %.1f ms", what, seconds * 1000)
+
+    def _about(self) -> None:
+        from flowdesk import __version__
+
+        QMessageBox.about(
+            self,
+            "About Flowdesk",
+            f"<b>Flowdesk {__version__}</b><br>What happened to this customer inside a WhatsApp"
+            " messaging flow, and how is the flow performing.",
+        )

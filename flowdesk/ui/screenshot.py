@@ -1,0 +1,171 @@
+"""``flowdesk screenshot``: render the main window at 1440×900 and save one PNG per view.
+
+Works headless (``QT_QPA_PLATFORM=offscreen`` is the default here). Every grab waits until the
+worker pools are idle and the contacts pages on screen have arrived, so images never show "…".
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+WIDTH, HEIGHT = 1440, 900
+
+
+def register(subparsers) -> None:  # noqa: ANN001
+    parser = subparsers.add_parser(
+        "screenshot", help="save PNGs of the main window (summary, tabs, trace, details)"
+    )
+    parser.add_argument("--db", type=Path, required=True, help="cache file")
+    parser.add_argument("--out", type=Path, required=True, help="folder for the PNGs")
+    parser.add_argument("--flow", help="flow id or name (default: the busiest outbound flow)")
+    parser.add_argument(
+        "--theme", choices=["light", "dark", "both"], default="light", help="palette"
+    )
+    parser.set_defaults(func=cmd_screenshot)
+
+
+def cmd_screenshot(args: argparse.Namespace) -> int:
+    from flowdesk.cli import UserError
+
+    if not args.db.exists():
+        raise UserError(f"no cache at {args.db}")
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    themes = ["light", "dark"] if args.theme == "both" else [args.theme]
+    written: list[Path] = []
+    for theme in themes:
+        suffix = "" if len(themes) == 1 else f"-{theme}"
+        written += take_screenshots(
+            args.db, args.out, args.flow, dark=theme == "dark", suffix=suffix
+        )
+    for path in written:
+        print(path)
+    return 0
+
+
+def _pick_flow(db, wanted: str | None):  # noqa: ANN001
+    from flowdesk.cli import UserError
+    from flowdesk.core.queries import get_flow, list_flows
+
+    if wanted:
+        flow = get_flow(db, wanted)
+        if flow is None:
+            raise UserError(f"no flow with id or name {wanted!r}")
+        return flow
+    flows = list_flows(db)
+    if not flows:
+        return None
+    outbound = [f for f in flows if f.direction == "outbound"]
+    return max(outbound or flows, key=lambda f: f.counters.contacts)
+
+
+def take_screenshots(
+    db_path: Path,
+    out: Path,
+    flow_ref: str | None = None,
+    *,
+    dark: bool = False,
+    suffix: str = "",
+) -> list[Path]:
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from flowdesk.core.db import connect
+    from flowdesk.core.queries import ContactQuery, Scope, contacts_page, list_versions
+    from flowdesk.ui.app import apply_theme, create_app
+    from flowdesk.ui.main_window import MainWindow
+    from flowdesk.ui.widgets.flow_page import TAB_CONTACTS, TAB_EXECUTIONS, TAB_VERSIONS, TAB_VIEWER
+
+    app = create_app(dark=dark)
+    apply_theme(app, dark)
+    out.mkdir(parents=True, exist_ok=True)
+    db = connect(db_path)
+    flow = _pick_flow(db, flow_ref)
+    settings_path = out / ".screenshot-settings.ini"
+    settings = QSettings(str(settings_path), QSettings.Format.IniFormat)
+    settings.clear()
+    window = MainWindow(db_path, settings=settings)
+    window.resize(WIDTH, HEIGHT)
+    window.show()
+    written: list[Path] = []
+
+    def grab(name: str) -> None:
+        window.wait_idle()
+        _settle(window)
+        path = out / f"{name}{suffix}.png"
+        window.grab().save(str(path))
+        written.append(path)
+
+    try:
+        if flow is None:
+            grab("00-empty")
+            return written
+        window.open_flow(flow.id)
+        page = window.page
+        tabs = [(TAB_CONTACTS, "01-summary-contacts")]
+        if page.tabs.isTabVisible(TAB_EXECUTIONS):
+            tabs.append((TAB_EXECUTIONS, "02-summary-executions"))
+        tabs += [(TAB_VERSIONS, "03-summary-versions"), (TAB_VIEWER, "04-summary-viewer")]
+        for index, name in tabs:
+            page.tabs.setCurrentIndex(index)
+            grab(name)
+
+        # A traced path: prefer a contact with several runs and a long path.
+        query = ContactQuery(Scope(flow.id), metric=None)
+        rows = contacts_page(db, query, 0, 400)
+        if rows:
+            counts: dict[str, int] = {}
+            for row in rows:
+                counts[row.contact_id] = counts.get(row.contact_id, 0) + 1
+            lengths = dict(
+                db.execute(
+                    "SELECT key, path_length FROM runs WHERE key IN ({})".format(
+                        ",".join("?" * len(rows))
+                    ),
+                    [r.run_key for r in rows],
+                ).fetchall()
+            )
+            best = max(
+                rows,
+                key=lambda r: (
+                    r.metric != "ongoing",
+                    min(lengths.get(r.run_key, 0), 9),
+                    counts[r.contact_id] > 1,
+                    r.entered_at,
+                ),
+            )
+            page.trace_contact(best)
+            grab("05-trace")
+            page.viewer_tab.clear_trace()
+
+        versions = list_versions(db, flow.id)
+        if versions:
+            older = [v for v in versions if not v.is_current and v.counters.contacts]
+            version = (older or versions)[-1]
+            page.open_version(version.id)
+            grab("06-version-detail")
+        if page.executions:
+            execution = max(page.executions, key=lambda e: e.counters.contacts)
+            page.open_execution(execution.id)
+            grab("07-execution-detail")
+            page.tabs.setCurrentIndex(TAB_VIEWER)
+            grab("08-execution-viewer")
+    finally:
+        window.close()
+        window.deleteLater()
+        QApplication.processEvents()
+        db.conn.close()
+        settings_path.unlink(missing_ok=True)
+    return written
+
+
+def _settle(window) -> None:  # noqa: ANN001
+    """Let layouts, deferred fits and repaints run before grabbing."""
+    import time
+
+    from PySide6.QtWidgets import QApplication
+
+    for _ in range(5):
+        QApplication.processEvents()
+        time.sleep(0.01)

@@ -1,0 +1,185 @@
+"""Colours and number formats that stay legible on light and dark palettes.
+
+Status colours are never the only signal: every place that shows one also shows the word. The two
+tone sets are chosen for contrast against a light (white) and a dark (#1e1e1e-ish) base.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import QApplication
+
+# metric → (light palette tone, dark palette tone)
+_STATUS_TONES: dict[str, tuple[str, str]] = {
+    "contacts": ("#2b5797", "#8ab4f8"),
+    "expired": ("#a05a00", "#f0b354"),
+    "ongoing": ("#1565c0", "#64b5f6"),
+    "canceled": ("#5f6368", "#b0b4b9"),
+    "failed": ("#c62828", "#ff8a80"),
+    "completed": ("#2e7d32", "#81c995"),
+}
+
+# Rates drawn in the versions chart.
+_SERIES_TONES = {
+    "completion": ("#2e7d32", "#81c995"),
+    "response": ("#6a1b9a", "#ce93d8"),
+}
+
+
+def is_dark(palette: QPalette | None = None) -> bool:
+    if palette is None:
+        app = QApplication.instance()
+        palette = app.palette() if app is not None else QPalette()
+    return palette.color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def status_color(metric: str, palette: QPalette | None = None) -> QColor:
+    light, dark = _STATUS_TONES.get(metric, ("#5f6368", "#b0b4b9"))
+    return QColor(dark if is_dark(palette) else light)
+
+
+def series_color(name: str, palette: QPalette | None = None) -> QColor:
+    light, dark = _SERIES_TONES[name]
+    return QColor(dark if is_dark(palette) else light)
+
+
+def muted_text(palette: QPalette | None = None) -> QColor:
+    if palette is None:
+        app = QApplication.instance()
+        palette = app.palette() if app is not None else QPalette()
+    return palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.PlaceholderText)
+
+
+_DOT_CACHE: dict[tuple[str, bool], QIcon] = {}
+
+
+def status_dot(metric: str, palette: QPalette | None = None) -> QIcon:
+    """A small filled circle in the status colour, for item views' DecorationRole."""
+    dark = is_dark(palette)
+    key = (metric, dark)
+    icon = _DOT_CACHE.get(key)
+    if icon is None:
+        pixmap = QPixmap(12, 12)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(status_color(metric, palette))
+        painter.drawEllipse(1, 1, 10, 10)
+        painter.end()
+        icon = QIcon(pixmap)
+        _DOT_CACHE[key] = icon
+    return icon
+
+
+def dark_palette() -> QPalette:
+    """A dark Fusion palette (used by ``--dark`` and the screenshot's dark variant)."""
+    p = QPalette()
+    window, base, text = QColor("#202124"), QColor("#17181a"), QColor("#e8eaed")
+    p.setColor(QPalette.ColorRole.Window, window)
+    p.setColor(QPalette.ColorRole.WindowText, text)
+    p.setColor(QPalette.ColorRole.Base, base)
+    p.setColor(QPalette.ColorRole.AlternateBase, QColor("#24262a"))
+    p.setColor(QPalette.ColorRole.ToolTipBase, QColor("#303134"))
+    p.setColor(QPalette.ColorRole.ToolTipText, text)
+    p.setColor(QPalette.ColorRole.Text, text)
+    p.setColor(QPalette.ColorRole.PlaceholderText, QColor("#9aa0a6"))
+    p.setColor(QPalette.ColorRole.Button, QColor("#2d2f33"))
+    p.setColor(QPalette.ColorRole.ButtonText, text)
+    p.setColor(QPalette.ColorRole.BrightText, QColor("#ffffff"))
+    p.setColor(QPalette.ColorRole.Highlight, QColor("#3b6fb6"))
+    p.setColor(QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
+    p.setColor(QPalette.ColorRole.Link, QColor("#8ab4f8"))
+    p.setColor(QPalette.ColorRole.Mid, QColor("#3c4043"))
+    p.setColor(QPalette.ColorRole.Midlight, QColor("#34373b"))
+    p.setColor(QPalette.ColorRole.Dark, QColor("#111213"))
+    p.setColor(QPalette.ColorRole.Light, QColor("#44474b"))
+    disabled = QColor("#6f7378")
+    for role in (
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.ButtonText,
+        QPalette.ColorRole.WindowText,
+    ):
+        p.setColor(QPalette.ColorGroup.Disabled, role, disabled)
+    return p
+
+
+def light_palette() -> QPalette:
+    p = QPalette()
+    window, base, text = QColor("#f5f6f7"), QColor("#ffffff"), QColor("#1f1f1f")
+    p.setColor(QPalette.ColorRole.Window, window)
+    p.setColor(QPalette.ColorRole.WindowText, text)
+    p.setColor(QPalette.ColorRole.Base, base)
+    p.setColor(QPalette.ColorRole.AlternateBase, QColor("#f3f5f8"))
+    p.setColor(QPalette.ColorRole.ToolTipBase, QColor("#ffffe8"))
+    p.setColor(QPalette.ColorRole.ToolTipText, text)
+    p.setColor(QPalette.ColorRole.Text, text)
+    p.setColor(QPalette.ColorRole.PlaceholderText, QColor("#6b6f75"))
+    p.setColor(QPalette.ColorRole.Button, QColor("#eceef1"))
+    p.setColor(QPalette.ColorRole.ButtonText, text)
+    p.setColor(QPalette.ColorRole.Highlight, QColor("#2b6cc4"))
+    p.setColor(QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
+    p.setColor(QPalette.ColorRole.Link, QColor("#1a5fb4"))
+    p.setColor(QPalette.ColorRole.Mid, QColor("#c4c7cc"))
+    p.setColor(QPalette.ColorRole.Midlight, QColor("#dfe1e5"))
+    p.setColor(QPalette.ColorRole.Dark, QColor("#9aa0a6"))
+    p.setColor(QPalette.ColorRole.Light, QColor("#ffffff"))
+    return p
+
+
+# -- formats ---------------------------------------------------------------------------------
+
+
+def fmt_count(value: int | None) -> str:
+    return "—" if value is None else f"{value:,}"
+
+
+def fmt_share(value: float | None, digits: int = 1) -> str:
+    """A share as a percentage; "—" when there is nothing to divide by."""
+    if value is None:
+        return "—"
+    percent = value * 100
+    if 0 < percent < 0.1:
+        return "<0.1%"
+    return f"{percent:.{digits}f}%"
+
+
+def fmt_time(epoch: int | None, seconds: bool = False) -> str:
+    """Local date and time, ISO-like so columns line up and sort visually."""
+    if not epoch:
+        return ""
+    moment = _dt.datetime.fromtimestamp(int(epoch))
+    return moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def fmt_duration(seconds: int | None) -> str:
+    if seconds is None:
+        return ""
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 86400:
+        hours, rest = divmod(seconds, 3600)
+        return f"{hours} h" if not rest else f"{hours} h {rest // 60} min"
+    days, rest = divmod(seconds, 86400)
+    return f"{days} d" if not rest else f"{days} d {rest // 3600} h"
+
+
+def fmt_ago(epoch: int | None, now: int | None = None) -> str:
+    if not epoch:
+        return "never"
+    import time
+
+    delta = int((now if now is not None else time.time()) - epoch)
+    if delta < 60:
+        return "just now"
+    if delta < 3600:
+        return f"{delta // 60} min ago"
+    if delta < 86400:
+        return f"{delta // 3600} h ago"
+    return f"{delta // 86400} d ago"

@@ -1,0 +1,1 @@
+"""Widgets of the main window: flows list, summary header, tabs and detail pages."""

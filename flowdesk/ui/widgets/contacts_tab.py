@@ -1,0 +1,307 @@
+"""Contacts tab: the virtual contacts table with search, status/version/execution filters.
+
+Filters and sort are turned into a ``ContactQuery`` and run as SQL by the model. The version and
+execution filters are the page scope seen from here: changing them re-scopes the whole page, so
+the cards above and the rows below always describe the same contacts.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QStackedLayout,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from flowdesk.core.model import METRIC_LABELS, METRICS, Direction
+from flowdesk.core.queries import ContactQuery, ContactRow, ExecutionInfo, Scope, VersionInfo
+from flowdesk.ui.models.contacts import COLUMNS, ROW_ROLE, ContactsModel
+from flowdesk.ui.models.history import execution_labels, version_label
+from flowdesk.ui.theme import fmt_count, status_dot
+from flowdesk.ui.widgets.empty_state import EmptyState
+
+SEARCH_DEBOUNCE_MS = 250
+_WIDTHS = (128, 92, 100, 96, 140, 120, 70, 122, 120, 122)
+REASON_COLUMN = 4
+
+
+class ContactsTable(QTableView):
+    """Enter traces the current contact, like a double-click."""
+
+    traceRequested = Signal(QModelIndex)  # noqa: N815
+
+    def keyPressEvent(self, event) -> None:  # noqa: ANN001
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
+            self.traceRequested.emit(self.currentIndex())
+            return
+        super().keyPressEvent(event)
+
+
+class ContactsTab(QWidget):
+    traceRequested = Signal(object)  # ContactRow  # noqa: N815
+    scopeRequested = Signal(object)  # Scope  # noqa: N815
+    metricChanged = Signal(object)  # str | None  # noqa: N815
+
+    def __init__(self, runner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = ContactsModel(runner, self)
+        self._flow_id: str | None = None
+        self._scope: Scope | None = None
+        self._executions: dict[str, ExecutionInfo] = {}
+        self._updating = False
+
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText("Search phone or name…  (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.search.setAccessibleName("Search contacts by phone or name")
+        self.search.setMinimumWidth(240)
+
+        self.status = QComboBox(self)
+        self.status.setAccessibleName("Filter by status")
+        self.status.addItem("All statuses", None)
+        for metric in METRICS:
+            self.status.addItem(status_dot(metric.value), METRIC_LABELS[metric], metric.value)
+
+        self.version = QComboBox(self)
+        self.version.setAccessibleName("Filter by version")
+        self.version.setToolTip("Filter by version (re-scopes the summary above too)")
+        self.version.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.version.setMaximumWidth(220)
+        self.execution = QComboBox(self)
+        self.execution.setAccessibleName("Filter by execution")
+        self.execution.setToolTip("Filter by execution (re-scopes the summary above too)")
+        self.execution.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.execution.setMaximumWidth(220)
+        self.hide_test = QCheckBox("Hide test contacts", self)
+        self.hide_test.setAccessibleName("Hide test contacts")
+
+        self.count_label = QLabel("", self)
+        self.count_label.setAccessibleName("Contacts count")
+        self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(self.search, 2)
+        bar.addWidget(self.status)
+        bar.addWidget(self.version)
+        bar.addWidget(self.execution)
+        bar.addWidget(self.hide_test)
+        bar.addStretch(1)
+        bar.addWidget(self.count_label)
+        self.toolbar = bar
+
+        self.table = ContactsTable(self)
+        self.table.setModel(self.model)
+        self.table.setAccessibleName("Contacts")
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setSortingEnabled(True)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 10)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(False)
+        header.setHighlightSections(False)
+        for column, width in enumerate(_WIDTHS):
+            self.table.setColumnWidth(column, width)
+        header.setSectionResizeMode(REASON_COLUMN, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(48)
+        header.setSortIndicator(7, Qt.SortOrder.DescendingOrder)
+        self.table.setToolTip("Double-click a contact, or press Enter, to trace their path")
+
+        self.empty = EmptyState("No contacts", "", self)
+        self._stack = QStackedLayout()
+        self._stack.addWidget(self.table)
+        self._stack.addWidget(self.empty)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 6, 0, 0)
+        layout.addLayout(bar)
+        layout.addLayout(self._stack, 1)
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(SEARCH_DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.reload)
+        self.search.textChanged.connect(self._debounce.start)
+        self.status.activated.connect(self._on_status)
+        self.hide_test.toggled.connect(self.reload)
+        self.version.activated.connect(self._on_version)
+        self.execution.activated.connect(self._on_execution)
+        self.table.doubleClicked.connect(self._on_trace)
+        self.table.traceRequested.connect(self._on_trace)
+        self.model.countChanged.connect(self._on_count)
+        self.model.loadingChanged.connect(self._on_loading)
+        self.model.queryFailed.connect(self._on_failed)
+
+    # -- context ---------------------------------------------------------------------------------
+
+    def set_flow(
+        self,
+        flow_id: str,
+        direction: str,
+        versions: list[VersionInfo],
+        executions: list[ExecutionInfo],
+    ) -> None:
+        """A new flow: reset filters, fill the version/execution choices."""
+        self._updating = True
+        self._flow_id = flow_id
+        self._executions = {e.id: e for e in executions}
+        labels = execution_labels(executions)
+        self.model.execution_labels = labels
+        self.version.clear()
+        self.version.addItem("All versions", None)
+        for version in reversed(versions):
+            current = " (current)" if version.is_current else ""
+            self.version.addItem(f"{version_label(version)}{current}", version.id)
+        self.execution.clear()
+        self.execution.addItem("All executions", None)
+        for execution in executions:
+            self.execution.addItem(labels[execution.id], execution.id)
+        outbound = direction == Direction.OUTBOUND or bool(executions)
+        self.execution.setVisible(outbound)
+        self.table.setColumnHidden(6, not outbound)
+        self.search.blockSignals(True)
+        self.search.clear()
+        self.search.blockSignals(False)
+        self._debounce.stop()
+        self.status.setCurrentIndex(0)
+        self._updating = False
+
+    def set_scope(self, scope: Scope, metric: str | None = None, reload: bool = True) -> None:
+        self._updating = True
+        self._scope = scope
+        self._select_data(self.version, scope.version_id)
+        self._select_data(self.execution, scope.execution_id)
+        self._select_data(self.status, metric)
+        self._updating = False
+        if reload:
+            self.reload()
+
+    def set_metric(self, metric: str | None) -> None:
+        self._select_data(self.status, metric)
+        self.reload()
+
+    def metric(self) -> str | None:
+        return self.status.currentData()
+
+    @staticmethod
+    def _select_data(combo: QComboBox, value) -> None:  # noqa: ANN001
+        index = combo.findData(value)
+        combo.setCurrentIndex(max(index, 0))
+
+    def current_query(self) -> ContactQuery | None:
+        if self._scope is None:
+            return None
+        sort_column = self.table.horizontalHeader().sortIndicatorSection()
+        order = self.table.horizontalHeader().sortIndicatorOrder()
+        sort = COLUMNS[sort_column][1] if 0 <= sort_column < len(COLUMNS) else "entered"
+        return ContactQuery(
+            scope=self._scope,
+            metric=self.status.currentData(),
+            search=self.search.text().strip(),
+            sort=sort,
+            descending=order == Qt.SortOrder.DescendingOrder,
+            hide_test=self.hide_test.isChecked(),
+        )
+
+    @Slot()
+    def reload(self) -> None:
+        self._debounce.stop()
+        query = self.current_query()
+        if query is not None and query != self.model.query():
+            self.model.set_query(query)
+
+    def search_now(self) -> None:
+        """Run a pending debounced search immediately (tests, Enter in the search box)."""
+        self.reload()
+
+    def focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    # -- reactions -------------------------------------------------------------------------------
+
+    def _on_status(self, _index: int) -> None:
+        if not self._updating:
+            self.metricChanged.emit(self.status.currentData())
+            self.reload()
+
+    def _on_version(self, _index: int) -> None:
+        if self._updating or self._flow_id is None:
+            return
+        version_id = self.version.currentData()
+        execution_id = self.execution.currentData()
+        execution = self._executions.get(execution_id) if execution_id else None
+        if execution is not None and execution.version_id != version_id:
+            execution_id = None
+        self.scopeRequested.emit(Scope(self._flow_id, version_id, execution_id))
+
+    def _on_execution(self, _index: int) -> None:
+        if self._updating or self._flow_id is None:
+            return
+        execution_id = self.execution.currentData()
+        execution = self._executions.get(execution_id) if execution_id else None
+        version_id = execution.version_id if execution else self.version.currentData()
+        self.scopeRequested.emit(Scope(self._flow_id, version_id, execution_id))
+
+    def _on_trace(self, index: QModelIndex) -> None:
+        row: ContactRow | None = self.model.data(index, ROW_ROLE) if index.isValid() else None
+        if row is not None:
+            self.traceRequested.emit(row)
+
+    def _on_count(self, count: int) -> None:
+        query = self.model.query()
+        filtered = bool(query and (query.search or query.metric or query.hide_test))
+        noun = "contact" if count == 1 else "contacts"
+        if not self.model.count_is_exact():
+            self.count_label.setText(f"{fmt_count(count)}+ {noun} match · counting…")
+        else:
+            self.count_label.setText(f"{fmt_count(count)} {noun}" + (" match" if filtered else ""))
+        if count == 0:
+            if query is not None and query.search:
+                self.empty.set_text(
+                    "No contacts match your search",
+                    f"Nothing in this scope matches “{query.search}”. Phone numbers match from "
+                    "the start (country code included); names match first or last name "
+                    "from the start.",
+                )
+            elif query is not None and query.metric:
+                self.empty.set_text(
+                    f"No {METRIC_LABELS.get(query.metric, query.metric).lower()} contacts",
+                    "No contact in this scope has this status. Pick “All statuses” to see "
+                    "everyone.",
+                )
+            else:
+                self.empty.set_text(
+                    "No contacts yet",
+                    "Nobody has entered this flow in the selected scope. Run “Sync now” (F5) "
+                    "to fetch the latest contacts.",
+                )
+            self._stack.setCurrentWidget(self.empty)
+        else:
+            self._stack.setCurrentWidget(self.table)
+
+    def _on_loading(self, loading: bool) -> None:
+        if loading:
+            query = self.current_query()
+            self.count_label.setText("Searching…" if query and query.search else "Loading…")
+
+    def _on_failed(self, message: str) -> None:
+        self.count_label.setText(f"Could not load contacts: {message}")
+
+    def refresh(self) -> None:
+        self.model.refresh()

@@ -1,0 +1,439 @@
+"""A flow's summary page: header with scope selector, six metric cards, and the four tabs.
+
+The page has one scope (all versions, one version or one execution). Every number on it, the
+contacts table and the viewer's heat follow that scope, so they always agree. A version or an
+execution scope is that item's detail page: a banner says what it is and how to go back.
+
+Counters, versions, executions, graphs and traces are read from maintained counters and primary
+keys, so they are read on the GUI thread (well under 50 ms at 1M runs); contact pages, counts
+with a search, and anything else that scans runs go through the worker pool.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from flowdesk.core.model import Direction
+from flowdesk.core.queries import (
+    ContactRow,
+    ExecutionInfo,
+    FlowGraph,
+    FlowSummary,
+    Scope,
+    VersionInfo,
+    get_flow,
+    list_executions,
+    list_versions,
+    run_detail,
+    runs_of_contact,
+    summary,
+    version_graph,
+)
+from flowdesk.ui.models.flows import DIRECTION_LABELS
+from flowdesk.ui.models.history import (
+    execution_how,
+    execution_how_detail,
+    execution_labels,
+    execution_who,
+    version_label,
+)
+from flowdesk.ui.theme import fmt_share, fmt_time, status_color
+from flowdesk.ui.widgets.contacts_tab import ContactsTab
+from flowdesk.ui.widgets.history_tabs import ExecutionsTab, VersionsTab
+from flowdesk.ui.widgets.metric_cards import MetricCards
+from flowdesk.ui.widgets.scope_selector import ScopeSelector
+from flowdesk.ui.widgets.viewer_tab import ViewerTab, graph_note
+
+log = logging.getLogger(__name__)
+
+TAB_CONTACTS, TAB_EXECUTIONS, TAB_VERSIONS, TAB_VIEWER = range(4)
+
+
+class FlowPage(QWidget):
+    scopeChanged = Signal(object)  # noqa: N815
+    timings = Signal(str, float)  # what, seconds (for the benchmark and the log)
+
+    def __init__(self, db, runner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.runner = runner
+        self.flow: FlowSummary | None = None
+        self.scope: Scope | None = None
+        self.metric: str | None = None
+        self.versions: list[VersionInfo] = []
+        self.executions: list[ExecutionInfo] = []
+        self._graphs: dict[tuple[str, str | None], FlowGraph] = {}
+        self._viewer_dirty = True
+        self._export_handler: Callable[[str, object], None] | None = None
+
+        # header
+        self.title = QLabel("")
+        self.title.setAccessibleName("Flow name")
+        font = self.title.font()
+        font.setPointSizeF(max(font.pointSizeF(), 9.0) * 1.45)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.direction = QLabel("")
+        self.direction.setAccessibleName("Flow direction")
+        self.scope_selector = ScopeSelector(self)
+        self.download = QPushButton("Download results…")
+        self.download.setAccessibleName("Download results")
+        self.download.setToolTip("Export this scope's contacts and their steps in the background")
+        self.download.hide()
+        header = QHBoxLayout()
+        header.setContentsMargins(0, 0, 0, 0)
+        header.addWidget(self.title)
+        header.addSpacing(8)
+        header.addWidget(self.direction)
+        header.addStretch(1)
+        scope_label = QLabel("Scope:")
+        scope_label.setBuddy(self.scope_selector)
+        header.addWidget(scope_label)
+        header.addWidget(self.scope_selector)
+        header.addWidget(self.download)
+
+        # detail banner (version / execution scope)
+        self.banner = QWidget(self)
+        self.banner.setObjectName("detailBanner")
+        self.banner.setAccessibleName("Details")
+        self.banner_text = QLabel("")
+        self.banner_text.setWordWrap(True)
+        self.banner_text.setTextFormat(Qt.TextFormat.RichText)
+        self.banner_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.back = QPushButton("← All versions")
+        self.back.setAccessibleName("Back to all versions")
+        banner_layout = QHBoxLayout(self.banner)
+        banner_layout.setContentsMargins(10, 6, 10, 6)
+        banner_layout.addWidget(self.banner_text, 1)
+        banner_layout.addWidget(self.back, 0, Qt.AlignmentFlag.AlignTop)
+        self.banner.hide()
+
+        self.cards = MetricCards(self)
+        self.contacts_tab = ContactsTab(runner, self)
+        self.executions_tab = ExecutionsTab(self)
+        self.versions_tab = VersionsTab(self)
+        self.viewer_tab = ViewerTab(self)
+        self.tabs = QTabWidget(self)
+        self.tabs.setAccessibleName("Flow tabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.contacts_tab, "&Contacts")
+        self.tabs.addTab(self.executions_tab, "Messaging Flow &Executions")
+        self.tabs.addTab(self.versions_tab, "&Versions")
+        self.tabs.addTab(self.viewer_tab, "Flow &Viewer")
+        for index, tip in enumerate(
+            (
+                "Contacts (Ctrl+1)",
+                "Outbound executions: who, when, how (Ctrl+2)",
+                "Change history with rates per version (Ctrl+3)",
+                "Heat-coloured diagram; traced paths (Ctrl+4)",
+            )
+        ):
+            self.tabs.setTabToolTip(index, tip)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 10, 12, 6)
+        layout.setSpacing(8)
+        layout.addLayout(header)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.cards)
+        layout.addWidget(self.tabs, 1)
+
+        self.scope_selector.scopeChanged.connect(self.set_scope)
+        self.contacts_tab.scopeRequested.connect(self.set_scope)
+        self.contacts_tab.metricChanged.connect(self._on_metric_from_tab)
+        self.contacts_tab.traceRequested.connect(self.trace_contact)
+        self.cards.metricClicked.connect(self._on_card)
+        self.executions_tab.executionActivated.connect(self.open_execution)
+        self.versions_tab.versionActivated.connect(self.open_version)
+        self.viewer_tab.runPicked.connect(self.trace_run)
+        self.viewer_tab.traceCleared.connect(self._load_viewer)
+        self.back.clicked.connect(
+            lambda: self.set_scope(Scope(self.flow.id)) if self.flow else None
+        )
+        self.tabs.currentChanged.connect(self._on_tab)
+        self.download.clicked.connect(self._on_download)
+        self._style_banner()
+
+    # -- opening ---------------------------------------------------------------------------------
+
+    def open_flow(self, flow_id: str, scope: Scope | None = None) -> bool:
+        started = time.perf_counter()
+        flow = get_flow(self.db, flow_id)
+        if flow is None:
+            return False
+        self.flow = flow
+        self._graphs.clear()
+        self.versions = list_versions(self.db, flow.id)
+        self.executions = list_executions(self.db, flow.id)
+        outbound = flow.direction == Direction.OUTBOUND or bool(self.executions)
+        self.title.setText(flow.name)
+        self.title.setToolTip(f"Flow {flow.id} · trigger {flow.trigger_type or 'unknown'}")
+        direction = DIRECTION_LABELS.get(flow.direction, flow.direction)
+        color = status_color("ongoing" if outbound else "completed", self.palette()).name()
+        self.direction.setText(
+            f"<span style='color:{color}; font-weight:600'>{html.escape(direction)}</span>"
+        )
+        self.direction.setToolTip(f"Trigger: {flow.trigger_type or 'unknown'}")
+        self.scope_selector.set_options(flow.id, self.versions, self.executions)
+        self.contacts_tab.set_flow(flow.id, flow.direction, self.versions, self.executions)
+        self.executions_tab.set_executions(self.executions)
+        self.versions_tab.set_versions(self.versions)
+        self.tabs.setTabVisible(TAB_EXECUTIONS, outbound)
+        if not outbound and self.tabs.currentIndex() == TAB_EXECUTIONS:
+            self.tabs.setCurrentIndex(TAB_CONTACTS)
+        self.metric = None
+        self._apply_scope(scope or Scope(flow.id))
+        self.timings.emit("open_flow", time.perf_counter() - started)
+        return True
+
+    def reload(self) -> None:
+        """After a sync: re-read counters, lists and the visible contacts page."""
+        if self.flow is None or self.scope is None:
+            return
+        flow = get_flow(self.db, self.flow.id)
+        if flow is None:
+            return
+        self.flow = flow
+        self._graphs.clear()
+        self.versions = list_versions(self.db, flow.id)
+        self.executions = list_executions(self.db, flow.id)
+        self.scope_selector.set_options(flow.id, self.versions, self.executions)
+        self.scope_selector.set_scope(self.scope)
+        self.executions_tab.set_executions(self.executions)
+        self.versions_tab.set_versions(self.versions)
+        self.cards.set_counters(summary(self.db, self.scope))
+        self._update_banner()
+        self.contacts_tab.refresh()
+        self._viewer_dirty = True
+        if self.tabs.currentWidget() is self.viewer_tab and self.viewer_tab.traced is None:
+            self._load_viewer()
+
+    # -- scope -----------------------------------------------------------------------------------
+
+    def set_scope(self, scope: Scope) -> None:
+        if self.flow is None or scope == self.scope:
+            return
+        self._apply_scope(scope)
+
+    def _apply_scope(self, scope: Scope) -> None:
+        started = time.perf_counter()
+        self.scope = scope
+        self.scope_selector.set_scope(scope)
+        self.cards.set_counters(summary(self.db, scope))
+        self.cards.set_active(self.metric)
+        self.contacts_tab.set_scope(scope, self.metric)
+        self.executions_tab.select(scope.execution_id)
+        self.versions_tab.select(scope.version_id if not scope.execution_id else None)
+        self._update_banner()
+        self._viewer_dirty = True
+        if self.tabs.currentWidget() is self.viewer_tab:
+            self._load_viewer()
+        self.scopeChanged.emit(scope)
+        self.timings.emit("scope", time.perf_counter() - started)
+
+    def open_version(self, version_id: str) -> None:
+        """A version's detail: its numbers, and its own graph with its own heat."""
+        if self.flow is None:
+            return
+        self.set_scope(Scope(self.flow.id, version_id))
+        self.tabs.setCurrentWidget(self.viewer_tab)
+
+    def open_execution(self, execution_id: str) -> None:
+        """An execution's detail: its numbers and its contacts (its heat is a tab away)."""
+        if self.flow is None:
+            return
+        execution = self._execution(execution_id)
+        version_id = execution.version_id if execution else None
+        self.set_scope(Scope(self.flow.id, version_id, execution_id))
+        self.tabs.setCurrentWidget(self.contacts_tab)
+
+    def _execution(self, execution_id: str | None) -> ExecutionInfo | None:
+        return next((e for e in self.executions if e.id == execution_id), None)
+
+    def _version(self, version_id: str | None) -> VersionInfo | None:
+        return next((v for v in self.versions if v.id == version_id), None)
+
+    def _on_card(self, metric: str) -> None:
+        new = None if metric == "contacts" or metric == self.metric else metric
+        self.metric = new
+        self.cards.set_active(new)
+        self.contacts_tab.set_metric(new)
+        self.tabs.setCurrentWidget(self.contacts_tab)
+
+    def _on_metric_from_tab(self, metric: str | None) -> None:
+        self.metric = metric
+        self.cards.set_active(metric)
+
+    def _update_banner(self) -> None:
+        scope = self.scope
+        if scope is None or not (scope.version_id or scope.execution_id):
+            self.banner.hide()
+            return
+        parts: list[str] = []
+        if scope.execution_id:
+            execution = self._execution(scope.execution_id)
+            if execution is not None:
+                version = self._version(execution.version_id)
+                label = execution_labels(self.executions)[execution.id]
+                parts.append(f"<b>Execution {html.escape(label)}</b>")
+                parts.append(f"triggered by {html.escape(execution_who(execution))}")
+                parts.append(
+                    f"{html.escape(execution_how(execution))}"
+                    f" — {html.escape(execution_how_detail(execution))}"
+                )
+                if version is not None:
+                    parts.append(f"version {html.escape(version_label(version))}")
+                if execution.status:
+                    parts.append(f"state {html.escape(execution.status.title())}")
+                counters = execution.counters
+                parts.append(f"completion {fmt_share(counters.completion_rate)}")
+            else:
+                parts.append(f"<b>Execution {html.escape(scope.execution_id)}</b>")
+        else:
+            version = self._version(scope.version_id)
+            if version is not None:
+                current = " (current)" if version.is_current else ""
+                parts.append(f"<b>Version: {html.escape(version_label(version))}{current}</b>")
+                if version.description:
+                    parts.append(html.escape(version.description))
+                published = "published"
+                if version.published_by:
+                    published += f" by {html.escape(version.published_by)}"
+                if version.published_at:
+                    published += f" on {fmt_time(version.published_at)}"
+                parts.append(published)
+                counters = version.counters
+                parts.append(
+                    f"completion {fmt_share(counters.completion_rate)}, "
+                    f"response {fmt_share(counters.response_rate)}"
+                )
+            else:
+                parts.append(f"<b>Version {html.escape(scope.version_id or '')}</b>")
+        self.banner_text.setText(" · ".join(parts))
+        self.banner.show()
+
+    def _style_banner(self) -> None:
+        accent = status_color("ongoing", self.palette()).name()
+        self.banner.setStyleSheet(
+            f"#detailBanner {{ border: 1px solid {accent}; border-radius: 6px; }}"
+        )
+
+    # -- viewer and traces -----------------------------------------------------------------------
+
+    def _on_tab(self, index: int) -> None:
+        if index == TAB_VIEWER and self._viewer_dirty and self.viewer_tab.traced is None:
+            self._load_viewer()
+
+    def _graph(self, version_id: str, execution_id: str | None) -> FlowGraph:
+        key = (version_id, execution_id)
+        graph = self._graphs.get(key)
+        if graph is None:
+            graph = version_graph(self.db, version_id, execution_id)
+            self._graphs[key] = graph
+        return graph
+
+    def scope_graph(self) -> tuple[FlowGraph | None, str]:
+        if self.flow is None or self.scope is None:
+            return None, ""
+        scope = self.scope
+        if scope.execution_id:
+            execution = self._execution(scope.execution_id)
+            version_id = execution.version_id if execution else scope.version_id
+            if not version_id:
+                return None, "This execution has no version recorded."
+            label = execution_labels(self.executions).get(scope.execution_id, scope.execution_id)
+            what = f"Execution {label} — heat from its contacts only"
+            return self._graph(version_id, scope.execution_id), what
+        if scope.version_id:
+            version = self._version(scope.version_id)
+            name = version_label(version) if version else scope.version_id
+            return self._graph(scope.version_id, None), f"Version {name} — its own heat"
+        version_id = self.flow.current_version_id or (
+            self.versions[-1].id if self.versions else None
+        )
+        if not version_id:
+            return None, ""
+        version = self._version(version_id)
+        name = version_label(version) if version else version_id
+        return (
+            self._graph(version_id, None),
+            f"Current version {name} (pick a version in Scope to see another)",
+        )
+
+    def _load_viewer(self) -> None:
+        started = time.perf_counter()
+        graph, what = self.scope_graph()
+        self.viewer_tab.set_graph(graph, graph_note(graph, what))
+        self._viewer_dirty = False
+        self.timings.emit("viewer", time.perf_counter() - started)
+
+    def trace_contact(self, row: ContactRow) -> None:
+        """Trace a contact's run at once; their other runs fill the run picker when read."""
+        if self.flow is None:
+            return
+        started = time.perf_counter()
+        self.viewer_tab.set_runs([row])
+        if not self._trace(row.run_key):
+            return
+        self.timings.emit("trace", time.perf_counter() - started)
+        run_key = row.run_key
+        self.runner.submit(
+            runs_of_contact,
+            row.contact_id,
+            self.flow.id,
+            on_result=lambda runs: self._on_runs(run_key, runs),
+        )
+
+    def _on_runs(self, run_key: int, runs: list[ContactRow]) -> None:
+        traced = self.viewer_tab.traced
+        if traced is not None and traced.row.run_key == run_key:
+            self.viewer_tab.set_runs(runs)
+
+    def trace_run(self, run_key: int) -> None:
+        """A run picked in the run picker (the picker keeps its list)."""
+        if self.flow is not None:
+            self._trace(run_key)
+
+    def _trace(self, run_key: int) -> bool:
+        detail = run_detail(self.db, run_key)
+        if detail is None:
+            return False
+        graph = self._graph(detail.row.version_id, None)
+        name = f"{detail.row.first_name} {detail.row.last_name}".strip() or detail.row.phone
+        note = (
+            f"Path of {name} through version {detail.row.version_name}: numbered in order,"
+            " other steps dimmed"
+        )
+        self.viewer_tab.show_trace(detail, graph, note)
+        self._viewer_dirty = True  # leaving the trace shows the scope graph again
+        self.tabs.setCurrentWidget(self.viewer_tab)
+        return True
+
+    # -- export ----------------------------------------------------------------------------------
+
+    def set_export_handler(self, handler: Callable[[str, object], None] | None) -> None:
+        """``handler(kind, payload)``: kind "scope" with a Scope, or "contacts" with a query."""
+        self._export_handler = handler
+        self.download.setVisible(handler is not None)
+
+    def _on_download(self) -> None:
+        if self._export_handler is None or self.scope is None:
+            return
+        if self.tabs.currentWidget() is self.contacts_tab:
+            self._export_handler("contacts", self.contacts_tab.current_query())
+        else:
+            self._export_handler("scope", self.scope)

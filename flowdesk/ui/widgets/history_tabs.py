@@ -1,0 +1,301 @@
+"""Messaging Flow Executions tab (outbound flows) and Versions tab (change history + chart)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QStackedLayout,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from flowdesk.core.queries import ExecutionInfo, VersionInfo
+from flowdesk.ui.models.history import ExecutionsModel, VersionsModel, version_label
+from flowdesk.ui.models.records import RECORD_ROLE, RecordTableModel
+from flowdesk.ui.theme import fmt_share, series_color
+from flowdesk.ui.widgets.empty_state import EmptyState
+
+
+def _table(model: RecordTableModel, name: str, parent: QWidget) -> QTableView:
+    table = QTableView(parent)
+    table.setModel(model)
+    table.setAccessibleName(name)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setAlternatingRowColors(True)
+    table.setSortingEnabled(True)
+    table.setWordWrap(False)
+    table.verticalHeader().hide()
+    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 10)
+    table.horizontalHeader().setHighlightSections(False)
+    table.horizontalHeader().setStretchLastSection(False)
+    table.setMouseTracking(True)
+    return table
+
+
+class _RecordTab(QWidget):
+    """A table whose first column opens the record (click on it, double-click or Enter)."""
+
+    def _wire(self, table: QTableView) -> None:
+        table.clicked.connect(self._on_clicked)
+        table.activated.connect(self._emit)
+        table.doubleClicked.connect(self._emit)
+
+    def _on_clicked(self, index: QModelIndex) -> None:
+        if index.column() == 0:
+            self._emit(index)
+
+    def _emit(self, index: QModelIndex) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class ExecutionsTab(_RecordTab):
+    executionActivated = Signal(str)  # noqa: N815
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = ExecutionsModel(self)
+        self.table = _table(self.model, "Messaging flow executions", self)
+        self.table.horizontalHeader().setSortIndicator(3, Qt.SortOrder.DescendingOrder)
+        widths = (112, 150, 130, 122, 112, 88)
+        for column, width in enumerate(widths):
+            self.table.setColumnWidth(column, width)
+        for column in range(len(widths), self.model.columnCount()):
+            self.table.setColumnWidth(column, 70 if column < len(widths) + 6 else 84)
+        self.hint = QLabel(
+            "Who started each outbound run of this flow, when and how; click an execution's name"
+            " to open its metrics, contacts and heat."
+        )
+        self.hint.setWordWrap(True)
+        self.empty = EmptyState(
+            "No executions yet",
+            "Executions appear when someone sends this outbound flow to contacts (from a "
+            "contact filter, a CSV file upload, or the API). Run “Sync now” (F5) to fetch new "
+            "ones.",
+        )
+        self._stack = QStackedLayout()
+        self._stack.addWidget(self.table)
+        self._stack.addWidget(self.empty)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 6, 0, 0)
+        layout.addWidget(self.hint)
+        layout.addLayout(self._stack, 1)
+        self._wire(self.table)
+
+    def set_executions(self, executions: list[ExecutionInfo]) -> None:
+        self.model.set_records(executions)
+        header = self.table.horizontalHeader()
+        self.model.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
+        self._stack.setCurrentWidget(self.table if executions else self.empty)
+
+    def select(self, execution_id: str | None) -> None:
+        for row, execution in enumerate(self.model.records()):
+            if execution.id == execution_id:
+                self.table.selectRow(row)
+                return
+        self.table.clearSelection()
+
+    def _emit(self, index: QModelIndex) -> None:
+        record = index.data(RECORD_ROLE)
+        if record is not None:
+            self.executionActivated.emit(record.id)
+
+
+class RatesChart(QWidget):
+    """Response and completion rate across versions (oldest → newest), values on hover."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        import pyqtgraph as pg
+
+        self._pg = pg
+        self.setAccessibleName("Response and completion rate by version")
+        self.plot = pg.PlotWidget(self)
+        self.plot.setAccessibleName("Rates chart")
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        self.plot.showGrid(x=False, y=True, alpha=0.25)
+        self.plot.setYRange(0, 100, padding=0.02)
+        self.plot.setLabel("left", "%")
+        self.title = QLabel("")
+        self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.title.setAccessibleName("Chart title and legend")
+        self.readout = QLabel(" ")
+        self.readout.setAccessibleName("Chart value under the pointer")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addWidget(self.title)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.readout)
+        self.versions: list[VersionInfo] = []
+        self.series: dict[str, list[float | None]] = {}
+        self._apply_palette()
+
+    def _apply_palette(self) -> None:
+        palette = self.palette()
+        self.plot.setBackground(palette.color(QPalette.ColorRole.Base))
+        text = palette.color(QPalette.ColorRole.Text)
+        for axis in ("left", "bottom"):
+            item = self.plot.getAxis(axis)
+            item.setTextPen(text)
+            item.setPen(palette.color(QPalette.ColorRole.Mid))
+        response = series_color("response", palette).name()
+        completion = series_color("completion", palette).name()
+        self.title.setText(
+            "<b>Did the new version improve?</b> &nbsp; "
+            f"<span style='color:{response}'>●━ <b>Response rate</b></span> &nbsp; "
+            f"<span style='color:{completion}'>●━ <b>Completion rate</b></span>"
+            " &nbsp; by version, oldest → newest"
+        )
+
+    def set_versions(self, versions: list[VersionInfo]) -> None:
+        pg = self._pg
+        self.versions = list(versions)
+        self.plot.clear()
+        self._apply_palette()
+        xs = list(range(len(versions)))
+        ticks = [
+            (i, _short(version_label(v)) + (" ●" if v.is_current else ""))
+            for i, v in enumerate(versions)
+        ]
+        self.plot.getAxis("bottom").setTicks([ticks])
+        self.series = {
+            "response": [_pct(v.counters.response_rate) for v in versions],
+            "completion": [_pct(v.counters.completion_rate) for v in versions],
+        }
+        labels = {"response": "Response rate", "completion": "Completion rate"}
+        for name in ("response", "completion"):
+            color = series_color(name, self.palette())
+            values = self.series[name]
+            points = [(x, y) for x, y in zip(xs, values, strict=True) if y is not None]
+            if not points:
+                continue
+            px, py = zip(*points, strict=True)
+            pen = pg.mkPen(color, width=2.5)
+            self.plot.plot(list(px), list(py), pen=pen, name=labels[name])
+            scatter = pg.ScatterPlotItem(
+                list(px),
+                list(py),
+                size=10,
+                brush=pg.mkBrush(color),
+                pen=pg.mkPen(self.palette().color(QPalette.ColorRole.Base), width=1.5),
+                hoverable=True,
+                hoverSize=14,
+                tip=None,
+                data=[(name, int(x)) for x in px],
+            )
+            scatter.sigHovered.connect(self._on_hover)
+            self.plot.addItem(scatter)
+            if len(points) <= 12:
+                above = name == "response" or len(points) == 1
+                for x, y in points:
+                    other = self.series["completion" if name == "response" else "response"][x]
+                    up = above if other is None else y >= other
+                    label = pg.TextItem(f"{y:.0f}%", color=color, anchor=(0.5, 1.3 if up else -0.3))
+                    label.setPos(x, y)
+                    self.plot.addItem(label)
+        self.plot.setXRange(-0.5, max(len(versions) - 0.5, 0.5), padding=0)
+        self.plot.setYRange(0, 100, padding=0.02)
+        self.readout.setText("Hover a point for its values." if versions else " ")
+
+    def _on_hover(self, _item, points, _event) -> None:  # noqa: ANN001
+        if len(points) == 0:
+            return
+        name, index = points[0].data()
+        self.readout.setText(self.describe(index))
+        self.plot.setToolTip(self.describe(index))
+
+    def describe(self, index: int) -> str:
+        version = self.versions[index]
+        c = version.counters
+        return (
+            f"{version_label(version)}: response rate {fmt_share(c.response_rate)}"
+            f" ({c.responded:,} of {c.waited:,}), completion rate {fmt_share(c.completion_rate)}"
+            f" ({c.completed:,} of {c.contacts:,})"
+        )
+
+
+def _pct(value: float | None) -> float | None:
+    return None if value is None else round(value * 100, 2)
+
+
+def _short(text: str, limit: int = 18) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class VersionsTab(_RecordTab):
+    versionActivated = Signal(str)  # noqa: N815
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = VersionsModel(self)
+        self.table = _table(self.model, "Versions", self)
+        self.table.horizontalHeader().setSortIndicator(3, Qt.SortOrder.DescendingOrder)
+        widths = (176, 150, 112, 120)
+        for column, width in enumerate(widths):
+            self.table.setColumnWidth(column, width)
+        for column in range(len(widths), self.model.columnCount()):
+            self.table.setColumnWidth(column, 70 if column < len(widths) + 6 else 84)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.chart = RatesChart(self)
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter.addWidget(self.table)
+        self.splitter.addWidget(self.chart)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setAccessibleName("Versions and chart")
+        self._chart_versions: list[VersionInfo] = []
+        self._chart_dirty = False
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 6, 0, 0)
+        layout.addWidget(self.splitter, 1)
+        self._wire(self.table)
+
+    def set_versions(self, versions: list[VersionInfo]) -> None:
+        self.model.set_records(versions)
+        header = self.table.horizontalHeader()
+        self.model.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
+        self._chart_versions = list(versions)
+        self._chart_dirty = True
+        if self.isVisible():
+            self._draw_chart()
+        rows = min(max(len(versions), 3), 10)
+        table_height = (
+            self.table.horizontalHeader().height()
+            + rows * self.table.verticalHeader().defaultSectionSize()
+            + 2 * self.table.frameWidth()
+            + self.table.horizontalScrollBar().sizeHint().height()
+        )
+        total = max(self.splitter.height(), 600)
+        self.splitter.setSizes([table_height, max(total - table_height, 260)])
+
+    def _draw_chart(self) -> None:
+        """The chart is drawn when the tab is shown: opening a flow does not pay for it."""
+        if self._chart_dirty:
+            self._chart_dirty = False
+            self.chart.set_versions(self._chart_versions)
+
+    def showEvent(self, event) -> None:  # noqa: ANN001
+        super().showEvent(event)
+        self._draw_chart()
+
+    def select(self, version_id: str | None) -> None:
+        for row, version in enumerate(self.model.records()):
+            if version.id == version_id:
+                self.table.selectRow(row)
+                return
+        self.table.clearSelection()
+
+    def _emit(self, index: QModelIndex) -> None:
+        record = index.data(RECORD_ROLE)
+        if record is not None:
+            self.versionActivated.emit(record.id)

@@ -1,0 +1,174 @@
+"""Fixtures for the desktop app's tests: small caches, isolated settings, a waiting helper."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from flowdesk.core.db import connect
+from flowdesk.core.sync import SyncEngine
+from tests.factories import ListSource, run, runs_batch
+
+# Messages from the environment, not from the app: the offscreen platform cannot propagate size
+# hints, and the stock fonts lack shaping tables for some scripts in the demo's names.
+ENVIRONMENT_NOISE = [
+    "This plugin does not support propagateSizeHints",
+    "OpenType support missing",
+]
+MY_MODULES = {
+    "test_models.py",
+    "test_contacts_model.py",
+    "test_main_window.py",
+    "test_workers.py",
+    "test_app.py",
+    "test_screenshot.py",
+    "test_window_xvfb.py",
+    "test_widgets.py",
+}
+
+
+def pytest_collection_modifyitems(config, items):  # noqa: ANN001
+    for item in items:
+        path = Path(str(item.fspath))
+        if path.parent.name == "ui" and path.name in MY_MODULES:
+            item.add_marker(pytest.mark.qt_log_ignore(*ENVIRONMENT_NOISE))
+
+
+DONE = "COMPLETED"
+
+
+def _factory_runs():
+    """An inbound flow with known paths: a loop (s3 twice), several runs of one contact."""
+    return runs_batch(
+        run("r1", [("s1", DONE), ("s2", DONE), ("s3", DONE), ("s5", DONE), ("s6", DONE)], DONE),
+        run(
+            "r2",
+            [("s1", DONE), ("s2", "RUNNING")],
+            "RUNNING",
+            contact="c2",
+            last=None,
+            phone="+5511999990000",
+            first="Ana",
+        ),
+        run(
+            "r3",
+            [
+                ("s1", DONE),
+                ("s2", DONE),
+                ("s3", DONE),
+                ("s4", DONE),
+                ("s3", DONE),
+                ("s5", DONE),
+                ("s7", "FAILED"),
+            ],
+            "FAILED",
+            contact="c3",
+            first="Bruno",
+            last="Costa",
+            phone="+4915100000003",
+            reason="External API failed: HTTP 502",
+            start=30,
+        ),
+        run(
+            "r4",
+            [("s1", DONE), ("s2", "EXPIRED")],
+            "EXPIRED",
+            contact="c4",
+            first="Carla",
+            last="Dias",
+            phone="+34600000004",
+            start=40,
+        ),
+        run(
+            "r5",
+            [("s1", DONE), ("s2", DONE), ("s5", DONE), ("s6", DONE)],
+            DONE,
+            contact="c3",
+            first="Bruno",
+            last="Costa",
+            phone="+4915100000003",
+            start=90,
+        ),
+    )
+
+
+@pytest.fixture
+def factory_db_path(tmp_path) -> Path:
+    path = tmp_path / "factory.db"
+    db = connect(path)
+    report = SyncEngine(db).run(ListSource([_factory_runs()]))
+    assert report.outcome == "completed"
+    db.conn.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def _demo_template(tmp_path_factory) -> Path:
+    from flowdesk.core.db import set_meta
+    from flowdesk.core.demo import DemoSource
+
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    db = connect(path)
+    with db.conn:
+        set_meta(db, "demo", {"seed": 3, "contacts": 400})
+    report = SyncEngine(db).run(DemoSource(seed=3, contacts=400))
+    assert report.outcome == "completed"
+    db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.conn.close()
+    return path
+
+
+@pytest.fixture
+def demo_db_path(_demo_template, tmp_path) -> Path:
+    """A private copy of a small demo workspace (8 flows, inbound and outbound, executions)."""
+    path = tmp_path / "demo.db"
+    shutil.copy(_demo_template, path)
+    return path
+
+
+@pytest.fixture
+def settings(tmp_path):
+    from PySide6.QtCore import QSettings
+
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def make_window(qtbot, settings):
+    """Build a MainWindow on a cache; waits for its first queries and shuts it down after."""
+    from flowdesk.ui.main_window import MainWindow
+
+    windows = []
+
+    def make(path: Path, **kwargs):
+        window = MainWindow(path, settings=kwargs.pop("settings", settings), **kwargs)
+        qtbot.addWidget(window)
+        window.resize(1440, 900)
+        window.show()
+        windows.append(window)
+        wait_idle(qtbot, window)
+        return window
+
+    yield make
+    for window in windows:
+        window.shutdown()
+
+
+def wait_idle(qtbot, window, timeout: float = 20.0) -> None:
+    """Wait until every worker finished and the contacts pages on screen arrived."""
+    deadline = time.monotonic() + timeout
+    model = window.page.contacts_tab.model
+
+    def idle() -> bool:
+        return not window.pools.busy() and not model.pending_pages() and not model.is_loading()
+
+    while time.monotonic() < deadline:
+        qtbot.wait(5)
+        if idle():
+            qtbot.wait(5)
+            if idle():
+                return
+    raise AssertionError("workers did not finish in time")

@@ -1,0 +1,309 @@
+"""The main window end to end: navigation, scope, traces, tabs, shortcuts, settings, sync."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QAbstractSpinBox,
+    QComboBox,
+    QHeaderView,
+    QLineEdit,
+    QTabBar,
+    QWidget,
+)
+
+from flowdesk.core.db import connect
+from flowdesk.core.queries import (
+    ContactQuery,
+    Scope,
+    contacts_page,
+    count_contacts,
+    list_executions,
+    list_flows,
+    run_detail,
+    summary,
+)
+from flowdesk.ui.models.contacts import ROW_ROLE
+from flowdesk.ui.widgets.flow_page import TAB_CONTACTS, TAB_EXECUTIONS, TAB_VERSIONS, TAB_VIEWER
+from flowdesk.ui.widgets.metric_cards import CARD_METRICS
+from tests.ui.conftest import wait_idle
+
+
+@pytest.fixture
+def demo(demo_db_path):
+    db = connect(demo_db_path)
+    yield db
+    db.conn.close()
+
+
+def _cards(window) -> dict[str, str]:
+    return {m: window.page.cards.value_text(m) for m in CARD_METRICS}
+
+
+def _expected(counters) -> dict[str, str]:
+    return {m: f"{getattr(counters, m):,}" for m in CARD_METRICS}
+
+
+def test_selecting_a_flow_shows_the_cache_counts(qtbot, make_window, demo, demo_db_path):
+    window = make_window(demo_db_path)
+    flows = list_flows(demo)
+    assert window.flows.model.rowCount() == len(flows)
+    for flow in flows[:4]:
+        row = window.flows.model.row_of(flow.id)
+        window.flows.view.setCurrentIndex(window.flows.model.index(row, 0))
+        wait_idle(qtbot, window)
+        assert window.page.flow.id == flow.id
+        assert window.page.title.text() == flow.name
+        assert _cards(window) == _expected(flow.counters)
+        contacts = window.page.contacts_tab
+        assert contacts.model.rowCount() == flow.counters.contacts
+        assert contacts.count_label.text().startswith(f"{flow.counters.contacts:,}")
+        first = contacts_page(demo, ContactQuery(Scope(flow.id)), 0, 1)[0]
+        assert contacts.model.data(contacts.model.index(0, 0), ROW_ROLE).run_key == first.run_key
+
+
+def test_card_tooltips_give_definition_and_share(make_window, demo_db_path):
+    window = make_window(demo_db_path)
+    card = window.page.cards.cards["failed"]
+    counters = window.page.cards.counters
+    assert "error" in card.toolTip()
+    share = f"{counters.failed / counters.contacts * 100:.1f}%"
+    assert share in card.toolTip() and share in card.share.text()
+
+
+def test_executions_tab_only_on_outbound_flows(qtbot, make_window, demo, demo_db_path):
+    window = make_window(demo_db_path)
+    for flow in list_flows(demo):
+        window.open_flow(flow.id)
+        wait_idle(qtbot, window)
+        visible = window.page.tabs.isTabVisible(TAB_EXECUTIONS)
+        assert visible == (flow.direction == "outbound"), flow.name
+        assert window.page.contacts_tab.execution.isVisibleTo(window) == visible
+        if visible:
+            assert window.page.executions_tab.model.rowCount() == len(
+                list_executions(demo, flow.id)
+            )
+
+
+def test_scope_selector_changes_every_number_consistently(qtbot, make_window, demo, demo_db_path):
+    window = make_window(demo_db_path)
+    flow = next(f for f in list_flows(demo) if f.direction == "outbound")
+    window.open_flow(flow.id)
+    wait_idle(qtbot, window)
+    page = window.page
+    selector = page.scope_selector
+    scopes = selector.scopes()
+    assert scopes[0] == Scope(flow.id)
+    assert any(s.version_id and not s.execution_id for s in scopes)
+    assert any(s.execution_id for s in scopes)
+    for scope in scopes[:4] + scopes[-2:]:
+        index = next(i for i in range(selector.count()) if selector.itemData(i) == scope)
+        selector.setCurrentIndex(index)
+        selector.activated.emit(index)
+        wait_idle(qtbot, window)
+        counters = summary(demo, scope)
+        assert page.scope == scope
+        assert _cards(window) == _expected(counters)
+        assert page.contacts_tab.model.rowCount() == counters.contacts
+        assert page.contacts_tab.model.query().scope == scope
+        assert page.banner.isVisibleTo(window) == bool(scope.version_id or scope.execution_id)
+        page.tabs.setCurrentIndex(TAB_VIEWER)
+        graph = page.viewer_tab.graph
+        if scope.execution_id:
+            assert graph.execution_id == scope.execution_id
+        elif scope.version_id:
+            assert graph.version_id == scope.version_id and graph.execution_id is None
+        page.tabs.setCurrentIndex(TAB_CONTACTS)
+    # the status filter narrows the table to exactly that card's number
+    page.set_scope(Scope(flow.id))
+    page._on_card("completed")
+    wait_idle(qtbot, window)
+    assert page.contacts_tab.model.rowCount() == flow.counters.completed
+    assert page.cards.cards["completed"]._active
+
+
+def test_double_click_traces_exactly_that_run_in_order(qtbot, make_window, factory_db_path):
+    window = make_window(factory_db_path)
+    page = window.page
+    db = connect(factory_db_path)
+    table = page.contacts_tab.table
+    model = page.contacts_tab.model
+    row = next(
+        r for r in range(model.rowCount()) if model.data(model.index(r, 0), ROW_ROLE).run_id == "r3"
+    )
+    index = model.index(row, 0)
+    table.scrollTo(index)
+    rect = table.visualRect(index)
+    # A real double-click is press, release, double-click, release.
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert page.tabs.currentIndex() == TAB_VIEWER
+    wait_idle(qtbot, window)  # the contact's other runs arrive for the run picker
+    expected = run_detail(db, model.data(index, ROW_ROLE).run_key)
+    traced = page.viewer_tab.highlighted
+    assert [e.step_id for e in traced] == ["s1", "s2", "s3", "s4", "s3", "s5", "s7"]
+    assert [(e.seq, e.step_key) for e in traced] == [(e.seq, e.step_key) for e in expected.path]
+    viewer = page.viewer_tab.viewer
+    if hasattr(viewer, "scene"):
+        assert [e.step_key for e in viewer.scene.path] == [e.step_key for e in expected.path]
+    # this contact entered twice: the run picker offers both runs, newest first
+    picker = page.viewer_tab.run_picker
+    assert picker.isVisibleTo(window) and picker.count() == 2
+    other = picker.itemData(0) if picker.itemData(0) != expected.row.run_key else picker.itemData(1)
+    picker.setCurrentIndex(picker.findData(other))
+    picker.activated.emit(picker.currentIndex())
+    assert page.viewer_tab.traced.row.run_key == other
+    assert [e.step_id for e in page.viewer_tab.highlighted] == ["s1", "s2", "s5", "s6"]
+    page.viewer_tab.clear_trace()
+    assert page.viewer_tab.highlighted is None and not page.viewer_tab.side.isVisibleTo(window)
+    db.conn.close()
+
+
+def test_enter_traces_the_current_contact(qtbot, make_window, factory_db_path):
+    window = make_window(factory_db_path)
+    page = window.page
+    table = page.contacts_tab.table
+    table.setFocus()
+    table.setCurrentIndex(page.contacts_tab.model.index(0, 0))
+    qtbot.keyClick(table, Qt.Key.Key_Return)
+    assert page.viewer_tab.traced is not None
+    assert page.viewer_tab.traced.row.run_key == page.contacts_tab.model.row_at(0).run_key
+
+
+def test_search_is_debounced_sql(qtbot, make_window, factory_db_path):
+    window = make_window(factory_db_path)
+    tab = window.page.contacts_tab
+    db = connect(factory_db_path)
+    qtbot.keyClicks(tab.search, "Bru")
+    assert tab.model.query().search == ""  # nothing yet: the debounce is still running
+    qtbot.waitUntil(lambda: tab.model.query().search == "Bru", timeout=3000)
+    wait_idle(qtbot, window)
+    assert tab.model.rowCount() == count_contacts(db, tab.model.query()) == 2
+    tab.search.setText("+4915")
+    tab.search_now()
+    wait_idle(qtbot, window)
+    assert tab.model.rowCount() == 2
+    tab.search.setText("nobody here")
+    tab.search_now()
+    wait_idle(qtbot, window)
+    assert tab.model.rowCount() == 0
+    assert tab.empty.isVisibleTo(window)
+    db.conn.close()
+
+
+def test_version_and_execution_names_open_their_details(qtbot, make_window, demo, demo_db_path):
+    window = make_window(demo_db_path)
+    flow = next(f for f in list_flows(demo) if f.direction == "outbound")
+    window.open_flow(flow.id)
+    wait_idle(qtbot, window)
+    page = window.page
+    page.tabs.setCurrentIndex(TAB_VERSIONS)
+    versions = page.versions_tab
+    index = versions.model.index(0, 0)
+    versions.table.clicked.emit(index)
+    wait_idle(qtbot, window)
+    version = versions.model.record_at(0)
+    assert page.scope == Scope(flow.id, version.id)
+    assert page.tabs.currentIndex() == TAB_VIEWER
+    assert page.viewer_tab.graph.version_id == version.id
+    assert _cards(window) == _expected(version.counters)
+    assert versions.chart.series["completion"]
+
+    page.tabs.setCurrentIndex(TAB_EXECUTIONS)
+    executions = page.executions_tab
+    execution = executions.model.record_at(0)
+    executions.table.clicked.emit(executions.model.index(0, 0))
+    wait_idle(qtbot, window)
+    assert page.scope.execution_id == execution.id
+    assert page.tabs.currentIndex() == TAB_CONTACTS
+    assert page.contacts_tab.model.rowCount() == execution.counters.contacts
+    assert _cards(window) == _expected(execution.counters)
+    qtbot.mouseClick(page.back, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, window)
+    assert page.scope == Scope(flow.id)
+
+
+def test_shortcuts_switch_tabs_and_focus_search(qtbot, make_window, demo, demo_db_path):
+    window = make_window(demo_db_path)
+    outbound = next(f for f in list_flows(demo) if f.direction == "outbound")
+    window.open_flow(outbound.id)
+    wait_idle(qtbot, window)
+    for number, tab in ((4, TAB_VIEWER), (3, TAB_VERSIONS), (2, TAB_EXECUTIONS), (1, TAB_CONTACTS)):
+        window.tab_actions[number - 1].trigger()
+        assert window.page.tabs.currentIndex() == tab
+    assert window.tab_actions[0].shortcut().toString() == "Ctrl+1"
+    assert window.sync_action.shortcut().toString() == "F5"
+    window.page.tabs.setCurrentIndex(TAB_VIEWER)
+    window.find_action.trigger()
+    assert window.page.tabs.currentIndex() == TAB_CONTACTS
+
+
+def _unnamed(window) -> list[str]:
+    missing = []
+    for widget in window.findChildren(QWidget):
+        if isinstance(widget, QTabBar | QHeaderView) or widget.objectName().startswith("qt_"):
+            continue
+        if isinstance(widget.parent(), QComboBox | QAbstractSpinBox):
+            continue  # a combo box's own line edit / list
+        interactive = QAbstractButton | QComboBox | QLineEdit | QAbstractItemView
+        visible = isinstance(widget, interactive) and widget.isVisibleTo(window)
+        if visible and not widget.accessibleName():
+            label = widget.text() if hasattr(widget, "text") else ""
+            missing.append(f"{type(widget).__name__} {label!r}")
+    return missing
+
+
+def test_every_interactive_widget_has_an_accessible_name(qtbot, make_window, demo, demo_db_path):
+    window = make_window(demo_db_path)
+    outbound = next(f for f in list_flows(demo) if f.direction == "outbound")
+    window.open_flow(outbound.id)
+    wait_idle(qtbot, window)
+    for tab in (TAB_CONTACTS, TAB_EXECUTIONS, TAB_VERSIONS, TAB_VIEWER):
+        window.page.tabs.setCurrentIndex(tab)
+        assert _unnamed(window) == [], tab
+    window.page.trace_contact(window.page.contacts_tab.model.row_at(0))
+    assert _unnamed(window) == []
+
+
+def test_window_state_persists(qtbot, make_window, demo, demo_db_path, settings):
+    window = make_window(demo_db_path)
+    flow = list_flows(demo)[3]
+    window.open_flow(flow.id)
+    window.splitter.setSizes([350, 1090])
+    window.close()
+    again = make_window(demo_db_path)
+    assert again.page.flow.id == flow.id
+    assert abs(again.splitter.sizes()[0] - 350) <= 2
+
+
+def test_empty_cache_explains_and_creates_the_demo(qtbot, make_window, tmp_path, monkeypatch):
+    from flowdesk.ui import main_window
+
+    monkeypatch.setattr(main_window, "DEMO_DEFAULTS", {"seed": 2, "contacts": 120})
+    window = make_window(tmp_path / "empty.db")
+    assert window.stack.currentWidget() is window.no_flows
+    assert "flowdesk demo" in window.no_flows.body.text()
+    window.sync_action.trigger()  # no source yet: says so, keeps running
+    qtbot.waitUntil(lambda: not window.is_syncing(), timeout=10000)
+    assert "no source" in window.statusBar().currentMessage()
+    qtbot.mouseClick(window.create_demo_button, Qt.MouseButton.LeftButton)
+    assert window.is_syncing() and window.progress.isVisibleTo(window)
+    qtbot.waitUntil(lambda: not window.is_syncing(), timeout=60000)
+    wait_idle(qtbot, window)
+    assert window.stack.currentWidget() is window.page
+    assert window.flows.model.rowCount() == 8
+    assert window.sync_label.text().startswith("Last sync")
+
+
+def test_sync_now_runs_in_the_background_and_refreshes(qtbot, make_window, demo_db_path):
+    window = make_window(demo_db_path)
+    window.sync_action.trigger()
+    assert window.is_syncing()
+    assert window.sync_button.text() == "Cancel sync"
+    qtbot.waitUntil(lambda: not window.is_syncing(), timeout=60000)
+    wait_idle(qtbot, window)
+    assert "Sync finished" in window.statusBar().currentMessage()
+    assert window.sync_button.text() == "Sync now"
