@@ -152,6 +152,7 @@ class ExecutionInfo:
     status: str
     counters: Counters
     api_counters: str | None
+    name: str = ""  # the upstream has no execution names; the UI labels them "#n · date"
 
 
 def list_executions(db: sqlite_utils.Database, flow_id: str) -> list[ExecutionInfo]:
@@ -160,7 +161,7 @@ def list_executions(db: sqlite_utils.Database, flow_id: str) -> list[ExecutionIn
         "SELECT e.id, e.flow_id, e.version_id, coalesce(v.name, ''), e.created_by,"
         " e.created_by_email, e.created_on, e.start_on, e.method, e.execute_for,"
         " e.contact_import, e.contact_filters, e.status, e.api_counters,"
-        f" {', '.join('e.' + c for c in _COUNTER_SQL.split(', '))}"
+        f" {', '.join('e.' + c for c in _COUNTER_SQL.split(', '))}, coalesce(e.name, '')"
         " FROM executions e LEFT JOIN versions v ON v.id = e.version_id"
         " WHERE e.flow_id = ? ORDER BY coalesce(e.start_on, e.created_on) DESC, e.id",
         [flow_id],
@@ -182,6 +183,7 @@ def list_executions(db: sqlite_utils.Database, flow_id: str) -> list[ExecutionIn
             r[12] or "",
             _counters(r, 14),
             r[13],
+            r[22],
         )
         for r in rows
     ]
@@ -191,8 +193,8 @@ def list_executions(db: sqlite_utils.Database, flow_id: str) -> list[ExecutionIn
 
 CONTACT_COLUMNS: dict[str, str] = {
     "phone": "r.phone",
-    "first_name": "r.first_name",
-    "last_name": "r.last_name",
+    "first_name": "r.first_name COLLATE NOCASE",
+    "last_name": "r.last_name COLLATE NOCASE",
     "status": "r.metric",
     "reason": "r.status_reason",
     "version": "r.version_id",
@@ -237,6 +239,20 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _name_clause(text: str, params: list[Any]) -> str:
+    """Case-insensitive prefix match on first or last name, shaped so SQLite can answer it from
+    the (flow_id, name COLLATE NOCASE) indexes: "ana" finds Ana Souza and Mariana Anaya's last
+    name; "ana sou" finds first name "Ana" with a last name starting "Sou"."""
+    like = "LIKE ? ESCAPE '\\'"
+    terms = [f"r.first_name {like}", f"r.last_name {like}"]
+    params.extend([f"{_escape_like(text)}%"] * 2)
+    first, _, rest = text.partition(" ")
+    if rest.strip():
+        terms.append(f"(r.first_name = ? COLLATE NOCASE AND r.last_name {like})")
+        params.extend([first, f"{_escape_like(rest.strip())}%"])
+    return "(" + " OR ".join(terms) + ")"
+
+
 def _where(query: ContactQuery) -> tuple[str, list[Any]]:
     clauses = ["r.flow_id = ?"]
     params: list[Any] = [query.scope.flow_id]
@@ -256,16 +272,11 @@ def _where(query: ContactQuery) -> tuple[str, list[Any]]:
         digits = "".join(ch for ch in text if ch.isdigit())
         if digits and all(ch.isdigit() or ch in "+ -()" for ch in text):
             # Phone search is a prefix match on the stored E.164 number, with or without "+".
-            prefix = "+" + digits if not text.startswith("+") else "+" + digits
+            prefix = "+" + digits
             clauses.append("(r.phone >= ? AND r.phone < ?)")
             params.extend([prefix, prefix + "\uffff"])
         else:
-            pattern = f"{_escape_like(text)}%"
-            clauses.append(
-                "(r.first_name LIKE ? ESCAPE '\\' OR r.last_name LIKE ? ESCAPE '\\'"
-                " OR (r.first_name || ' ' || r.last_name) LIKE ? ESCAPE '\\')"
-            )
-            params.extend([pattern, pattern, pattern])
+            clauses.append(_name_clause(text, params))
     return " AND ".join(clauses), params
 
 
@@ -305,7 +316,7 @@ def runs_of_contact(db: sqlite_utils.Database, contact_id: str, flow_id: str) ->
         " r.execution_id, r.entered_at, coalesce(s.name, ''), r.last_activity, r.is_test"
         " FROM runs r LEFT JOIN versions v ON v.id = r.version_id"
         " LEFT JOIN steps s ON s.key = r.last_step_key"
-        " WHERE r.contact_id = ? AND r.flow_id = ? ORDER BY r.entered_at DESC",
+        " WHERE r.contact_id = ? AND +r.flow_id = ? ORDER BY r.entered_at DESC",
         [contact_id, query.scope.flow_id],
     )
     return [ContactRow(*row[:15], bool(row[15])) for row in rows]

@@ -35,6 +35,15 @@ RUN_INDEXES: list[tuple[str, str]] = [
         "CREATE INDEX runs_execution_entered ON runs(execution_id, entered_at)",
     ),
     ("runs_flow_phone", "CREATE INDEX runs_flow_phone ON runs(flow_id, phone)"),
+    # Name sorting and prefix search are case-insensitive, as people read names.
+    (
+        "runs_flow_first_name",
+        "CREATE INDEX runs_flow_first_name ON runs(flow_id, first_name COLLATE NOCASE)",
+    ),
+    (
+        "runs_flow_last_name",
+        "CREATE INDEX runs_flow_last_name ON runs(flow_id, last_name COLLATE NOCASE)",
+    ),
     ("runs_contact", "CREATE INDEX runs_contact ON runs(contact_id)"),
     ("runs_active", "CREATE INDEX runs_active ON runs(metric) WHERE metric = 'ongoing'"),
 ]

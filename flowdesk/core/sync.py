@@ -465,7 +465,7 @@ class SyncEngine:
                     e.id,
                     e.flow.id,
                     e.version.id if e.version else None,
-                    f"Execution {e.id}",
+                    None,
                     e.created_by,
                     e.created_by_email,
                     e.created_on,
@@ -488,7 +488,7 @@ class SyncEngine:
         stubs = {(r.execution_id, r.flow.id, r.version.id) for r in runs if r.execution_id}
         self.conn.executemany(
             "INSERT OR IGNORE INTO executions (id, flow_id, version_id, name, created_by, method)"
-            " VALUES (?, ?, ?, 'Execution ' || ?1, 'Unknown', 'api')",
+            " VALUES (?, ?, ?, NULL, 'Unknown', 'api')",
             [(execution, flow, version) for execution, flow, version in stubs],
         )
 

@@ -1,0 +1,105 @@
+"""CSV results: UTF-8, RFC 4180 quoting (CRLF line ends, fields quoted when needed, quotes
+doubled), ISO 8601 UTC times, formula-safe text. ``excel_bom`` adds a UTF-8 byte-order mark so
+Excel opens accents and non-Latin names correctly."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import IO, Any
+
+from flowdesk.core.export.columns import ENTERED_INDEX, FIXED_COUNT
+from flowdesk.core.export.errors import ExportCancelled
+from flowdesk.core.export.rows import RowSource
+from flowdesk.core.export.safety import TRIGGERS, neutralise
+
+_BUFFER = 1 << 20
+_EPOCH = datetime(1970, 1, 1)
+
+
+@cache
+def _times_of_day() -> list[str]:
+    """ "THH:MM:SSZ" for every second of a day (86,400 strings, built once)."""
+    return [f"T{h:02d}:{m:02d}:{s:02d}Z" for h in range(24) for m in range(60) for s in range(60)]
+
+
+class _Dates(dict):
+    """Day number since the epoch -> "YYYY-MM-DD", filled on first use."""
+
+    def __missing__(self, day: int) -> str:
+        text = self[day] = (_EPOCH + timedelta(days=day)).strftime("%Y-%m-%d")
+        return text
+
+
+def iso_tables() -> tuple[dict[int, str], list[str]]:
+    """(dates, times) such that ``dates[t // 86400] + times[t % 86400]`` is epoch second ``t``
+    as ISO 8601 UTC text, e.g. ``2026-11-01T10:00:00Z``.
+
+    Several times faster than ``datetime.isoformat`` per cell: two lookups and a join. Memory is
+    bounded by the number of distinct days in the data.
+    """
+    return _Dates(), _times_of_day()
+
+
+def format_iso(seconds: int) -> str:
+    dates, times = iso_tables()
+    return dates[seconds // 86400] + times[seconds % 86400]
+
+
+def open_output(path: Path, encoding: str) -> IO[str]:
+    """The text file the CSV is written to (tests replace this to simulate a full disk)."""
+    return open(path, "w", encoding=encoding, newline="", buffering=_BUFFER)  # noqa: SIM115
+
+
+def write_csv(
+    source: RowSource,
+    path: Path,
+    *,
+    excel_bom: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    is_cancelled: Callable[[], bool] | None = None,
+    batch_size: int = 1000,
+) -> int:
+    """Write every row of ``source`` to ``path``; returns the number of data rows."""
+    total = source.total
+    done = 0
+    triggers = TRIGGERS
+    # Version and execution labels repeat: neutralise them once, not per row.
+    labels: dict[Any, Any] = {}
+    dates, times = iso_tables()
+    width = len(source.columns)
+    with open_output(path, "utf-8-sig" if excel_bom else "utf-8") as handle:
+        writer = csv.writer(handle, dialect="excel", lineterminator="\r\n")
+        writer.writerow([neutralise(h) for h in source.header])
+        for batch in source.batches(batch_size):
+            if is_cancelled is not None and is_cancelled():
+                raise ExportCancelled
+            for row in batch:
+                # Phone, first name, last name, reason: user data, checked cell by cell.
+                for index in (0, 1, 2, 4):
+                    value = row[index]
+                    if value and value[0] in triggers:
+                        row[index] = neutralise(value)
+                for index in (5, 6):
+                    value = row[index]
+                    safe = labels.get(value)
+                    if safe is None:
+                        safe = labels[value] = neutralise(value or "")
+                    row[index] = safe
+                entered = row[ENTERED_INDEX]
+                row[ENTERED_INDEX] = dates[entered // 86400] + times[entered % 86400]
+                if width:
+                    row[FIXED_COUNT:] = [
+                        None if t is None else dates[t // 86400] + times[t % 86400]
+                        for t in row[FIXED_COUNT:]
+                    ]
+            writer.writerows(batch)
+            done += len(batch)
+            if progress is not None:
+                progress(done, total)
+        if is_cancelled is not None and is_cancelled():
+            raise ExportCancelled
+    return done

@@ -1,0 +1,126 @@
+"""Human names for exports: the job title in the notifications panel and the file name."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flowdesk.core.export.spec import ExportSpec
+from flowdesk.core.model import METRIC_LABELS
+
+# Characters no file name may hold on Windows, macOS or Linux, plus control characters.
+_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]+')
+_MAX_STEM = 120
+
+
+def default_folder() -> Path:
+    """The user's Downloads folder (home when there is none)."""
+    try:
+        import platformdirs
+
+        folder = Path(platformdirs.user_downloads_dir())
+    except Exception:  # noqa: BLE001 - any failure falls back to home
+        folder = Path.home()
+    return folder if folder.is_dir() else Path.home()
+
+
+def _lookup(conn: Any, sql: str, key: str | None) -> str | None:
+    if not key:
+        return None
+    row = conn.execute(sql, [key]).fetchone()
+    return row[0] if row and row[0] else None
+
+
+def flow_name(conn: Any, spec: ExportSpec) -> str:
+    return _lookup(conn, "SELECT name FROM flows WHERE id = ?", spec.flow_id) or spec.flow_id
+
+
+def scope_label(conn: Any, spec: ExportSpec) -> str:
+    """ "All versions", "Version First", "Execution Campaign 4", "Contacts: Failed, “ana”"."""
+    parts: list[str] = []
+    if spec.execution_id:
+        name = _lookup(conn, "SELECT name FROM executions WHERE id = ?", spec.execution_id)
+        parts.append(f"Execution {name or spec.execution_id}")
+    elif spec.version_id:
+        name = _lookup(conn, "SELECT name FROM versions WHERE id = ?", spec.version_id)
+        parts.append(f"Version {name or spec.version_id}")
+    elif not spec.contacts:
+        parts.append("All versions")
+    if spec.contacts:
+        details = []
+        if spec.metric:
+            details.append(str(METRIC_LABELS.get(spec.metric, spec.metric)))
+        if spec.search:
+            details.append(f"“{spec.search}”")
+        if spec.hide_test:
+            details.append("no test contacts")
+        contacts = "Contacts" + (": " + ", ".join(details) if details else "")
+        parts.append(contacts if not parts else contacts[0].lower() + contacts[1:])
+    return " · ".join(parts)
+
+
+def export_title(conn: Any, spec: ExportSpec) -> str:
+    """The line the notifications panel shows for a job."""
+    return f"{flow_name(conn, spec)} · {scope_label(conn, spec)} · {spec.format.upper()}"
+
+
+def safe_file_stem(text: str) -> str:
+    stem = _UNSAFE.sub(" ", text.replace("“", "").replace("”", ""))
+    stem = " ".join(stem.split()).strip(" .")
+    return stem[:_MAX_STEM].rstrip(" .") or "export"
+
+
+def file_name(conn: Any, spec: ExportSpec, when: float | None = None) -> str:
+    """``<flow> - <scope> - <YYYY-MM-DD HHMMSS>.<ext>``, local time, safe on every system.
+
+    e.g. ``Order helper - All versions - 2026-11-20 143005.csv``.
+    """
+    stamp = datetime.fromtimestamp(time.time() if when is None else when).strftime(
+        "%Y-%m-%d %H%M%S"
+    )
+    scope = scope_label(conn, spec).replace(" · ", " - ").replace(": ", " ")
+    return f"{safe_file_stem(f'{flow_name(conn, spec)} - {scope}')} - {stamp}{spec.extension}"
+
+
+def unique_path(folder: Path, name: str) -> Path:
+    """``folder/name``, or ``folder/name (2)`` ... when a file of that name already exists."""
+    candidate = folder / name
+    stem, suffix = Path(name).stem, Path(name).suffix
+    number = 1
+    while candidate.exists():
+        number += 1
+        candidate = folder / f"{stem} ({number}){suffix}"
+    return candidate
+
+
+def human_size(size: int | None) -> str:
+    """``812 bytes``, ``14.2 KB``, ``3.4 MB``, ``1.2 GB`` (decimal units, as file managers show)."""
+    if size is None:
+        return ""
+    if size < 1000:
+        return f"{size} bytes"
+    value = float(size)
+    for unit in ("KB", "MB", "GB", "TB"):
+        value /= 1000
+        if value < 1000 or unit == "TB":
+            return f"{value:.1f} {unit}"
+    return f"{size} bytes"  # pragma: no cover
+
+
+def human_duration(seconds: float | None) -> str:
+    """``0.4 s``, ``12 s``, ``3 min 05 s``, ``1 h 02 min``."""
+    if seconds is None:
+        return ""
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    whole = int(round(seconds))
+    if whole < 60:
+        return f"{whole} s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"

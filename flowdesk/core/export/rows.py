@@ -1,0 +1,164 @@
+"""Stream the rows of a results file out of the cache, one consistent snapshot, in run order.
+
+Two cursors walk the same ordered set of runs inside one read transaction:
+
+* the runs themselves (contact, status, version, execution, entry time), and
+* the path rows of those runs (``run_steps`` joined to ``runs``), in the same order, by ``seq``.
+
+Both are ordered by (entered_at, run key), which the ``runs_*_entered`` indexes give without a
+sort, and ``run_steps`` is read through its primary key, so memory stays flat however many runs
+there are. The path rows are grouped per run and pivoted into one cell per step column in C-level
+calls (``groupby``, ``itemgetter``, ``dict``), not a Python loop per path row.
+
+A step visited more than once (a loop: "Invalid number" → "Ask order number" → ...) holds the
+time of the contact's FIRST visit to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import groupby
+from operator import itemgetter
+from typing import Any
+
+from flowdesk.core.export.columns import StepColumn, step_columns
+from flowdesk.core.export.spec import ExportSpec
+from flowdesk.core.model import METRIC_LABELS
+from flowdesk.core.queries import _where
+
+# Status words of the summary, by stored metric.
+STATUS_WORDS: dict[str, str] = {
+    str(metric): label for metric, label in METRIC_LABELS.items() if metric != "contacts"
+}
+# The Reason column explains failures and cancellations only.
+_REASON_METRICS = frozenset({"failed", "canceled"})
+
+_RUN_COLUMNS = (
+    "r.key, r.phone, r.first_name, r.last_name, r.metric, r.status_reason, r.version_id,"
+    " r.execution_id, r.entered_at"
+)
+
+# Row layout yielded by RowSource.batches():
+# (phone, first name, last name, status word, reason, version, execution, entered, *step times)
+
+
+class RowSource:
+    """The rows of one export, read inside the caller's read transaction (the caller opens
+    it with ``BEGIN`` before creating the source, so the count and the rows agree).
+
+    Times (Entered and the step cells) are integer seconds since the epoch, UTC; the writers
+    format them (formatting in SQL with ``strftime`` costs several times more).
+    """
+
+    def __init__(self, conn: Any, spec: ExportSpec) -> None:
+        self.conn = conn
+        self.spec = spec
+        self.where, self.params = _where(spec.contact_query())
+        self.columns: list[StepColumn] = step_columns(conn, spec.flow_id)
+        self.total: int = conn.execute(
+            f"SELECT count(*) FROM runs r WHERE {self.where}", self.params
+        ).fetchone()[0]
+        self.version_names = {
+            vid: name or vid
+            for vid, name in conn.execute(
+                "SELECT id, name FROM versions WHERE flow_id = ?", [spec.flow_id]
+            )
+        }
+        self.execution_labels = {
+            eid: name or eid
+            for eid, name in conn.execute(
+                "SELECT id, name FROM executions WHERE flow_id = ?", [spec.flow_id]
+            )
+        }
+
+    @property
+    def header(self) -> list[str]:
+        from flowdesk.core.export.columns import headers
+
+        return headers(self.columns)
+
+    def _column_keys(self) -> tuple[dict[str, list[int | None]], dict[int, int]]:
+        """Per version, the step key of each column (None where the version has no such step);
+        and for any step key its column (for runs whose path strays outside their version)."""
+        width = len(self.columns)
+        by_version: dict[str, list[int | None]] = {}
+        column_of: dict[int, int] = {}
+        owner = dict(
+            self.conn.execute(
+                "SELECT key, version_id FROM steps WHERE flow_id = ?", [self.spec.flow_id]
+            ).fetchall()
+        )
+        for index, column in enumerate(self.columns):
+            for key in column.keys:
+                column_of[key] = index
+                version = owner.get(key)
+                slots = by_version.setdefault(version, [None] * width)
+                slots[index] = key
+        return by_version, column_of
+
+    def batches(self, size: int = 1000) -> Iterator[list[list[Any]]]:
+        """Lists of at most ``size`` rows, in order; every run of the scope exactly once."""
+        conn = self.conn
+        width = len(self.columns)
+        order = "ORDER BY r.entered_at, r.key"
+        runs = conn.execute(
+            f"SELECT {_RUN_COLUMNS} FROM runs r WHERE {self.where} {order}", self.params
+        )
+        steps = conn.execute(
+            "SELECT p.run_key, p.step_key, p.executed_at FROM runs r"
+            f" JOIN run_steps p ON p.run_key = r.key WHERE {self.where} {order}, p.seq",
+            self.params,
+        )
+
+        by_version, column_of = self._column_keys()
+        version_keysets = {
+            v: frozenset(k for k in keys if k is not None) for v, keys in by_version.items()
+        }
+        blank = [None] * width
+        pair = itemgetter(1, 2)
+        groups = groupby(steps, itemgetter(0))  # the cursor iterates in C
+        pending = next(groups, None)
+        status_words = STATUS_WORDS
+        reason_metrics = _REASON_METRICS
+        version_names = self.version_names
+        execution_labels = self.execution_labels
+
+        while chunk := runs.fetchmany(size):
+            out: list[list[Any]] = []
+            append = out.append
+            for key, phone, first, last, metric, reason, version, execution, entered in chunk:
+                if pending is not None and pending[0] == key:
+                    # Reversed, so the first visit of a step is the one the dict keeps.
+                    first_visit = dict(reversed(list(map(pair, pending[1]))))
+                    pending = next(groups, None)
+                    keys = by_version.get(version)
+                    if keys is not None and first_visit.keys() <= version_keysets[version]:
+                        cells = list(map(first_visit.get, keys))
+                    else:
+                        cells = self._pivot_slow(first_visit, column_of, width)
+                else:
+                    cells = blank
+                append(
+                    [
+                        phone,
+                        first,
+                        last,
+                        status_words.get(metric, metric),
+                        reason if metric in reason_metrics else "",
+                        version_names.get(version, version),
+                        "" if execution is None else execution_labels.get(execution, execution),
+                        entered,
+                        *cells,
+                    ]
+                )
+            yield out
+
+    @staticmethod
+    def _pivot_slow(first_visit: dict[int, Any], column_of: dict[int, int], width: int) -> list:
+        cells: list[Any] = [None] * width
+        # Earliest first: a step that shares a column with another keeps the earlier time.
+        for key, value in sorted(first_visit.items(), key=itemgetter(1), reverse=True):
+            index = column_of.get(key)
+            if index is not None:
+                cells[index] = value
+        return cells
