@@ -12,31 +12,6 @@ from flowdesk.core.db import connect
 from flowdesk.core.sync import SyncEngine
 from tests.factories import ListSource, run, runs_batch
 
-# Messages from the environment, not from the app: the offscreen platform cannot propagate size
-# hints, and the stock fonts lack shaping tables for some scripts in the demo's names.
-ENVIRONMENT_NOISE = [
-    "This plugin does not support propagateSizeHints",
-    "OpenType support missing",
-]
-MY_MODULES = {
-    "test_models.py",
-    "test_contacts_model.py",
-    "test_main_window.py",
-    "test_workers.py",
-    "test_app.py",
-    "test_screenshot.py",
-    "test_window_xvfb.py",
-    "test_widgets.py",
-}
-
-
-def pytest_collection_modifyitems(config, items):  # noqa: ANN001
-    for item in items:
-        path = Path(str(item.fspath))
-        if path.parent.name == "ui" and path.name in MY_MODULES:
-            item.add_marker(pytest.mark.qt_log_ignore(*ENVIRONMENT_NOISE))
-
-
 DONE = "COMPLETED"
 
 
