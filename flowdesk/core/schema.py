@@ -161,7 +161,7 @@ MIGRATION_1 = [
         path_length INTEGER NOT NULL DEFAULT 0,
         waited INTEGER NOT NULL DEFAULT 0,
         responded INTEGER NOT NULL DEFAULT 0,
-        fingerprint TEXT NOT NULL DEFAULT ''
+        fingerprint INTEGER NOT NULL DEFAULT 0
     )""",
     *(statement for _, statement in RUN_INDEXES),
     """CREATE TABLE run_steps (
