@@ -297,8 +297,9 @@ def local_time(epoch: int | None, *, seconds: bool = True, now: datetime | None 
     return f"{moment:%a} {moment.day} {moment:%b}{year}, {clock}"
 
 
-def clock_time(epoch: int) -> str:
-    return f"{datetime.fromtimestamp(epoch).astimezone():%H:%M}"
+def clock_time(epoch: int, *, seconds: bool = False) -> str:
+    moment = datetime.fromtimestamp(epoch).astimezone()
+    return f"{moment:%H:%M:%S}" if seconds else f"{moment:%H:%M}"
 
 
 def utc_offset_text() -> str:

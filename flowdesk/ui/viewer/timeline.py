@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import (
@@ -104,6 +105,16 @@ def _problem_text(entry: PathEntry) -> str:
     return ""
 
 
+def _when(epoch: int, previous: int | None) -> str:
+    """The full date on the first step and whenever the day changes; the time alone otherwise,
+    so the column stays narrow and the step names readable."""
+    if previous is not None:
+        day = datetime.fromtimestamp(epoch).astimezone().date()
+        if day == datetime.fromtimestamp(previous).astimezone().date():
+            return style.clock_time(epoch, seconds=True)
+    return style.local_time(epoch)
+
+
 class TimelineModel(QAbstractTableModel):
     """Flat table of the run's steps; row i is path entry i (numbered from 1)."""
 
@@ -118,7 +129,11 @@ class TimelineModel(QAbstractTableModel):
 
     # -- data --------------------------------------------------------------------------------
 
-    def set_path(self, path: list[PathEntry], now: float | None = None) -> None:
+    def set_path(
+        self, path: list[PathEntry], now: float | None = None, entered_at: int | None = None
+    ) -> None:
+        """``entered_at``: the run's entry time, shown in the header, so the first step needs
+        no date of its own when it happened on the same day."""
         moment = time.time() if now is None else now
         self.beginResetModel()
         self._rows = [
@@ -128,7 +143,7 @@ class TimelineModel(QAbstractTableModel):
                 name=entry.step_name or entry.step_id,
                 type_text=style.type_label(entry.step_type),
                 status=entry.status,
-                executed=style.local_time(entry.executed_at),
+                executed=_when(entry.executed_at, path[i - 1].executed_at if i else entered_at),
                 wait=wait_text(entry, path[i + 1] if i + 1 < len(path) else None, moment),
                 problem=_problem_text(entry),
                 is_error=entry.has_error or entry.status == "FAILED" or bool(entry.error),
@@ -319,7 +334,9 @@ class PathTimeline(QWidget):
 
     def set_run(self, detail: RunDetail | None, now: float | None = None) -> None:
         self.detail = detail
-        self.model.set_path(detail.path if detail else [], now)
+        self.model.set_path(
+            detail.path if detail else [], now, detail.row.entered_at if detail else None
+        )
         self.header.setText(self._header_html(detail) if detail else _NO_RUN)
         self.view.setEnabled(detail is not None)
         # Until a row is chosen, show the first step that went wrong (errors are long: the list

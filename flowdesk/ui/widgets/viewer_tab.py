@@ -218,7 +218,7 @@ class ViewerTab(QWidget):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(False)
-        self.side.setMinimumWidth(320)
+        self.side.setMinimumWidth(330)
         self.side.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 0)
@@ -277,7 +277,7 @@ class ViewerTab(QWidget):
             self.side.show()
             width = self.splitter.width()
             if width > 800:
-                self.splitter.setSizes([width - 420, 420])
+                self.splitter.setSizes([width - 460, 460])
 
     def set_runs(self, runs: list[ContactRow]) -> None:
         """Fill the run picker (shown only when the contact entered more than once)."""
