@@ -19,8 +19,10 @@ from pathlib import Path
 from types import TracebackType
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
-from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from flowdesk.ui.identity import apply_identity
 
 APP_NAME = "Flowdesk"
 ORG_NAME = "Flowdesk"
@@ -31,16 +33,6 @@ def log_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_log_dir(APP_NAME, ORG_NAME))
-
-
-def app_icon() -> QIcon:
-    """The window icon: ``resources/icons/flowdesk.png`` (or .svg) when the package ships one."""
-    base = Path(__file__).resolve().parent.parent / "resources" / "icons"
-    for name in ("flowdesk.svg", "flowdesk.png"):
-        candidate = base / name
-        if candidate.exists():
-            return QIcon(str(candidate))
-    return QIcon()
 
 
 def setup_logging(directory: Path | None = None) -> Path:
@@ -148,18 +140,10 @@ def create_app(argv: list[str] | None = None, *, dark: bool | None = None) -> QA
     """The QApplication with Flowdesk's names, style and palette (idempotent)."""
     app = QApplication.instance()
     if app is None:
-        QApplication.setApplicationName(APP_NAME)
-        QApplication.setOrganizationName(ORG_NAME)
-        QApplication.setApplicationDisplayName(APP_NAME)
-        QGuiApplication.setDesktopFileName("org.flowdesk.Flowdesk")
+        apply_identity()  # names first: QSettings and the data dirs depend on them
         app = QApplication(argv if argv is not None else [sys.argv[0]])
-    else:
-        app.setApplicationName(APP_NAME)
-        app.setOrganizationName(ORG_NAME)
+    apply_identity(app)
     apply_theme(app, dark)
-    icon = app_icon()
-    if not icon.isNull():
-        app.setWindowIcon(icon)
     return app  # type: ignore[return-value]
 
 
