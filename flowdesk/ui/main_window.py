@@ -46,6 +46,14 @@ def make_source(db) -> Any:
         from flowdesk.core.demo import DemoSource
 
         return DemoSource(**(demo or {}))
+    if kind == "activecampaign":
+        from flowdesk.core.sources.activecampaign import SourceError, source_for_cache
+
+        account = get_meta(db, "activecampaign") or {}
+        try:
+            return source_for_cache(db, account.get("url"))
+        except SourceError as exc:
+            raise SyncUnavailable(f"Cannot sync ActiveCampaign: {exc}") from None
     if kind is None:
         raise SyncUnavailable("This cache has no source yet: create the demo or connect a source.")
     raise SyncUnavailable(
@@ -62,6 +70,10 @@ def run_sync(db, ctx, create_demo: dict | None = None):
             set_meta(db, "demo", create_demo)
     source = make_source(db)
     return SyncEngine(db).run(source, progress=ctx.progress, is_cancelled=ctx.is_cancelled)
+
+
+# Windows opened by switching workspace; the first one belongs to run_app.
+_OPEN_WINDOWS: list[MainWindow] = []
 
 
 class MainWindow(QMainWindow):
@@ -162,6 +174,16 @@ class MainWindow(QMainWindow):
         self.sync_action.setShortcut(QKeySequence(Qt.Key.Key_F5))
         self.sync_action.triggered.connect(self.toggle_sync)
         file_menu.addAction(self.sync_action)
+        file_menu.addSeparator()
+        open_action = QAction("&Open workspace…", self)
+        open_action.setShortcut(QKeySequence.StandardKey.Open)
+        open_action.triggered.connect(self._choose_workspace)
+        file_menu.addAction(open_action)
+        self.recent_menu = file_menu.addMenu("&Recent workspaces")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        connect_action = QAction("&Connect ActiveCampaign…", self)
+        connect_action.triggered.connect(self._connect_activecampaign)
+        file_menu.addAction(connect_action)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -363,7 +385,60 @@ class MainWindow(QMainWindow):
             self.settings.setValue("flows/last", self.page.flow.id)
         self.settings.sync()
 
+    # -- workspaces ------------------------------------------------------------------------------
+
+    def _fill_recent_menu(self) -> None:
+        from flowdesk.ui.workspaces import recent_workspaces, workspace_name
+
+        self.recent_menu.clear()
+        paths = recent_workspaces(self.settings, self.db_path)
+        if not paths:
+            empty = self.recent_menu.addAction("No other workspaces")
+            empty.setEnabled(False)
+        for path in paths:
+            action = self.recent_menu.addAction(f"{workspace_name(path)} — {path.name}")
+            action.setToolTip(str(path))
+            action.triggered.connect(lambda _checked=False, p=path: self.open_workspace(p))
+
+    def _choose_workspace(self) -> None:
+        from flowdesk.ui.workspaces import choose_cache_file
+
+        path = choose_cache_file(self)
+        if path is not None:
+            self.open_workspace(path)
+
+    def _connect_activecampaign(self) -> None:
+        from flowdesk.ui.workspaces import connect_activecampaign
+
+        path = connect_activecampaign(self)
+        if path is not None:
+            window = self.open_workspace(path)
+            if window is not None:
+                window.toggle_sync()
+
+    def open_workspace(self, path: Path) -> MainWindow | None:
+        """Switch to another cache file: a fresh window on it replaces this one."""
+        from flowdesk.ui.workspaces import remember_workspace
+
+        path = Path(path)
+        if path.resolve() == self.db_path.resolve():
+            return self
+        try:
+            window = MainWindow(path, settings=self.settings)
+        except Exception as exc:  # noqa: BLE001 - a bad file must not take the app down
+            QMessageBox.warning(self, "Open workspace", f"Cannot open {path}: {exc}")
+            return None
+        remember_workspace(self.settings, self.db_path)
+        remember_workspace(self.settings, path)
+        self.settings.setValue("workspaces/last", str(path.resolve()))
+        _OPEN_WINDOWS.append(window)
+        window.show()
+        self.close()
+        return window
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self in _OPEN_WINDOWS:
+            _OPEN_WINDOWS.remove(self)
         self.save_settings()
         self.shutdown()
         super().closeEvent(event)

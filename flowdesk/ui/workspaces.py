@@ -1,0 +1,89 @@
+"""Several sources side by side: each workspace (the demo, one per ActiveCampaign account) is its
+own cache file, listed and switched from the File menu."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from flowdesk.core.db import connect, default_db_path, get_meta, set_meta
+
+RECENT_KEY = "workspaces/recent"
+MAX_RECENT = 8
+
+
+def workspace_dir() -> Path:
+    return default_db_path().parent
+
+
+def workspace_name(path: Path) -> str:
+    """What the File menu shows: the source's own name where the cache knows it."""
+    try:
+        db = connect(path, create=False)
+    except Exception:  # noqa: BLE001 - a broken file is still listed, by its name
+        return path.stem
+    try:
+        source = get_meta(db, "source") or {}
+        account = (get_meta(db, "activecampaign") or {}).get("label")
+        if account:
+            return f"ActiveCampaign · {account}"
+        return source.get("name") or path.stem
+    finally:
+        db.conn.close()
+
+
+def recent_workspaces(settings: QSettings, current: Path | None = None) -> list[Path]:
+    """Recently opened caches that still exist, then any other cache in the data folder."""
+    seen: list[Path] = []
+    stored = settings.value(RECENT_KEY, [], list) or []
+    candidates = [Path(p) for p in stored]
+    if workspace_dir().is_dir():
+        candidates += sorted(workspace_dir().glob("*.db"))
+    for path in candidates:
+        resolved = path.resolve()
+        if resolved.exists() and resolved not in seen:
+            seen.append(resolved)
+    if current is not None and current.resolve() in seen:
+        seen.remove(current.resolve())
+    return seen[:MAX_RECENT]
+
+
+def remember_workspace(settings: QSettings, path: Path) -> None:
+    stored = [str(path.resolve())] + [
+        p for p in (settings.value(RECENT_KEY, [], list) or []) if p != str(path.resolve())
+    ]
+    settings.setValue(RECENT_KEY, stored[:MAX_RECENT])
+
+
+def choose_cache_file(parent: QWidget | None) -> Path | None:
+    path, _ = QFileDialog.getOpenFileName(
+        parent, "Open workspace", str(workspace_dir()), "Flowdesk caches (*.db);;All files (*)"
+    )
+    return Path(path) if path else None
+
+
+def connect_activecampaign(parent: QWidget | None) -> Path | None:
+    """Ask for an account, then give it its own cache file; returns that file (or None)."""
+    from flowdesk.core.sources.activecampaign import account_label
+    from flowdesk.ui.connect_dialog import ask_for_account
+
+    url = ask_for_account(parent)
+    if not url:
+        return None
+    label = account_label(url)
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in label) or "account"
+    path = workspace_dir() / f"activecampaign-{safe}.db"
+    try:
+        db = connect(path)
+    except Exception as exc:  # noqa: BLE001 - shown to the user, nothing is lost
+        QMessageBox.warning(parent, "Connect ActiveCampaign", f"Cannot create {path}: {exc}")
+        return None
+    try:
+        with db.conn:
+            set_meta(db, "activecampaign", {"url": url, "label": label})
+            set_meta(db, "source", {"kind": "activecampaign", "name": f"ActiveCampaign · {label}"})
+    finally:
+        db.conn.close()
+    return path

@@ -1,0 +1,54 @@
+"""Several workspaces side by side: switching caches from the File menu, one window at a time."""
+
+from __future__ import annotations
+
+from flowdesk.core.db import connect, set_meta
+from flowdesk.core.queries import list_flows
+from flowdesk.ui import main_window as main_window_module
+from flowdesk.ui.main_window import SyncUnavailable, make_source
+from flowdesk.ui.workspaces import recent_workspaces, remember_workspace, workspace_name
+from tests.ui.conftest import wait_idle
+
+
+def test_opening_another_workspace_replaces_the_window(
+    qtbot, make_window, demo_db_path, factory_db_path, settings
+):
+    first = make_window(factory_db_path)
+    second = first.open_workspace(demo_db_path)
+    assert second is not None and second is not first
+    qtbot.addWidget(second)
+    wait_idle(qtbot, second)
+    assert not first.isVisible()
+    assert second.db_path == demo_db_path
+    demo_flows = {f.name for f in list_flows(connect(demo_db_path))}
+    model = second.flows.model
+    shown = {model.data(model.index(row, 0)) for row in range(model.rowCount())}
+    assert any(name in text for name in demo_flows for text in shown if text)
+    # Both files are remembered for the Recent menu, newest first.
+    assert recent_workspaces(settings)[:2] == [demo_db_path.resolve(), factory_db_path.resolve()]
+    second.shutdown()
+    main_window_module._OPEN_WINDOWS.clear()
+
+
+def test_a_workspace_is_listed_by_its_source_name(tmp_path, settings):
+    path = tmp_path / "acme.db"
+    db = connect(path)
+    with db.conn:
+        set_meta(db, "activecampaign", {"url": "https://acme.api-us1.com/api/3", "label": "acme"})
+    db.conn.close()
+    remember_workspace(settings, path)
+    assert workspace_name(path) == "ActiveCampaign · acme"
+
+
+def test_an_activecampaign_workspace_without_a_token_explains_itself(tmp_path, monkeypatch):
+    monkeypatch.delenv("FLOWDESK_AC_TOKEN", raising=False)
+    db = connect(tmp_path / "acme.db")
+    with db.conn:
+        set_meta(db, "source", {"kind": "activecampaign", "name": "ActiveCampaign · acme"})
+        set_meta(db, "activecampaign", {"url": "https://acme.api-us1.com/api/3", "label": "acme"})
+    try:
+        make_source(db)
+    except SyncUnavailable as exc:
+        assert "token" in str(exc).lower()
+    else:
+        raise AssertionError("a source without a token must not be built")
