@@ -155,7 +155,8 @@ def export_like_flowdesk(db, flow_id: str) -> str:
     writer.writerow([*header, "Entered", *(name for name, _ in columns)])
     runs = db.execute(
         "SELECT r.key, r.phone, r.first_name, r.last_name, r.metric, r.status_reason, v.name,"
-        " coalesce(e.name, e.id, ''), r.entered_at FROM runs r JOIN versions v ON v.id = r.version_id"
+        " coalesce(e.name, e.id, ''), r.entered_at"
+        " FROM runs r JOIN versions v ON v.id = r.version_id"
         " LEFT JOIN executions e ON e.id = r.execution_id WHERE r.flow_id = ? ORDER BY r.key",
         [flow_id],
     ).fetchall()
