@@ -47,6 +47,19 @@ STEPS = {
     "s7": step("s7", "MYSTERY_STEP", "Escalate", ordering=7),
 }
 
+DONE = "COMPLETED"
+# Paths through STEPS used across tests: straight to the end, and a retry loop ending in failure.
+PATH_COMPLETED = [("s1", DONE), ("s2", DONE), ("s3", DONE), ("s5", DONE), ("s6", DONE)]
+PATH_LOOP_THEN_FAIL = [
+    ("s1", DONE),
+    ("s2", DONE),
+    ("s3", DONE),
+    ("s4", DONE),
+    ("s3", DONE),
+    ("s5", DONE),
+    ("s7", "FAILED"),
+]
+
 FLOW = {
     "id": "f1",
     "name": "Order helper",

@@ -6,26 +6,18 @@ from flowdesk.core.integrity import mismatches
 from flowdesk.core.queries import Scope, summary, version_graph
 from flowdesk.core.sources.base import Record
 from flowdesk.core.sync import SyncEngine
-from tests.factories import ListSource, run, runs_batch
+from tests.factories import PATH_COMPLETED, PATH_LOOP_THEN_FAIL, ListSource, run, runs_batch
 
 DONE = "COMPLETED"
 
 
 def _first_batch():
     return runs_batch(
-        run("r1", [("s1", DONE), ("s2", DONE), ("s3", DONE), ("s5", DONE), ("s6", DONE)], DONE),
+        run("r1", PATH_COMPLETED, DONE),
         run("r2", [("s1", DONE), ("s2", "RUNNING")], "RUNNING", contact="c2", last=None),
         run(
             "r3",
-            [
-                ("s1", DONE),
-                ("s2", DONE),
-                ("s3", DONE),
-                ("s4", DONE),
-                ("s3", DONE),
-                ("s5", DONE),
-                ("s7", "FAILED"),
-            ],
+            PATH_LOOP_THEN_FAIL,
             "FAILED",
             contact="c3",
             first="=SUM(A1)",

@@ -10,7 +10,7 @@ import pytest
 
 from flowdesk.core.db import connect
 from flowdesk.core.sync import SyncEngine
-from tests.factories import ListSource, run, runs_batch
+from tests.factories import PATH_COMPLETED, PATH_LOOP_THEN_FAIL, ListSource, run, runs_batch
 
 DONE = "COMPLETED"
 
@@ -18,7 +18,7 @@ DONE = "COMPLETED"
 def _factory_runs():
     """An inbound flow with known paths: a loop (s3 twice), several runs of one contact."""
     return runs_batch(
-        run("r1", [("s1", DONE), ("s2", DONE), ("s3", DONE), ("s5", DONE), ("s6", DONE)], DONE),
+        run("r1", PATH_COMPLETED, DONE),
         run(
             "r2",
             [("s1", DONE), ("s2", "RUNNING")],
@@ -30,15 +30,7 @@ def _factory_runs():
         ),
         run(
             "r3",
-            [
-                ("s1", DONE),
-                ("s2", DONE),
-                ("s3", DONE),
-                ("s4", DONE),
-                ("s3", DONE),
-                ("s5", DONE),
-                ("s7", "FAILED"),
-            ],
+            PATH_LOOP_THEN_FAIL,
             "FAILED",
             contact="c3",
             first="Bruno",

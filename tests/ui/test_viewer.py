@@ -23,7 +23,7 @@ from flowdesk.ui.viewer import FlowViewer, PathTimeline, style
 from flowdesk.ui.viewer.scene import DIM_OPACITY
 from flowdesk.ui.viewer.timeline import StepKeyRole, TimelineModel, wait_text
 from tests import factories
-from tests.factories import ListSource, run, runs_batch, step
+from tests.factories import PATH_COMPLETED, PATH_LOOP_THEN_FAIL, ListSource, run, runs_batch, step
 
 DONE = "COMPLETED"
 
@@ -38,19 +38,11 @@ def synced(db, monkeypatch):
         factories.STEPS, "s8", step("s8", "MESSAGE", "Follow-up survey", default="s99", ordering=8)
     )
     batch = runs_batch(
-        run("r1", [("s1", DONE), ("s2", DONE), ("s3", DONE), ("s5", DONE), ("s6", DONE)], DONE),
+        run("r1", PATH_COMPLETED, DONE),
         run("r2", [("s1", DONE), ("s2", "RUNNING")], "RUNNING", contact="c2", last=None),
         run(
             "r3",
-            [
-                ("s1", DONE),
-                ("s2", DONE),
-                ("s3", DONE),
-                ("s4", DONE),
-                ("s3", DONE),
-                ("s5", DONE),
-                ("s7", "FAILED"),
-            ],
+            PATH_LOOP_THEN_FAIL,
             "FAILED",
             contact="c3",
             reason="External API failed: HTTP 502",
