@@ -46,6 +46,8 @@ __all__ = [
 ]
 
 ProgressCallback = Callable[[int, int], None]
+# Rows per batch: progress and cancel are checked between batches.
+BATCH_SIZE = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,11 +98,13 @@ def run_export(
         if not conn.in_transaction:
             conn.execute("BEGIN")
             began = True
-        source = RowSource(conn, spec)
-        if progress is not None:
-            progress(0, source.total)
+        from flowdesk.core.export.safety import neutralise, xlsx_text
+
+        source = RowSource(conn, spec, text=neutralise if spec.format == "csv" else xlsx_text)
         sheets = 1
         with atomic_output(output) as temp:
+            if progress is not None:  # the destination is writable: the rows start
+                progress(0, source.total)
             if spec.format == "csv":
                 from flowdesk.core.export.csv_writer import write_csv
 
@@ -110,12 +114,17 @@ def run_export(
                     excel_bom=spec.excel_bom,
                     progress=progress,
                     is_cancelled=is_cancelled,
+                    batch_size=BATCH_SIZE,
                 )
             else:
                 from flowdesk.core.export.xlsx_writer import write_xlsx
 
                 rows, sheets = write_xlsx(
-                    source, temp, progress=progress, is_cancelled=is_cancelled
+                    source,
+                    temp,
+                    progress=progress,
+                    is_cancelled=is_cancelled,
+                    batch_size=BATCH_SIZE,
                 )
         size = output.stat().st_size
     except (ExportCancelled, ExportError):

@@ -16,7 +16,6 @@ FIXED_HEADERS: tuple[str, ...] = (
     "Entered",
 )
 FIXED_COUNT = len(FIXED_HEADERS)
-ENTERED_INDEX = FIXED_HEADERS.index("Entered")
 
 
 @dataclass(frozen=True, slots=True)

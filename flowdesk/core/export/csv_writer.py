@@ -9,9 +9,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
-from flowdesk.core.export.columns import ENTERED_INDEX, FIXED_COUNT
 from flowdesk.core.export.errors import ExportCancelled
 from flowdesk.core.export.rows import RowSource
 from flowdesk.core.export.safety import TRIGGERS, neutralise
@@ -63,40 +62,37 @@ def write_csv(
     is_cancelled: Callable[[], bool] | None = None,
     batch_size: int = 1000,
 ) -> int:
-    """Write every row of ``source`` to ``path``; returns the number of data rows."""
+    """Write every row of ``source`` to ``path``; returns the number of data rows.
+
+    Make ``source`` with ``text=neutralise`` so version and execution labels are guarded too.
+    """
     total = source.total
     done = 0
-    triggers = TRIGGERS
-    # Version and execution labels repeat: neutralise them once, not per row.
-    labels: dict[Any, Any] = {}
+    trig = TRIGGERS
+    guard = neutralise
     dates, times = iso_tables()
-    width = len(source.columns)
     with open_output(path, "utf-8-sig" if excel_bom else "utf-8") as handle:
         writer = csv.writer(handle, dialect="excel", lineterminator="\r\n")
-        writer.writerow([neutralise(h) for h in source.header])
+        writer.writerow([guard(h) for h in source.header])
         for batch in source.batches(batch_size):
             if is_cancelled is not None and is_cancelled():
                 raise ExportCancelled
-            for row in batch:
-                # Phone, first name, last name, reason: user data, checked cell by cell.
-                for index in (0, 1, 2, 4):
-                    value = row[index]
-                    if value and value[0] in triggers:
-                        row[index] = neutralise(value)
-                for index in (5, 6):
-                    value = row[index]
-                    safe = labels.get(value)
-                    if safe is None:
-                        safe = labels[value] = neutralise(value or "")
-                    row[index] = safe
-                entered = row[ENTERED_INDEX]
-                row[ENTERED_INDEX] = dates[entered // 86400] + times[entered % 86400]
-                if width:
-                    row[FIXED_COUNT:] = [
-                        None if t is None else dates[t // 86400] + times[t % 86400]
-                        for t in row[FIXED_COUNT:]
-                    ]
-            writer.writerows(batch)
+            # Phone, names and reason are user data: guarded cell by cell (a cheap first-letter
+            # test, then the rule). Times: ISO 8601 UTC from the lookup tables.
+            writer.writerows(
+                [
+                    guard(phone) if phone[:1] in trig else phone,
+                    guard(first) if first[:1] in trig else first,
+                    guard(last) if last[:1] in trig else last,
+                    status,
+                    guard(reason) if reason[:1] in trig else reason,
+                    version,
+                    execution,
+                    dates[entered // 86400] + times[entered % 86400],
+                    *[None if t is None else dates[t // 86400] + times[t % 86400] for t in cells],
+                ]
+                for phone, first, last, status, reason, version, execution, entered, cells in batch
+            )
             done += len(batch)
             if progress is not None:
                 progress(done, total)

@@ -119,7 +119,7 @@ def create_export_job(
     db: Any, spec: ExportSpec, folder: Path, title: str, now: float | None = None
 ) -> JobRecord:
     conn = _conn(db)
-    params = {"spec": spec.to_dict(), "folder": str(folder)}
+    params = {"spec": spec.to_dict(), "folder": str(folder), "pid": os.getpid()}
     with conn:
         cursor = conn.execute(
             "INSERT INTO jobs (kind, title, state, params, created_at) VALUES (?, ?, ?, ?, ?)",
@@ -146,7 +146,7 @@ def _update(db: Any, job_id: int, **values: Any) -> None:
 
 
 def mark_running(db: Any, job: JobRecord, path: Path, started_at: float) -> None:
-    job.params = {**job.params, "started_at": started_at}
+    job.params = {**job.params, "started_at": started_at, "pid": os.getpid()}
     _update(
         db,
         job.id,
@@ -262,6 +262,20 @@ def unseen_count(db: Any) -> int:
     )
 
 
+def _owned_by_another_live_process(job: JobRecord) -> bool:
+    """A job another running Flowdesk (a second window on this cache) is working on."""
+    pid = job.params.get("pid")
+    if not isinstance(pid, int) or pid == os.getpid() or os.name != "posix":
+        return False
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def recover_interrupted(db: Any) -> list[int]:
     """Settle jobs a previous session left queued or running (the app quit or crashed).
 
@@ -270,7 +284,7 @@ def recover_interrupted(db: Any) -> list[int]:
     """
     recovered = []
     for job in list_jobs(db):
-        if not job.active:
+        if not job.active or _owned_by_another_live_process(job):
             continue
         recovered.append(job.id)
         if job.state == RUNNING and job.file_exists():

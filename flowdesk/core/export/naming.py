@@ -111,9 +111,11 @@ def human_size(size: int | None) -> str:
 
 
 def human_duration(seconds: float | None) -> str:
-    """``0.4 s``, ``12 s``, ``3 min 05 s``, ``1 h 02 min``."""
+    """``under 0.1 s``, ``0.4 s``, ``12 s``, ``3 min 05 s``, ``1 h 02 min``."""
     if seconds is None:
         return ""
+    if seconds < 0.1:
+        return "under 0.1 s"
     if seconds < 10:
         return f"{seconds:.1f} s"
     whole = int(round(seconds))

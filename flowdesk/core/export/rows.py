@@ -16,12 +16,12 @@ time of the contact's FIRST visit to it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from flowdesk.core.export.columns import StepColumn, step_columns
+from flowdesk.core.export.columns import StepColumn, headers, step_columns
 from flowdesk.core.export.spec import ExportSpec
 from flowdesk.core.model import METRIC_LABELS
 from flowdesk.core.queries import _where
@@ -38,8 +38,10 @@ _RUN_COLUMNS = (
     " r.execution_id, r.entered_at"
 )
 
-# Row layout yielded by RowSource.batches():
-# (phone, first name, last name, status word, reason, version, execution, entered, *step times)
+# Row layout yielded by RowSource.batches(): a tuple
+# (phone, first name, last name, status word, reason, version, execution, entered, step times)
+# where step times is a list with one entry per step column (None: never reached). Rows without
+# a path share one list of Nones: never modify it.
 
 
 class RowSource:
@@ -50,22 +52,27 @@ class RowSource:
     format them (formatting in SQL with ``strftime`` costs several times more).
     """
 
-    def __init__(self, conn: Any, spec: ExportSpec) -> None:
+    def __init__(
+        self, conn: Any, spec: ExportSpec, text: Callable[[str], str] | None = None
+    ) -> None:
+        """``text`` is applied once to each version name and execution label (the writers'
+        formula guard), so repeated labels are not checked again on every row."""
         self.conn = conn
         self.spec = spec
+        text = text or str
         self.where, self.params = _where(spec.contact_query())
         self.columns: list[StepColumn] = step_columns(conn, spec.flow_id)
         self.total: int = conn.execute(
             f"SELECT count(*) FROM runs r WHERE {self.where}", self.params
         ).fetchone()[0]
         self.version_names = {
-            vid: name or vid
+            vid: text(name or vid)
             for vid, name in conn.execute(
                 "SELECT id, name FROM versions WHERE flow_id = ?", [spec.flow_id]
             )
         }
         self.execution_labels = {
-            eid: name or eid
+            eid: text(name or eid)
             for eid, name in conn.execute(
                 "SELECT id, name FROM executions WHERE flow_id = ?", [spec.flow_id]
             )
@@ -73,8 +80,6 @@ class RowSource:
 
     @property
     def header(self) -> list[str]:
-        from flowdesk.core.export.columns import headers
-
         return headers(self.columns)
 
     def _column_keys(self) -> tuple[dict[str, list[int | None]], dict[int, int]]:
@@ -96,7 +101,7 @@ class RowSource:
                 slots[index] = key
         return by_version, column_of
 
-    def batches(self, size: int = 1000) -> Iterator[list[list[Any]]]:
+    def batches(self, size: int = 1000) -> Iterator[list[tuple]]:
         """Lists of at most ``size`` rows, in order; every run of the scope exactly once."""
         conn = self.conn
         width = len(self.columns)
@@ -124,7 +129,7 @@ class RowSource:
         execution_labels = self.execution_labels
 
         while chunk := runs.fetchmany(size):
-            out: list[list[Any]] = []
+            out: list[tuple] = []
             append = out.append
             for key, phone, first, last, metric, reason, version, execution, entered in chunk:
                 if pending is not None and pending[0] == key:
@@ -139,7 +144,7 @@ class RowSource:
                 else:
                     cells = blank
                 append(
-                    [
+                    (
                         phone,
                         first,
                         last,
@@ -148,8 +153,8 @@ class RowSource:
                         version_names.get(version, version),
                         "" if execution is None else execution_labels.get(execution, execution),
                         entered,
-                        *cells,
-                    ]
+                        cells,
+                    )
                 )
             yield out
 

@@ -25,14 +25,22 @@ _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 XLSX_MAX_TEXT = 32767  # Excel's limit on the characters in one cell
 
 
+def _number_shaped(value: str) -> bool:
+    # Fast path first: "+5215512345678", the shape of nearly every phone number.
+    rest = value[1:]
+    if value[0] in "+-" and rest.isdigit() and rest.isascii():
+        return True
+    return _NUMBER_SHAPED.match(value) is not None
+
+
 def needs_quote(value: str) -> bool:
     """Whether a spreadsheet could evaluate ``value`` as a formula."""
-    return bool(value) and value[0] in TRIGGERS and _NUMBER_SHAPED.match(value) is None
+    return bool(value) and value[0] in TRIGGERS and not _number_shaped(value)
 
 
 def neutralise(value: str) -> str:
     """``value`` unchanged, or prefixed with ``'`` when it could run as a formula."""
-    if value and value[0] in TRIGGERS and _NUMBER_SHAPED.match(value) is None:
+    if value and value[0] in TRIGGERS and not _number_shaped(value):
         return "'" + value
     return value
 
@@ -42,7 +50,7 @@ def xlsx_text(value: str) -> str:
     32,767-character limit."""
     if _XML_ILLEGAL.search(value):
         value = _XML_ILLEGAL.sub("", value)
-    if value and value[0] in TRIGGERS and _NUMBER_SHAPED.match(value) is None:
+    if value and value[0] in TRIGGERS and not _number_shaped(value):
         value = "'" + value
     if len(value) > XLSX_MAX_TEXT:
         value = value[: XLSX_MAX_TEXT - 1] + "…"

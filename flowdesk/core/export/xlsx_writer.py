@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from zipfile import ZIP_DEFLATED, ZipFile
+from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -21,7 +21,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
-from flowdesk.core.export.columns import ENTERED_INDEX, FIXED_COUNT
+from flowdesk.core.export.columns import FIXED_COUNT
 from flowdesk.core.export.errors import ExportCancelled
 from flowdesk.core.export.rows import RowSource
 from flowdesk.core.export.safety import xlsx_text
@@ -40,9 +40,32 @@ def _sheet_title(number: int) -> str:
     return SHEET_TITLE if number == 1 else f"{SHEET_TITLE} {number}"
 
 
+class _CancellableZip(ZipFile):
+    """A zip whose big members (the sheets' XML) are copied in chunks, checking for cancel:
+    compressing a million-row sheet takes a while, and cancel must work then too."""
+
+    CHUNK = 1 << 20
+
+    def __init__(self, path: Path, is_cancelled: Callable[[], bool] | None) -> None:
+        super().__init__(path, "w", ZIP_DEFLATED, allowZip64=True)
+        self._is_cancelled = is_cancelled
+
+    def write(self, filename, arcname=None, compress_type=None, compresslevel=None) -> None:  # noqa: ANN001
+        if self._is_cancelled is None:
+            return super().write(filename, arcname, compress_type, compresslevel)
+        info = ZipInfo.from_file(filename, arcname)
+        info.compress_type = self.compression if compress_type is None else compress_type
+        with open(filename, "rb") as source, self.open(info, "w", force_zip64=True) as target:
+            while chunk := source.read(self.CHUNK):
+                if self._is_cancelled():
+                    raise ExportCancelled
+                target.write(chunk)
+        return None
+
+
 def save_workbook(workbook: Workbook, path: Path, is_cancelled: Callable[[], bool] | None) -> None:
     """Zip the workbook into ``path`` (tests replace this to simulate a full disk)."""
-    with ZipFile(path, "w", ZIP_DEFLATED, allowZip64=True) as archive:
+    with _CancellableZip(path, is_cancelled) as archive:
         if is_cancelled is not None and is_cancelled():
             raise ExportCancelled
         ExcelWriter(workbook, archive).save()
@@ -57,6 +80,11 @@ def _discard(workbook: Workbook) -> None:
         out = getattr(writer, "out", None)
         if writer is None or out is None:
             continue
+        rows = getattr(sheet, "_rows", None)
+        if rows is not None:  # end the row stream first, or it fails later when collected
+            with contextlib.suppress(Exception):
+                rows.close()
+            sheet._rows = None
         with contextlib.suppress(Exception):
             writer.xf.close()
         with contextlib.suppress(OSError):
@@ -72,9 +100,15 @@ def write_xlsx(
     progress: Callable[[int, int], None] | None = None,
     is_cancelled: Callable[[], bool] | None = None,
     batch_size: int = 1000,
-    rows_per_sheet: int = EXCEL_MAX_ROWS - 1,
+    rows_per_sheet: int | None = None,
 ) -> tuple[int, int]:
-    """Write every row of ``source`` to ``path``; returns (data rows, sheets)."""
+    """Write every row of ``source`` to ``path``; returns (data rows, sheets).
+
+    Make ``source`` with ``text=xlsx_text`` so version and execution labels are guarded too.
+    ``rows_per_sheet`` defaults to Excel's limit less the header row.
+    """
+    if rows_per_sheet is None:
+        rows_per_sheet = EXCEL_MAX_ROWS - 1
     header = [xlsx_text(h) for h in source.header]
     width = len(header)
     last_column = get_column_letter(width)
@@ -105,34 +139,33 @@ def write_xlsx(
         sheet.auto_filter.ref = f"A1:{last_column}{rows + 1}"
 
     epoch, delta = _EPOCH, timedelta
-    labels: dict[object, str] = {}
+    text = xlsx_text
     done = 0
     try:
         sheet = new_sheet()
         for batch in source.batches(batch_size):
             if is_cancelled is not None and is_cancelled():
                 raise ExportCancelled
-            for row in batch:
+            for phone, first, last, status, reason, version, execution, entered, cells in batch:
                 if in_sheet == rows_per_sheet:
                     close_filter(sheet, in_sheet)
                     sheet = new_sheet()
                     in_sheet = 0
-                for index in (0, 1, 2, 4):
-                    value = row[index]
-                    row[index] = xlsx_text(value) if value else None
-                for index in (5, 6):
-                    value = row[index]
-                    safe = labels.get(value)
-                    if safe is None:
-                        safe = labels[value] = xlsx_text(value or "") or None
-                    row[index] = safe
-                # Naive UTC date-times: openpyxl writes them as serials with a date format.
-                row[ENTERED_INDEX] = epoch + delta(seconds=row[ENTERED_INDEX])
-                for index in range(FIXED_COUNT, width):
-                    value = row[index]
-                    if value is not None:
-                        row[index] = epoch + delta(seconds=value)
-                sheet.append(row)
+                # Empty text is no cell; times are naive UTC date-times, which openpyxl writes
+                # as serial numbers with a date format.
+                sheet.append(
+                    [
+                        text(phone) if phone else None,
+                        text(first) if first else None,
+                        text(last) if last else None,
+                        status,
+                        text(reason) if reason else None,
+                        version or None,
+                        execution or None,
+                        epoch + delta(seconds=entered),
+                        *[None if t is None else epoch + delta(seconds=t) for t in cells],
+                    ]
+                )
                 in_sheet += 1
             done += len(batch)
             if progress is not None:

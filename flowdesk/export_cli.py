@@ -1,0 +1,100 @@
+"""``flowdesk export``: write a flow's results (one row per run) to a CSV or XLSX file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "export",
+        help="download results: one row per run, as CSV or XLSX",
+        description="Write a flow's results, one row per contact entry (run), with the time "
+        "each step was first reached. Progress goes to stderr; the file's path to stdout.",
+    )
+    parser.add_argument("--db", type=Path, help="cache file (default: the demo workspace)")
+    parser.add_argument("--flow", required=True, help="flow id or exact name")
+    parser.add_argument("--version", dest="version_id", help="only this version (id)")
+    parser.add_argument("--execution", dest="execution_id", help="only this execution (id)")
+    parser.add_argument(
+        "--format",
+        choices=["csv", "xlsx"],
+        help="file format (default: from the --output extension)",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        required=True,
+        help="file to write, or an existing folder to write a named file into",
+    )
+    parser.add_argument(
+        "--excel-bom",
+        action="store_true",
+        help="CSV only: add a byte-order mark so Excel reads accents correctly",
+    )
+    parser.set_defaults(func=cmd_export)
+
+
+def _format(args: argparse.Namespace, UserError) -> str:  # noqa: N803 - the error class
+    suffix = args.output.suffix.lower().lstrip(".")
+    if args.format:
+        if not args.output.is_dir() and suffix in ("csv", "xlsx") and suffix != args.format:
+            raise UserError(f"--output ends in .{suffix} but --format is {args.format}")
+        return args.format
+    if suffix in ("csv", "xlsx") and not args.output.is_dir():
+        return suffix
+    raise UserError("say --format csv or --format xlsx (or end --output in .csv or .xlsx)")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from flowdesk.cli import TerminalProgress, UserError, _open_existing
+    from flowdesk.core.export import (
+        ExportCancelled,
+        ExportError,
+        ExportSpec,
+        file_name,
+        run_export,
+    )
+    from flowdesk.core.export.naming import human_duration, human_size
+    from flowdesk.core.queries import get_flow
+
+    fmt = _format(args, UserError)
+    db = _open_existing(args.db)
+    flow = get_flow(db, args.flow)
+    if flow is None:
+        raise UserError(f"no flow with id or name {args.flow!r}")
+    if args.version_id:
+        row = db.execute("SELECT flow_id FROM versions WHERE id = ?", [args.version_id]).fetchone()
+        if row is None or row[0] != flow.id:
+            raise UserError(f"flow {flow.name!r} has no version {args.version_id!r}")
+    if args.execution_id:
+        row = db.execute(
+            "SELECT flow_id FROM executions WHERE id = ?", [args.execution_id]
+        ).fetchone()
+        if row is None or row[0] != flow.id:
+            raise UserError(f"flow {flow.name!r} has no execution {args.execution_id!r}")
+    spec = ExportSpec(
+        flow.id, args.version_id, args.execution_id, fmt, excel_bom=args.excel_bom and fmt == "csv"
+    )
+    output = args.output
+    if output.is_dir():
+        output = output / file_name(db, spec)
+    elif not output.parent.is_dir():
+        raise UserError(f"the folder {output.parent} does not exist")
+    bar = TerminalProgress(f"Exporting {output.name}")
+    try:
+        result = run_export(db, spec, output, progress=lambda done, total: bar.update(done, total))
+    except (ExportError, ExportCancelled) as exc:
+        bar.close()
+        raise UserError(str(exc) or "export canceled; no file was written") from None
+    bar.close()
+    sheets = f" on {result.sheets} sheets" if result.sheets > 1 else ""
+    print(
+        f"exported {result.rows:,} rows{sheets} to {result.path} "
+        f"({human_size(result.size_bytes)}) in {human_duration(result.seconds)}",
+        file=sys.stderr,
+    )
+    print(result.path)
+    return 0

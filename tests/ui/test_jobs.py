@@ -1,0 +1,237 @@
+"""Background export jobs: lifecycle signals in order, cancel, queue, retry, restart."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+
+from flowdesk.core import export as export_pkg
+from flowdesk.core.db import connect
+from flowdesk.core.export import ExportSpec, RowSource
+from flowdesk.core.export import jobs_store as store
+from flowdesk.ui.jobs import SHUTDOWN_MESSAGE, ExportRunnable, ExportSignals, JobManager
+
+pytestmark = pytest.mark.qt_log_ignore(
+    "This plugin does not support propagateSizeHints", "OpenType support missing"
+)
+
+
+@pytest.fixture
+def folder(tmp_path):
+    path = tmp_path / "Downloads"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def manager(factory_db_path, folder):
+    managers = []
+
+    def make(**kwargs):
+        kwargs.setdefault("folder", folder)
+        kwargs.setdefault("progress_interval", 0.0)
+        made = JobManager(factory_db_path, **kwargs)
+        managers.append(made)
+        return made
+
+    yield make
+    for made in managers:
+        assert made.shutdown(10_000)
+
+
+@pytest.fixture
+def gate(monkeypatch):
+    """Hold exports after their first batch of rows until the test opens the gate."""
+    event = threading.Event()
+    original = RowSource.batches
+
+    def held(self, size=1000):
+        for index, batch in enumerate(original(self, size)):
+            if index >= 1:
+                assert event.wait(10), "the test never opened the gate"
+            yield batch
+
+    monkeypatch.setattr(export_pkg, "BATCH_SIZE", 1)
+    monkeypatch.setattr(RowSource, "batches", held)
+    yield event
+    event.set()
+
+
+def record(manager: JobManager) -> list[tuple]:
+    events: list[tuple] = []
+    manager.jobStarted.connect(lambda i: events.append(("started", i)))
+    manager.jobProgress.connect(lambda i, d, t: events.append(("progress", i, d, t)))
+    manager.jobFinished.connect(lambda i: events.append(("finished", i)))
+    manager.jobFailed.connect(lambda i, r: events.append(("failed", i, r)))
+    manager.jobCanceled.connect(lambda i: events.append(("canceled", i)))
+    return events
+
+
+def kinds(events: list[tuple], job_id: int) -> list[str]:
+    names = [e[0] for e in events if e[1] == job_id]
+    collapsed = [n for i, n in enumerate(names) if i == 0 or n != names[i - 1]]
+    return collapsed
+
+
+def test_a_job_reports_started_progress_finished_in_strict_order(
+    qtbot, manager, folder, factory_db_path
+):
+    jobs = manager()
+    events = record(jobs)
+    with qtbot.waitSignals([jobs.jobStarted, jobs.jobFinished], order="strict", timeout=10_000):
+        job_id = jobs.start_export(ExportSpec("f1"))
+    assert kinds(events, job_id) == ["started", "progress", "finished"]
+    progress = [e[2:] for e in events if e[0] == "progress"]
+    assert progress[0] == (0, 5) and progress[-1] == (5, 5)
+    assert [d for d, _ in progress] == sorted(d for d, _ in progress)
+    job = jobs.job(job_id)
+    assert (job.state, job.rows_done, job.size_bytes) == (
+        store.FINISHED,
+        5,
+        os.path.getsize(job.path),
+    )
+    assert os.listdir(folder) == [os.path.basename(job.path)]
+    assert job.file_name.startswith("Order helper - All versions - ")
+    db = connect(factory_db_path)
+    stored = store.get_job(db, job_id)  # the worker recorded it in the cache
+    db.conn.close()
+    assert (stored.state, stored.rows_done, stored.path) == (store.FINISHED, 5, job.path)
+    assert stored.seconds is not None
+
+
+def test_a_failing_job_reports_started_then_failed_with_a_reason(qtbot, manager, tmp_path):
+    jobs = manager()
+    events = record(jobs)
+    with qtbot.waitSignals([jobs.jobStarted, jobs.jobFailed], order="strict", timeout=10_000):
+        job_id = jobs.start_export(ExportSpec("f1"), tmp_path / "gone")
+    assert "does not exist" in events[-1][2]
+    assert kinds(events, job_id) == ["started", "failed"]
+    assert jobs.job(job_id).state == store.FAILED
+    assert jobs.unseen_count() == 1
+
+
+def test_cancel_mid_export_reports_canceled_and_leaves_no_file(qtbot, manager, folder, gate):
+    jobs = manager()
+    events = record(jobs)
+    with qtbot.waitSignal(jobs.jobStarted, timeout=10_000):
+        job_id = jobs.start_export(ExportSpec("f1", format="xlsx"))
+    qtbot.waitUntil(lambda: jobs.job(job_id).rows_done >= 1, timeout=10_000)
+    assert any(name.endswith(".part") for name in os.listdir(folder))  # it was writing
+    with qtbot.waitSignal(jobs.jobCanceled, timeout=10_000):
+        assert jobs.cancel(job_id)
+        gate.set()
+    assert kinds(events, job_id) == ["started", "progress", "canceled"]
+    assert jobs.job(job_id).state == store.CANCELED
+    assert os.listdir(folder) == []
+    assert not jobs.cancel(job_id)  # already over
+
+
+def test_several_jobs_queue_on_a_small_pool_and_a_queued_one_cancels_at_once(
+    qtbot, manager, folder, gate
+):
+    jobs = manager(max_threads=1)
+    events = record(jobs)
+    with qtbot.waitSignal(jobs.jobStarted, timeout=10_000):
+        first = jobs.start_export(ExportSpec("f1"))
+    second = jobs.start_export(ExportSpec("f1", version_id="v1"))
+    third = jobs.start_export(ExportSpec("f1", format="xlsx"))
+    assert [jobs.job(i).state for i in (first, second, third)] == ["running", "queued", "queued"]
+    assert jobs.active_count() == 3
+    with qtbot.waitSignal(jobs.jobCanceled, timeout=1_000):
+        assert jobs.cancel(second)
+    assert kinds(events, second) == ["canceled"]  # never started
+    with qtbot.waitSignals([jobs.jobFinished, jobs.jobFinished], timeout=20_000):
+        gate.set()
+    assert [jobs.job(i).state for i in (first, second, third)] == [
+        "finished", "canceled", "finished"]  # fmt: skip
+    assert len([n for n in os.listdir(folder) if not n.startswith(".")]) == 2
+    assert [j.id for j in jobs.jobs()] == [third, second, first]  # newest first
+
+
+def test_retry_runs_a_failed_job_again(qtbot, manager, tmp_path):
+    jobs = manager()
+    target = tmp_path / "later"
+    with qtbot.waitSignal(jobs.jobFailed, timeout=10_000):
+        job_id = jobs.start_export(ExportSpec("f1"), target)
+    target.mkdir()
+    with qtbot.waitSignal(jobs.jobFinished, timeout=10_000):
+        assert jobs.retry(job_id) == job_id
+    job = jobs.job(job_id)
+    assert job.state == store.FINISHED and job.error is None and os.path.exists(job.path)
+    assert jobs.retry(job_id) == -1  # a finished job whose file is there is not retried
+
+
+def test_jobs_survive_a_restart_and_a_deleted_file_shows_as_missing(
+    qtbot, manager, factory_db_path
+):
+    first = manager()
+    with qtbot.waitSignal(first.jobFinished, timeout=10_000):
+        job_id = first.start_export(ExportSpec("f1"))
+    path = first.job(job_id).path
+    assert first.shutdown()
+    again = manager()
+    job = again.job(job_id)
+    assert job.state == store.FINISHED and job.path == path and not job.missing
+    os.remove(path)
+    assert again.job(job_id).missing
+    with qtbot.waitSignal(again.jobFinished, timeout=10_000):
+        assert again.retry(job_id) == job_id  # "Export again"
+
+
+def test_shutdown_cancels_running_and_queued_jobs_and_waits(qtbot, manager, folder, gate):
+    jobs = manager(max_threads=1)
+    with qtbot.waitSignal(jobs.jobStarted, timeout=10_000):
+        running = jobs.start_export(ExportSpec("f1"))
+    queued = jobs.start_export(ExportSpec("f1"))
+    qtbot.waitUntil(lambda: jobs.job(running).rows_done >= 1, timeout=10_000)
+    gate.set()  # let the worker reach its next cancel check
+    assert jobs.shutdown(10_000)
+    db = connect(jobs.db_path)
+    states = {i: store.get_job(db, i) for i in (running, queued)}
+    assert states[queued].state == store.CANCELED and states[queued].error == SHUTDOWN_MESSAGE
+    assert states[running].state in (store.CANCELED, store.FINISHED)
+    if states[running].state == store.CANCELED:
+        assert os.listdir(folder) == []
+    db.conn.close()
+
+
+def test_interrupted_jobs_are_settled_when_the_manager_starts(manager, factory_db_path, folder):
+    db = connect(factory_db_path)
+    job = store.create_export_job(db, ExportSpec("f1"), folder, "t")
+    store.mark_running(db, job, folder / "x.csv", 1.0)
+    (folder / ".x.csv.k2j3.part").write_text("half")
+    db.conn.close()
+    jobs = manager()
+    assert jobs.job(job.id).state == store.FAILED
+    assert jobs.job(job.id).error == store.INTERRUPTED_MESSAGE
+    assert os.listdir(folder) == []
+
+
+def test_unseen_count_and_remove(qtbot, manager):
+    jobs = manager()
+    counts = []
+    jobs.unseenChanged.connect(counts.append)
+    with qtbot.waitSignal(jobs.jobFinished, timeout=10_000):
+        job_id = jobs.start_export(ExportSpec("f1"))
+    assert jobs.unseen_count() == 1 and counts == [1]
+    jobs.mark_all_seen()
+    assert jobs.unseen_count() == 0 and counts == [1, 0]
+    with qtbot.waitSignal(jobs.jobRemoved):
+        assert jobs.remove(job_id)
+    assert jobs.jobs() == []
+    assert os.path.exists(jobs.folder)  # removing an entry never deletes files
+
+
+def test_a_worker_that_cannot_open_the_cache_fails_clearly(tmp_path):
+    signals = ExportSignals()
+    events = []
+    signals.started.connect(lambda i: events.append(("started", i)))
+    signals.failed.connect(lambda i, reason: events.append(("failed", reason)))
+    params = {"spec": ExportSpec("f1").to_dict(), "folder": str(tmp_path)}
+    job = store.JobRecord(1, store.KIND_EXPORT, "t", store.QUEUED, params=params)
+    ExportRunnable(job, tmp_path / "missing.db", signals).run()  # on this thread, for the test
+    assert len(events) == 1 and events[0][0] == "failed"
+    assert events[0][1].startswith(f"Could not open the cache {tmp_path / 'missing.db'}")
+    assert os.listdir(tmp_path) == []
