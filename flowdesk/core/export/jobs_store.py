@@ -23,7 +23,7 @@ QUEUED, RUNNING, FINISHED, FAILED, CANCELED = "queued", "running", "finished", "
 ACTIVE_STATES = frozenset({QUEUED, RUNNING})
 ENDED_STATES = frozenset({FINISHED, FAILED, CANCELED})
 
-CANCELED_MESSAGE = "Canceled before it finished; no file was written."
+CANCELED_MESSAGE = "Stopped before it finished; no file was written."
 INTERRUPTED_MESSAGE = "Flowdesk closed before this export finished; no file was written."
 
 _COLUMNS = (
