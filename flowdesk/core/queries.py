@@ -239,21 +239,70 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _name_clause(text: str, params: list[Any]) -> str:
-    """Case-insensitive prefix match on first or last name, shaped so SQLite can answer it from
-    the (flow_id, name COLLATE NOCASE) indexes: "ana" finds Ana Souza and Mariana Anaya's last
-    name; "ana sou" finds first name "Ana" with a last name starting "Sou"."""
+def _name_terms(text: str) -> list[tuple[str, list[Any]]]:
+    """Case-insensitive prefix match on first or last name, as OR-ed terms (SQL, params) shaped
+    so SQLite can answer each from the (flow_id, name COLLATE NOCASE) indexes: "ana" finds Ana
+    Souza and Mariana Anaya's last name; "ana sou" finds first name "Ana" with a last name
+    starting "Sou"."""
     like = "LIKE ? ESCAPE '\\'"
-    terms = [f"r.first_name {like}", f"r.last_name {like}"]
-    params.extend([f"{_escape_like(text)}%"] * 2)
+    prefix = f"{_escape_like(text)}%"
+    terms: list[tuple[str, list[Any]]] = [
+        (f"r.first_name {like}", [prefix]),
+        (f"r.last_name {like}", [prefix]),
+    ]
     first, _, rest = text.partition(" ")
     if rest.strip():
-        terms.append(f"(r.first_name = ? COLLATE NOCASE AND r.last_name {like})")
-        params.extend([first, f"{_escape_like(rest.strip())}%"])
-    return "(" + " OR ".join(terms) + ")"
+        terms.append(
+            (
+                f"(r.first_name = ? COLLATE NOCASE AND r.last_name {like})",
+                [first, f"{_escape_like(rest.strip())}%"],
+            )
+        )
+    return terms
 
 
-def _where(query: ContactQuery) -> tuple[str, list[Any]]:
+@dataclass(frozen=True, slots=True)
+class _Search:
+    """A search, three ways: a row filter (``clause``), the matching keys of the scope's flow
+    read from the search indexes alone (``keys``), and the row filter again with those indexes
+    hidden from the planner (``scan``), for walking another index in sort order."""
+
+    clause: str
+    params: list[Any]
+    keys: str
+    keys_params: list[Any]
+    scan: str
+
+
+def _search(query: ContactQuery) -> _Search | None:
+    text = query.search.strip()
+    if not text:
+        return None
+    flow_id = query.scope.flow_id
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if digits and all(ch.isdigit() or ch in "+ -()" for ch in text):
+        # Phone search is a prefix match on the stored E.164 number, with or without "+".
+        prefix = "+" + digits
+        bounds = [prefix, prefix + "\uffff"]
+        return _Search(
+            "(r.phone >= ? AND r.phone < ?)",
+            bounds,
+            "SELECT key FROM runs WHERE flow_id = ? AND phone >= ? AND phone < ?",
+            [flow_id, *bounds],
+            "(+r.phone >= ? AND +r.phone < ?)",
+        )
+    terms = _name_terms(text)
+    params = [value for _, values in terms for value in values]
+    keys = " UNION ".join(
+        f"SELECT key FROM runs r WHERE r.flow_id = ? AND {sql}" for sql, _ in terms
+    )
+    keys_params = [value for _, values in terms for value in (flow_id, *values)]
+    clause = "(" + " OR ".join(sql for sql, _ in terms) + ")"
+    scan = clause.replace("r.first_name", "+r.first_name").replace("r.last_name", "+r.last_name")
+    return _Search(clause, params, keys, keys_params, scan)
+
+
+def _scope_where(query: ContactQuery) -> tuple[list[str], list[Any]]:
     clauses = ["r.flow_id = ?"]
     params: list[Any] = [query.scope.flow_id]
     if query.scope.version_id:
@@ -267,42 +316,102 @@ def _where(query: ContactQuery) -> tuple[str, list[Any]]:
         params.append(query.metric)
     if query.hide_test:
         clauses.append("r.is_test = 0")
-    text = query.search.strip()
-    if text:
-        digits = "".join(ch for ch in text if ch.isdigit())
-        if digits and all(ch.isdigit() or ch in "+ -()" for ch in text):
-            # Phone search is a prefix match on the stored E.164 number, with or without "+".
-            prefix = "+" + digits
-            clauses.append("(r.phone >= ? AND r.phone < ?)")
-            params.extend([prefix, prefix + "\uffff"])
-        else:
-            clauses.append(_name_clause(text, params))
+    return clauses, params
+
+
+def _where(query: ContactQuery) -> tuple[str, list[Any]]:
+    """The SQL filter (on ``runs r``) and its parameters for a contacts query: the Contacts
+    tab, its counts and its exports all select rows through it."""
+    clauses, params = _scope_where(query)
+    search = _search(query)
+    if search is not None:
+        clauses.append(search.clause)
+        params.extend(search.params)
     return " AND ".join(clauses), params
 
 
 def count_contacts(db: sqlite_utils.Database, query: ContactQuery) -> int:
-    """Row count for a contacts query; read from counters when no search or test filter applies."""
+    """Row count for a contacts query; read from counters when no search or test filter applies.
+
+    A search counts the matching index entries (a range of the phone index, or the union of
+    the name indexes' ranges) instead of scanning the flow.
+    """
     if not query.search.strip() and not query.hide_test:
         counters = summary(db, query.scope)
         return counters.contacts if not query.metric else getattr(counters, query.metric)
-    where, params = _where(query)
-    return db.execute(f"SELECT count(*) FROM runs r WHERE {where}", params).fetchone()[0]
+    search = _search(query)
+    clauses, params = _scope_where(query)
+    if search is None:
+        where = " AND ".join(clauses)
+        return db.execute(f"SELECT count(*) FROM runs r WHERE {where}", params).fetchone()[0]
+    if len(clauses) == 1:  # the whole flow: the index entries alone answer
+        return db.execute(f"SELECT count(*) FROM ({search.keys})", search.keys_params).fetchone()[0]
+    where = " AND ".join(clauses)
+    return db.execute(
+        f"SELECT count(*) FROM runs r NOT INDEXED WHERE r.key IN ({search.keys}) AND {where}",
+        [*search.keys_params, *params],
+    ).fetchone()[0]
+
+
+_ROW_COLUMNS = (
+    "r.key, r.id, r.contact_id, r.phone, r.first_name, r.last_name, r.status,"
+    " r.metric, r.status_reason, r.version_id, coalesce(v.name, r.version_id),"
+    " r.execution_id, r.entered_at, coalesce(s.name, ''), r.last_activity, r.is_test"
+)
+
+
+def _scope_size(db: sqlite_utils.Database, query: ContactQuery) -> int:
+    counters = summary(db, query.scope)
+    return getattr(counters, query.metric) if query.metric else counters.contacts
 
 
 def contacts_page(
     db: sqlite_utils.Database, query: ContactQuery, offset: int, limit: int
 ) -> list[ContactRow]:
-    where, params = _where(query)
+    """One page of a contacts query, in its sort order.
+
+    The page's keys are chosen first — an index walk in sort order, skipping ``offset`` entries
+    without reading their rows — and only those ``limit`` runs are then read and joined, so a
+    page deep in a million rows costs about what the first one does.
+
+    A search picks its plan by how many runs match (counted from the search index, up to a
+    bound): few matches are read by key and sorted; many are found by walking the sort order
+    and filtering, which stops as soon as the page is full.
+    """
     column = CONTACT_COLUMNS.get(query.sort, "r.entered_at")
     direction = "DESC" if query.descending else "ASC"
+    order = f"{column} {direction}, r.key {direction}"
+    search = _search(query)
+    if search is None:
+        where, params = _where(query)
+        keys = f"SELECT r.key FROM runs r WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
+        keys_params = [*params, limit, offset]
+    else:
+        clauses, params = _scope_where(query)
+        # Reading m matches by key costs ~m row reads; walking the sort order to fill a page
+        # costs ~page × n / m: the two meet near m = 6·√n.
+        sparse = max(1000, int(6 * _scope_size(db, query) ** 0.5))
+        found = db.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM ({search.keys}) LIMIT ?)",
+            [*search.keys_params, sparse + 1],
+        ).fetchone()[0]
+        where = " AND ".join([*clauses, search.clause])
+        if found <= sparse:
+            keys = (
+                f"SELECT r.key FROM runs r NOT INDEXED WHERE r.key IN ({search.keys})"
+                f" AND {where} ORDER BY {order} LIMIT ? OFFSET ?"
+            )
+            keys_params = [*search.keys_params, *params, *search.params, limit, offset]
+        else:
+            scan_where = " AND ".join([*clauses, search.scan])
+            keys = f"SELECT r.key FROM runs r WHERE {scan_where} ORDER BY {order} LIMIT ? OFFSET ?"
+            keys_params = [*params, *search.params, limit, offset]
     rows = db.execute(
-        "SELECT r.key, r.id, r.contact_id, r.phone, r.first_name, r.last_name, r.status,"
-        " r.metric, r.status_reason, r.version_id, coalesce(v.name, r.version_id),"
-        " r.execution_id, r.entered_at, coalesce(s.name, ''), r.last_activity, r.is_test"
-        " FROM runs r LEFT JOIN versions v ON v.id = r.version_id"
+        f"SELECT {_ROW_COLUMNS} FROM ({keys}) AS page JOIN runs r ON r.key = page.key"
+        " LEFT JOIN versions v ON v.id = r.version_id"
         " LEFT JOIN steps s ON s.key = r.last_step_key"
-        f" WHERE {where} ORDER BY {column} {direction}, r.key {direction} LIMIT ? OFFSET ?",
-        [*params, limit, offset],
+        f" ORDER BY {order}",
+        keys_params,
     )
     return [ContactRow(*row[:15], bool(row[15])) for row in rows]
 

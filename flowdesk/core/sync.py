@@ -116,16 +116,16 @@ class _Graph:
 
 
 class _Deltas:
-    """Counter changes accumulated over one batch, applied with a few executemany calls."""
+    """Counter changes accumulated over one batch, applied with a few executemany calls.
+
+    Runs are tallied by what they contribute — (flow, version, execution, metric, waited,
+    responded, path) — and expanded into counter rows once per distinct contribution when the
+    batch is applied: a batch of 2,000 runs holds a few hundred distinct ones, since most
+    contacts take one of a flow's common routes.
+    """
 
     def __init__(self) -> None:
-        width = len(_COUNTER_COLUMNS)
-        self.flows: dict[str, list[int]] = defaultdict(lambda: [0] * width)
-        self.versions: dict[str, list[int]] = defaultdict(lambda: [0] * width)
-        self.executions: dict[str, list[int]] = defaultdict(lambda: [0] * width)
-        # (step_key, execution_id or ''): reached, visits, ended by metric (5)
-        self.steps: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0] * 7)
-        self.transitions: dict[tuple[int, int, str], int] = defaultdict(int)
+        self.runs: dict[tuple, int] = defaultdict(int)
 
     def add_run(
         self,
@@ -138,39 +138,64 @@ class _Deltas:
         responded: bool,
         step_keys: Sequence[int],
     ) -> None:
-        metric_index = _METRIC_INDEX[metric]
-        scopes = ("",) if not execution_id else ("", execution_id)
-        for counters in (
-            self.flows[flow_id],
-            self.versions[version_id],
-            *((self.executions[execution_id],) if execution_id else ()),
-        ):
-            counters[0] += sign
-            counters[1 + metric_index] += sign
-            if waited:
-                counters[6] += sign
-            if responded:
-                counters[7] += sign
-        visits: dict[int, int] = {}
-        for key in step_keys:
-            visits[key] = visits.get(key, 0) + 1
-        pairs = {(step_keys[i], step_keys[i + 1]) for i in range(len(step_keys) - 1)}
-        for scope in scopes:
-            for key, count in visits.items():
-                stats = self.steps[(key, scope)]
-                stats[0] += sign
-                stats[1] += sign * count
-            if step_keys:
-                self.steps[(step_keys[-1], scope)][2 + metric_index] += sign
-            for source, target in pairs:
-                self.transitions[(source, target, scope)] += sign
+        key = (
+            flow_id,
+            version_id,
+            execution_id,
+            metric,
+            bool(waited),
+            bool(responded),
+            tuple(step_keys),
+        )
+        self.runs[key] += sign
+
+    def _expand(self) -> tuple[dict, dict, dict, dict, dict]:
+        width = len(_COUNTER_COLUMNS)
+        flows: dict[str, list[int]] = defaultdict(lambda: [0] * width)
+        versions: dict[str, list[int]] = defaultdict(lambda: [0] * width)
+        executions: dict[str, list[int]] = defaultdict(lambda: [0] * width)
+        # (step_key, execution_id or ''): reached, visits, ended by metric (5)
+        steps: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0] * 7)
+        transitions: dict[tuple[int, int, str], int] = defaultdict(int)
+        for key, sign in self.runs.items():
+            if not sign:
+                continue
+            flow_id, version_id, execution_id, metric, waited, responded, step_keys = key
+            metric_index = _METRIC_INDEX[metric]
+            scopes = ("",) if not execution_id else ("", execution_id)
+            for counters in (
+                flows[flow_id],
+                versions[version_id],
+                *((executions[execution_id],) if execution_id else ()),
+            ):
+                counters[0] += sign
+                counters[1 + metric_index] += sign
+                if waited:
+                    counters[6] += sign
+                if responded:
+                    counters[7] += sign
+            visits: dict[int, int] = {}
+            for step in step_keys:
+                visits[step] = visits.get(step, 0) + 1
+            pairs = {(step_keys[i], step_keys[i + 1]) for i in range(len(step_keys) - 1)}
+            for scope in scopes:
+                for step, count in visits.items():
+                    stats = steps[(step, scope)]
+                    stats[0] += sign
+                    stats[1] += sign * count
+                if step_keys:
+                    steps[(step_keys[-1], scope)][2 + metric_index] += sign
+                for source, target in pairs:
+                    transitions[(source, target, scope)] += sign
+        return flows, versions, executions, steps, transitions
 
     def apply(self, conn: Any) -> None:
+        flows, versions, executions, steps, transitions = self._expand()
         assignments = ", ".join(f"{c} = {c} + ?" for c in _COUNTER_COLUMNS)
         for table, deltas in (
-            ("flows", self.flows),
-            ("versions", self.versions),
-            ("executions", self.executions),
+            ("flows", flows),
+            ("versions", versions),
+            ("executions", executions),
         ):
             conn.executemany(
                 f"UPDATE {table} SET {assignments} WHERE id = ?",
@@ -183,13 +208,13 @@ class _Deltas:
             f"VALUES (?, ?, {', '.join('?' * len(columns))}) "
             "ON CONFLICT(step_key, execution_id) DO UPDATE SET "
             + ", ".join(f"{c} = {c} + excluded.{c}" for c in columns),
-            [(*key, *values) for key, values in self.steps.items() if any(values)],
+            [(*key, *values) for key, values in steps.items() if any(values)],
         )
         conn.executemany(
             "INSERT INTO transition_stats (source_key, target_key, execution_id, runs) "
             "VALUES (?, ?, ?, ?) ON CONFLICT(source_key, target_key, execution_id) "
             "DO UPDATE SET runs = runs + excluded.runs",
-            [(*key, runs) for key, runs in self.transitions.items() if runs],
+            [(*key, runs) for key, runs in transitions.items() if runs],
         )
 
 
@@ -647,17 +672,24 @@ class SyncEngine:
         id_by_key = (
             {key: step_id for step_id, key in graph.keys.items()} if changed_existing else {}
         )
+        step_key = graph.keys
+        # Per batch, results that depend only on a path's shape: most runs share a few routes.
+        reply_flags: dict[tuple, tuple[bool, bool]] = {}
+        observed: set[tuple] = set()
+        metrics: dict[str, str] = {}
+        add_run = deltas.add_run
         for run, previous in [(r, None) for r in new_runs] + changed_existing:
-            if run.path is None:
+            new_path = run.path
+            if new_path is None:
                 if previous is None:
-                    path_keys: list[int] = []
-                    path_statuses: list[str] = []
+                    path_keys: tuple[int, ...] = ()
+                    path_statuses: tuple[str, ...] = ()
                     path_tail = "0"
                     last_time = 0
                 else:
                     old = old_paths.get(previous[1], [])
-                    path_keys = [item[0] for item in old]
-                    path_statuses = [item[1] for item in old]
+                    path_keys = tuple([item[0] for item in old])
+                    path_statuses = tuple([item[1] for item in old])
                     last_time = old[-1][2] if old else 0
                     path_tail = (
                         f"{len(old)}:{id_by_key.get(old[-1][0])}:{old[-1][1]}:{old[-1][2]}:"
@@ -665,27 +697,40 @@ class SyncEngine:
                         if old
                         else "0"
                     )
-                new_path = None
             else:
-                path_keys = [graph.keys[step.step_id] for step in run.path]
-                path_statuses = [step.status for step in run.path]
-                path_tail = _path_summary(run.path)
-                last_time = run.path[-1].executed_at if run.path else 0
-                new_path = run.path
+                path_keys = tuple([step_key[step.step_id] for step in new_path])
+                path_statuses = tuple([step.status for step in new_path])
+                if new_path:
+                    last = new_path[-1]
+                    last_time = last.executed_at
+                    path_tail = (
+                        f"{len(new_path)}:{last.step_id}:{last.status}:{last_time}:{last.error}"
+                    )
+                else:
+                    last_time = 0
+                    path_tail = "0"
             fingerprint = _fingerprint(f"{_run_head(run)}\x1e{path_tail}")
             if previous is not None and previous[2] == fingerprint:
                 continue  # replay of what is stored: nothing to do
             changed += 1
-            metric = metric_for_status(run.status).value
-            waited, responded = self._reply_flags(path_keys, path_statuses, graph)
-            self._observe_edges(run.version.id, path_keys, graph)
+            metric = metrics.get(run.status)
+            if metric is None:
+                metric = metrics[run.status] = metric_for_status(run.status).value
+            shape = (path_keys, path_statuses)
+            flags = reply_flags.get(shape)
+            if flags is None:
+                flags = reply_flags[shape] = self._reply_flags(path_keys, path_statuses, graph)
+            waited, responded = flags
+            if len(path_keys) > 1 and (run.version.id, path_keys) not in observed:
+                observed.add((run.version.id, path_keys))
+                self._observe_edges(run.version.id, path_keys, graph)
             if previous is None:
                 run_key = graph.next_run_key
                 graph.next_run_key += 1
             else:
                 run_key = previous[1]
                 old = old_paths.get(run_key, [])
-                deltas.add_run(
+                add_run(
                     -1,
                     previous[3],
                     previous[4],
@@ -695,7 +740,7 @@ class SyncEngine:
                     bool(previous[8]),
                     [item[0] for item in old],
                 )
-            deltas.add_run(
+            add_run(
                 +1,
                 run.flow.id,
                 run.version.id,
@@ -705,7 +750,9 @@ class SyncEngine:
                 responded,
                 path_keys,
             )
-            last_activity = max(run.entered_at, run.status_changed_at or 0, last_time)
+            entered_at = run.entered_at
+            changed_at = run.status_changed_at or 0
+            last_activity = max(entered_at, changed_at, last_time)
             reason = run.status_reason
             if not reason and new_path and metric == "failed":
                 reason = next(
@@ -716,19 +763,20 @@ class SyncEngine:
                     ),
                     "",
                 )
+            contact = run.contact
             row = (
                 run.flow.id,
                 run.version.id,
                 run.execution_id,
-                run.contact.id,
-                run.contact.phone,
-                run.contact.first_name,
-                run.contact.last_name,
+                contact.id,
+                contact.phone,
+                contact.first_name,
+                contact.last_name,
                 run.status,
                 metric,
                 reason,
                 int(run.is_test),
-                run.entered_at,
+                entered_at,
                 last_activity,
                 path_keys[-1] if path_keys else None,
                 len(path_keys),
@@ -742,21 +790,21 @@ class SyncEngine:
                 update_rows.append((*row, run_key))
                 if new_path is not None:
                     delete_keys.append((run_key,))
-            if new_path is not None:
-                for seq, step in enumerate(new_path):
-                    step_rows.append(
-                        (
-                            run_key,
-                            seq,
-                            path_keys[seq],
-                            step.status,
-                            step.status_reason,
-                            int(step.has_error),
-                            step.executed_at,
-                            step.expire_on,
-                            step.error,
-                        )
+            if new_path:
+                step_rows += [
+                    (
+                        run_key,
+                        seq,
+                        key,
+                        step.status,
+                        step.status_reason,
+                        int(step.has_error),
+                        step.executed_at,
+                        step.expire_on,
+                        step.error,
                     )
+                    for seq, (key, step) in enumerate(zip(path_keys, new_path, strict=True))
+                ]
         conn.executemany(
             "INSERT INTO runs (key, id, flow_id, version_id, execution_id, contact_id, phone,"
             " first_name, last_name, status, metric, status_reason, is_test, entered_at,"

@@ -61,7 +61,6 @@ from flowdesk.core.export.naming import (
     human_size,
     scope_label,
 )
-from flowdesk.core.export.xlsx_writer import EXCEL_MAX_ROWS
 from flowdesk.ui.jobs import JobManager
 
 # -- words ---------------------------------------------------------------------------------------
@@ -774,6 +773,9 @@ class ExportDialog(QDialog):
         rows = self._rows
         if xlsx:
             note = "Slower to create than CSV."
+            # Imported here: openpyxl costs 0.2 s, and the app should not pay it at start.
+            from flowdesk.core.export.xlsx_writer import EXCEL_MAX_ROWS
+
             if rows is not None and rows > EXCEL_MAX_ROWS - 1:
                 sheets = -(-rows // (EXCEL_MAX_ROWS - 1))
                 note += (
