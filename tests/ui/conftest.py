@@ -97,6 +97,26 @@ def demo_db_path(_demo_template, tmp_path) -> Path:
 
 
 @pytest.fixture
+def demo(demo_db_path):
+    """An open connection to the private demo copy."""
+    db = connect(demo_db_path)
+    yield db
+    db.conn.close()
+
+
+@pytest.fixture
+def runner(demo_db_path, qtbot):
+    """A query runner on the demo copy, with its own worker pools."""
+    from flowdesk.ui.workers import CacheRunner, WorkerPools
+
+    pools = WorkerPools()
+    runner = CacheRunner(demo_db_path, pools)
+    yield runner
+    pools.shutdown()
+    runner.close()
+
+
+@pytest.fixture
 def settings(tmp_path):
     from PySide6.QtCore import QSettings
 

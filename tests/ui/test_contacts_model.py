@@ -7,27 +7,9 @@ from dataclasses import replace
 import pytest
 from PySide6.QtCore import Qt
 
-from flowdesk.core.db import connect
 from flowdesk.core.queries import ContactQuery, Scope, contacts_page, count_contacts, list_flows
 from flowdesk.ui.models import contacts as contacts_module
 from flowdesk.ui.models.contacts import PLACEHOLDER, ROW_ROLE, ContactsModel, load_page
-from flowdesk.ui.workers import CacheRunner, WorkerPools
-
-
-@pytest.fixture
-def demo(demo_db_path):
-    db = connect(demo_db_path)
-    yield db
-    db.conn.close()
-
-
-@pytest.fixture
-def runner(demo_db_path, qtbot):
-    pools = WorkerPools()
-    runner = CacheRunner(demo_db_path, pools)
-    yield runner
-    pools.shutdown()
-    runner.close()
 
 
 @pytest.fixture

@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import QAbstractListModel, Qt
 from PySide6.QtTest import QAbstractItemModelTester
 
-from flowdesk.core.db import connect
 from flowdesk.core.queries import ContactQuery, Scope, list_executions, list_flows, list_versions
 from flowdesk.ui.models import ContactsModel, ExecutionsModel, FlowListModel, VersionsModel
-from flowdesk.ui.workers import CacheRunner, WorkerPools
 
 FAIL = QAbstractItemModelTester.FailureReportingMode.Fatal
-
-
-@pytest.fixture
-def demo(demo_db_path):
-    db = connect(demo_db_path)
-    yield db
-    db.conn.close()
-
-
-@pytest.fixture
-def runner(demo_db_path, qtbot):
-    pools = WorkerPools()
-    runner = CacheRunner(demo_db_path, pools)
-    yield runner
-    pools.shutdown()
-    runner.close()
 
 
 def _touch_all(model) -> None:
