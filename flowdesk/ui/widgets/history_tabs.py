@@ -245,10 +245,13 @@ class VersionsTab(_RecordTab):
         for column in range(len(widths), self.model.columnCount()):
             self.table.setColumnWidth(column, 70 if column < len(widths) + 6 else 84)
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.chart = RatesChart(self)
+        self._chart: RatesChart | None = None
+        self._chart_holder = QWidget(self)
+        holder_layout = QVBoxLayout(self._chart_holder)
+        holder_layout.setContentsMargins(0, 0, 0, 0)
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.splitter.addWidget(self.table)
-        self.splitter.addWidget(self.chart)
+        self.splitter.addWidget(self._chart_holder)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(False)
@@ -277,6 +280,15 @@ class VersionsTab(_RecordTab):
         )
         total = max(self.splitter.height(), 600)
         self.splitter.setSizes([table_height, max(total - table_height, 260)])
+
+    @property
+    def chart(self) -> RatesChart:
+        """Built on first use: importing pyqtgraph costs ~0.4 s, which opening the app (and
+        every flow that is never looked at on this tab) should not pay."""
+        if self._chart is None:
+            self._chart = RatesChart(self._chart_holder)
+            self._chart_holder.layout().addWidget(self._chart)
+        return self._chart
 
     def _draw_chart(self) -> None:
         """The chart is drawn when the tab is shown: opening a flow does not pay for it."""
