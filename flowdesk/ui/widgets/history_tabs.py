@@ -52,8 +52,21 @@ class _RecordTab(QWidget):
         if index.column() == 0:
             self._emit(index)
 
-    def _emit(self, index: QModelIndex) -> None:  # pragma: no cover - overridden
+    def _activated(self, record_id: str) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
+
+    def _emit(self, index: QModelIndex) -> None:
+        record = index.data(RECORD_ROLE)
+        if record is not None:
+            self._activated(record.id)
+
+    def select(self, record_id: str | None) -> None:
+        """Select the row of one record (or none), as the scope selector moves."""
+        for row, record in enumerate(self.model.records()):
+            if record.id == record_id:
+                self.table.selectRow(row)
+                return
+        self.table.clearSelection()
 
 
 class ExecutionsTab(_RecordTab):
@@ -95,17 +108,8 @@ class ExecutionsTab(_RecordTab):
         self.model.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
         self._stack.setCurrentWidget(self.table if executions else self.empty)
 
-    def select(self, execution_id: str | None) -> None:
-        for row, execution in enumerate(self.model.records()):
-            if execution.id == execution_id:
-                self.table.selectRow(row)
-                return
-        self.table.clearSelection()
-
-    def _emit(self, index: QModelIndex) -> None:
-        record = index.data(RECORD_ROLE)
-        if record is not None:
-            self.executionActivated.emit(record.id)
+    def _activated(self, record_id: str) -> None:
+        self.executionActivated.emit(record_id)
 
 
 class RatesChart(QWidget):
@@ -300,14 +304,5 @@ class VersionsTab(_RecordTab):
         super().showEvent(event)
         self._draw_chart()
 
-    def select(self, version_id: str | None) -> None:
-        for row, version in enumerate(self.model.records()):
-            if version.id == version_id:
-                self.table.selectRow(row)
-                return
-        self.table.clearSelection()
-
-    def _emit(self, index: QModelIndex) -> None:
-        record = index.data(RECORD_ROLE)
-        if record is not None:
-            self.versionActivated.emit(record.id)
+    def _activated(self, record_id: str) -> None:
+        self.versionActivated.emit(record_id)
