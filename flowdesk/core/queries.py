@@ -600,30 +600,6 @@ def step_share(graph: FlowGraph, key: int) -> float | None:
     return arrived / base if base else None
 
 
-def flow_step_columns(db: sqlite_utils.Database, flow_id: str) -> list[tuple[str, list[int]]]:
-    """Export columns: one per step name over all versions, in a stable flow order.
-
-    Steps of different versions that share a name share a column; two steps with the same name
-    inside one version are told apart as "Name (2)". Returns (header, step keys) pairs.
-    """
-    rows = db.execute(
-        "SELECT s.key, s.name, s.version_id FROM steps s JOIN versions v ON v.id = s.version_id"
-        " WHERE s.flow_id = ? AND s.is_placeholder = 0"
-        " ORDER BY v.published_at DESC, v.id, s.ordering, s.key",
-        [flow_id],
-    ).fetchall()
-    columns: dict[str, list[int]] = {}
-    order: list[str] = []
-    for key, name, version_id in rows:
-        occurrence = sum(1 for k, n, v in rows if v == version_id and n == name and k < key)
-        header = name if occurrence == 0 else f"{name} ({occurrence + 1})"
-        if header not in columns:
-            columns[header] = []
-            order.append(header)
-        columns[header].append(key)
-    return [(header, columns[header]) for header in order]
-
-
 def last_sync(db: sqlite_utils.Database) -> dict[str, Any] | None:
     row = db.execute(
         "SELECT source, started_at, finished_at, outcome, records, runs_changed, problems,"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import UTC, datetime
 
@@ -11,6 +9,7 @@ import pytest
 
 from flowdesk.cli import main
 from flowdesk.core.db import connect
+from flowdesk.core.export import ExportSpec, run_export
 from flowdesk.core.importer import (
     CsvImportError,
     ImportSource,
@@ -21,7 +20,7 @@ from flowdesk.core.importer import (
     unquote_cell,
 )
 from flowdesk.core.integrity import mismatches
-from flowdesk.core.queries import Scope, flow_step_columns, list_executions, list_versions, summary
+from flowdesk.core.queries import Scope, list_executions, list_versions, summary
 from flowdesk.core.sync import SyncEngine
 from tests.core.test_activecampaign import dump, source
 from tests.fake_ac_server import FakeAccount, FakeACServer
@@ -129,55 +128,15 @@ def test_an_interrupted_import_resumes_to_the_same_cache(db, tmp_path):
     assert dump(db) == dump(other)
 
 
-def export_like_flowdesk(db, flow_id: str) -> str:
-    """A results file in Flowdesk's export format: BOM, ISO dates, formula-looking values quoted."""
-    labels = {
-        "completed": "Completed",
-        "expired": "Expired",
-        "ongoing": "Ongoing",
-        "canceled": "Canceled",
-        "failed": "Failed",
-    }
-    columns = flow_step_columns(db, flow_id)
-    key_to_column = {key: index for index, (_, keys) in enumerate(columns) for key in keys}
-
-    def safe(value: str) -> str:
-        return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-    def iso(seconds: int | None) -> str:
-        if seconds is None:
-            return ""
-        return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
-
-    out = io.StringIO()
-    writer = csv.writer(out)
-    header = ["Phone", "First name", "Last name", "Status", "Reason", "Version", "Execution"]
-    writer.writerow([*header, "Entered", *(name for name, _ in columns)])
-    runs = db.execute(
-        "SELECT r.key, r.phone, r.first_name, r.last_name, r.metric, r.status_reason, v.name,"
-        " coalesce(e.name, e.id, ''), r.entered_at"
-        " FROM runs r JOIN versions v ON v.id = r.version_id"
-        " LEFT JOIN executions e ON e.id = r.execution_id WHERE r.flow_id = ? ORDER BY r.key",
-        [flow_id],
-    ).fetchall()
-    for key, phone, first, last, metric, reason, version, execution, entered in runs:
-        dates: list[str] = [""] * len(columns)
-        for step_key, executed_at in db.execute(
-            "SELECT step_key, executed_at FROM run_steps WHERE run_key = ? ORDER BY seq", [key]
-        ):
-            dates[key_to_column[step_key]] = iso(executed_at)  # the last visit wins
-        cells = [phone, first, last, labels[metric], reason, version, execution, iso(entered)]
-        writer.writerow([safe(str(c or "")) for c in cells] + dates)
-    return "\ufeff" + out.getvalue()
-
-
 def test_a_flowdesk_export_reimports_to_the_same_summary_counts(tmp_path):
     with FakeACServer(FakeAccount(seed=5, runs=80)) as server:
         original = connect(tmp_path / "ac.db")
         assert SyncEngine(original).run(source(server)).outcome == "completed"
     compared_executions = 0
     for flow_id, name in original.execute("SELECT id, name FROM flows ORDER BY id").fetchall():
-        path = write(tmp_path, export_like_flowdesk(original, flow_id), "export.csv")
+        # The real "Download results" writer, Excel-friendly (BOM, formula-looking cells quoted).
+        path = tmp_path / f"export-{flow_id}.csv"
+        run_export(original, ExportSpec(flow_id, format="csv", excel_bom=True), path)
         copy = connect(tmp_path / f"copy-{flow_id}.db")
         result, report = import_csv(copy, path, name)
         assert report.outcome == "completed" and result.bad_rows == []
