@@ -149,3 +149,32 @@ class ListSource:
 
 def runs_batch(*records: dict[str, Any]) -> list[Record]:
     return [Record("run", r) for r in records]
+
+
+# Every table a sync writes (the syncs log, its problems and the jobs list are not sync results).
+SYNCED_TABLES = (
+    "flows",
+    "versions",
+    "executions",
+    "steps",
+    "transitions",
+    "step_stats",
+    "transition_stats",
+    "contacts",
+    "runs",
+    "run_steps",
+)
+
+
+def cache_content(db: Any) -> dict[str, list]:
+    """Everything a sync writes, in a canonical order, for "same cache as" comparisons
+    (``last_sync_at``, a wall-clock time, excluded)."""
+    content = {}
+    for table in SYNCED_TABLES:
+        columns = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
+        order = ", ".join(str(i + 1) for i in range(len(columns)))
+        content[table] = db.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()
+    content["meta"] = db.execute(
+        "SELECT key, value FROM meta WHERE key NOT IN ('last_sync_at') ORDER BY key"
+    ).fetchall()
+    return content

@@ -34,22 +34,11 @@ from flowdesk.core.sources.http import (
     retry_after_seconds,
 )
 from flowdesk.core.sync import SyncEngine
+from tests.factories import cache_content
 from tests.fake_ac_server import TOKEN, FakeAccount, FakeACServer
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = 25
-TABLES = (
-    "flows",
-    "versions",
-    "executions",
-    "steps",
-    "transitions",
-    "step_stats",
-    "transition_stats",
-    "contacts",
-    "runs",
-    "run_steps",
-)
 
 
 class Sleeps:
@@ -85,19 +74,6 @@ def source(server: FakeACServer, token: str = TOKEN, sleep=None, **overrides):
         page_size=PAGE,
         sleep=sleep or Sleeps(),
     )
-
-
-def dump(db) -> dict[str, list]:
-    """Everything a sync writes, in a canonical order (the syncs log and its times excluded)."""
-    content = {}
-    for table in TABLES:
-        columns = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
-        order = ", ".join(str(i + 1) for i in range(len(columns)))
-        content[table] = db.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()
-    content["meta"] = db.execute(
-        "SELECT key, value FROM meta WHERE key NOT IN ('last_sync_at') ORDER BY key"
-    ).fetchall()
-    return content
 
 
 @pytest.fixture
@@ -384,17 +360,17 @@ def test_retries_are_bounded_and_the_failed_page_is_not_written(db, server):
 def test_a_rejected_token_stops_the_sync_and_changes_nothing(db, server, status):
     engine = SyncEngine(db)
     assert engine.run(source(server)).outcome == "completed"
-    before = dump(db)
+    before = cache_content(db)
     server.account.add_run()
     report = engine.run(source(server, token="not-the-token"))
     assert report.outcome == "failed"
     assert report.message.startswith("the token was rejected (HTTP 401)")
     assert "not-the-token" not in report.message
-    assert dump(db) == before
+    assert cache_content(db) == before
     server.add_fault(status, r"flow-execution-contact/", times=1)
     report = engine.run(source(server))
     assert report.outcome == "failed" and "the token was rejected" in report.message
-    assert dump(db)["runs"] == before["runs"]
+    assert cache_content(db)["runs"] == before["runs"]
 
 
 def test_cancel_then_resume_equals_an_uninterrupted_sync(db, tmp_path, server):
@@ -411,7 +387,7 @@ def test_cancel_then_resume_equals_an_uninterrupted_sync(db, tmp_path, server):
     assert SyncEngine(db).run(source(server)).outcome == "completed"
     other = connect(tmp_path / "other.db")
     assert SyncEngine(other).run(source(server)).outcome == "completed"
-    assert dump(db) == dump(other)
+    assert cache_content(db) == cache_content(other)
 
 
 def test_cancel_during_a_long_retry_after_wait_stops_promptly(db, server):
@@ -487,7 +463,7 @@ def test_kill_9_mid_sync_then_resume_equals_an_uninterrupted_sync(tmp_path):
 
     a, b = connect(killed), connect(whole)
     assert a.execute("SELECT count(*) FROM runs").fetchone()[0] == 60
-    assert dump(a) == dump(b)
+    assert cache_content(a) == cache_content(b)
     assert mismatches(a) == []
 
 

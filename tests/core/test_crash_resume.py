@@ -14,20 +14,9 @@ import pytest
 
 from flowdesk.core.db import connect
 from flowdesk.core.integrity import mismatches
+from tests.factories import cache_content
 
 CONTACTS = 12000
-TABLES = (
-    "flows",
-    "versions",
-    "executions",
-    "steps",
-    "transitions",
-    "step_stats",
-    "transition_stats",
-    "contacts",
-    "runs",
-    "run_steps",
-)
 
 
 def _flowdesk(*args: str) -> subprocess.Popen:
@@ -38,12 +27,12 @@ def _flowdesk(*args: str) -> subprocess.Popen:
     )
 
 
-def _dump(path: Path) -> dict[str, list[tuple]]:
-    conn = sqlite3.connect(path)
+def _dump(path: Path) -> dict[str, list]:
+    db = connect(path)
     try:
-        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in TABLES}
+        return cache_content(db)
     finally:
-        conn.close()
+        db.conn.close()
 
 
 def _committed_batches(path: Path) -> int:
