@@ -214,15 +214,10 @@ class MainWindow(QMainWindow):
         help_menu.addAction(about)
 
     def _install_jobs(self) -> None:
-        """Background exports and the notifications dock, when those modules are present."""
-        try:
-            from flowdesk.ui.notifications import install as install_notifications
-        except ImportError:
-            return
-        try:
-            install_notifications(self)
-        except Exception:  # an optional panel must not stop the app from opening
-            log.exception("could not set up the notifications panel")
+        """Background exports, the Downloads dock and the "Download results…" buttons."""
+        from flowdesk.ui.notifications import install as install_notifications
+
+        install_notifications(self)
 
     # -- flows -----------------------------------------------------------------------------------
 
@@ -444,6 +439,9 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def shutdown(self) -> None:
+        jobs = getattr(self, "jobs", None)
+        if jobs is not None:  # exports first: cancel them and join their threads
+            jobs.shutdown()
         self._clock.stop()
         self.pools.shutdown()
         self.runner.close()

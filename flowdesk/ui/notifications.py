@@ -837,8 +837,7 @@ def install(window) -> NotificationsPanel:  # noqa: ANN001
     """Add the Downloads dock, its badge and "Download results…" to a main window.
 
     Sets ``window.jobs`` (the :class:`JobManager`), ``window.notifications`` (the panel) and
-    ``window.downloads_dock``; wraps ``window.shutdown`` so exports are canceled and their
-    threads joined before the window's own shutdown runs.
+    ``window.downloads_dock``. The window's shutdown cancels the jobs and joins their threads.
     """
     from PySide6.QtGui import QKeySequence
 
@@ -912,13 +911,6 @@ def install(window) -> NotificationsPanel:  # noqa: ANN001
     if page is not None and hasattr(page, "set_export_handler"):
         page.set_export_handler(request_export)
 
-    original_shutdown = window.shutdown
-
-    def shutdown() -> None:
-        manager.shutdown()
-        original_shutdown()
-
-    window.shutdown = shutdown
     window.jobs = manager
     window.notifications = panel
     window.downloads_dock = dock
