@@ -78,11 +78,12 @@ def list_flows(db: sqlite_utils.Database, search: str = "") -> list[FlowSummary]
 
 
 def get_flow(db: sqlite_utils.Database, flow: str) -> FlowSummary | None:
-    """Find a flow by id, or else by exact (case-insensitive) name."""
-    for candidate in list_flows(db):
+    """Find a flow by id, or else by exact (case-insensitive) name when that name is unique."""
+    flows = list_flows(db)
+    for candidate in flows:
         if candidate.id == flow:
             return candidate
-    matches = [f for f in list_flows(db) if f.name.casefold() == flow.casefold()]
+    matches = [f for f in flows if f.name.casefold() == flow.casefold()]
     return matches[0] if len(matches) == 1 else None
 
 
@@ -418,7 +419,6 @@ def contacts_page(
 
 def runs_of_contact(db: sqlite_utils.Database, contact_id: str, flow_id: str) -> list[ContactRow]:
     """Every entry of one contact into one flow, newest first (the run picker)."""
-    query = ContactQuery(Scope(flow_id))
     rows = db.execute(
         "SELECT r.key, r.id, r.contact_id, r.phone, r.first_name, r.last_name, r.status,"
         " r.metric, r.status_reason, r.version_id, coalesce(v.name, r.version_id),"
@@ -426,7 +426,7 @@ def runs_of_contact(db: sqlite_utils.Database, contact_id: str, flow_id: str) ->
         " FROM runs r LEFT JOIN versions v ON v.id = r.version_id"
         " LEFT JOIN steps s ON s.key = r.last_step_key"
         " WHERE r.contact_id = ? AND +r.flow_id = ? ORDER BY r.entered_at DESC",
-        [contact_id, query.scope.flow_id],
+        [contact_id, flow_id],
     )
     return [ContactRow(*row[:15], bool(row[15])) for row in rows]
 

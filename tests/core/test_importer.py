@@ -22,7 +22,8 @@ from flowdesk.core.importer import (
 from flowdesk.core.integrity import mismatches
 from flowdesk.core.queries import Scope, list_executions, list_versions, summary
 from flowdesk.core.sync import SyncEngine
-from tests.core.test_activecampaign import dump, source
+from tests.core.test_activecampaign import source
+from tests.factories import cache_content
 from tests.fake_ac_server import FakeAccount, FakeACServer
 
 # A file shaped like ActiveCampaign's "Download results": localised and oddly cased headers, a
@@ -101,11 +102,11 @@ def test_an_activecampaign_results_file_imports_as_a_flow(db, tmp_path):
 def test_importing_the_same_file_again_changes_nothing(db, tmp_path):
     path = write(tmp_path, AC_FILE)
     import_csv(db, path, "Pedidos")
-    before = dump(db)
+    before = cache_content(db)
     _, report = import_csv(db, path, "Pedidos")
     assert report.outcome == "completed"
     assert report.runs_changed == 0
-    after = dump(db)
+    after = cache_content(db)
     assert {k: v for k, v in after.items() if k != "meta"} == {
         k: v for k, v in before.items() if k != "meta"
     }
@@ -125,7 +126,7 @@ def test_an_interrupted_import_resumes_to_the_same_cache(db, tmp_path):
     assert SyncEngine(db).run(ImportSource(parsed, batch_size=2)).outcome == "completed"
     other = connect(tmp_path / "other.db")
     SyncEngine(other).run(ImportSource(parsed, batch_size=2))
-    assert dump(db) == dump(other)
+    assert cache_content(db) == cache_content(other)
 
 
 def test_a_flowdesk_export_reimports_to_the_same_summary_counts(tmp_path):
