@@ -234,17 +234,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _extra_commands() -> list:
-    """Subcommands that live beside the features they drive (export, screenshot, import)."""
-    registrars = []
-    for module_name in ("flowdesk.export_cli", "flowdesk.ui.screenshot", "flowdesk.import_cli"):
-        try:
-            module = __import__(module_name, fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        registrars.append(module.register)
-    return registrars
+    """Subcommands that live beside the features they drive (export, screenshot, import, check).
+    Their modules import their heavy dependencies (Qt, openpyxl) only when a command runs."""
+    from flowdesk import export_cli, import_cli
+    from flowdesk.ui import screenshot
+
+    return [export_cli.register, screenshot.register, import_cli.register]
 
 
 def main(argv: list[str] | None = None) -> int:
