@@ -1,10 +1,11 @@
 """Background exports for the desktop app: a job runner on its own small thread pool.
 
-:class:`ExportRunnable` runs one export (``flowdesk.core.export.run_export``) on a pool thread
-with its own SQLite connections, and reports through a separate :class:`ExportSignals` object:
-``started`` → ``progress``\\* → ``finished`` | ``failed`` | ``canceled``. It records its own
-state changes in the jobs table (so the GUI thread never waits on the database for them) and
-never touches a widget.
+:class:`ExportRunnable` runs one export (``flowdesk.core.tasks.export_to_file``) in a child
+process driven from a pool thread, so the export's CPU-bound Python never competes with the GUI
+for the GIL. It uses its own SQLite connections and reports through a separate
+:class:`ExportSignals` object: ``started`` → ``progress``\\* → ``finished`` | ``failed`` |
+``canceled``. It records its own state changes in the jobs table (so the GUI thread never waits
+on the database for them) and never touches a widget.
 
 :class:`JobManager` lives on the GUI thread, owned by the main window. It creates jobs, keeps
 the in-memory list the notifications panel shows, and re-emits job events as its own signals.
@@ -17,10 +18,12 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 
+from flowdesk.core.background import BackgroundProcessError
 from flowdesk.core.db import CacheError, connect
 from flowdesk.core.export import (
     ExportCancelled,
@@ -30,11 +33,13 @@ from flowdesk.core.export import (
     default_folder,
     export_title,
     file_name,
-    run_export,
     unique_path,
 )
 from flowdesk.core.export import jobs_store as store
+from flowdesk.core.export.atomic import remove_leftovers
 from flowdesk.core.export.errors import describe_error
+from flowdesk.core.tasks import export_to_file
+from flowdesk.ui.workers import run_task
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +66,8 @@ class ExportRunnable(QRunnable):
         db_path: Path,
         signals: ExportSignals,
         progress_interval: float = 0.1,
+        in_child: bool = True,
+        task: Callable[..., ExportResult] = export_to_file,
     ) -> None:
         super().__init__()
         self.setAutoDelete(False)  # the manager keeps the Python object until the job ends
@@ -68,6 +75,8 @@ class ExportRunnable(QRunnable):
         self.db_path = Path(db_path)
         self.signals = signals
         self.progress_interval = progress_interval
+        self.in_child = in_child
+        self.task = task
         self._cancel = threading.Event()
 
     def cancel(self) -> None:
@@ -104,21 +113,24 @@ class ExportRunnable(QRunnable):
             self._store(conn, store.mark_running, job, path, time.time())
             signals.started.emit(job.id)
 
-            last = 0.0
             total_known = False
 
-            def progress(done: int, total: int) -> None:
-                nonlocal last, total_known, rows_done
+            def progress(report: tuple[int, int]) -> None:
+                nonlocal total_known, rows_done
+                done, total = report
                 rows_done = done
                 if not total_known:
                     total_known = True
                     self._store(conn, store.set_rows_total, job.id, total)
-                now = time.monotonic()
-                if done in (0, total) or now - last >= self.progress_interval:
-                    last = now
-                    signals.progress.emit(job.id, done, total)
+                signals.progress.emit(job.id, done, total)
 
-            result = run_export(self.db_path, spec, path, progress, self.is_cancelled)
+            result = run_task(
+                self.task,
+                (str(self.db_path), spec, str(path), self.progress_interval),
+                progress,
+                self.is_cancelled,
+                in_child=self.in_child,
+            )
             self._store(
                 conn,
                 store.mark_finished,
@@ -136,6 +148,12 @@ class ExportRunnable(QRunnable):
         except ExportError as exc:
             self._store(conn, store.mark_failed, job.id, str(exc), rows_done=rows_done)
             signals.failed.emit(job.id, str(exc))
+        except BackgroundProcessError as exc:  # the export's process was killed or crashed
+            if path is not None:
+                remove_leftovers(path)
+            reason = f"{exc} No file was written; try again."
+            self._store(conn, store.mark_failed, job.id, reason, rows_done=rows_done)
+            signals.failed.emit(job.id, reason)
         except Exception as exc:  # a bug: report it as a failed job, never raise into Qt
             log.exception("export job %s failed", job.id)
             reason = describe_error(exc, path or (job.folder or Path.home()) / job.title)
@@ -163,6 +181,10 @@ class JobManager(QObject):
     jobCanceled = Signal(int)  # noqa: N815
     unseenChanged = Signal(int)  # noqa: N815
 
+    # What runs an export: ``task(db_path, spec, output_path, progress_interval, *, progress,
+    # is_cancelled)``. Tests swap in a wrapper that holds the export mid-way.
+    export_task: Callable[..., ExportResult] = staticmethod(export_to_file)
+
     def __init__(
         self,
         db_path: str | Path,
@@ -171,8 +193,10 @@ class JobManager(QObject):
         max_threads: int = 2,
         folder: str | Path | None = None,
         progress_interval: float = 0.1,
+        in_child: bool = True,
     ) -> None:
         super().__init__(parent)
+        self.in_child = in_child
         self.db_path = Path(db_path)
         self.folder = Path(folder) if folder else None
         self.progress_interval = progress_interval
@@ -312,7 +336,14 @@ class JobManager(QObject):
         signals.finished.connect(self._on_finished, queued)
         signals.failed.connect(self._on_failed, queued)
         signals.canceled.connect(self._on_canceled, queued)
-        runnable = ExportRunnable(job, self.db_path, signals, self.progress_interval)
+        runnable = ExportRunnable(
+            job,
+            self.db_path,
+            signals,
+            self.progress_interval,
+            in_child=self.in_child,
+            task=self.export_task,
+        )
         self._running[job.id] = runnable
         self._pool.start(runnable)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -20,8 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flowdesk.core.db import get_meta, set_meta
+from flowdesk.core.db import get_meta
 from flowdesk.core.queries import last_sync, list_flows
+from flowdesk.core.tasks import SyncUnavailable, sync_workspace
 from flowdesk.ui.theme import fmt_ago, fmt_count, fmt_time
 from flowdesk.ui.widgets.empty_state import EmptyState
 from flowdesk.ui.widgets.flow_list import FlowListPanel
@@ -31,45 +31,6 @@ from flowdesk.ui.workers import CacheRunner, WorkerPools, open_for_ui
 log = logging.getLogger(__name__)
 
 DEMO_DEFAULTS = {"seed": 1, "contacts": 5000}
-
-
-class SyncUnavailable(Exception):
-    """The workspace's source cannot be synced from the app; the message says why."""
-
-
-def make_source(db) -> Any:
-    """The workspace's own source, rebuilt from the cache's meta (runs on the sync worker)."""
-    source = get_meta(db, "source") or {}
-    demo = get_meta(db, "demo")
-    kind = source.get("kind") or ("demo" if demo is not None else None)
-    if kind == "demo":
-        from flowdesk.core.demo import DemoSource
-
-        return DemoSource(**(demo or {}))
-    if kind == "activecampaign":
-        from flowdesk.core.sources.activecampaign import SourceError, source_for_cache
-
-        account = get_meta(db, "activecampaign") or {}
-        try:
-            return source_for_cache(db, account.get("url"))
-        except SourceError as exc:
-            raise SyncUnavailable(f"Cannot sync ActiveCampaign: {exc}") from None
-    if kind is None:
-        raise SyncUnavailable("This cache has no source yet: create the demo or connect a source.")
-    raise SyncUnavailable(
-        f"Syncing from “{source.get('name') or kind}” is not available in the app yet; "
-        "use the command line: flowdesk sync"
-    )
-
-
-def run_sync(db, ctx, create_demo: dict | None = None):
-    from flowdesk.core.sync import SyncEngine
-
-    if create_demo is not None:
-        with db.conn:
-            set_meta(db, "demo", create_demo)
-    source = make_source(db)
-    return SyncEngine(db).run(source, progress=ctx.progress, is_cancelled=ctx.is_cancelled)
 
 
 # Windows opened by switching workspace; the first one belongs to run_app.
@@ -293,11 +254,10 @@ class MainWindow(QMainWindow):
         self.sync_action.setText("Cancel &sync")
         self.create_demo_button.setEnabled(False)
         self.statusBar().showMessage("Sync started…", 3000)
-        self._sync_worker = self.runner.submit(
-            run_sync,
+        self._sync_worker = self.runner.run_task(
+            sync_workspace,
+            str(self.db_path),
             create_demo,
-            long=True,
-            with_context=True,
             on_result=self._on_sync_done,
             on_error=self._on_sync_error,
             on_progress=self._on_sync_progress,

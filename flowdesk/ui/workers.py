@@ -6,9 +6,11 @@ the GUI thread; the function never touches a widget. Cancellation is cooperative
 gets a :class:`WorkerContext` whose ``is_cancelled()`` it checks between batches.
 
 Two pools keep interactive queries (a page of contacts, a trace) from queueing behind long jobs
-(sync, exports). :class:`CacheRunner` lends each interactive query a SQLite connection from a
-small set it keeps open (one per concurrently running query), so pages do not pay for opening
-the cache; long jobs open their own.
+(sync, exports). Long jobs are plain functions of the cache path (``flowdesk.core.tasks``) that
+:meth:`CacheRunner.run_task` runs in a child process, so their CPU-bound Python never holds the
+GUI's GIL; the pool thread only relays their progress. :class:`CacheRunner` lends each
+interactive query a SQLite connection from a small set it keeps open (one per concurrently
+running query), so pages do not pay for opening the cache; long jobs open their own.
 """
 
 from __future__ import annotations
@@ -87,7 +89,11 @@ class Worker(QRunnable):
 class WorkerPools:
     """The app's two pools: interactive queries and long jobs. Tracks its live workers."""
 
-    def __init__(self, interactive_threads: int = 2, long_threads: int = 2) -> None:
+    def __init__(
+        self, interactive_threads: int = 2, long_threads: int = 2, *, jobs_in_child: bool = True
+    ) -> None:
+        # Tests that patch a job's code in this process turn ``jobs_in_child`` off.
+        self.jobs_in_child = jobs_in_child
         self.interactive = QThreadPool()
         self.interactive.setMaxThreadCount(interactive_threads)
         self.long = QThreadPool()
@@ -221,6 +227,47 @@ class CacheRunner(QObject):
         worker.signals.progress.connect(receiver.on_progress)
         worker.signals.finished.connect(receiver.deleteLater)
         return self.pools.start(worker, long=long)
+
+    def run_task(
+        self,
+        task: Callable[..., Any],
+        *args: Any,
+        on_result: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+        on_progress: Callable[[Any], None] | None = None,
+    ) -> Worker:
+        """Run a long job ``task(*args, progress=…, is_cancelled=…)`` on the long pool: in a
+        child process when the pools say so, else on the pool thread itself."""
+        in_child = self.pools.jobs_in_child
+
+        def job(ctx: WorkerContext) -> Any:
+            return run_task(task, args, ctx.progress, ctx.is_cancelled, in_child=in_child)
+
+        worker = Worker(job)
+        receiver = _Receiver(on_result, on_error, on_progress, self)
+        worker.signals.returned.connect(receiver.on_returned)
+        worker.signals.errored.connect(receiver.on_errored)
+        worker.signals.progress.connect(receiver.on_progress)
+        worker.signals.finished.connect(receiver.deleteLater)
+        return self.pools.start(worker, long=True)
+
+
+def run_task(
+    task: Callable[..., Any],
+    args: tuple,
+    progress: Callable[[Any], None] | None,
+    is_cancelled: Callable[[], bool] | None,
+    *,
+    in_child: bool,
+) -> Any:
+    """Call ``task`` in a child process (``in_child``) or right here; same result either way."""
+    if in_child:
+        from flowdesk.core.background import run_in_child
+
+        return run_in_child(
+            task, *args, progress=progress, is_cancelled=is_cancelled, name=task.__name__
+        )
+    return task(*args, progress=progress, is_cancelled=is_cancelled)
 
 
 class _Receiver(QObject):

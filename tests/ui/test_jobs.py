@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import signal
 import threading
 
 import pytest
@@ -12,6 +14,7 @@ from flowdesk.core.db import connect
 from flowdesk.core.export import ExportSpec, RowSource
 from flowdesk.core.export import jobs_store as store
 from flowdesk.ui.jobs import SHUTDOWN_MESSAGE, ExportRunnable, ExportSignals, JobManager
+from tests import background_targets as targets
 
 pytestmark = pytest.mark.qt_log_ignore(
     "This plugin does not support propagateSizeHints", "OpenType support missing"
@@ -26,11 +29,15 @@ def folder(tmp_path):
 
 
 @pytest.fixture
-def manager(factory_db_path, folder):
+def manager(request, factory_db_path, folder):
+    """Job managers as the app makes them: each export runs in a child process. A test that
+    uses ``gate`` patches this process's row source, so its exports run on the pool thread."""
     managers = []
+    gated = "gate" in request.fixturenames
 
     def make(**kwargs):
         kwargs.setdefault("folder", folder)
+        kwargs.setdefault("in_child", not gated)
         kwargs.setdefault("progress_interval", 0.0)
         made = JobManager(factory_db_path, **kwargs)
         managers.append(made)
@@ -235,3 +242,47 @@ def test_a_worker_that_cannot_open_the_cache_fails_clearly(tmp_path):
     assert len(events) == 1 and events[0][0] == "failed"
     assert events[0][1].startswith(f"Could not open the cache {tmp_path / 'missing.db'}")
     assert os.listdir(tmp_path) == []
+
+
+@pytest.fixture
+def held_export(manager, tmp_path, monkeypatch):
+    """A job manager whose exports run in a child process that stops after its first row until
+    the returned gate file is created."""
+    gate = tmp_path / "open-the-gate"
+    monkeypatch.setenv(targets.GATE_ENV, str(gate))
+    jobs = manager(in_child=True)
+    jobs.export_task = targets.gated_export
+    return jobs, gate
+
+
+def test_cancel_reaches_an_export_running_in_its_child_process(qtbot, held_export, folder):
+    jobs, _gate = held_export
+    events = record(jobs)
+    job_id = jobs.start_export(ExportSpec("f1", format="xlsx"))
+    qtbot.waitUntil(lambda: jobs.job(job_id).rows_done > 0, timeout=20_000)
+    (child,) = multiprocessing.active_children()  # the export runs in a child process
+    assert child.pid != os.getpid()
+    assert any(name.endswith(".part") for name in os.listdir(folder))  # it was writing
+    with qtbot.waitSignal(jobs.jobCanceled, timeout=20_000):
+        assert jobs.cancel(job_id)
+    assert kinds(events, job_id) == ["started", "progress", "canceled"]
+    assert os.listdir(folder) == []
+    qtbot.waitUntil(lambda: not multiprocessing.active_children(), timeout=10_000)
+
+
+def test_a_killed_export_process_fails_the_job_and_leaves_no_file(qtbot, held_export, folder):
+    jobs, gate = held_export
+    job_id = jobs.start_export(ExportSpec("f1", format="xlsx"))
+    qtbot.waitUntil(lambda: jobs.job(job_id).rows_done > 0, timeout=20_000)
+    assert any(name.endswith(".part") for name in os.listdir(folder))  # it was writing
+    (child,) = multiprocessing.active_children()
+    with qtbot.waitSignal(jobs.jobFailed, timeout=20_000) as failed:
+        os.kill(child.pid, signal.SIGKILL)
+    reason = failed.args[1]
+    assert "stopped unexpectedly" in reason and "No file was written" in reason
+    assert jobs.job(job_id).state == store.FAILED
+    assert os.listdir(folder) == []
+    gate.touch()  # the cause is gone: a retry writes the file
+    with qtbot.waitSignal(jobs.jobFinished, timeout=20_000):
+        assert jobs.retry(job_id) == job_id
+    assert os.listdir(folder) == [os.path.basename(jobs.job(job_id).path)]

@@ -298,7 +298,20 @@ def test_empty_cache_explains_and_creates_the_demo(qtbot, make_window, tmp_path,
     assert window.sync_label.text().startswith("Last sync")
 
 
-def test_sync_now_runs_in_the_background_and_refreshes(qtbot, make_window, demo_db_path):
+def test_sync_now_runs_in_the_background_and_refreshes(
+    qtbot, make_window, demo_db_path, monkeypatch
+):
+    from flowdesk.core import background
+
+    children: list[tuple[str, str]] = []
+    real = background.run_in_child
+
+    def spy(target, *args, **kwargs):
+        report = real(target, *args, **kwargs)
+        children.append((target.__name__, report.outcome))
+        return report
+
+    monkeypatch.setattr(background, "run_in_child", spy)
     window = make_window(demo_db_path)
     window.sync_action.trigger()
     assert window.is_syncing()
@@ -306,4 +319,5 @@ def test_sync_now_runs_in_the_background_and_refreshes(qtbot, make_window, demo_
     qtbot.waitUntil(lambda: not window.is_syncing(), timeout=60000)
     wait_idle(qtbot, window)
     assert "Sync finished" in window.statusBar().currentMessage()
+    assert children == [("sync_workspace", "completed")]  # it ran in a child process
     assert window.sync_button.text() == "Sync now"

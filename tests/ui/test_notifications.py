@@ -43,8 +43,10 @@ def folder(tmp_path):
 def make_panel(qtbot, factory_db_path, folder):
     made = []
 
-    def make():
-        manager = JobManager(factory_db_path, folder=folder, progress_interval=0.0)
+    def make(in_child: bool = True):
+        manager = JobManager(
+            factory_db_path, folder=folder, progress_interval=0.0, in_child=in_child
+        )
         opened: list[tuple[str, str]] = []
         panel = NotificationsPanel(
             manager,
@@ -105,7 +107,7 @@ def test_the_model_passes_the_model_tester_through_adds_changes_and_removes(
 def test_finished_failed_running_rows_show_what_a_support_agent_needs(
     qtbot, make_panel, folder, monkeypatch
 ):
-    manager, panel = make_panel()
+    manager, panel = make_panel(in_child=False)  # the running row is held by a patch below
     assert panel.empty.isVisible() and not panel.view.isVisible()
     with qtbot.waitSignal(manager.jobFinished, timeout=10_000):
         done = manager.start_export(ExportSpec("f1", format="xlsx"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flowdesk.core.db import connect, set_meta
 from flowdesk.core.queries import list_flows
+from flowdesk.core.tasks import SyncUnavailable, workspace_source
 from flowdesk.ui import main_window as main_window_module
-from flowdesk.ui.main_window import SyncUnavailable, make_source
 from flowdesk.ui.workspaces import recent_workspaces, remember_workspace, workspace_name
 from tests.ui.conftest import wait_idle
 
@@ -47,7 +47,7 @@ def test_an_activecampaign_workspace_without_a_token_explains_itself(tmp_path, m
         set_meta(db, "source", {"kind": "activecampaign", "name": "ActiveCampaign · acme"})
         set_meta(db, "activecampaign", {"url": "https://acme.api-us1.com/api/3", "label": "acme"})
     try:
-        make_source(db)
+        workspace_source(db)
     except SyncUnavailable as exc:
         assert "token" in str(exc).lower()
     else:

@@ -1,0 +1,93 @@
+"""The app's long jobs as plain functions of a cache path.
+
+Each takes only picklable arguments and opens its own connection, so the app can run it in a
+child process (:func:`flowdesk.core.background.run_in_child`) or, in tests, on a thread. Both
+follow the calling convention of the background runner: keyword ``progress`` and
+``is_cancelled`` callbacks.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flowdesk.core.db import connect, get_meta, set_meta
+from flowdesk.core.export import ExportResult, ExportSpec, run_export
+from flowdesk.core.sync import SyncProgress, SyncReport
+
+
+class SyncUnavailable(Exception):
+    """The workspace's source cannot be synced from the app; the message says why."""
+
+
+def workspace_source(db: Any) -> Any:
+    """The workspace's own source, rebuilt from the cache's meta."""
+    source = get_meta(db, "source") or {}
+    demo = get_meta(db, "demo")
+    kind = source.get("kind") or ("demo" if demo is not None else None)
+    if kind == "demo":
+        from flowdesk.core.demo import DemoSource
+
+        return DemoSource(**(demo or {}))
+    if kind == "activecampaign":
+        from flowdesk.core.sources.activecampaign import SourceError, source_for_cache
+
+        account = get_meta(db, "activecampaign") or {}
+        try:
+            return source_for_cache(db, account.get("url"))
+        except SourceError as exc:
+            raise SyncUnavailable(f"Cannot sync ActiveCampaign: {exc}") from None
+    if kind is None:
+        raise SyncUnavailable("This cache has no source yet: create the demo or connect a source.")
+    raise SyncUnavailable(
+        f"Syncing from “{source.get('name') or kind}” is not available in the app yet; "
+        "use the command line: flowdesk sync"
+    )
+
+
+def sync_workspace(
+    db_path: str | Path,
+    create_demo: dict[str, Any] | None = None,
+    *,
+    progress: Callable[[SyncProgress], None] | None = None,
+    is_cancelled: Callable[[], bool] | None = None,
+) -> SyncReport:
+    """Sync the cache at ``db_path`` from its own source (first recording a demo to build)."""
+    from flowdesk.core.sync import SyncEngine
+
+    db = connect(db_path)
+    try:
+        if create_demo is not None:
+            with db.conn:
+                set_meta(db, "demo", create_demo)
+        source = workspace_source(db)
+        return SyncEngine(db).run(source, progress=progress, is_cancelled=is_cancelled)
+    finally:
+        db.conn.close()
+
+
+def export_to_file(
+    db_path: str | Path,
+    spec: ExportSpec,
+    output_path: str | Path,
+    progress_interval: float = 0.1,
+    *,
+    progress: Callable[[tuple[int, int]], None] | None = None,
+    is_cancelled: Callable[[], bool] | None = None,
+) -> ExportResult:
+    """Export ``spec`` to ``output_path``, reporting ``(rows_done, rows_total)`` at most every
+    ``progress_interval`` seconds (and always for the first and last batch)."""
+    last = 0.0
+
+    def report(done: int, total: int) -> None:
+        nonlocal last
+        if progress is None:
+            return
+        now = time.monotonic()
+        if done in (0, total) or now - last >= progress_interval:
+            last = now
+            progress((done, total))
+
+    return run_export(db_path, spec, output_path, report, is_cancelled)
