@@ -234,15 +234,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _extra_commands() -> list:
-    """Subcommands that live beside the features they drive (export, screenshot, import, check).
+    """Subcommands that live beside the features they drive (export, screenshot, import, check,
+    doctor).
     Their modules import their heavy dependencies (Qt, openpyxl) only when a command runs."""
-    from flowdesk import export_cli, import_cli
+    from flowdesk import doctor_cli, export_cli, import_cli
     from flowdesk.ui import screenshot
 
-    return [export_cli.register, screenshot.register, import_cli.register]
+    return [export_cli.register, screenshot.register, import_cli.register, doctor_cli.register]
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Background jobs run in spawned child processes; in a bundled app the child is this same
+    # executable, and this call turns it into the worker instead of a second app.
+    import multiprocessing
+
+    multiprocessing.freeze_support()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Smoke-test a built Flowdesk app headless: --version, a demo workspace built by the app itself,
-# and `flowdesk screenshot`, which must write non-blank PNGs.
+# `flowdesk doctor` (which starts a background child process from the bundle, as sync and export
+# do in the app), and `flowdesk screenshot`, which must write non-blank PNGs.
 #
 #   packaging/smoke_test.sh [PATH_TO_EXECUTABLE]      (default: dist/flowdesk/flowdesk)
 #
@@ -34,6 +35,12 @@ limit 300 "$APP" demo --db "$WORK/demo.db" --contacts 2000 >"$WORK/demo.log" 2>&
   || { cat "$WORK/demo.log" >&2; fail "demo exited with an error"; }
 [ -s "$WORK/demo.db" ] || fail "demo wrote no cache"
 echo "ok  demo: $(du -h "$WORK/demo.db" | cut -f1) cache"
+
+limit 120 "$APP" doctor --db "$WORK/demo.db" >"$WORK/doctor.log" 2>&1 \
+  || { cat "$WORK/doctor.log" >&2; fail "doctor found a problem"; }
+grep -q "^ok    background jobs: .*(bundled app)" "$WORK/doctor.log" \
+  || { cat "$WORK/doctor.log" >&2; fail "doctor did not start a bundled child process"; }
+echo "ok  doctor: $(grep "background jobs" "$WORK/doctor.log")"
 
 limit 300 "$APP" screenshot --db "$WORK/demo.db" --out "$WORK/shots" >"$WORK/shots.log" 2>&1 \
   || { cat "$WORK/shots.log" >&2; fail "screenshot exited with an error"; }
