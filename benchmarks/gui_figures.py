@@ -5,9 +5,10 @@
 * peak_rss: VmHWM after opening the workspace and visiting every tab of the biggest flow and of
   an outbound flow (contacts scrolled to the bottom and the middle, executions, versions, Flow
   Viewer with heat, a traced path); baseline: VmHWM of the empty window.
-* event_loop_latency: worst lateness of a 10 ms ``QTimer`` on the GUI thread while a sync (the
-  demo's next tick, into a private copy of the workspace) and a CSV export of the biggest flow
-  run on the app's own worker threads; baseline: the same window with nothing running.
+* event_loop_latency: worst lateness of a 10 ms ``QTimer`` on the GUI thread, in the app's own
+  event loop, while a sync (the demo's next tick, into a private copy of the workspace) and a
+  CSV export of the biggest flow run as the app runs them (each in a child process, started
+  from a settled window); baseline: the same window with nothing running.
 """
 
 from __future__ import annotations

@@ -11,11 +11,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowdesk.core.db import connect, get_meta, set_meta
 from flowdesk.core.export import ExportResult, ExportSpec, run_export
-from flowdesk.core.sync import SyncProgress, SyncReport
+
+if TYPE_CHECKING:  # the sync engine loads in the job's own process, not at app start
+    from flowdesk.core.sync import SyncProgress, SyncReport
 
 
 class SyncUnavailable(Exception):
