@@ -52,3 +52,30 @@ def test_an_activecampaign_workspace_without_a_token_explains_itself(tmp_path, m
         assert "token" in str(exc).lower()
     else:
         raise AssertionError("a source without a token must not be built")
+
+
+def test_sync_now_on_an_activecampaign_workspace_fills_it_from_the_api(
+    qtbot, make_window, tmp_path, monkeypatch
+):
+    """The app's Sync now, end to end: the child process builds the workspace's source from the
+    cache (URL) and the environment (token), pages through the API and fills the cache."""
+    from tests.fake_ac_server import TOKEN, FakeAccount, FakeACServer
+
+    with FakeACServer(FakeAccount(seed=4, runs=9)) as server:
+        monkeypatch.setenv("FLOWDESK_AC_TOKEN", TOKEN)  # inherited by the sync's process
+        path = tmp_path / "acme.db"
+        db = connect(path)
+        with db.conn:
+            set_meta(db, "source", {"kind": "activecampaign", "name": "ActiveCampaign · acme"})
+            set_meta(db, "activecampaign", {"url": server.base_url, "label": "acme"})
+        db.conn.close()
+        window = make_window(path)
+        assert window.flows.model.rowCount() == 0
+        window.sync_action.trigger()
+        qtbot.waitUntil(lambda: not window.is_syncing(), timeout=60_000)
+        wait_idle(qtbot, window)
+        assert window.statusBar().currentMessage() == "Sync finished: 9 runs changed."
+        flows = list_flows(connect(path))
+        assert flows and sum(flow.counters.contacts for flow in flows) == 9
+        assert window.flows.model.rowCount() == len(flows)
+        server.settle()
