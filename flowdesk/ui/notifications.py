@@ -301,6 +301,9 @@ class JobRowWidget(QFrame):
             button = QPushButton(text, self)
             button.setToolTip(tip)
             button.setAutoDefault(False)
+            # Styles give text buttons an 80 px floor; a row of four then makes the dock (and
+            # with it the window) wider than a 1440 px screen. Fit each to its text instead.
+            button.setMinimumWidth(button.fontMetrics().horizontalAdvance(text) + 16)
             button.clicked.connect(lambda _checked=False, n=name: self._request(n))
             buttons.addWidget(button)
             self.buttons[name] = button
