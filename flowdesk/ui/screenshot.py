@@ -68,6 +68,8 @@ def take_screenshots(
     dark: bool = False,
     suffix: str = "",
 ) -> list[Path]:
+    import tempfile
+
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
@@ -151,6 +153,17 @@ def take_screenshots(
             grab("07-execution-detail")
             page.tabs.setCurrentIndex(TAB_VIEWER)
             grab("08-execution-viewer")
+
+        # The Downloads panel with a finished export; the file and its entry are removed after,
+        # so the user's cache keeps no trace of the screenshot.
+        window.open_flow(flow.id)
+        page.tabs.setCurrentIndex(TAB_CONTACTS)
+        with tempfile.TemporaryDirectory(prefix="flowdesk-screenshot-") as folder:
+            job_id = _show_a_finished_export(window, flow.id, Path(folder))
+            if job_id is not None:
+                grab("09-downloads")
+                window.downloads_dock.hide()
+                window.jobs.remove(job_id)
     finally:
         window.close()
         window.deleteLater()
@@ -158,6 +171,28 @@ def take_screenshots(
         db.conn.close()
         settings_path.unlink(missing_ok=True)
     return written
+
+
+def _show_a_finished_export(window, flow_id: str, folder: Path) -> int | None:  # noqa: ANN001
+    """Export the flow to CSV in ``folder`` as the app does (in a child process) and open the
+    Downloads panel on it; returns the job id, or None when the export did not finish."""
+    import time
+
+    from PySide6.QtWidgets import QApplication
+
+    from flowdesk.core.export import ExportSpec
+
+    jobs = window.jobs
+    job_id = jobs.start_export(ExportSpec(flow_id, format="csv"), folder)
+    deadline = time.monotonic() + 120
+    while jobs.job(job_id).active and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.01)
+    if jobs.job(job_id).active:
+        jobs.cancel(job_id)
+        return None
+    window.downloads_dock.show()
+    return job_id
 
 
 def _settle(window) -> None:  # noqa: ANN001

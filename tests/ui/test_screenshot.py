@@ -6,6 +6,8 @@ import pytest
 from PySide6.QtGui import QImage
 
 from flowdesk.cli import main
+from flowdesk.core.db import connect
+from flowdesk.core.export import jobs_store as store
 
 
 def test_screenshot_command_writes_every_view(qtbot, demo_db_path, tmp_path, capsys):
@@ -21,11 +23,16 @@ def test_screenshot_command_writes_every_view(qtbot, demo_db_path, tmp_path, cap
         "06-version-detail.png",
         "07-execution-detail.png",
         "08-execution-viewer.png",
+        "09-downloads.png",
     ]
     for name in names:
         image = QImage(str(out / name))
         assert (image.width(), image.height()) == (1440, 900), name
     assert str(out / names[0]) in capsys.readouterr().out
+    # The screenshot's export leaves nothing behind in the user's cache.
+    db = connect(demo_db_path)
+    assert store.list_jobs(db) == []
+    db.conn.close()
 
 
 def test_screenshot_of_an_inbound_flow_skips_executions(qtbot, demo_db_path, tmp_path):

@@ -139,7 +139,9 @@ class Legend(QWidget):
         self.definition.setTextFormat(Qt.TextFormat.RichText)
         self.definition.setAccessibleName(SHARE_DEFINITION_PLAIN)
         self.definition.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.definition.setMinimumWidth(240)
+        # Narrow enough that the viewer fits beside the flows list and the Downloads dock on a
+        # 1440 px screen; the text wraps onto more lines instead.
+        self.definition.setMinimumWidth(160)
 
         scale_box = QWidget(self)
         scale_layout = QGridLayout(scale_box)

@@ -63,7 +63,7 @@ class ContactsTab(QWidget):
         self.search.setPlaceholderText("Search phone or name…  (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName("Search contacts by phone or name")
-        self.search.setMinimumWidth(240)
+        self.search.setMinimumWidth(180)  # gives way first, so the filters stay readable
 
         self.status = QComboBox(self)
         self.status.setAccessibleName("Filter by status")
@@ -81,6 +81,12 @@ class ContactsTab(QWidget):
         self.execution.setToolTip("Filter by execution (re-scopes the summary above too)")
         self.execution.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.execution.setMaximumWidth(220)
+        for combo, everything in (
+            (self.version, "All versions"),
+            (self.execution, "All executions"),
+        ):
+            # Never narrower than "All …": squeezed, a filter must still say what it filters.
+            combo.setMinimumWidth(combo.fontMetrics().horizontalAdvance(everything) + 44)
         self.hide_test = QCheckBox("Hide test contacts", self)
         self.hide_test.setAccessibleName("Hide test contacts")
 
