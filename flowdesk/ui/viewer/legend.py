@@ -141,7 +141,7 @@ class Legend(QWidget):
         self.definition.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         # Narrow enough that the viewer fits beside the flows list and the Downloads dock on a
         # 1440 px screen; the text wraps onto more lines instead.
-        self.definition.setMinimumWidth(160)
+        self.definition.setMinimumWidth(200)
 
         scale_box = QWidget(self)
         scale_layout = QGridLayout(scale_box)
