@@ -2,7 +2,7 @@
 .PHONY: run test lint bench
 
 run:
-	./scripts/bootstrap.sh
+	./scripts/bootstrap.sh --desktop
 	./scripts/run-demo.sh
 
 test:

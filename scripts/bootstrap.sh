@@ -1,8 +1,20 @@
 #!/usr/bin/env bash
 # Install what Flowdesk needs on a fresh Debian/Ubuntu machine: the system libraries Qt loads,
 # a virtual environment in .venv, and the package with its test tools. Safe to run again.
+#
+#   scripts/bootstrap.sh             what the tests need
+#   scripts/bootstrap.sh --desktop   also fonts for the names the demo shows (Chinese, Japanese,
+#                                    Devanagari, emoji), which a headless image lacks (make run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+DESKTOP=0
+for arg in "$@"; do
+  case "$arg" in
+    --desktop) DESKTOP=1 ;;
+    *) echo "bootstrap.sh: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
 
 DEBIAN_PACKAGES=(
   python3-venv xvfb xauth fonts-dejavu-core
@@ -10,6 +22,11 @@ DEBIAN_PACKAGES=(
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
   libxcb-xinerama0 libxcb-shape0 libxcb-randr0 libxcb-xfixes0 libxcb-sync1 libxcb-xkb1
 )
+
+DESKTOP_FONTS=(fonts-noto-cjk fonts-lohit-deva fonts-noto-color-emoji)
+if [ "$DESKTOP" = 1 ]; then
+  DEBIAN_PACKAGES+=("${DESKTOP_FONTS[@]}")
+fi
 
 if command -v apt-get >/dev/null 2>&1; then
   missing=()
