@@ -197,12 +197,11 @@ class CacheRunner(QObject):
         on_error: Callable[[BaseException], None] | None = None,
         on_progress: Callable[[Any], None] | None = None,
         long: bool = False,
-        with_context: bool = False,
     ) -> Worker:
-        """Start ``fn(db, *args)`` (or ``fn(db, ctx, *args)`` with ``with_context``).
+        """Start the query ``fn(db, *args)``.
 
-        Long jobs open a fresh connection and close it when done; interactive queries reuse their
-        pool thread's connection.
+        Long ones open a fresh connection and close it when done; interactive queries borrow one
+        of the connections the runner keeps open.
         """
 
         def job(ctx: WorkerContext) -> Any:
@@ -211,22 +210,16 @@ class CacheRunner(QObject):
 
                 db = connect(self.db_path)
                 try:
-                    return fn(db, ctx, *args) if with_context else fn(db, *args)
+                    return fn(db, *args)
                 finally:
                     db.conn.close()
             db = self._borrow()
             try:
-                return fn(db, ctx, *args) if with_context else fn(db, *args)
+                return fn(db, *args)
             finally:
                 self._give_back(db)
 
-        worker = Worker(job)
-        receiver = _Receiver(on_result, on_error, on_progress, self)
-        worker.signals.returned.connect(receiver.on_returned)
-        worker.signals.errored.connect(receiver.on_errored)
-        worker.signals.progress.connect(receiver.on_progress)
-        worker.signals.finished.connect(receiver.deleteLater)
-        return self.pools.start(worker, long=long)
+        return self._start(job, on_result, on_error, on_progress, long=long)
 
     def run_task(
         self,
@@ -243,13 +236,17 @@ class CacheRunner(QObject):
         def job(ctx: WorkerContext) -> Any:
             return run_task(task, args, ctx.progress, ctx.is_cancelled, in_child=in_child)
 
+        return self._start(job, on_result, on_error, on_progress, long=True)
+
+    def _start(self, job, on_result, on_error, on_progress, *, long: bool) -> Worker:  # noqa: ANN001
+        """Start ``job`` with its results delivered to the callbacks on the GUI thread."""
         worker = Worker(job)
         receiver = _Receiver(on_result, on_error, on_progress, self)
         worker.signals.returned.connect(receiver.on_returned)
         worker.signals.errored.connect(receiver.on_errored)
         worker.signals.progress.connect(receiver.on_progress)
         worker.signals.finished.connect(receiver.deleteLater)
-        return self.pools.start(worker, long=True)
+        return self.pools.start(worker, long=long)
 
 
 def run_task(
