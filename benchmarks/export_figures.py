@@ -13,8 +13,8 @@ same thing by "baseline":
 CSV covers the whole biggest flow ("Download results" on its summary). XLSX covers the scope of
 that flow with the most rows up to ``xlsx_cap`` (the whole flow on small workspaces; a version
 or a status filter on big ones): openpyxl writes a few thousand rows a second, so the whole
-flow at 1M runs would take over a minute per repetition. Baseline and export alternate, and
-each figure is the median of the repetitions' wall-clock rates.
+flow at 1M runs would take over a minute per repetition. Baseline and export alternate (which
+goes first alternates too), and each figure is the median of the repetitions' wall-clock rates.
 """
 
 from __future__ import annotations
@@ -76,15 +76,23 @@ def measure(db_path: Path, scale: int, repeat: int = 3, xlsx_cap: int = 20_000) 
     with tempfile.TemporaryDirectory(prefix="flowdesk-bench-") as folder:
         out = Path(folder)
         for name, spec in specs.items():
-            reps = repeat if spec.format == "csv" else max(2, repeat - 1)
+            reps = repeat
             ours, theirs = [], []
             rows = 0
-            for _ in range(reps):
+
+            def baseline(spec=spec):  # noqa: ANN001, ANN202
                 if spec.format == "csv":
-                    base = measure_csv_baseline(db_path, spec, out / "base.csv", naive=False)
+                    return measure_csv_baseline(db_path, spec, out / "base.csv", naive=False)
+                return measure_xlsx_baseline(db_path, spec, out / "base.xlsx")
+
+            for rep in range(reps):
+                # Alternate which goes first, so warm-up and heap state favour neither.
+                if rep % 2 == 0:
+                    base = baseline()
+                    export = measure_export(db_path, spec, out / f"export.{spec.format}")
                 else:
-                    base = measure_xlsx_baseline(db_path, spec, out / "base.xlsx")
-                export = measure_export(db_path, spec, out / f"export.{spec.format}")
+                    export = measure_export(db_path, spec, out / f"export.{spec.format}")
+                    base = baseline()
                 assert export.rows == base.rows, (export.rows, base.rows)
                 rows = export.rows
                 theirs.append(base.rows / base.wall)
