@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -321,3 +323,35 @@ def test_sync_now_runs_in_the_background_and_refreshes(
     assert "Sync finished" in window.statusBar().currentMessage()
     assert children == [("sync_workspace", "completed")]  # it ran in a child process
     assert window.sync_button.text() == "Sync now"
+
+
+def test_closing_the_window_mid_sync_stops_its_process_and_keeps_the_cache_whole(
+    qtbot, make_window, tmp_path, monkeypatch
+):
+    import multiprocessing
+
+    from flowdesk.core.db import connect
+    from flowdesk.core.integrity import mismatches
+    from flowdesk.ui import main_window
+
+    monkeypatch.setattr(main_window, "DEMO_DEFAULTS", {"seed": 5, "contacts": 20_000})
+    path = tmp_path / "building.db"
+    window = make_window(path)
+    progress: list[object] = []
+    window.create_demo()
+    worker = window._sync_worker
+    worker.signals.progress.connect(progress.append)
+    qtbot.waitUntil(lambda: len(progress) >= 2, timeout=60_000)  # batches are committing
+    (child,) = multiprocessing.active_children()
+    pid = child.pid
+    window.shutdown()  # what closing the window does
+    assert not multiprocessing.active_children()  # canceled after its batch and joined
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # reaped, not left behind
+    qtbot.wait(50)  # the sync's last report arrives after the window shut down: ignored
+
+    db = connect(path)
+    runs = db.execute("SELECT count(*) FROM runs").fetchone()[0]
+    assert 0 < runs < 20_000  # it stopped part-way
+    assert mismatches(db) == []  # every committed batch is whole
+    db.conn.close()
