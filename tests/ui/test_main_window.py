@@ -355,3 +355,33 @@ def test_closing_the_window_mid_sync_stops_its_process_and_keeps_the_cache_whole
     assert 0 < runs < 20_000  # it stopped part-way
     assert mismatches(db) == []  # every committed batch is whole
     db.conn.close()
+
+
+def test_cancel_sync_stops_its_process_and_the_next_sync_resumes(
+    qtbot, make_window, tmp_path, monkeypatch
+):
+    from flowdesk.core.integrity import mismatches
+    from flowdesk.ui import main_window
+
+    monkeypatch.setattr(main_window, "DEMO_DEFAULTS", {"seed": 6, "contacts": 12_000})
+    path = tmp_path / "building.db"
+    window = make_window(path)
+    progress: list[object] = []
+    window.create_demo()
+    window._sync_worker.signals.progress.connect(progress.append)
+    qtbot.waitUntil(lambda: len(progress) >= 2, timeout=60_000)
+    qtbot.mouseClick(window.sync_button, Qt.MouseButton.LeftButton)
+    assert window.sync_button.text() == "Canceling…" and not window.sync_button.isEnabled()
+    qtbot.waitUntil(lambda: not window.is_syncing(), timeout=60_000)
+    assert window.statusBar().currentMessage().startswith("Sync canceled")
+    assert window.sync_button.text() == "Sync now" and window.sync_button.isEnabled()
+    db = connect(path)
+    partial = db.execute("SELECT count(*) FROM runs").fetchone()[0]
+    assert 0 < partial < 12_000 and mismatches(db) == []
+
+    window.sync_action.trigger()  # resumes from the last committed batch
+    qtbot.waitUntil(lambda: not window.is_syncing(), timeout=120_000)
+    assert window.statusBar().currentMessage().startswith("Sync finished")
+    total = db.execute("SELECT count(*) FROM runs").fetchone()[0]
+    assert total > partial and mismatches(db) == []
+    db.conn.close()
