@@ -159,8 +159,14 @@ def test_double_click_traces_exactly_that_run_in_order(qtbot, make_window, facto
     picker.activated.emit(picker.currentIndex())
     assert page.viewer_tab.traced.row.run_key == other
     assert [e.step_id for e in page.viewer_tab.highlighted] == ["s1", "s2", "s5", "s6"]
+    scene = page.viewer_tab.viewer.scene
+    nodes = dict(scene.nodes)
     page.viewer_tab.clear_trace()
     assert page.viewer_tab.highlighted is None and not page.viewer_tab.side.isVisibleTo(window)
+    # Same version before and after: the built scene is kept, with the highlight gone.
+    assert scene.nodes == nodes and not scene.badges and scene.path == []
+    assert all(node.opacity() == 1.0 for node in scene.nodes.values())
+    assert page.viewer_tab.note.text().startswith("Current version")
     db.conn.close()
 
 

@@ -168,6 +168,13 @@ class FlowViewer(QWidget):
             item.set_focused(key == step_key)
         self.view.focused_key = step_key if step_key in self.scene.nodes else None
 
+    def show_overview(self) -> None:
+        """Frame the flow as when it was first shown (after a trace is cleared)."""
+        if self._graph is None:
+            return
+        self._auto_fit = "overview"
+        self._apply_auto_fit()
+
     def fit(self) -> None:
         """Fit the whole flow in the view (never enlarging past 100%)."""
         if self._graph is None or self.scene.graph_rect.isEmpty():

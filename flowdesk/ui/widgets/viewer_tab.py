@@ -93,8 +93,14 @@ class ViewerTab(QWidget):
         self.traced = None
         self.highlighted = None
         self.side.hide()
-        self.viewer.set_graph(graph)
-        self.viewer.highlight_path(None)
+        if graph is not None and graph is self.viewer.graph():
+            # Back from a trace through the same version: the scene is already built (a rebuild
+            # lays the graph out again, ~30–100 ms on the GUI thread); only the framing resets.
+            self.viewer.highlight_path(None)
+            self.viewer.show_overview()
+        else:
+            self.viewer.set_graph(graph)
+            self.viewer.highlight_path(None)
         self.note.setText(note)
 
     def show_trace(self, detail: RunDetail, graph: FlowGraph, note: str) -> None:
