@@ -57,7 +57,8 @@ def run_in_child(
 
     Exceptions raised by the target are raised here with the child's traceback text in
     ``__traceback_text__``. A child that dies without answering raises
-    :class:`BackgroundProcessError`.
+    :class:`BackgroundProcessError`. Call it from a worker thread, never the GUI thread: on
+    Linux it lowers the calling thread's priority for good (see below).
     """
     _lower_this_threads_priority()
     context = _spawn_context()
