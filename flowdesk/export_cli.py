@@ -34,6 +34,11 @@ def register(subparsers) -> None:
         action="store_true",
         help="CSV only: add a byte-order mark so Excel reads accents correctly",
     )
+    parser.add_argument(
+        "--local-time",
+        action="store_true",
+        help="times in this machine's zone, as the app shows them (default: UTC)",
+    )
     parser.set_defaults(func=cmd_export)
 
 
@@ -76,7 +81,12 @@ def cmd_export(args: argparse.Namespace) -> int:
         if row is None or row[0] != flow.id:
             raise UserError(f"flow {flow.name!r} has no execution {args.execution_id!r}")
     spec = ExportSpec(
-        flow.id, args.version_id, args.execution_id, fmt, excel_bom=args.excel_bom and fmt == "csv"
+        flow.id,
+        args.version_id,
+        args.execution_id,
+        fmt,
+        excel_bom=args.excel_bom and fmt == "csv",
+        local_time=args.local_time,
     )
     output = args.output
     if output.is_dir():

@@ -667,6 +667,19 @@ class ExportDialog(QDialog):
         format_box.addWidget(self.format_note)
         layout.addLayout(format_box)
 
+        from flowdesk.core.export.localtime import zone_label
+
+        self.zone = zone_label()
+        self.local_time = QCheckBox(
+            f"Times in local time ({self.zone}), as the app shows them", self
+        )
+        self.local_time.setAccessibleName("Times in local time")
+        self.local_time.setToolTip(
+            "Off: times in UTC. On: CSV times carry their offset (…T09:00:00-06:00); Excel "
+            "cells hold local date-times and the Entered column names the zone."
+        )
+        layout.addWidget(self.local_time)
+
         folder_title = QLabel("Save in", self)
         folder_title.setFont(font)
         layout.addWidget(folder_title)
@@ -686,11 +699,7 @@ class ExportDialog(QDialog):
         self.preview.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.preview.setAccessibleName("File name")
         layout.addWidget(self.preview)
-        self.note = QLabel(
-            "Times are in UTC. The export runs in the background: follow it, "
-            "and open the file, under Downloads.",
-            self,
-        )
+        self.note = QLabel(self)
         self.note.setWordWrap(True)
         self.note.setAccessibleName("About the export")
         layout.addWidget(self.note)
@@ -715,6 +724,8 @@ class ExportDialog(QDialog):
 
         (self.xlsx_button if spec.format == "xlsx" else self.csv_button).setChecked(True)
         self.bom.setChecked(spec.excel_bom)
+        self.local_time.setChecked(spec.local_time)
+        self.local_time.toggled.connect(self._update)
         self.formats.buttonToggled.connect(self._update)
         self.bom.toggled.connect(self._update)
         self.folder_edit.textChanged.connect(self._update)
@@ -753,7 +764,8 @@ class ExportDialog(QDialog):
         return Path(os.path.expanduser(self.folder_edit.text().strip() or "."))
 
     def spec(self) -> ExportSpec:
-        return self._spec.with_format(self.chosen_format(), self.excel_bom())
+        chosen = self._spec.with_format(self.chosen_format(), self.excel_bom())
+        return chosen.with_local_time(self.local_time.isChecked())
 
     def preview_name(self) -> str:
         return f"{self._stem}.{self.chosen_format()}"
@@ -791,6 +803,11 @@ class ExportDialog(QDialog):
             note = ""
         self.format_note.setText(note)
         self.format_note.setVisible(bool(note))
+        times = f"local time ({self.zone})" if self.local_time.isChecked() else "UTC"
+        self.note.setText(
+            f"Times are in {times}. The export runs in the background: follow it, "
+            "and open the file, under Downloads."
+        )
         self.preview.setText(f"File name: {self.preview_name()}")
         problem = self._problem()
         self.error.setText(problem)
@@ -820,6 +837,7 @@ class ExportDialog(QDialog):
 _FOLDER_KEY = "exports/folder"
 _FORMAT_KEY = "exports/format"
 _BOM_KEY = "exports/excel_bom"
+_LOCAL_TIME_KEY = "exports/local_time"
 
 
 class DownloadsButton(QToolButton):
@@ -893,6 +911,7 @@ def install(window) -> NotificationsPanel:  # noqa: ANN001
         fmt = settings.value(_FORMAT_KEY, "csv", str) or "csv"
         bom = settings.value(_BOM_KEY, False, bool)
         spec = spec.with_format(fmt if fmt in ("csv", "xlsx") else "csv", bool(bom))
+        spec = spec.with_local_time(bool(settings.value(_LOCAL_TIME_KEY, False, bool)))
         target = Path(settings.value(_FOLDER_KEY, "", str) or default_folder())
         dialog = ExportDialog.for_spec(window.db, spec, target, parent=window)
 
@@ -901,6 +920,7 @@ def install(window) -> NotificationsPanel:  # noqa: ANN001
             settings.setValue(_FOLDER_KEY, str(chosen))
             settings.setValue(_FORMAT_KEY, dialog.chosen_format())
             settings.setValue(_BOM_KEY, dialog.excel_bom())
+            settings.setValue(_LOCAL_TIME_KEY, dialog.local_time.isChecked())
             manager.start_export(dialog.spec(), chosen)
             dock.show()
             dock.raise_()

@@ -8,7 +8,7 @@ import io
 import json
 import os
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -633,6 +633,17 @@ def test_cli_writes_into_a_folder_with_a_default_name(cache, out, capsys):
     assert "exported 8 rows" in captured.err
 
 
+def test_cli_local_time_flag(cache, out, capsys, zone):
+    zone("CST6")
+    target = out / "local.csv"
+    assert main(["export", "--db", str(cache), "--flow", "f1", "--local-time",
+                 "--output", str(target)]) == 0  # fmt: skip
+    entered = read_csv(target)[1][7]
+    assert entered.endswith("-06:00") and entered == local_iso_reference(
+        int(datetime.fromisoformat(entered).timestamp())
+    )
+
+
 def test_jobs_store_lifecycle_and_recovery(cache, out):
     db = connect(cache)
     spec = ExportSpec("f1")
@@ -708,3 +719,99 @@ def test_recovery_leaves_jobs_of_another_running_flowdesk_alone(cache, out):
     assert store.recover_interrupted(db) == [job.id]
     assert store.get_job(db, job.id).state == store.FAILED
     db.conn.close()
+
+
+# -- local time -----------------------------------------------------------------------------------
+
+MADRID = "CET-1CEST,M3.5.0,M10.5.0/3"  # a POSIX rule: no zone database needed
+
+
+@pytest.fixture
+def zone():
+    """Switch this process's local zone (``TZ``) for one test, then put it back."""
+    import time as time_module
+
+    saved = os.environ.get("TZ")
+
+    def use(rule: str) -> None:
+        os.environ["TZ"] = rule
+        time_module.tzset()
+
+    yield use
+    if saved is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = saved
+    time_module.tzset()
+
+
+def local_iso_reference(seconds: int) -> str:
+    """Independent of the exporter: the standard library's own local conversion."""
+    return datetime.fromtimestamp(seconds, UTC).astimezone().isoformat(timespec="seconds")
+
+
+@pytest.mark.parametrize(
+    ("rule", "utc", "local"),
+    [
+        (MADRID, "2026-03-29T00:59:59Z", "2026-03-29T01:59:59+01:00"),  # last second of winter
+        (MADRID, "2026-03-29T01:00:00Z", "2026-03-29T03:00:00+02:00"),  # clocks jump forward
+        (MADRID, "2026-10-25T00:59:59Z", "2026-10-25T02:59:59+02:00"),  # last second of summer
+        (MADRID, "2026-10-25T01:00:00Z", "2026-10-25T02:00:00+01:00"),  # the hour repeats
+        ("CST6", "2026-11-01T10:00:00Z", "2026-11-01T04:00:00-06:00"),  # Mexico City
+        ("NPT-5:45", "2026-11-01T10:00:00Z", "2026-11-01T15:45:00+05:45"),  # Kathmandu
+        ("UTC0", "2026-11-01T10:00:00Z", "2026-11-01T10:00:00+00:00"),
+    ],
+)
+def test_local_times_carry_the_offset_of_their_own_instant(zone, rule, utc, local):
+    from flowdesk.core.export.csv_writer import local_iso
+
+    zone(rule)
+    seconds = int(datetime.fromisoformat(utc.replace("Z", "+00:00")).timestamp())
+    assert local_iso()(seconds) == local
+    assert local_iso_reference(seconds) == local
+
+
+def test_csv_in_local_time_matches_the_standard_library(cache, out, zone):
+    zone(MADRID)
+    target = out / "local.csv"
+    run_export(cache, ExportSpec("f1", local_time=True), target)
+    rows = read_csv(target)
+    assert rows[0] == EXPECTED_HEADER  # the values carry their offsets
+    from flowdesk.core.importer import parse_date
+
+    for line, want in zip(rows[1:], expected_rows(cache), strict=True):
+        assert line[7] == local_iso_reference(want["Entered"])
+        assert parse_date(line[7]).timestamp() == want["Entered"]  # `flowdesk import` reads it
+        steps = [
+            local_iso_reference(want["times"][h]) if h in want["times"] else ""
+            for h in EXPECTED_HEADER[8:]
+        ]
+        assert line[8:] == steps
+        assert line[:7] == [
+            spreadsheet_text(want["Phone"]),
+            spreadsheet_text(want["First name"]),
+            spreadsheet_text(want["Last name"]),
+            want["Status"],
+            spreadsheet_text(want["Reason"]),
+            want["Version"],
+            want["Execution"],
+        ]
+
+
+def test_xlsx_in_local_time_names_the_zone_and_holds_local_date_times(cache, out, zone):
+    zone("CST6")
+    target = out / "local.xlsx"
+    run_export(cache, ExportSpec("f1", format="xlsx", local_time=True), target)
+    rows = _xlsx_rows(target)["Results"]
+    assert rows[0][7] == "Entered (local time, UTC-06:00 (CST))"
+    assert rows[0][8:] == EXPECTED_HEADER[8:]
+    for got, want in zip(rows[1:], expected_rows(cache), strict=True):
+        local = datetime.fromtimestamp(want["Entered"], UTC).astimezone().replace(tzinfo=None)
+        assert got[7] == local
+        assert got[7] == naive(want["Entered"]) - timedelta(hours=6)
+
+
+def test_an_old_job_without_the_local_time_field_reads_as_utc():
+    spec = ExportSpec.from_dict({"flow_id": "f1", "format": "csv"})
+    assert spec.local_time is False
+    assert ExportSpec.from_dict(ExportSpec("f1", local_time=True).to_dict()).local_time

@@ -252,6 +252,10 @@ def test_export_dialog_format_bom_folder_and_preview(qtbot, factory_db_path, fol
     assert not dialog.bom.isEnabled() and dialog.preview.text().endswith(".xlsx")
     assert dialog.spec() == ExportSpec.for_contacts(query, "xlsx", excel_bom=False)
     assert dialog.format_note.text().startswith("Slower to create than CSV")
+    assert dialog.note.text().startswith("Times are in UTC.")
+    dialog.local_time.setChecked(True)
+    assert dialog.spec().local_time and dialog.zone in dialog.local_time.text()
+    assert dialog.note.text().startswith(f"Times are in local time ({dialog.zone}).")
 
     ok = dialog.button_box.button(QDialogButtonBox.StandardButton.Ok)
     dialog.folder_edit.setText(str(tmp_path / "nowhere"))
@@ -293,6 +297,12 @@ def test_install_wires_download_results_into_the_main_window(
     assert window.jobs.unseen_count() == 0  # it arrived while the panel was open
     window.downloads_dock.hide()
     window.request_export("contacts", ContactQuery(Scope("f1"), metric="failed"))
+    assert not window.export_dialog.local_time.isChecked()  # UTC unless asked
+    window.export_dialog.local_time.setChecked(True)
     with qtbot.waitSignal(window.jobs.jobFinished, timeout=10_000):
         window.export_dialog.button_box.button(QDialogButtonBox.StandardButton.Ok).click()
     assert window.jobs.unseen_count() == 0  # starting an export opens the panel again
+    assert window.jobs.job(window.jobs.jobs()[0].id).spec.local_time
+    window.request_export("scope", Scope("f1"))  # the choice is remembered
+    assert window.export_dialog.local_time.isChecked()
+    window.export_dialog.reject()

@@ -112,6 +112,7 @@ def run_export(
                     source,
                     temp,
                     excel_bom=spec.excel_bom,
+                    local_time=spec.local_time,
                     progress=progress,
                     is_cancelled=is_cancelled,
                     batch_size=BATCH_SIZE,
@@ -122,6 +123,7 @@ def run_export(
                 rows, sheets = write_xlsx(
                     source,
                     temp,
+                    local_time=spec.local_time,
                     progress=progress,
                     is_cancelled=is_cancelled,
                     batch_size=BATCH_SIZE,

@@ -1,6 +1,6 @@
 """CSV results: UTF-8, RFC 4180 quoting (CRLF line ends, fields quoted when needed, quotes
-doubled), ISO 8601 UTC times, formula-safe text. ``excel_bom`` adds a UTF-8 byte-order mark so
-Excel opens accents and non-Latin names correctly."""
+doubled), ISO 8601 times (UTC, or local with their offset), formula-safe text. ``excel_bom``
+adds a UTF-8 byte-order mark so Excel opens accents and non-Latin names correctly."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO
 
 from flowdesk.core.export.errors import ExportCancelled
+from flowdesk.core.export.localtime import LocalOffsets, offset_text
 from flowdesk.core.export.rows import RowSource
 from flowdesk.core.export.safety import TRIGGERS, neutralise
 
@@ -48,6 +49,29 @@ def format_iso(seconds: int) -> str:
     return dates[seconds // 86400] + times[seconds % 86400]
 
 
+@cache
+def _times_of_day_plain() -> list[str]:
+    """ "THH:MM:SS" for every second of a day (local times take their offset after it)."""
+    return [f"T{h:02d}:{m:02d}:{s:02d}" for h in range(24) for m in range(60) for s in range(60)]
+
+
+def local_iso() -> Callable[[int], str]:
+    """A formatter of epoch seconds as local ISO 8601 text with the offset of that instant,
+    e.g. ``2026-07-01T12:00:00+02:00`` (summer) and ``2026-01-01T11:00:00+01:00`` (winter)."""
+    dates, plain, offsets = _Dates(), _times_of_day_plain(), LocalOffsets()
+    suffixes: dict[int, str] = {}
+
+    def stamp(seconds: int) -> str:
+        offset = offsets[seconds // 900]
+        suffix = suffixes.get(offset)
+        if suffix is None:
+            suffix = suffixes[offset] = offset_text(offset)
+        local = seconds + offset
+        return dates[local // 86400] + plain[local % 86400] + suffix
+
+    return stamp
+
+
 def open_output(path: Path, encoding: str) -> IO[str]:
     """The text file the CSV is written to (tests replace this to simulate a full disk)."""
     return open(path, "w", encoding=encoding, newline="", buffering=_BUFFER)  # noqa: SIM115
@@ -58,6 +82,7 @@ def write_csv(
     path: Path,
     *,
     excel_bom: bool = False,
+    local_time: bool = False,
     progress: Callable[[int, int], None] | None = None,
     is_cancelled: Callable[[], bool] | None = None,
     batch_size: int = 1000,
@@ -71,6 +96,7 @@ def write_csv(
     trig = TRIGGERS
     guard = neutralise
     dates, times = iso_tables()
+    stamp = local_iso() if local_time else None
     with open_output(path, "utf-8-sig" if excel_bom else "utf-8") as handle:
         writer = csv.writer(handle, dialect="excel", lineterminator="\r\n")
         writer.writerow([guard(h) for h in source.header])
@@ -79,6 +105,12 @@ def write_csv(
                 raise ExportCancelled
             # Phone, names and reason are user data: guarded cell by cell (a cheap first-letter
             # test, then the rule). Times: ISO 8601 UTC from the lookup tables.
+            if stamp is not None:
+                writer.writerows(_local_rows(batch, stamp))
+                done += len(batch)
+                if progress is not None:
+                    progress(done, total)
+                continue
             writer.writerows(
                 [
                     guard(phone) if phone[:1] in trig else phone,
@@ -99,3 +131,20 @@ def write_csv(
         if is_cancelled is not None and is_cancelled():
             raise ExportCancelled
     return done
+
+
+def _local_rows(batch, stamp: Callable[[int], str]):  # noqa: ANN001, ANN202
+    """The rows of ``batch`` as :func:`write_csv` writes them, times local with offsets."""
+    trig, guard = TRIGGERS, neutralise
+    for phone, first, last, status, reason, version, execution, entered, cells in batch:
+        yield [
+            guard(phone) if phone[:1] in trig else phone,
+            guard(first) if first[:1] in trig else first,
+            guard(last) if last[:1] in trig else last,
+            status,
+            guard(reason) if reason[:1] in trig else reason,
+            version,
+            execution,
+            stamp(entered),
+            *[None if t is None else stamp(t) for t in cells],
+        ]

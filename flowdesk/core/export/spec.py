@@ -16,7 +16,8 @@ class ExportSpec:
 
     ``contacts`` marks an export started from the Contacts tab: ``metric``, ``search`` and
     ``hide_test`` then carry that tab's filter and the rows are exactly the tab's rows (through
-    the same SQL filter, :func:`flowdesk.core.queries._where`).
+    the same SQL filter, :func:`flowdesk.core.queries._where`). ``local_time`` writes times in
+    the machine's zone, as the app shows them, instead of UTC.
     """
 
     flow_id: str
@@ -28,6 +29,7 @@ class ExportSpec:
     metric: str | None = None
     search: str = ""
     hide_test: bool = False
+    local_time: bool = False
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
@@ -72,6 +74,9 @@ class ExportSpec:
 
     def with_format(self, format: str, excel_bom: bool = False) -> ExportSpec:
         return replace(self, format=format, excel_bom=excel_bom and format == "csv")
+
+    def with_local_time(self, local_time: bool) -> ExportSpec:
+        return replace(self, local_time=local_time)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

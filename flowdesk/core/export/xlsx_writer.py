@@ -1,7 +1,9 @@
 """XLSX results through openpyxl's write-only mode (rows stream to disk; memory stays flat).
 
 Each sheet: a bold header row, frozen, with an autofilter over the data; column widths set from
-the kind of column; times as real date-time cells (Excel serial numbers with a date format, UTC).
+the kind of column; times as real date-time cells (Excel serial numbers with a date format), in
+UTC or, with ``local_time``, in the machine's zone (Excel cells carry no zone: the Entered
+header then names it).
 Excel holds at most 1,048,576 rows per sheet: past that the rows continue on "Results 2",
 "Results 3", ..., each with its own header.
 """
@@ -23,6 +25,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from flowdesk.core.export.columns import FIXED_COUNT
 from flowdesk.core.export.errors import ExportCancelled
+from flowdesk.core.export.localtime import LocalOffsets, zone_label
 from flowdesk.core.export.rows import RowSource
 from flowdesk.core.export.safety import xlsx_text
 
@@ -101,6 +104,7 @@ def write_xlsx(
     is_cancelled: Callable[[], bool] | None = None,
     batch_size: int = 1000,
     rows_per_sheet: int | None = None,
+    local_time: bool = False,
 ) -> tuple[int, int]:
     """Write every row of ``source`` to ``path``; returns (data rows, sheets).
 
@@ -110,6 +114,8 @@ def write_xlsx(
     if rows_per_sheet is None:
         rows_per_sheet = EXCEL_MAX_ROWS - 1
     header = [xlsx_text(h) for h in source.header]
+    if local_time:
+        header[FIXED_COUNT - 1] += f" (local time, {zone_label()})"
     width = len(header)
     last_column = get_column_letter(width)
     widths = [
@@ -139,6 +145,17 @@ def write_xlsx(
         sheet.auto_filter.ref = f"A1:{last_column}{rows + 1}"
 
     epoch, delta = _EPOCH, timedelta
+    offsets = LocalOffsets() if local_time else None
+    if offsets is not None:  # naive local date-times: the instant moved by its own offset
+        shift = offsets
+
+        def moment(seconds: int) -> datetime:
+            return epoch + delta(seconds=seconds + shift(seconds))
+    else:
+
+        def moment(seconds: int) -> datetime:
+            return epoch + delta(seconds=seconds)
+
     text = xlsx_text
     done = 0
     try:
@@ -151,8 +168,8 @@ def write_xlsx(
                     close_filter(sheet, in_sheet)
                     sheet = new_sheet()
                     in_sheet = 0
-                # Empty text is no cell; times are naive UTC date-times, which openpyxl writes
-                # as serial numbers with a date format.
+                # Empty text is no cell; times are naive date-times (UTC or local), which
+                # openpyxl writes as serial numbers with a date format.
                 sheet.append(
                     [
                         text(phone) if phone else None,
@@ -162,8 +179,8 @@ def write_xlsx(
                         text(reason) if reason else None,
                         version or None,
                         execution or None,
-                        epoch + delta(seconds=entered),
-                        *[None if t is None else epoch + delta(seconds=t) for t in cells],
+                        moment(entered),
+                        *[None if t is None else moment(t) for t in cells],
                     ]
                 )
                 in_sheet += 1
