@@ -198,7 +198,9 @@ def read_csv(path: Path, encoding: str = "utf-8") -> list[list[str]]:
         return list(csv.reader(handle))
 
 
-def check_csv_rows(rows: list[list[str]], expected: list[dict]) -> None:
+def check_csv_rows(rows: list[list[str]], expected: list[dict], stamp=None) -> None:  # noqa: ANN001
+    """The file's rows against the reference; ``stamp`` formats times (default: ISO UTC)."""
+    stamp = stamp or iso
     assert rows[0] == EXPECTED_HEADER
     assert len(rows) - 1 == len(expected)
     for line, want in zip(rows[1:], expected, strict=True):
@@ -210,9 +212,9 @@ def check_csv_rows(rows: list[list[str]], expected: list[dict]) -> None:
             spreadsheet_text(want["Reason"]),
             want["Version"],
             want["Execution"],
-            iso(want["Entered"]),
+            stamp(want["Entered"]),
         ]
-        steps = [iso(want["times"][h]) if h in want["times"] else "" for h in EXPECTED_HEADER[8:]]
+        steps = [stamp(want["times"][h]) if h in want["times"] else "" for h in EXPECTED_HEADER[8:]]
         assert line == fixed + steps
 
 
@@ -776,26 +778,12 @@ def test_csv_in_local_time_matches_the_standard_library(cache, out, zone):
     target = out / "local.csv"
     run_export(cache, ExportSpec("f1", local_time=True), target)
     rows = read_csv(target)
-    assert rows[0] == EXPECTED_HEADER  # the values carry their offsets
     from flowdesk.core.importer import parse_date
 
-    for line, want in zip(rows[1:], expected_rows(cache), strict=True):
-        assert line[7] == local_iso_reference(want["Entered"])
+    expected = expected_rows(cache)
+    check_csv_rows(rows, expected, stamp=local_iso_reference)  # values carry their offsets
+    for line, want in zip(rows[1:], expected, strict=True):
         assert parse_date(line[7]).timestamp() == want["Entered"]  # `flowdesk import` reads it
-        steps = [
-            local_iso_reference(want["times"][h]) if h in want["times"] else ""
-            for h in EXPECTED_HEADER[8:]
-        ]
-        assert line[8:] == steps
-        assert line[:7] == [
-            spreadsheet_text(want["Phone"]),
-            spreadsheet_text(want["First name"]),
-            spreadsheet_text(want["Last name"]),
-            want["Status"],
-            spreadsheet_text(want["Reason"]),
-            want["Version"],
-            want["Execution"],
-        ]
 
 
 def test_xlsx_in_local_time_names_the_zone_and_holds_local_date_times(cache, out, zone):

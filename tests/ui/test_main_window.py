@@ -331,23 +331,33 @@ def test_sync_now_runs_in_the_background_and_refreshes(
     assert window.sync_button.text() == "Sync now"
 
 
+@pytest.fixture
+def building_demo(qtbot, make_window, tmp_path, monkeypatch):
+    """A window on an empty cache whose demo is being built (in the sync's child process):
+    returns (window, path) once two batches have committed."""
+    from flowdesk.ui import main_window
+
+    def start(contacts: int, seed: int):
+        monkeypatch.setattr(main_window, "DEMO_DEFAULTS", {"seed": seed, "contacts": contacts})
+        path = tmp_path / "building.db"
+        window = make_window(path)
+        progress: list[object] = []
+        window.create_demo()
+        window._sync_worker.signals.progress.connect(progress.append)
+        qtbot.waitUntil(lambda: len(progress) >= 2, timeout=60_000)
+        return window, path
+
+    return start
+
+
 def test_closing_the_window_mid_sync_stops_its_process_and_keeps_the_cache_whole(
-    qtbot, make_window, tmp_path, monkeypatch
+    qtbot, building_demo
 ):
     import multiprocessing
 
-    from flowdesk.core.db import connect
     from flowdesk.core.integrity import mismatches
-    from flowdesk.ui import main_window
 
-    monkeypatch.setattr(main_window, "DEMO_DEFAULTS", {"seed": 5, "contacts": 20_000})
-    path = tmp_path / "building.db"
-    window = make_window(path)
-    progress: list[object] = []
-    window.create_demo()
-    worker = window._sync_worker
-    worker.signals.progress.connect(progress.append)
-    qtbot.waitUntil(lambda: len(progress) >= 2, timeout=60_000)  # batches are committing
+    window, path = building_demo(20_000, seed=5)
     (child,) = multiprocessing.active_children()
     pid = child.pid
     window.shutdown()  # what closing the window does
@@ -363,19 +373,10 @@ def test_closing_the_window_mid_sync_stops_its_process_and_keeps_the_cache_whole
     db.conn.close()
 
 
-def test_cancel_sync_stops_its_process_and_the_next_sync_resumes(
-    qtbot, make_window, tmp_path, monkeypatch
-):
+def test_cancel_sync_stops_its_process_and_the_next_sync_resumes(qtbot, building_demo):
     from flowdesk.core.integrity import mismatches
-    from flowdesk.ui import main_window
 
-    monkeypatch.setattr(main_window, "DEMO_DEFAULTS", {"seed": 6, "contacts": 12_000})
-    path = tmp_path / "building.db"
-    window = make_window(path)
-    progress: list[object] = []
-    window.create_demo()
-    window._sync_worker.signals.progress.connect(progress.append)
-    qtbot.waitUntil(lambda: len(progress) >= 2, timeout=60_000)
+    window, path = building_demo(12_000, seed=6)
     qtbot.mouseClick(window.sync_button, Qt.MouseButton.LeftButton)
     assert window.sync_button.text() == "Canceling…" and not window.sync_button.isEnabled()
     qtbot.waitUntil(lambda: not window.is_syncing(), timeout=60_000)

@@ -93,38 +93,21 @@ def write_csv(
     """
     total = source.total
     done = 0
-    trig = TRIGGERS
-    guard = neutralise
-    dates, times = iso_tables()
-    stamp = local_iso() if local_time else None
+    if local_time:
+        stamp = local_iso()
+    else:
+        dates, times = iso_tables()
+
+        def stamp(seconds: int) -> str:  # ISO 8601 UTC: two lookups and a join
+            return dates[seconds // 86400] + times[seconds % 86400]
+
     with open_output(path, "utf-8-sig" if excel_bom else "utf-8") as handle:
         writer = csv.writer(handle, dialect="excel", lineterminator="\r\n")
-        writer.writerow([guard(h) for h in source.header])
+        writer.writerow([neutralise(h) for h in source.header])
         for batch in source.batches(batch_size):
             if is_cancelled is not None and is_cancelled():
                 raise ExportCancelled
-            # Phone, names and reason are user data: guarded cell by cell (a cheap first-letter
-            # test, then the rule). Times: ISO 8601 UTC from the lookup tables.
-            if stamp is not None:
-                writer.writerows(_local_rows(batch, stamp))
-                done += len(batch)
-                if progress is not None:
-                    progress(done, total)
-                continue
-            writer.writerows(
-                [
-                    guard(phone) if phone[:1] in trig else phone,
-                    guard(first) if first[:1] in trig else first,
-                    guard(last) if last[:1] in trig else last,
-                    status,
-                    guard(reason) if reason[:1] in trig else reason,
-                    version,
-                    execution,
-                    dates[entered // 86400] + times[entered % 86400],
-                    *[None if t is None else dates[t // 86400] + times[t % 86400] for t in cells],
-                ]
-                for phone, first, last, status, reason, version, execution, entered, cells in batch
-            )
+            writer.writerows(_rows(batch, stamp))
             done += len(batch)
             if progress is not None:
                 progress(done, total)
@@ -133,11 +116,12 @@ def write_csv(
     return done
 
 
-def _local_rows(batch, stamp: Callable[[int], str]):  # noqa: ANN001, ANN202
-    """The rows of ``batch`` as :func:`write_csv` writes them, times local with offsets."""
+def _rows(batch, stamp: Callable[[int], str]):  # noqa: ANN001, ANN202
+    """The CSV rows of ``batch``. Phone, names and reason are user data: guarded cell by cell (a
+    cheap first-letter test, then the rule); times go through ``stamp``."""
     trig, guard = TRIGGERS, neutralise
-    for phone, first, last, status, reason, version, execution, entered, cells in batch:
-        yield [
+    return [
+        [
             guard(phone) if phone[:1] in trig else phone,
             guard(first) if first[:1] in trig else first,
             guard(last) if last[:1] in trig else last,
@@ -148,3 +132,5 @@ def _local_rows(batch, stamp: Callable[[int], str]):  # noqa: ANN001, ANN202
             stamp(entered),
             *[None if t is None else stamp(t) for t in cells],
         ]
+        for phone, first, last, status, reason, version, execution, entered, cells in batch
+    ]
