@@ -864,8 +864,9 @@ def install(window) -> NotificationsPanel:  # noqa: ANN001
 
     settings = window.settings
     folder = settings.value(_FOLDER_KEY, "", str) or ""
-    in_child = getattr(getattr(window, "pools", None), "jobs_in_child", True)
-    manager = JobManager(window.db_path, window, folder=folder or None, in_child=in_child)
+    manager = JobManager(
+        window.db_path, window, folder=folder or None, in_child=window.pools.jobs_in_child
+    )
     panel = NotificationsPanel(manager)
     dock = QDockWidget("Downloads", window)
     dock.setObjectName("downloadsDock")
