@@ -52,7 +52,6 @@ class MainWindow(QMainWindow):
         self.pools = pools or WorkerPools()
         self.runner = CacheRunner(self.db_path, self.pools, self)
         self._sync_worker = None
-        self._shut_down = False
         self.setWindowTitle(f"Flowdesk — {self.db_path.name}")
         self.setAccessibleName("Flowdesk main window")
 
@@ -268,8 +267,6 @@ class MainWindow(QMainWindow):
         self.start_sync(create_demo=dict(DEMO_DEFAULTS))
 
     def _on_sync_progress(self, progress) -> None:  # noqa: ANN001
-        if self._shut_down:
-            return
         if progress.total:
             self.progress.setRange(0, int(progress.total))
             self.progress.setValue(min(int(progress.done), int(progress.total)))
@@ -291,8 +288,6 @@ class MainWindow(QMainWindow):
         self.create_demo_button.setEnabled(True)
 
     def _on_sync_done(self, report) -> None:  # noqa: ANN001
-        if self._shut_down:
-            return
         self._end_sync()
         skipped = f", {len(report.problems)} skipped" if report.problems else ""
         message = {
@@ -305,8 +300,6 @@ class MainWindow(QMainWindow):
         self.page.reload()
 
     def _on_sync_error(self, exc: BaseException) -> None:
-        if self._shut_down:
-            return
         self._end_sync()
         if isinstance(exc, SyncUnavailable):
             self.statusBar().showMessage(str(exc), 15000)
@@ -406,7 +399,6 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def shutdown(self) -> None:
-        self._shut_down = True  # a sync's last report may still arrive; there is nothing to update
         jobs = getattr(self, "jobs", None)
         if jobs is not None:  # exports first: cancel them and join their threads
             jobs.shutdown()

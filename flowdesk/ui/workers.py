@@ -160,6 +160,7 @@ class CacheRunner(QObject):
         super().__init__(parent)
         self.db_path = str(db_path)
         self.pools = pools
+        self.closed = False
         self._idle: list[Any] = []  # connections not in use by a running query
         self._all: list[Any] = []
         self._lock = threading.Lock()
@@ -180,7 +181,9 @@ class CacheRunner(QObject):
             self._idle.append(db)
 
     def close(self) -> None:
-        """Close every connection (after the pools are done)."""
+        """Close every connection (after the pools are done). Results still on their way (a
+        sync canceled by the shutdown reports after it) are dropped: their receivers are gone."""
+        self.closed = True
         with self._lock:
             connections, self._all, self._idle = self._all, [], []
         for db in connections:
@@ -268,22 +271,26 @@ def run_task(
 
 
 class _Receiver(QObject):
-    """Lives on the GUI thread and forwards a worker's signals to plain callbacks."""
+    """Lives on the GUI thread and forwards a worker's signals to plain callbacks, until the
+    runner is closed."""
 
-    def __init__(self, on_result, on_error, on_progress, parent: QObject) -> None:
-        super().__init__(parent)
+    def __init__(self, on_result, on_error, on_progress, runner: CacheRunner) -> None:
+        super().__init__(runner)
+        self._runner = runner
         self._on_result = on_result
         self._on_error = on_error
         self._on_progress = on_progress
 
     @Slot(object)
     def on_returned(self, value: Any) -> None:
-        if self._on_result is not None:
+        if self._on_result is not None and not self._runner.closed:
             self._on_result(value)
 
     @Slot(object)
     def on_errored(self, exc: BaseException) -> None:
-        if self._on_error is not None:
+        if self._runner.closed:
+            log.debug("dropped a late error after shutdown: %r", exc)
+        elif self._on_error is not None:
             self._on_error(exc)
         else:
             log.error(
@@ -293,5 +300,5 @@ class _Receiver(QObject):
 
     @Slot(object)
     def on_progress(self, value: Any) -> None:
-        if self._on_progress is not None:
+        if self._on_progress is not None and not self._runner.closed:
             self._on_progress(value)
