@@ -20,25 +20,27 @@ from __future__ import annotations
 import _random
 import math
 import random
+from bisect import bisect_right
 from dataclasses import dataclass
 from math import exp
 from typing import Any
 
 from flowdesk.core.demo.builder import StepSim, VersionSpec
 from flowdesk.core.demo.common import DAY, TIME_OF_DAY, IsoFn, fmt_duration
-from flowdesk.core.model import wait_seconds
+from flowdesk.core.model import RunStatus, wait_seconds
 
 # Node kinds (ints for fast dispatch in the loop).
 SEND, WAIT, DELAY, COND, ACTION, PASS, END = range(7)
 
 MAX_STEPS = 80  # safety net against a loop in a hand-written flow
 
-READY = "READY"
-RUNNING = "RUNNING"
-COMPLETED = "COMPLETED"
-CANCELED = "CANCELED"
-EXPIRED = "EXPIRED"
-FAILED = "FAILED"
+# Plain strings (not the enum) in the records, as the upstream API sends them.
+READY = RunStatus.READY.value
+RUNNING = RunStatus.RUNNING.value
+COMPLETED = RunStatus.COMPLETED.value
+CANCELED = RunStatus.CANCELED.value
+EXPIRED = RunStatus.EXPIRED.value
+FAILED = RunStatus.FAILED.value
 
 INBOX_REASON = "Contact had an open Inbox conversation"
 
@@ -350,13 +352,7 @@ class Simulator:
                                 )
                                 last_attempts = vfa
                         elif node.options:
-                            x = r()
-                            i = 0
-                            for edge in node.cum:
-                                if x < edge:
-                                    break
-                                i += 1
-                            nxt = node.options[i]
+                            nxt = node.options[bisect_right(node.cum, r())]
                         else:
                             nxt = node.default
                     else:
@@ -372,12 +368,7 @@ class Simulator:
                 if node.gate:
                     nxt = node.options[0] if last_attempts >= node.gate else node.default
                 else:
-                    x = r()
-                    i = 0
-                    for edge in node.cum:
-                        if x < edge:
-                            break
-                        i += 1
+                    i = bisect_right(node.cum, r())  # the option whose weight band holds r()
                     nxt = node.options[i] if i < len(node.options) else node.default
             elif kind == ACTION:
                 end = t + 1 + int(r() * node.busy)
