@@ -67,6 +67,10 @@ class SyncReport:
     stats: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
+    def progress(self, done: int, total: int | None, note: str) -> SyncProgress:
+        """Where the sync stands now, for a progress report."""
+        return SyncProgress(self.batches, self.records, self.runs_changed, done, total, note)
+
 
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
@@ -291,16 +295,7 @@ class SyncEngine:
                     graph = _Graph(self.db)  # the rolled-back batch left nothing behind
                     raise
                 if progress is not None:
-                    progress(
-                        SyncProgress(
-                            report.batches,
-                            report.records,
-                            report.runs_changed,
-                            batch.done,
-                            batch.total,
-                            batch.note,
-                        )
-                    )
+                    progress(report.progress(batch.done, batch.total, batch.note))
                 if is_cancelled():
                     report.outcome = "canceled"
                     report.message = "Sync canceled; the next sync resumes where this one stopped."
@@ -315,16 +310,7 @@ class SyncEngine:
                 gc.enable()
             if bulk:
                 if progress is not None:
-                    progress(
-                        SyncProgress(
-                            report.batches,
-                            report.records,
-                            report.runs_changed,
-                            0,
-                            None,
-                            "Indexing…",
-                        )
-                    )
+                    progress(report.progress(0, None, "Indexing…"))
                 self._ensure_indexes()
         report.seconds = time.monotonic() - started
         with self.conn:
