@@ -13,9 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import statistics
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -23,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PySide6.QtWidgets import QApplication, QGraphicsRectItem, QGraphicsScene  # noqa: E402
 
+from benchmarks.common import median_ms  # noqa: E402
 from flowdesk.core.queries import FlowGraph, GraphEdge, GraphStep  # noqa: E402
 from flowdesk.ui.viewer import FlowViewer  # noqa: E402
 from flowdesk.ui.viewer.scene import FlowScene  # noqa: E402
@@ -84,12 +83,8 @@ def synthetic_graph(steps: int = 60, branches: int = 10, seed: int = 7) -> FlowG
 
 
 def _time(fn, repeat: int) -> float:  # noqa: ANN001
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+    """Median seconds of ``fn()`` (the shared timer, with no warm-up call)."""
+    return median_ms(fn, repeat, warmup=0)[0] / 1000
 
 
 def main() -> int:
