@@ -117,6 +117,14 @@ def runner(demo_db_path, qtbot):
 
 
 @pytest.fixture
+def folder(tmp_path) -> Path:
+    """An empty Downloads folder for exports."""
+    path = tmp_path / "Downloads"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
 def settings(tmp_path):
     from PySide6.QtCore import QSettings
 

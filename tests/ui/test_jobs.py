@@ -22,13 +22,6 @@ pytestmark = pytest.mark.qt_log_ignore(
 
 
 @pytest.fixture
-def folder(tmp_path):
-    path = tmp_path / "Downloads"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
 def manager(request, factory_db_path, folder):
     """Job managers as the app makes them: each export runs in a child process. A test that
     uses ``gate`` patches this process's row source, so its exports run on the pool thread."""

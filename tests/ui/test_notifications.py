@@ -33,13 +33,6 @@ pytestmark = pytest.mark.qt_log_ignore(
 
 
 @pytest.fixture
-def folder(tmp_path):
-    path = tmp_path / "Downloads"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
 def make_panel(qtbot, factory_db_path, folder):
     made = []
 
