@@ -137,28 +137,23 @@ class ContactsModel(QAbstractTableModel):
             self._set_loading(False)
             self.countChanged.emit(0)
             return
-        self._set_loading(True)
-        self.runner.submit(
-            load_first,
-            query,
-            PAGE_SIZE,
-            on_result=lambda result: self._on_first(generation, query, result, reset=True),
-            on_error=lambda exc: self._on_error(generation, exc),
-        )
+        self._load_first(generation, query, reset=True)
 
     def refresh(self) -> None:
         """Re-read the current query after a sync, keeping the scroll position."""
         if self._query is None:
             return
         self._generation += 1
-        generation = self._generation
-        query = self._query
+        self._load_first(self._generation, self._query, reset=False)
+
+    def _load_first(self, generation: int, query: ContactQuery, *, reset: bool) -> None:
+        """Count the query and read its first page off the GUI thread."""
         self._set_loading(True)
         self.runner.submit(
             load_first,
             query,
             PAGE_SIZE,
-            on_result=lambda result: self._on_first(generation, query, result, reset=False),
+            on_result=lambda result: self._on_first(generation, query, result, reset=reset),
             on_error=lambda exc: self._on_error(generation, exc),
         )
 
