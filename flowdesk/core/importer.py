@@ -32,6 +32,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+from flowdesk.core.model import EARLIEST_TIMESTAMP, LATEST_TIMESTAMP
 from flowdesk.core.sources.base import Batch, Record, SyncState
 
 KIND = "csv"
@@ -227,9 +228,10 @@ def _offset(text: str | None) -> tzinfo | None:
 
 def slash_order_hint(text: str) -> str | None:
     """'dmy' or 'mdy' when a d/m/y-looking value can only be read one way, else None."""
-    match = _NUMERIC_DATE.match(text.strip())
-    if not match or len(match.group(1)) == 4:
-        return None
+    text = text.strip()
+    match = _NUMERIC_DATE.match(text)
+    if not match or len(match.group(1)) == 4 or text[len(match.group(1))] == ".":
+        return None  # year first, or dotted (always day first): no hint either way
     first, second = int(match.group(1)), int(match.group(2))
     if first > 12 >= second:
         return "dmy"
@@ -256,9 +258,12 @@ def parse_date(text: str, order: str = "mdy", zone: tzinfo = UTC) -> datetime | 
             try:
                 if len(a) == 4:
                     year, month, day = int(a), int(b), int(c)
+                elif len(c) != 4:
+                    return None  # 12/31/99: 1999 or 2099? Refused rather than guessed.
                 else:
-                    year = int(c) + (2000 if len(c) <= 2 else 0)
-                    day, month = (int(a), int(b)) if order == "dmy" else (int(b), int(a))
+                    year = int(c)
+                    day_first = order == "dmy" or text[len(a)] == "."  # D.M.YYYY always
+                    day, month = (int(a), int(b)) if day_first else (int(b), int(a))
                 h = int(hour or 0)
                 if ampm:
                     pm = ampm.lower().startswith("p")
@@ -282,7 +287,7 @@ def parse_date(text: str, order: str = "mdy", zone: tzinfo = UTC) -> datetime | 
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    if not 1990 <= moment.year <= 2200:
+    if not EARLIEST_TIMESTAMP <= moment.timestamp() < LATEST_TIMESTAMP:
         return None
     return moment
 
@@ -313,6 +318,68 @@ def _dialect(text: str) -> type[csv.Dialect]:
         delimiter = separator
 
     return Dialect
+
+
+def _read_rows(
+    lines: list[str], skip: int, width: int, dialect: type[csv.Dialect]
+) -> tuple[list[tuple[int, list[str]]], list[tuple[int, str]]]:
+    """The non-blank rows after the first ``skip`` lines, each with the line it starts on, and
+    the lines that could not be read.
+
+    A quote that is opened and never closed makes the csv module read every following line
+    into one cell. Such a row (it spans several lines and either runs to the end of the file
+    unclosed or has a different number of cells than the header) is reported with the line
+    range it swallowed, and the lines after its first are read again on their own: only the
+    broken line is lost.
+    """
+    rows: list[tuple[int, list[str]]] = []
+    bad: list[tuple[int, str]] = []
+    start = skip  # index of the first line still to read
+    while start < len(lines):
+        reader = csv.reader(iter(lines[start:]), dialect)
+        line = start + 1  # 1-based number of the line the next row starts on
+        restart: int | None = None
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                bad.append((line, f"unreadable CSV ({exc})"))
+                line = start + reader.line_num + 1
+                continue
+            end = start + reader.line_num  # the line this row ends on
+            if end > line and _swallowed(lines[line - 1 : end], row, width, dialect):
+                bad.append(
+                    (
+                        line,
+                        f"a quote opened on line {line} is never closed, so lines {line}-{end} "
+                        f"read as one row; line {line} is skipped and lines {line + 1}-{end} "
+                        "are read again without it",
+                    )
+                )
+                restart = line  # index of the line after the broken one
+                break
+            if any(cell.strip() for cell in row):
+                rows.append((line, row))
+            line = end + 1
+        if restart is None:
+            break
+        start = restart
+    return rows, bad
+
+
+def _swallowed(chunk: list[str], row: list[str], width: int, dialect: type[csv.Dialect]) -> bool:
+    """Whether a row read over several lines is an unclosed quote rather than a real
+    multi-line cell (a name with a line break, as exports write them)."""
+    if len(row) < width or any(cell.strip() for cell in row[width:]):
+        return True
+    try:
+        for _ in csv.reader(iter(chunk), dialect, strict=True):
+            break
+    except csv.Error as exc:
+        return "end of data" in str(exc)
+    return False
 
 
 def _stable_id(*parts: str) -> str:
@@ -363,26 +430,15 @@ def read_results_csv(
     text = _decode(raw)
     if not text.strip():
         raise CsvImportError(f"{path.name} is empty")
-    reader = csv.reader(io.StringIO(text, newline=""), _dialect(text))
+    dialect = _dialect(text)
+    # Physical lines exactly as the csv reader counts them (\n, \r or \r\n).
+    lines = io.StringIO(text, newline="").readlines()
+    reader = csv.reader(iter(lines), dialect)
     try:
         header = next(reader)
     except (StopIteration, csv.Error) as exc:
         raise CsvImportError(f"{path.name} has no header row ({exc})") from None
-    rows: list[tuple[int, list[str]]] = []
-    bad: list[tuple[int, str]] = []
-    line = reader.line_num + 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            bad.append((line, f"unreadable CSV ({exc})"))
-            line = reader.line_num + 1
-            continue
-        if any(cell.strip() for cell in row):
-            rows.append((line, row))
-        line = reader.line_num + 1
+    rows, bad = _read_rows(lines, reader.line_num, len(header), dialect)
 
     name = (flow_name or "").strip() or path.stem.strip() or "Imported flow"
     flow_id = _stable_id("flow", normalize_header(name) or name)
