@@ -11,6 +11,7 @@ if a test forgets to stop it.
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 import re
@@ -638,7 +639,9 @@ class FakeAccount:
 
 @dataclass
 class Fault:
-    kind: str  # 429 | 500 | 502 | 503 | timeout | reset | malformed | 401 | 403 | 404
+    # 429 | 500 | 502 | 503 | timeout | reset | malformed | 401 | 403 | 404 | slow (a valid body
+    # sent one byte every ``FakeACServer.drip`` seconds)
+    kind: str
     match: str  # regex searched in "path?query"
     times: int = 1
     retry_after: str | None = "1"
@@ -666,6 +669,13 @@ class FakeACServer:
         self.hang = hang
         self.lifetime = lifetime
         self.faults: list[Fault] = []
+        # Hostile but valid answers: (regex on "path?query", function given the JSON to send,
+        # returning what to send instead). They stay until removed.
+        self.patches: list[tuple[str, Any]] = []
+        # A listing whose ``next`` never ends: None, "repeat" (pages past the end repeat the last
+        # page) or "fresh" (pages past the end hold new, unknown ids).
+        self.endless: str | None = None
+        self.drip = 0.2  # seconds per byte of a "slow" fault
         self.unlisted_executions: set[str] = set()  # created "after" the listing was read
         self.log: list[tuple[float, str, int]] = []  # (time, path?query, status)
         self.lock = threading.Lock()
@@ -716,6 +726,32 @@ class FakeACServer:
     ) -> None:
         with self.lock:
             self.faults.append(Fault(kind, match, times, retry_after))
+
+    def add_patch(self, match: str, change) -> None:  # noqa: ANN001 - a callable
+        """Answer requests matching ``match`` with ``change(data)`` instead of ``data``."""
+        with self.lock:
+            self.patches.append((match, change))
+
+    def patch_run(self, run_id: str, change) -> None:  # noqa: ANN001 - a callable
+        """Corrupt one run's detail in place: ``change(detail)`` mutates the JSON object."""
+
+        def apply(data: Any) -> Any:
+            data = copy.deepcopy(data)  # the detail shares step objects with the account
+            change(data)
+            return data
+
+        self.add_patch(rf"flow-execution-contact/{re.escape(run_id)}(\?|$)", apply)
+
+    def clear_patches(self) -> None:
+        with self.lock:
+            self.patches.clear()
+
+    def patched(self, target: str, data: Any) -> Any:
+        with self.lock:
+            changes = [change for match, change in self.patches if re.search(match, target)]
+        for change in changes:
+            data = change(data)
+        return data
 
     def take_fault(self, target: str) -> Fault | None:
         with self.lock:
@@ -826,9 +862,15 @@ class FakeACServer:
             return 404, {"detail": "Invalid page."}
         size = max(1, min(size, self.max_page_size))
         pages = max(1, -(-len(items) // size))
-        if page < 1 or page > pages:
+        endless = self.endless
+        if page < 1 or (page > pages and not endless):
             return 404, {"detail": "Invalid page."}
         chunk = items[(page - 1) * size : page * size]
+        rendered = [render(item) for item in chunk]
+        if page > pages:
+            rendered = [render(item) for item in items[(pages - 1) * size :]]
+            if endless == "fresh":
+                rendered = [dict(row, id=f"{row['id']}-p{page}") for row in rendered]
 
         def link(number: int) -> str:
             query = dict(params, page=str(number))
@@ -836,9 +878,9 @@ class FakeACServer:
 
         return 200, {
             "count": len(items),
-            "next": link(page + 1) if page < pages else None,
+            "next": link(page + 1) if page < pages or endless else None,
             "previous": link(page - 1) if page > 1 else None,
-            "results": [render(item) for item in chunk],
+            "results": rendered,
         }
 
 
@@ -889,7 +931,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(401, b'{"detail": "Invalid token."}')
             return 401
         status, data = fake.respond(split.path, urllib.parse.parse_qs(split.query))
-        self._send(status, json.dumps(data, ensure_ascii=False).encode())
+        if status == 200:
+            data = fake.patched(self.path, data)
+        try:
+            body = json.dumps(data, ensure_ascii=False).encode()
+        except UnicodeEncodeError:  # a lone surrogate: valid JSON only as an escape
+            body = json.dumps(data).encode()
+        self._send(status, body)
         return status
 
     def _fault(self, fault: Fault) -> int:
@@ -914,6 +962,25 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(self.fake.hang)
             self.close_connection = True
             return 0
+        if kind == "slow":
+            status, data = self.fake.respond(
+                urllib.parse.urlsplit(self.path).path,
+                urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query),
+            )
+            body = json.dumps(data).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.close_connection = True
+            try:
+                for index in range(len(body)):
+                    self.wfile.write(body[index : index + 1])
+                    self.wfile.flush()
+                    time.sleep(self.fake.drip)
+            except OSError:
+                pass  # the client gave up: that is the point
+            return status
         if kind == "reset":
             # An abortive close: the client sees a connection reset, not a clean EOF.
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

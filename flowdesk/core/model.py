@@ -7,6 +7,7 @@ Statuses, step types and directions are plain strings so that values the upstrea
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 
 
@@ -117,6 +118,13 @@ KNOWN_STEP_TYPES: tuple[str, ...] = (
     "GO_TO_FLOW",
     "END",
 )
+# The dates a cache takes: wide enough for any real flow, narrow enough that a conversion to
+# local time (offsets up to ±14 h) and every export stay inside the calendar.
+EARLIEST_TIMESTAMP = int(datetime(1990, 1, 1, tzinfo=UTC).timestamp())
+LATEST_TIMESTAMP = int(datetime(2200, 1, 1, tzinfo=UTC).timestamp())
+# The longest wait a step may declare (in its own unit); beyond it a value is a data error.
+MAX_WAIT_AMOUNT = 1_000_000
+
 WAITING_STEP_TYPES = frozenset({"TEMPLATE", "MENU", "QUESTION"})
 DEFAULT_WAIT_SECONDS = 24 * 3600
 PLACEHOLDER_STEP_TYPE = "UNKNOWN"

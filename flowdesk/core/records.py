@@ -3,6 +3,12 @@
 Parsing is strict about what the cache needs (ids, statuses, timestamps) and lenient about
 everything else, so a record that would corrupt counters is rejected with a message naming the
 field, while unknown extra fields or unknown step types pass through.
+
+Every field the cache stores is checked here, before the engine opens its write transaction:
+types (no truthiness: ``"false"`` is not a flag), dates inside the calendar the exports can show
+(``EARLIEST_TIMESTAMP``..``LATEST_TIMESTAMP``), text that SQLite can store (no lone UTF-16
+surrogates), and the step definitions a path carries. So one bad record is skipped and reported by
+its id instead of failing its whole batch, for every source.
 """
 
 from __future__ import annotations
@@ -13,7 +19,14 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from flowdesk.core.model import RunStatus, direction_for_trigger, execution_method
+from flowdesk.core.model import (
+    EARLIEST_TIMESTAMP,
+    LATEST_TIMESTAMP,
+    MAX_WAIT_AMOUNT,
+    RunStatus,
+    direction_for_trigger,
+    execution_method,
+)
 
 
 class MalformedRecord(ValueError):
@@ -31,11 +44,22 @@ _COUNTER_KEYS = ("num_contacts", "expired", "running", "completed", "canceled", 
 
 @lru_cache(maxsize=65536)
 def parse_timestamp(value: str) -> int:
-    """ISO 8601 → epoch seconds (UTC). Naive timestamps are taken as UTC."""
+    """ISO 8601 → epoch seconds (UTC). Naive timestamps are taken as UTC.
+
+    Raises ValueError for text that is not a date-time and for dates outside the range the cache
+    takes (``0001-01-01T00:00:00+14:00`` or ``9999-12-31T23:59:59Z`` would break every export
+    of their flow later).
+    """
     parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return int(parsed.timestamp())
+    try:
+        stamp = int(parsed.timestamp())
+    except (OverflowError, OSError):
+        raise ValueError(f"{value!r} is out of range") from None
+    if not EARLIEST_TIMESTAMP <= stamp < LATEST_TIMESTAMP:
+        raise ValueError(f"{value!r} is out of range")
+    return stamp
 
 
 def _timestamp(value: Any, field: str, record_id: str, required: bool = True) -> int | None:
@@ -48,30 +72,90 @@ def _timestamp(value: Any, field: str, record_id: str, required: bool = True) ->
     try:
         return parse_timestamp(value)
     except ValueError:
-        raise MalformedRecord(
-            record_id, f"{field} {value!r} is not an ISO 8601 date-time"
-        ) from None
+        raise MalformedRecord(record_id, _date_problem(field, value)) from None
+
+
+def _date_problem(field: str, value: Any) -> str:
+    try:
+        datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return f"{field} {_shown(value)} is not an ISO 8601 date-time"
+    return f"{field} {_shown(value)} is outside 1990-2199"
+
+
+def _shown(value: Any) -> str:
+    """A value for a problem message: short, and printable whatever it holds."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _id(value: Any) -> str | None:
+    """An id as the cache keeps it (text); None when absent or not a scalar."""
     if isinstance(value, dict):
         value = value.get("id")
-    if value is None or value == "":
+    if value is None or value == "" or isinstance(value, bool):
         return None
-    return str(value)
+    if isinstance(value, str):
+        return value if value.isascii() or _storable(value) else None
+    if isinstance(value, int):
+        return str(value)
+    return None
+
+
+def _storable(text: str) -> bool:
+    """False for text SQLite cannot take (lone UTF-16 surrogates from a JSON ``\\ud800``)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _text(value: Any) -> str:
+    """Lenient text for display fields: None → "", numbers as written."""
     return "" if value is None else str(value)
 
 
-def user_name(user: Any) -> tuple[str, str]:
+def _checked_text(value: Any, field: str, record_id: str) -> str:
+    """Text the cache stores: a string, a number or null, and storable."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        if value.isascii() or _storable(value):
+            return value
+        raise MalformedRecord(record_id, f"{field} holds invalid text (a lone UTF-16 surrogate)")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise MalformedRecord(record_id, f"{field} is not text ({type(value).__name__})")
+
+
+def _flag(value: Any, field: str, record_id: str) -> bool:
+    """A JSON boolean (null is false). ``"false"`` is not coerced: truthiness would invert it."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise MalformedRecord(record_id, f"{field} is not true/false ({_shown(value)})")
+
+
+def storable_json(value: Any) -> bool:
+    """True when ``value`` serialises to JSON text SQLite can store (see :func:`_storable`)."""
+    try:
+        json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
+    except (UnicodeEncodeError, ValueError, TypeError, RecursionError):
+        return False
+    return True
+
+
+def user_name(user: Any, record_id: str = "?") -> tuple[str, str]:
     """Display name and email of an embedded SimpleUser; ``("System", "")`` when absent."""
     if not isinstance(user, dict):
         return ("System", "")
-    name = " ".join(p for p in (_text(user.get("first_name")), _text(user.get("last_name"))) if p)
-    email = _text(user.get("email"))
-    return (name or email or f"User {user.get('id', '?')}", email)
+    first = _checked_text(user.get("first_name"), "user first_name", record_id)
+    last = _checked_text(user.get("last_name"), "user last_name", record_id)
+    name = " ".join(p for p in (first, last) if p)
+    email = _checked_text(user.get("email"), "user email", record_id)
+    return (name or email or f"User {_id(user.get('id')) or '?'}", email)
 
 
 def api_counters(obj: dict[str, Any]) -> str | None:
@@ -163,10 +247,11 @@ def parse_flow(flow: Any, record_id: str, fallback_name: str = "") -> FlowRow:
     if flow_id is None:
         raise MalformedRecord(record_id, "missing flow id")
     data = flow if isinstance(flow, dict) else {}
-    trigger = _text(data.get("trigger_type"))
+    trigger = _checked_text(data.get("trigger_type"), "flow.trigger_type", record_id)
+    name = _checked_text(data.get("name"), "flow.name", record_id)
     return FlowRow(
         id=flow_id,
-        name=_text(data.get("name")) or fallback_name or f"Flow {flow_id}",
+        name=name or _checked_text(fallback_name, "flow_name", record_id) or f"Flow {flow_id}",
         trigger_type=trigger,
         direction=direction_for_trigger(trigger).value,
         current_version_id=_id(data.get("current_version")),
@@ -180,30 +265,103 @@ def parse_version(version: Any, flow_id: str, record_id: str) -> VersionRow:
     if version_id is None:
         raise MalformedRecord(record_id, "missing flow_version id")
     data = version if isinstance(version, dict) else {}
-    published_by, _ = user_name(data.get("published_by"))
+    published_by, _ = user_name(data.get("published_by"), record_id)
     return VersionRow(
         id=version_id,
         flow_id=flow_id,
-        name=_text(data.get("version_name")) or f"Version {version_id}",
-        description=_text(data.get("version_description")),
+        name=_checked_text(data.get("version_name"), "flow_version.version_name", record_id)
+        or f"Version {version_id}",
+        description=_checked_text(
+            data.get("version_description"), "flow_version.version_description", record_id
+        ),
         published_by=published_by,
         published_at=_timestamp(
             data.get("created_on"), "flow_version.created_on", record_id, False
         ),
-        is_current=bool(data.get("is_current_version")),
+        is_current=_flag(
+            data.get("is_current_version"), "flow_version.is_current_version", record_id
+        ),
         api_counters=api_counters(data),
     )
 
 
-def _step_error(messages: Any) -> str:
+def _step_error(messages: Any, field: str, record_id: str) -> str:
+    if not isinstance(messages, list):
+        raise MalformedRecord(record_id, f"{field} is not a list")
     error = ""
     for message in messages:
         inner = message.get("message") if isinstance(message, dict) else None
         if isinstance(inner, dict) and inner.get("provider_error_message"):
-            code = inner.get("provider_error_code")
-            text = _text(inner.get("provider_error_message"))
+            code = _checked_text(inner.get("provider_error_code"), field, record_id)
+            text = _checked_text(inner.get("provider_error_message"), field, record_id)
             error = f"(#{code}) {text}" if code else text
     return error
+
+
+_REF_FIELDS = ("next_step_default", "next_step_alternate", "answer_failed_next_step")
+
+
+def _is_ref(value: Any) -> bool:
+    """A step reference: an id, an object with an id, or empty."""
+    if value is None or value == "":
+        return True
+    if isinstance(value, dict):
+        value = value.get("id")
+        if value is None or value == "":
+            return True
+    return _id(value) is not None
+
+
+def _whole_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, float):
+        return value.is_integer()
+    return isinstance(value, int)
+
+
+def check_step_definition(definition: dict[str, Any], field: str, record_id: str) -> str:
+    """Check the fields of a step definition the graph uses; returns the step's id.
+
+    Everything the engine later reads from a definition (``steps.parse_step``) is checked here,
+    so a definition cannot fail its batch inside the write transaction.
+    """
+    raw_id = definition.get("id")
+    step_id = None if isinstance(raw_id, dict) else _id(raw_id)
+    if step_id is None:
+        raise MalformedRecord(record_id, f"{field} has no valid id ({_shown(raw_id)})")
+    for name in ("name", "step_type", "max_wait_time_unit"):
+        _checked_text(definition.get(name), f"{field}.{name}", record_id)
+    ordering = definition.get("ordering_idx")
+    if ordering is not None and not (_whole_number(ordering) and abs(ordering) <= 1_000_000_000):
+        raise MalformedRecord(
+            record_id, f"{field}.ordering_idx is not a whole number ({_shown(ordering)})"
+        )
+    amount = definition.get("max_wait_time_amount")
+    if amount is not None and not (_whole_number(amount) and 0 <= amount <= MAX_WAIT_AMOUNT):
+        raise MalformedRecord(
+            record_id,
+            f"{field}.max_wait_time_amount is not a whole number from 0 to {MAX_WAIT_AMOUNT:,}"
+            f" ({_shown(amount)})",
+        )
+    _flag(definition.get("has_max_wait_time"), f"{field}.has_max_wait_time", record_id)
+    for name in _REF_FIELDS:
+        if not _is_ref(definition.get(name)):
+            raise MalformedRecord(record_id, f"{field}.{name} is not a step reference")
+    for name in ("next_steps_for_options", "answer_options"):
+        value = definition.get(name)
+        if value is not None and not isinstance(value, list):
+            # A string here would be read letter by letter: phantom steps "a", "b", "c".
+            raise MalformedRecord(record_id, f"{field}.{name} is not a list")
+    for target in definition.get("next_steps_for_options") or ():
+        if not _is_ref(target):
+            raise MalformedRecord(
+                record_id, f"{field}.next_steps_for_options holds a value that is not a step"
+            )
+    for label in definition.get("answer_options") or ():
+        if isinstance(label, str) and not label.isascii() and not _storable(label):
+            raise MalformedRecord(record_id, f"{field}.answer_options holds invalid text")
+    return step_id
 
 
 _PLANNED = frozenset({"WAITING_TO_START", "NOT_EXECUTED"})
@@ -224,13 +382,11 @@ def _parse_path(steps: Any, record_id: str) -> tuple[list[PathStep], list[dict[s
         definition = item.get("step") if isinstance(item, dict) else None
         if not isinstance(definition, dict):
             raise MalformedRecord(record_id, f"execution_steps[{index}] has no step definition")
-        step_id = definition.get("id")
-        if type(step_id) is not str:
-            step_id = _id(step_id)
-            if step_id is None:
-                raise MalformedRecord(record_id, f"execution_steps[{index}].step has no id")
+        step_id = check_step_definition(definition, f"execution_steps[{index}].step", record_id)
         definitions.append(definition)
         status = item.get("status") or "COMPLETED"
+        if type(status) is not str:
+            raise MalformedRecord(record_id, f"execution_steps[{index}].status is not text")
         if status in _PLANNED:
             continue  # plans, not history: they are not the path
         created = item.get("created_on")
@@ -245,15 +401,18 @@ def _parse_path(steps: Any, record_id: str) -> tuple[list[PathStep], list[dict[s
         expire = item.get("expire_on")
         messages = item.get("messages")
         reason = item.get("status_reason")
+        field = f"execution_steps[{index}]"
         path.append(
             PathStep(
                 step_id,
-                status,
-                "" if reason is None else str(reason),
-                bool(item.get("has_error")),
+                status if status.isascii() else _checked_text(status, field, record_id),
+                ""
+                if reason is None
+                else _checked_text(reason, f"{field}.status_reason", record_id),
+                _flag(item.get("has_error"), f"{field}.has_error", record_id),
                 executed_at,
-                _timestamp(expire, "expire_on", record_id, False) if expire else None,
-                _step_error(messages) if messages else "",
+                _timestamp(expire, f"{field}.expire_on", record_id, False) if expire else None,
+                _step_error(messages, f"{field}.messages", record_id) if messages else "",
             )
         )
     if not ordered:
@@ -289,21 +448,25 @@ def parse_run(data: Any, cache: dict[Any, Any] | None = None) -> RunRecord:
         raise MalformedRecord(record_id, "missing contact")
     steps = data.get("execution_steps")
     path, definitions = (None, []) if steps is None else _parse_path(steps, record_id)
+    execution = data.get("flow_execution")
+    execution_id = _id(execution)
+    if execution_id is None and execution not in (None, ""):
+        raise MalformedRecord(record_id, f"flow_execution is not an id ({_shown(execution)})")
     return RunRecord(
         id=record_id,
         flow=flow,
         version=version,
         contact=ContactRow(
             id=contact_id,
-            phone=_text(contact.get("phone")),
-            first_name=_text(contact.get("first_name")),
-            last_name=_text(contact.get("last_name")),
-            email=_text(contact.get("email")),
+            phone=_checked_text(contact.get("phone"), "contact.phone", record_id),
+            first_name=_checked_text(contact.get("first_name"), "contact.first_name", record_id),
+            last_name=_checked_text(contact.get("last_name"), "contact.last_name", record_id),
+            email=_checked_text(contact.get("email"), "contact.email", record_id),
         ),
-        execution_id=_id(data.get("flow_execution")),
+        execution_id=execution_id,
         status=status,
-        status_reason=_text(data.get("status_reason")),
-        is_test=bool(data.get("is_test")),
+        status_reason=_checked_text(data.get("status_reason"), "status_reason", record_id),
+        is_test=_flag(data.get("is_test"), "is_test", record_id),
         entered_at=_timestamp(data.get("created_on"), "created_on", record_id) or 0,
         status_changed_at=_timestamp(
             data.get("status_last_change_on"), "status_last_change_on", record_id, False
@@ -322,14 +485,17 @@ def parse_execution(data: Any) -> ExecutionRecord:
     flow = parse_flow(data.get("flow"), record_id)
     raw_version = data.get("flow_version")
     version = parse_version(raw_version, flow.id, record_id) if _id(raw_version) else None
-    created_by, email = user_name(data.get("created_by"))
+    created_by, email = user_name(data.get("created_by"), record_id)
     filters = data.get("contact_filters") or []
     if not isinstance(filters, list):
         raise MalformedRecord(record_id, "contact_filters is not a list")
+    if not storable_json(filters):
+        raise MalformedRecord(record_id, "contact_filters holds invalid text")
     contact_import = _id(data.get("contact_import"))
     status = data.get("status")
     if isinstance(status, dict):
         status = status.get("status") or status.get("value")
+    status = _checked_text(status, "status", record_id)
     return ExecutionRecord(
         id=record_id,
         flow=flow,
@@ -338,11 +504,11 @@ def parse_execution(data: Any) -> ExecutionRecord:
         created_by_email=email,
         created_on=_timestamp(data.get("created_on"), "created_on", record_id, False),
         start_on=_timestamp(data.get("start_on"), "start_on", record_id, False),
-        execute_for=_text(data.get("execute_for")),
+        execute_for=_checked_text(data.get("execute_for"), "execute_for", record_id),
         method=execution_method(data.get("execute_for"), contact_import, filters),
         contact_import=contact_import,
         contact_filters=json.dumps(filters, ensure_ascii=False),
-        status=_text(status),
-        status_reason=_text(data.get("status_reason")),
+        status=status,
+        status_reason=_checked_text(data.get("status_reason"), "status_reason", record_id),
         api_counters=api_counters(data),
     )

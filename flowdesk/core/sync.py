@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -33,6 +34,7 @@ from flowdesk.core.records import (
     VersionRow,
     parse_execution,
     parse_run,
+    storable_json,
 )
 from flowdesk.core.schema import RUN_INDEXES, SYNC_INDEXES
 from flowdesk.core.sources.base import Batch, Source
@@ -80,9 +82,16 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]
 class _State:
     """Read-only view of the cache offered to sources (``SyncState``)."""
 
-    def __init__(self, db: sqlite_utils.Database, cursor: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        cursor: dict[str, Any],
+        notify: Callable[[str], None] | None = None,
+    ) -> None:
         self._db = db
         self._cursor = cursor
+        self._notify = notify
+        self._notify_lock = threading.Lock()
 
     @property
     def cursor(self) -> dict[str, Any]:
@@ -95,6 +104,11 @@ class _State:
     def active_run_ids(self) -> list[str]:
         rows = self._db.execute("SELECT id FROM runs WHERE metric = 'ongoing' ORDER BY key")
         return [row[0] for row in rows]
+
+    def notify(self, note: str) -> None:
+        if self._notify is not None:
+            with self._notify_lock:  # progress sinks (a pipe, a terminal) are not thread-safe
+                self._notify(note)
 
 
 class _Graph:
@@ -287,13 +301,20 @@ class SyncEngine:
         # here builds reference cycles, so collection waits until the sync ends.
         gc_was_enabled = gc.isenabled()
         gc.disable()
+        last: list[Any] = [0, None]  # done, total of the last batch, for notes in between
+
+        def notify(note: str) -> None:
+            if progress is not None:
+                progress(report.progress(last[0], last[1], note))
+
         try:
-            for batch in source.batches(_State(self.db, cursor), is_cancelled):
+            for batch in source.batches(_State(self.db, cursor, notify), is_cancelled):
                 try:
                     self._write_batch(batch, graph, report, cursor_key, sync_id)
                 except Exception:
                     graph = _Graph(self.db)  # the rolled-back batch left nothing behind
                     raise
+                last[:] = [batch.done, batch.total]
                 if progress is not None:
                     progress(report.progress(batch.done, batch.total, batch.note))
                 if is_cancelled():
@@ -370,6 +391,7 @@ class SyncEngine:
                     raise MalformedRecord("?", f"unknown record kind {record.kind!r}")
             except MalformedRecord as exc:
                 problems.append((record.kind, exc.record_id, exc.message))
+        problems += self._screen_step_definitions(runs, graph)
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -395,6 +417,33 @@ class SyncEngine:
         report.problems.extend(problems)
         for key, value in batch.stats.items():
             report.stats[key] = report.stats.get(key, 0) + value
+
+    @staticmethod
+    def _screen_step_definitions(
+        runs: dict[str, RunRecord], graph: _Graph
+    ) -> list[tuple[str, str, str]]:
+        """Drop (and report) runs carrying a new step definition the cache cannot store.
+
+        ``records`` checks the fields the graph reads; the whole definition is also stored as
+        JSON, and text anywhere in it (a lone UTF-16 surrogate) would fail the batch inside its
+        transaction. Only definitions new to the cache are serialised, as ``_register_steps``
+        will.
+        """
+        problems: list[tuple[str, str, str]] = []
+        checked: dict[int, bool] = {}
+        for run in list(runs.values()):
+            for definition in run.step_definitions:
+                marker = id(definition)
+                ok = checked.get(marker)
+                if ok is None:
+                    known = graph.keys.get(str(definition["id"]))
+                    fresh = known is None or known in graph.placeholders
+                    ok = checked[marker] = not fresh or storable_json(definition)
+                if not ok:
+                    del runs[run.id]
+                    problems.append(("run", run.id, f"step {definition['id']} holds invalid text"))
+                    break
+        return problems
 
     def _upsert_flows_and_versions(
         self, runs: Iterable[RunRecord], executions: Sequence[ExecutionRecord]

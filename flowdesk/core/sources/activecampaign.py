@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flowdesk.core.sources.base import Batch, Record, SyncState
-from flowdesk.core.sources.credentials import load_token
+from flowdesk.core.sources.credentials import check_token, load_token
 from flowdesk.core.sources.http import (
     ApiClient,
     AuthError,
@@ -37,6 +37,7 @@ from flowdesk.core.sources.http import (
     NotFoundError,
     Politeness,
     TransportError,
+    describe_wait,
 )
 
 KIND = "activecampaign"
@@ -130,6 +131,65 @@ def _plural(count: int, word: str) -> str:
     return f"{count:,} " + (word[:-1] + "ies" if word.endswith("y") else word + "s")
 
 
+class _ListingGuard:
+    """Keeps a listing honest: it must end, and end where its ``count`` says.
+
+    A server whose ``next`` never ends is stopped when the pages exceed what ``count`` implies
+    (with a margin for runs added while paging) or when a page repeats an earlier one; a listing
+    that ends before its count is incomplete. Both fail the sync (what committed stays, and the
+    next sync resumes at the failing page) instead of looping forever or reporting success.
+    """
+
+    def __init__(self, name: str, page_size: int | None) -> None:
+        self.name = name
+        self.page_size = page_size  # requested; the server may serve fewer per page
+        self.served_size = 0  # rows on a page that had a next page: the real page size
+        self.count: int | None = None
+        self.seen: dict[int, int] = {}  # digest of a page's ids -> page number
+
+    def _size(self) -> int | None:
+        return self.served_size or self.page_size
+
+    def expects(self, page: int) -> bool:
+        """Whether the listing's count says ``page`` exists."""
+        size = self._size()
+        return self.count is not None and size is not None and (page - 1) * size < self.count
+
+    def check_page(self, page: int, data: dict[str, Any]) -> bool:
+        """Check one page; returns whether another page follows."""
+        rows = data["results"]
+        count = data.get("count")
+        if isinstance(count, int) and not isinstance(count, bool) and count >= 0:
+            self.count = count
+        more = bool(data.get("next")) and bool(rows)
+        if more:
+            self.served_size = max(self.served_size, len(rows))
+        digest = hash(tuple(_id_of(r.get("id")) if isinstance(r, dict) else None for r in rows))
+        if rows and digest in self.seen:
+            raise SourceError(
+                f"{self.name}: page {page} repeats page {self.seen[digest]}; the server's paging "
+                "does not end, so the sync stopped"
+            )
+        self.seen[digest] = page
+        size = self._size()
+        if more and self.count is not None and size:
+            pages = -(-self.count // size)
+            if page >= pages + 2 + pages // 100:
+                raise SourceError(
+                    f"{self.name}: page {page} and still more, although {self.count:,} items "
+                    f"fill {_plural(pages, 'page')}; the server's paging does not end, so the "
+                    "sync stopped"
+                )
+        if not more and self.count is not None and size:
+            listed = (page - 1) * size + len(rows)
+            if listed < self.count:
+                raise SourceError(
+                    f"{self.name}: the listing ended at page {page} with {listed:,} of "
+                    f"{self.count:,} items; the sync will resume at this page"
+                )
+        return more
+
+
 @dataclass(slots=True)
 class ConnectionInfo:
     base_url: str
@@ -145,10 +205,9 @@ def check_connection(
 ) -> ConnectionInfo:
     """One small request proving that the URL and the token work. Raises ValueError/HttpError."""
     base_url = normalize_base_url(url)
-    if not token.strip():
-        raise ValueError("the API token is empty")
+    token = check_token(token)
     polite = politeness or Politeness(max_retries=1, timeout=15.0, backoff_base=0.5)
-    client = ApiClient(base_url, token.strip(), polite, is_cancelled=is_cancelled)
+    client = ApiClient(base_url, token, polite, is_cancelled=is_cancelled)
     data = client.get_json(RUNS_PATH, {"page": 1, "page_size": 1})
     if not isinstance(data, dict) or not isinstance(data.get("count"), int):
         raise BadResponseError("the server's answer does not look like ActiveCampaign's API")
@@ -186,9 +245,10 @@ class ActiveCampaignSource:
         sleep: Callable[[float], None] | None = None,
     ) -> None:
         self.base_url = normalize_base_url(url)
-        if not token or not token.strip():
-            raise ValueError("the API token is empty")
-        self._token = token.strip()
+        try:
+            self._token = check_token(token)
+        except ValueError as exc:  # one line for the user; the token is never repeated
+            raise SourceError(str(exc)) from None
         self.politeness = politeness or Politeness()
         self.page_size = max(1, int(page_size))
         self._sleep = sleep
@@ -206,6 +266,7 @@ class ActiveCampaignSource:
             self.politeness,
             sleep=self._sleep,
             is_cancelled=is_cancelled,
+            on_wait=lambda seconds, reason: state.notify(describe_wait(seconds, reason)),
         )
         cursor = dict(state.cursor or {})
         stored_url = cursor.get("url")
@@ -272,11 +333,13 @@ class ActiveCampaignSource:
 
     def _execution_pages(self, client, pool, page, executions, make_cursor, finish, tally):
         listed = 0
+        guard = _ListingGuard("executions", None)
         while True:
-            data = self._list_page(client, EXECUTIONS_PATH, {"page": page})
+            data = self._list_page(client, EXECUTIONS_PATH, {"page": page}, guard)
             if data is None:
                 break
             rows = data["results"]
+            more = guard.check_page(page, data)
             wanted: list[str] = []
             fingerprints: dict[str, str] = {}
             problems: list[tuple[str, str]] = []
@@ -298,7 +361,6 @@ class ActiveCampaignSource:
                 records.append(Record("execution", detail))
                 executions[execution_id] = fingerprints[execution_id]
             tally.pages += 1
-            more = bool(data.get("next")) and bool(rows)
             listed += len(rows)
             count = data.get("count")
             batch = Batch(
@@ -320,12 +382,15 @@ class ActiveCampaignSource:
         self, client, pool, state, page, page_size, executions, make_cursor, finish, tally
     ):
         refreshed: set[str] = set()
+        guard = _ListingGuard("contact runs", page_size)
         while True:
-            data = self._list_page(client, RUNS_PATH, {"page": page, "page_size": page_size})
+            params = {"page": page, "page_size": page_size}
+            data = self._list_page(client, RUNS_PATH, params, guard)
             if data is None:
                 yield finish(Batch([], make_cursor("done", 1), note="runs: done"), {})
                 return
             rows = data["results"]
+            more = guard.check_page(page, data)
             total = data.get("count") if isinstance(data.get("count"), int) else None
             wanted: list[str] = []
             problems: list[tuple[str, str]] = []
@@ -365,7 +430,6 @@ class ActiveCampaignSource:
             tally.pages += 1
             tally.runs += len(rows)
             tally.details += len(wanted)
-            more = bool(data.get("next")) and bool(rows)
             done = (page - 1) * page_size + len(rows)
             pages = -(-total // page_size) if total else None
             note = f"runs: page {page}" + (f" of {pages}" if pages else "")
@@ -419,22 +483,40 @@ class ActiveCampaignSource:
 
     # -- requests ------------------------------------------------------------------------------
 
-    def _list_page(self, client: ApiClient, path: str, params: dict[str, Any]) -> dict | None:
-        """One page of a DRF listing, or None past the last page (404 "Invalid page")."""
-        try:
-            data = client.get_json(path, params)
-        except NotFoundError:
-            if params.get("page", 1) > 1:
-                return None  # the listing shrank since the cursor was written
-            raise SourceError(
-                f"{self.base_url}/{path} does not exist: check the account URL"
-            ) from None
-        except BadResponseError as exc:
-            raise SourceError(f"{exc}; the sync will resume at this page") from None
+    def _list_page(
+        self, client: ApiClient, path: str, params: dict[str, Any], guard: _ListingGuard
+    ) -> dict | None:
+        """One page of a DRF listing, or None past the last page (404 "Invalid page").
+
+        A 404 on a page the listing's count says exists is a glitch, not the end: it is retried,
+        and if it persists the sync fails (and resumes at this page) instead of ending early.
+        """
+        page = params.get("page", 1)
+        attempt = 0
+        while True:
+            try:
+                data = client.get_json(path, params)
+                break
+            except NotFoundError:
+                if page == 1:
+                    raise SourceError(
+                        f"{self.base_url}/{path} does not exist: check the account URL"
+                    ) from None
+                if guard.count is not None and not guard.expects(page):
+                    return None  # past the end the count gives
+                if attempt >= client.politeness.max_retries:
+                    if guard.expects(page):
+                        raise SourceError(
+                            f"{guard.name}: page {page} is missing (HTTP 404) although the "
+                            f"listing counts {guard.count:,}; the sync will resume at this page"
+                        ) from None
+                    return None  # resumed past the end: the listing shrank since then
+                client.pause(attempt, f"{guard.name} page {page} answered HTTP 404")
+                attempt += 1
+            except BadResponseError as exc:
+                raise SourceError(f"{exc}; the sync will resume at this page") from None
         if not isinstance(data, dict) or not isinstance(data.get("results"), list):
-            raise SourceError(
-                f"{path} page {params.get('page')}: the answer is not a paginated list"
-            )
+            raise SourceError(f"{path} page {page}: the answer is not a paginated list")
         return data
 
     def _detail(

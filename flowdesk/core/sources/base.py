@@ -55,6 +55,12 @@ class SyncState(Protocol):
     def active_run_ids(self) -> list[str]:
         """Ids of cached runs still READY or RUNNING."""
 
+    def notify(self, note: str) -> None:
+        """Show ``note`` in the sync's progress now, between batches (e.g. a long wait).
+
+        Safe to call from the source's worker threads.
+        """
+
 
 class Source(Protocol):
     kind: str

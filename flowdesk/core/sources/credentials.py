@@ -53,6 +53,24 @@ def keyring_available() -> bool:
         return False
 
 
+def check_token(token: str | None) -> str:
+    """The token, trimmed, when it can be sent in a header; raises ValueError otherwise.
+
+    A token is printable ASCII without spaces. A pasted line break or control character would
+    otherwise end up in an HTTP library's error message (which quotes the header) and from there
+    in the sync's message in the cache: the message never repeats the token.
+    """
+    text = (token or "").strip()
+    if not text:
+        raise ValueError("the API token is empty")
+    if not all("!" <= ch <= "~" for ch in text):
+        raise ValueError(
+            "the API token contains spaces, line breaks or other characters a token cannot "
+            "have; copy it again from ActiveCampaign (Settings → Developer)"
+        )
+    return text
+
+
 def env_token() -> str | None:
     token = os.environ.get(ENV_TOKEN, "").strip()
     return token or None
@@ -77,7 +95,10 @@ def load_token(account: str) -> str | None:
 
 def store_token(account: str, token: str) -> None:
     """Keep ``token`` in the keyring; raises :class:`CredentialError` when there is none."""
-    token = token.strip()
+    try:
+        token = check_token(token)
+    except ValueError as exc:
+        raise CredentialError(str(exc)) from None
     if not token:
         raise CredentialError("the API token is empty")
     if _keyring_disabled():

@@ -10,14 +10,25 @@ Faults and what the client does with them:
 * 404 → :class:`NotFoundError`; other 4xx → :class:`HttpError` (not retried).
 * 429 → wait for ``Retry-After`` (seconds or an HTTP date, capped), then retry.
 * 5xx, timeouts, connection resets, truncated bodies → retry with exponential backoff and jitter.
-* Retries are bounded (``max_retries``); then :class:`TransportError`.
+* Retries are bounded (``max_retries``), and so is the time spent waiting between them
+  (``wait_budget``); then :class:`TransportError`. Every wait of a second or more is announced
+  through ``on_wait`` so the user sees why nothing moves.
+* Each request has a total deadline (``deadline``): connect, headers and the whole body. The socket
+  timeout alone bounds only each read, so a body sent at one byte a second would never end.
 * A 200 whose body is not JSON → :class:`BadResponseError` (not retried: the caller decides).
 
 Redirects are not followed: a redirect could carry the ``Authorization`` header to another host.
+
+Why the standard library and not httpx: the client needs a total deadline, which httpx does not
+have either (its timeouts are per operation, like the socket's), so the watchdog below would be
+needed anyway; urllib honours the system's proxy settings; and the rate limit (5 requests/s per
+account) rather than connection setup bounds a sync, so keep-alive would save little time while
+adding four packages to the frozen app.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import http.client
 import json
@@ -32,6 +43,8 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from flowdesk.core.sources.credentials import check_token
 
 USER_AGENT = "Flowdesk (WhatsApp flow reports)"
 
@@ -70,11 +83,13 @@ class Politeness:
 
     rate: float = 5.0  # requests per second, over all threads
     concurrency: int = 3  # parallel requests at most
-    timeout: float = 30.0  # seconds per request (connect and each read)
+    timeout: float = 30.0  # seconds per operation (connect, each read)
+    deadline: float = 120.0  # seconds per request attempt, whole body included
     max_retries: int = 5  # extra attempts after the first
     backoff_base: float = 1.0  # first backoff, doubled at each retry
     backoff_max: float = 60.0
     retry_after_max: float = 300.0  # longest Retry-After honoured; longer waits are capped
+    wait_budget: float = 600.0  # total seconds one request may spend waiting to be retried
 
 
 class RateLimiter:
@@ -120,6 +135,77 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
     return max(0.0, moment.timestamp() - current)
 
 
+class _Watchdog:
+    """Shuts the socket of a request that outlives its total deadline.
+
+    The connection classes below hand their socket over as soon as it exists; a timer shuts it
+    down at the deadline, which ends any blocked read at once (the caller then reports a
+    timeout). One watchdog per request attempt, armed for the calling thread.
+    """
+
+    _current = threading.local()
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watchdog:
+        _Watchdog._current.watch = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        _Watchdog._current.watch = None
+
+    @classmethod
+    def watch(cls, sock: socket.socket | None) -> None:
+        current = getattr(cls._current, "watch", None)
+        if current is not None and sock is not None:
+            with current._lock:
+                current._sock = sock
+                expired = current.expired
+            if expired:
+                _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            sock = self._sock
+        if sock is not None:
+            _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+class _WatchedHTTPConnection(http.client.HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        _Watchdog.watch(self.sock)
+
+
+class _WatchedHTTPSConnection(http.client.HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        _Watchdog.watch(self.sock)
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req):  # noqa: ANN001, ANN201 - urllib's signature
+        return self.do_open(_WatchedHTTPConnection, req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req):  # noqa: ANN001, ANN201 - urllib's signature
+        return self.do_open(_WatchedHTTPSConnection, req, context=self._context)
+
+
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001
         return None  # urllib then raises the 3xx as an HTTPError
@@ -148,9 +234,11 @@ class ApiClient:
         sleep: Callable[[float], None] | None = None,
         is_cancelled: Callable[[], bool] = lambda: False,
         rng: random.Random | None = None,
+        on_wait: Callable[[float, str], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self._token = token
+        self._token = check_token(token)
+        self.on_wait = on_wait
         self.politeness = politeness or Politeness()
         self.is_cancelled = is_cancelled
         self._sleep_impl = sleep
@@ -158,7 +246,7 @@ class ApiClient:
         self._limiter = RateLimiter(self.politeness.rate)
         self._lock = threading.Lock()
         self._stats = {"requests": 0, "retries": 0}
-        self._opener = urllib.request.build_opener(_NoRedirect())
+        self._opener = urllib.request.build_opener(_NoRedirect(), _HTTPHandler(), _HTTPSHandler())
 
     # -- counters ------------------------------------------------------------------------------
 
@@ -192,6 +280,17 @@ class ApiClient:
                 return
             time.sleep(min(left, 0.1))
 
+    def pause(self, attempt: int, reason: str) -> None:
+        """Wait before retrying something the caller decided to retry (counted as a retry)."""
+        self._count("retries")
+        delay = self._backoff(attempt)
+        self._announce(delay, reason)
+        self._sleep(delay)
+
+    def _announce(self, seconds: float, reason: str) -> None:
+        if self.on_wait is not None and seconds >= 1.0:
+            self.on_wait(seconds, reason)
+
     def _backoff(self, attempt: int) -> float:
         p = self.politeness
         ceiling = min(p.backoff_max, p.backoff_base * (2**attempt))
@@ -211,6 +310,7 @@ class ApiClient:
         url = self.url_for(path, params)
         shown = path + ("?" + urllib.parse.urlencode(params) if params else "")
         attempt = 0
+        waited = 0.0
         while True:
             if self.is_cancelled():
                 raise CancelledRequestError()
@@ -238,6 +338,8 @@ class ApiClient:
                     delay = self._backoff(attempt) if wait is None else wait
                     delay = min(delay, self.politeness.retry_after_max)
                     problem = "HTTP 429 (rate limited)"
+                    if wait is not None and wait > delay:
+                        problem += f"; the server asked to wait {_duration(wait)}"
                 elif status in _RETRYABLE_STATUS:
                     wait = retry_after_seconds(headers.get("Retry-After") if headers else None)
                     delay = self._backoff(attempt)
@@ -266,6 +368,9 @@ class ApiClient:
             except _NETWORK_ERRORS as exc:
                 delay = self._backoff(attempt)
                 problem = redact(f"network error: {exc.__class__.__name__}", self._token)
+            except _DeadlineError:
+                delay = self._backoff(attempt)
+                problem = f"no complete answer within {_duration(self.politeness.deadline)}"
             else:
                 try:
                     return json.loads(body)
@@ -277,8 +382,16 @@ class ApiClient:
                 raise TransportError(
                     f"{shown}: gave up after {attempt + 1} attempts ({problem})", status
                 )
+            if waited + delay > self.politeness.wait_budget:
+                raise TransportError(
+                    f"{shown}: gave up after waiting {_duration(waited)} in {attempt + 1} "
+                    f"attempts ({problem}); try again later",
+                    status,
+                )
             attempt += 1
+            waited += delay
             self._count("retries")
+            self._announce(delay, problem)
             self._sleep(delay)
 
     def _host(self) -> str:
@@ -293,5 +406,32 @@ class ApiClient:
                 "User-Agent": USER_AGENT,
             },
         )
-        with self._opener.open(request, timeout=self.politeness.timeout) as response:
-            return response.read()
+        with _Watchdog(self.politeness.deadline) as watchdog:
+            try:
+                with self._opener.open(request, timeout=self.politeness.timeout) as response:
+                    body = response.read()
+            except (OSError, http.client.HTTPException):
+                if watchdog.expired:
+                    raise _DeadlineError() from None
+                raise
+            if watchdog.expired:  # a body without a length ends early when its socket is shut
+                raise _DeadlineError()
+            return body
+
+
+class _DeadlineError(Exception):
+    """A request attempt outlived ``Politeness.deadline`` (its socket was shut)."""
+
+
+def describe_wait(seconds: float, reason: str) -> str:
+    """The progress note for a wait: ``waiting 5 min before retrying (HTTP 429 …)``."""
+    return f"waiting {_duration(seconds)} before retrying ({reason})"
+
+
+def _duration(seconds: float) -> str:
+    """``45 s``, ``5 min``, ``27.8 h``: a wait as a person reads it."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
