@@ -324,50 +324,76 @@ def check_step_definition(definition: dict[str, Any], field: str, record_id: str
     """Check the fields of a step definition the graph uses; returns the step's id.
 
     Everything the engine later reads from a definition (``steps.parse_step``) is checked here,
-    so a definition cannot fail its batch inside the write transaction.
+    so a definition cannot fail its batch inside the write transaction. It runs for every step
+    of every run: each check starts with the common, valid shape and only then looks closer.
     """
-    raw_id = definition.get("id")
-    step_id = None if isinstance(raw_id, dict) else _id(raw_id)
-    if step_id is None:
-        raise MalformedRecord(record_id, f"{field} has no valid id ({_shown(raw_id)})")
-    for name in ("name", "step_type", "max_wait_time_unit"):
-        _checked_text(definition.get(name), f"{field}.{name}", record_id)
-    ordering = definition.get("ordering_idx")
-    if ordering is not None and not (_whole_number(ordering) and abs(ordering) <= 1_000_000_000):
+    get = definition.get
+    raw_id = get("id")
+    if type(raw_id) is str and raw_id and raw_id.isascii():
+        step_id = raw_id
+    else:
+        step_id = None if isinstance(raw_id, dict) else _id(raw_id)
+        if step_id is None:
+            raise MalformedRecord(record_id, f"{field} has no valid id ({_shown(raw_id)})")
+    for name in _STEP_TEXT_FIELDS:
+        value = get(name)
+        if value is not None and not (type(value) is str and value.isascii()):
+            _checked_text(value, f"{field}.{name}", record_id)
+    ordering = get("ordering_idx")
+    if (
+        ordering is not None
+        and not (type(ordering) is int or _whole_number(ordering))
+        or abs(ordering or 0) > 10**9
+    ):
         raise MalformedRecord(
             record_id, f"{field}.ordering_idx is not a whole number ({_shown(ordering)})"
         )
-    amount = definition.get("max_wait_time_amount")
-    if amount is not None and not (_whole_number(amount) and 0 <= amount <= MAX_WAIT_AMOUNT):
+    amount = get("max_wait_time_amount")
+    if amount is not None and not (
+        (type(amount) is int or _whole_number(amount)) and 0 <= amount <= MAX_WAIT_AMOUNT
+    ):
         raise MalformedRecord(
             record_id,
             f"{field}.max_wait_time_amount is not a whole number from 0 to {MAX_WAIT_AMOUNT:,}"
             f" ({_shown(amount)})",
         )
-    _flag(definition.get("has_max_wait_time"), f"{field}.has_max_wait_time", record_id)
+    flag = get("has_max_wait_time")
+    if flag is not None and type(flag) is not bool:
+        _flag(flag, f"{field}.has_max_wait_time", record_id)
     for name in _REF_FIELDS:
-        if not _is_ref(definition.get(name)):
+        value = get(name)
+        plain = value is None or (type(value) is str and value.isascii())
+        if not plain and not _is_ref(value):
             raise MalformedRecord(record_id, f"{field}.{name} is not a step reference")
-    for name in ("next_steps_for_options", "answer_options"):
-        value = definition.get(name)
-        if value is not None and not isinstance(value, list):
+    options = get("next_steps_for_options")
+    if options is not None:
+        if type(options) is not list:
             # A string here would be read letter by letter: phantom steps "a", "b", "c".
-            raise MalformedRecord(record_id, f"{field}.{name} is not a list")
-    for target in definition.get("next_steps_for_options") or ():
-        if not _is_ref(target):
-            raise MalformedRecord(
-                record_id, f"{field}.next_steps_for_options holds a value that is not a step"
-            )
-    for label in definition.get("answer_options") or ():
-        if isinstance(label, str) and not label.isascii() and not _storable(label):
-            raise MalformedRecord(record_id, f"{field}.answer_options holds invalid text")
+            raise MalformedRecord(record_id, f"{field}.next_steps_for_options is not a list")
+        for target in options:
+            if not (type(target) is str and target.isascii()) and not _is_ref(target):
+                raise MalformedRecord(
+                    record_id, f"{field}.next_steps_for_options holds a value that is not a step"
+                )
+    labels = get("answer_options")
+    if labels is not None:
+        if type(labels) is not list:
+            raise MalformedRecord(record_id, f"{field}.answer_options is not a list")
+        for label in labels:
+            if isinstance(label, str) and not label.isascii() and not _storable(label):
+                raise MalformedRecord(record_id, f"{field}.answer_options holds invalid text")
     return step_id
+
+
+_STEP_TEXT_FIELDS = ("name", "step_type", "max_wait_time_unit")
 
 
 _PLANNED = frozenset({"WAITING_TO_START", "NOT_EXECUTED"})
 
 
-def _parse_path(steps: Any, record_id: str) -> tuple[list[PathStep], list[dict[str, Any]]]:
+def _parse_path(
+    steps: Any, record_id: str, checked: dict[Any, Any] | None = None
+) -> tuple[list[PathStep], list[dict[str, Any]]]:
     """The executed steps in order, and the step definitions they carry.
 
     This runs for every step of every run, millions of times on a big sync: keep it lean.
@@ -382,7 +408,13 @@ def _parse_path(steps: Any, record_id: str) -> tuple[list[PathStep], list[dict[s
         definition = item.get("step") if isinstance(item, dict) else None
         if not isinstance(definition, dict):
             raise MalformedRecord(record_id, f"execution_steps[{index}] has no step definition")
-        step_id = check_step_definition(definition, f"execution_steps[{index}].step", record_id)
+        # Sources that share one definition object between runs (the demo) check it once per
+        # batch; the batch's records keep the object, so its id() is not reused meanwhile.
+        step_id = checked.get(id(definition)) if checked is not None else None
+        if step_id is None:
+            step_id = check_step_definition(definition, f"execution_steps[{index}].step", record_id)
+            if checked is not None:
+                checked[id(definition)] = step_id
         definitions.append(definition)
         status = item.get("status") or "COMPLETED"
         if type(status) is not str:
@@ -401,18 +433,26 @@ def _parse_path(steps: Any, record_id: str) -> tuple[list[PathStep], list[dict[s
         expire = item.get("expire_on")
         messages = item.get("messages")
         reason = item.get("status_reason")
-        field = f"execution_steps[{index}]"
+        has_error = item.get("has_error")
+        if type(has_error) is not bool:
+            has_error = _flag(has_error, f"execution_steps[{index}].has_error", record_id)
+        if reason is not None and not (type(reason) is str and reason.isascii()):
+            reason = _checked_text(reason, f"execution_steps[{index}].status_reason", record_id)
+        if not status.isascii():
+            status = _checked_text(status, f"execution_steps[{index}].status", record_id)
         path.append(
             PathStep(
                 step_id,
-                status if status.isascii() else _checked_text(status, field, record_id),
-                ""
-                if reason is None
-                else _checked_text(reason, f"{field}.status_reason", record_id),
-                _flag(item.get("has_error"), f"{field}.has_error", record_id),
+                status,
+                "" if reason is None else reason,
+                has_error,
                 executed_at,
-                _timestamp(expire, f"{field}.expire_on", record_id, False) if expire else None,
-                _step_error(messages, f"{field}.messages", record_id) if messages else "",
+                _timestamp(expire, f"execution_steps[{index}].expire_on", record_id, False)
+                if expire
+                else None,
+                _step_error(messages, f"execution_steps[{index}].messages", record_id)
+                if messages
+                else "",
             )
         )
     if not ordered:
@@ -447,7 +487,7 @@ def parse_run(data: Any, cache: dict[Any, Any] | None = None) -> RunRecord:
     if contact_id is None or not isinstance(contact, dict):
         raise MalformedRecord(record_id, "missing contact")
     steps = data.get("execution_steps")
-    path, definitions = (None, []) if steps is None else _parse_path(steps, record_id)
+    path, definitions = (None, []) if steps is None else _parse_path(steps, record_id, cache)
     execution = data.get("flow_execution")
     execution_id = _id(execution)
     if execution_id is None and execution not in (None, ""):
