@@ -26,13 +26,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from flowdesk.core.errors import Canceled, UserError
 from flowdesk.core.sources.base import Batch, Record, SyncState
 from flowdesk.core.sources.credentials import load_token
 from flowdesk.core.sources.http import (
     ApiClient,
     AuthError,
     BadResponseError,
-    CancelledRequestError,
     HttpError,
     NotFoundError,
     Politeness,
@@ -59,7 +59,7 @@ _EXECUTION_FINGERPRINT_FIELDS = (
 )
 
 
-class SourceError(Exception):
+class SourceError(UserError):
     """A sync that cannot go on; the message is one line meant for the user."""
 
 
@@ -260,7 +260,7 @@ class ActiveCampaignSource:
             yield from self._run_pages(
                 client, pool, state, page, page_size, executions, make_cursor, finish, tally
             )
-        except CancelledRequestError:
+        except Canceled:
             # An empty batch that keeps the last cursor: the engine then sees the cancel flag.
             yield finish(Batch([], committed["cursor"], note="canceled"), {})
         except AuthError as exc:
