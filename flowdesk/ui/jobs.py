@@ -20,8 +20,8 @@ from PySide6.QtCore import QObject, Signal
 
 from flowdesk.core.background import BackgroundProcessError
 from flowdesk.core.db import connect
+from flowdesk.core.errors import Canceled
 from flowdesk.core.export import (
-    ExportCancelled,
     ExportError,
     ExportResult,
     ExportSpec,
@@ -30,7 +30,8 @@ from flowdesk.core.export import (
 )
 from flowdesk.core.export import jobs_store as store
 from flowdesk.core.tasks import ExportStarted, export_job, export_to_file, record_lost_export
-from flowdesk.ui.tasks import Task, TaskCancelled, TaskManager
+from flowdesk.ui.errors import error_text
+from flowdesk.ui.tasks import Task, TaskManager
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ class JobManager(QObject):
         if task is None:  # its row is still being written: it never starts
             self._cancel_unstarted(job_id, store.CANCELED_MESSAGE)
         else:
-            task.cancel()  # a job that had not started reports TaskCancelled
+            task.cancel()  # a job that had not started reports Canceled at once
         return True
 
     def retry(self, job_id: int) -> int:
@@ -283,21 +284,16 @@ class JobManager(QObject):
         job = self._jobs.get(job_id)
         if job is None or self._closed:
             return
-        if isinstance(exc, TaskCancelled):  # taken off the queue before it started
+        if isinstance(exc, Canceled):  # recorded again: it may have been taken off the queue
             self._cancel_unstarted(job_id, store.CANCELED_MESSAGE)
-            return
-        if isinstance(exc, ExportCancelled):
-            self._settle(job_id, store.CANCELED, store.CANCELED_MESSAGE)
-            self.jobCanceled.emit(job_id)
             return
         if isinstance(exc, ExportError):
             reason = str(exc)
-        else:  # the export's process was killed or crashed: nobody recorded it
-            if not isinstance(exc, BackgroundProcessError):
-                log.error(
-                    "export job %s failed: %s", job_id, getattr(exc, "__traceback_text__", exc)
-                )
-            reason = f"{exc} No file was written; try again."
+        else:  # the export's process was killed or crashed, or a bug: nobody recorded it
+            said = (
+                str(exc) if isinstance(exc, BackgroundProcessError) else error_text(exc, "Export")
+            )
+            reason = f"{said} No file was written; try again."
             self.tasks.write(record_lost_export, job_id, job.path, reason, job.rows_done)
         self._settle(job_id, store.FAILED, reason)
         self.jobFailed.emit(job_id, reason)

@@ -39,16 +39,11 @@ from typing import Any, Protocol
 import shiboken6
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 
+from flowdesk.core.errors import Canceled
+
 log = logging.getLogger(__name__)
 
 UI_CACHE_KIB = 16384
-
-
-class TaskCancelled(Exception):
-    """The work was canceled before it started; its ``failure`` callback receives this."""
-
-    def __str__(self) -> str:
-        return "Canceled before it started."
 
 
 class Pool(Protocol):
@@ -116,10 +111,10 @@ class Task:
 
     def cancel(self) -> bool:
         """Ask the work to stop at its next check. Work that has not started never will: its
-        ``failure`` then receives :class:`TaskCancelled` and this returns True."""
+        ``failure`` then receives :class:`~flowdesk.core.errors.Canceled` and this returns True."""
         self._cancel.set()
         if self._take_off_queue():
-            self._manager._post(self, "failure", TaskCancelled())
+            self._manager._post(self, "failure", Canceled())
             return True
         return False
 
@@ -380,7 +375,7 @@ class TaskManager(QObject):
         elif task._failure is not None:
             if _alive(task._failure):
                 task._failure(value)
-        elif not isinstance(value, TaskCancelled):
+        elif not isinstance(value, Canceled):
             log.error(
                 "background work failed: %s",
                 getattr(value, "__traceback_text__", None) or repr(value),

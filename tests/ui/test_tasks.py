@@ -14,8 +14,8 @@ import time
 import pytest
 from PySide6.QtCore import QObject, QThread
 
+from flowdesk.core.errors import Canceled
 from flowdesk.core.queries import list_flows
-from flowdesk.ui.tasks import TaskCancelled
 from tests import background_targets as targets
 from tests.ui.pools import HeldPool, SyncPool, deliver
 
@@ -149,7 +149,7 @@ def test_cancel_before_start_reports_task_cancelled(make_tasks):
     assert task.cancel()  # never started: it never will
     deliver()
     assert ran == [] and len(held) == 0
-    assert len(failures) == 1 and isinstance(failures[0], TaskCancelled)
+    assert len(failures) == 1 and isinstance(failures[0], Canceled)
 
 
 def test_long_jobs_do_not_block_interactive_queries(qtbot, make_tasks, demo_db_path):

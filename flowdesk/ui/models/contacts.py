@@ -28,6 +28,7 @@ from flowdesk.core.queries import (
     contacts_page,
     count_contacts,
 )
+from flowdesk.ui.errors import error_text
 from flowdesk.ui.theme import fmt_time, muted_text, status_color, status_dot
 
 PAGE_SIZE = 200
@@ -211,7 +212,7 @@ class ContactsModel(QAbstractTableModel):
     def _on_error(self, exc: BaseException) -> None:
         self._in_flight.clear()
         self._set_loading(False)
-        self.queryFailed.emit(str(exc) or exc.__class__.__name__)
+        self.queryFailed.emit(error_text(exc, "Loading contacts"))
 
     def _clear_pages(self) -> None:
         self._pages.clear()

@@ -307,7 +307,7 @@ class ContactsTab(QWidget):
             self.count_label.setText("Searching…" if query and query.search else "Loading…")
 
     def _on_failed(self, message: str) -> None:
-        self.count_label.setText(f"Could not load contacts: {message}")
+        self.count_label.setText(message)
 
     def refresh(self) -> None:
         self.model.refresh()
