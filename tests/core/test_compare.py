@@ -193,7 +193,16 @@ def test_verdict_adds_replies_when_both_sides_asked_for_them():
     b = _side("v3", 10_000, 5_420, waited=8_000, responded=6_320)
     assert _verdict(a, b, same_version=False) == (
         "v3 completes 4.2 points more often than v2 (±1.4)."
-        " v3 gets replies 4.0 points more often than v2 (±1.3)."
+        " v3 gets replies 4.0 points more often (±1.3)."
+    )
+
+
+def test_verdict_names_versions_by_their_tag():
+    a = _side("v2 – Menu and error handling", 10_000, 5_000, waited=100, responded=50)
+    b = _side("v3 – AI assistant", 10_000, 5_420, waited=100, responded=52)
+    assert _verdict(a, b, same_version=False) == (
+        "v3 completes 4.2 points more often than v2 (±1.4)."
+        " Replies: not enough contacts yet to tell (+2.0 points, ±13.6)."
     )
 
 

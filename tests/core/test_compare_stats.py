@@ -11,7 +11,12 @@ from flowdesk.core.compare.stats import newcombe_difference, wilson_interval
 # Table I, method 3 (Wilson score without continuity correction).
 @pytest.mark.parametrize(
     ("successes", "trials", "low", "high"),
-    [(81, 263, 0.2553, 0.3662), (15, 148, 0.0624, 0.1605), (0, 20, 0.0, 0.1611), (1, 29, 0.0061, 0.1718)],
+    [
+        (81, 263, 0.2553, 0.3662),
+        (15, 148, 0.0624, 0.1605),
+        (0, 20, 0.0, 0.1611),
+        (1, 29, 0.0061, 0.1718),
+    ],
 )
 def test_wilson_interval_matches_newcombe_1998_table(successes, trials, low, high):
     interval = wilson_interval(successes, trials)

@@ -16,7 +16,12 @@ from flowdesk.core.compare.diff import StepChange, StepSpec, VersionDiff, diff_v
 from flowdesk.core.compare.diff import load_version_steps as _load_steps
 from flowdesk.core.compare.outcome import Outcome, StepTally, flow_as_of, version_outcome
 from flowdesk.core.compare.stats import Interval, newcombe_difference, wilson_interval
-from flowdesk.core.compare.verdict import missing_contacts, rate_sentence
+from flowdesk.core.compare.verdict import (
+    missing_contacts,
+    rate_sentence,
+    reply_sentence,
+    short_label,
+)
 from flowdesk.core.queries import COUNTER_FIELDS, Counters, VersionInfo, list_versions
 
 
@@ -175,23 +180,25 @@ def _shifts(
 def _verdict(a: Side, b: Side, same_version: bool) -> str:
     if same_version:
         return f"{b.label} is compared with itself: pick two different versions."
+    a_name, b_name = short_label(a.label), short_label(b.label)
+    if a_name == b_name:
+        a_name, b_name = a.label, b.label
     completion = newcombe_difference(
         a.counters.completed, a.counters.contacts, b.counters.completed, b.counters.contacts
     )
     text = rate_sentence(
-        b.label,
-        a.label,
+        b_name,
+        a_name,
         completion,
         ("completes", "complete"),
-        missing_contacts(a.label, a.counters.contacts, b.label, b.counters.contacts, "contacts"),
+        missing_contacts(a_name, a.counters.contacts, b_name, b.counters.contacts, "contacts"),
     )
-    if completion is None or not (a.counters.waited and b.counters.waited):
-        return text
     response = newcombe_difference(
         a.counters.responded, a.counters.waited, b.counters.responded, b.counters.waited
     )
-    reply = rate_sentence(b.label, a.label, response, ("gets replies", "get replies"), "")
-    return f"{text} {reply}"
+    if completion is None or response is None:
+        return text
+    return f"{text} {reply_sentence(b_name, a_name, response)}"
 
 
 def _caveat(a: Side, b: Side, finished_only: bool) -> str:
