@@ -20,7 +20,7 @@ from typing import Any
 
 import sqlite_utils
 
-from flowdesk.core.steps import parse_step, transitions_for_step
+from flowdesk.core.steps import parse_step
 
 # Definition fields that are not the step's own configuration: identity, bookkeeping, and the
 # exits and wait, which are compared on their own.
@@ -171,7 +171,7 @@ def spec_from_definition(
     wait = parsed.wait_seconds
     if parsed.step_type == "DELAY":
         wait = _delay_seconds(definition)
-    exits = tuple(Exit(t.kind, t.label, t.target) for t in transitions_for_step(definition))
+    exits = tuple(Exit(t.kind, t.label, t.target) for t in parsed.transitions)
     config = {k: _strip_ids(v) for k, v in definition.items() if k not in _NOT_CONFIG}
     return StepSpec(
         parsed.id,

@@ -22,10 +22,11 @@ from flowdesk.core.compare.verdict import (
     reply_sentence,
     short_label,
 )
+from flowdesk.core.errors import UserError
 from flowdesk.core.queries import COUNTER_FIELDS, Counters, VersionInfo, list_versions
 
 
-class CompareError(ValueError):
+class CompareError(UserError):
     """The versions asked for cannot be compared (unknown, another flow's, only one version)."""
 
 

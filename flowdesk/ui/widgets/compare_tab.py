@@ -108,10 +108,7 @@ class CompareTab(QWidget):
         self.combo_b = QComboBox(self)
         self.combo_b.setAccessibleName("Newer version")
         for combo in (self.combo_a, self.combo_b):
-            combo.setSizeAdjustPolicy(
-                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-            )
-            combo.setMinimumContentsLength(16)
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
             combo.activated.connect(self.reload)
         self.finished_only = QCheckBox("Only runs old enough to have finished", self)
         self.finished_only.setAccessibleName("Only runs old enough to have finished")
@@ -125,7 +122,6 @@ class CompareTab(QWidget):
         picker.addWidget(QLabel("with"))
         picker.addWidget(self.combo_a)
         picker.addStretch(1)
-        picker.addWidget(self.finished_only)
 
         self.verdict = QLabel(" ")
         self.verdict.setAccessibleName("Verdict")
@@ -209,7 +205,11 @@ class CompareTab(QWidget):
         content_layout.setSpacing(6)
         content_layout.addLayout(picker)
         content_layout.addWidget(self.verdict)
-        content_layout.addWidget(self.caveat)
+        caveat_row = QHBoxLayout()
+        caveat_row.setContentsMargins(0, 0, 0, 0)
+        caveat_row.addWidget(self.caveat, 1)
+        caveat_row.addWidget(self.finished_only, 0, Qt.AlignmentFlag.AlignTop)
+        content_layout.addLayout(caveat_row)
         content_layout.addLayout(cards)
         content_layout.addWidget(self.sections, 1)
 
@@ -312,7 +312,6 @@ class CompareTab(QWidget):
         self.caveat.setText(
             f"<span style='color:{warn}'>⚠ {html.escape(caveat)}</span>" if caveat else ""
         )
-        self.caveat.setVisible(bool(caveat))
         self.finished_only.setText(
             f"Only runs old enough to have finished (> {duration_words(c.longest_wait)})"
         )
