@@ -128,7 +128,7 @@ class FlowPage(QWidget):
         self.executions_tab = ExecutionsTab(self)
         self.versions_tab = VersionsTab(self)
         self.viewer_tab = ViewerTab(self)
-        self.compare_tab = CompareTab(runner, self)
+        self.compare_tab = CompareTab(tasks, self)
         self.tabs = QTabWidget(self)
         self.tabs.setAccessibleName("Flow tabs")
         self.tabs.setDocumentMode(True)
