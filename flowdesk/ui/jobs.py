@@ -294,7 +294,20 @@ class JobManager(QObject):
                 str(exc) if isinstance(exc, BackgroundProcessError) else error_text(exc, "Export")
             )
             reason = f"{said} No file was written; try again."
-            self.tasks.write(record_lost_export, job_id, job.path, reason, job.rows_done)
+            # Said once its half-written file is gone, as a failed job promises.
+            self.tasks.write(
+                record_lost_export,
+                job_id,
+                job.path,
+                reason,
+                job.rows_done,
+                success=lambda _none: self._fail(job_id, reason),
+                failure=lambda _exc: self._fail(job_id, reason),
+            )
+            return
+        self._fail(job_id, reason)
+
+    def _fail(self, job_id: int, reason: str) -> None:
         self._settle(job_id, store.FAILED, reason)
         self.jobFailed.emit(job_id, reason)
 
