@@ -1,7 +1,10 @@
-"""``flowdesk import`` (a "Download results" CSV as a flow) and ``flowdesk check``.
+"""``flowdesk import`` (a results CSV, a RapidPro export or run archive, a Twilio Studio
+definition) and ``flowdesk check``.
 
-``flowdesk import --db PATH FILE.csv [--flow-name NAME]`` creates the cache when it does not
-exist, prints progress on stderr and a one-line summary; bad rows are listed by line number.
+``flowdesk import --db PATH FILE [--flow-name NAME]`` recognises the file by its content and says
+what it found, creates the cache when it does not exist, prints progress on stderr and a one-line
+summary; bad CSV rows are listed by line number, and a malformed JSON file is refused whole with
+the position of the problem.
 ``flowdesk check --db PATH`` proves the maintained counters exact and compares the upstream's own
 counters with the recount from the synced runs.
 """
@@ -21,13 +24,76 @@ def _user_error(message: str) -> Exception:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from flowdesk.cli import TerminalProgress
-    from flowdesk.core.db import CacheError, connect, get_meta
-    from flowdesk.core.importer import KIND, CsvImportError, import_csv
+    from flowdesk.core.formats.files import FileFormatError, detect
 
     source_file = Path(args.file)
     if not source_file.is_file():
         raise _user_error(f"no file at {source_file}")
+    try:
+        found = detect(source_file)
+    except FileFormatError as exc:
+        raise _user_error(str(exc)) from None
+    if found != "csv":
+        return _import_flow_file(args, source_file)
+    return _import_csv(args, source_file)
+
+
+def _import_flow_file(args: argparse.Namespace, source_file: Path) -> int:
+    from flowdesk.cli import TerminalProgress
+    from flowdesk.core.db import CacheError, connect, get_meta
+    from flowdesk.core.formats.files import FileFormatError, import_flow_file, read_flows
+
+    try:
+        parsed = read_flows(source_file)
+    except FileFormatError as exc:
+        raise _user_error(str(exc)) from None
+    try:
+        db = connect(args.db)
+    except CacheError as exc:
+        raise _user_error(str(exc)) from None
+    try:
+        meta = get_meta(db, "source", None) or {}
+        has_flows = db.execute("SELECT 1 FROM flows LIMIT 1").fetchone() is not None
+        if meta.get("kind") not in (None, parsed.kind) and has_flows:
+            raise _user_error(
+                f"{args.db} holds {meta.get('name') or meta.get('kind')} data; import into its "
+                "own cache file (another --db)"
+            )
+        print(f"found: {parsed.label}", file=sys.stderr)
+        bar = TerminalProgress("Importing")
+        try:
+            report = import_flow_file(
+                db, parsed, progress=lambda p: bar.update(p.done, p.total, p.note)
+            )
+        finally:
+            bar.close()
+    finally:
+        db.conn.close()
+    for kind, record_id, message in report.problems[:20]:
+        print(f"skipped {kind} {record_id}: {message}", file=sys.stderr)
+    if report.outcome == "failed":
+        raise _user_error(f"import failed: {report.message}")
+    flows = {d["flow"]["name"] for d in parsed.definitions} | {
+        r["flow"]["name"] for r in parsed.runs
+    }
+    print(
+        f"{report.outcome}: {_count(len(flows), 'flow')}, "
+        f"{_count(len(parsed.definitions), 'definition')} with {_count(parsed.steps, 'step')}, "
+        f"{_count(len(parsed.runs), 'run')} ({report.runs_changed:,} changed)",
+        file=sys.stderr,
+    )
+    return 0 if report.outcome == "completed" else 1
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+def _import_csv(args: argparse.Namespace, source_file: Path) -> int:
+    from flowdesk.cli import TerminalProgress
+    from flowdesk.core.db import CacheError, connect, get_meta
+    from flowdesk.core.importer import KIND, CsvImportError, import_csv
+
     zone = None
     if args.timezone:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -78,6 +144,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         )
     if report.outcome == "failed":
         raise _user_error(f"import failed: {report.message}")
+    print("found: ActiveCampaign results CSV", file=sys.stderr)
     print(
         f"{report.outcome}: flow {summary.flow_name!r} ({summary.flow_id}): {summary.runs:,} runs "
         f"from {summary.rows:,} rows, {len(summary.step_columns):,} steps, "
@@ -127,12 +194,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 def register(subparsers) -> None:  # noqa: ANN001 - argparse's private type
     imp = subparsers.add_parser(
         "import",
-        help="import a 'Download results' CSV as a flow",
-        description="Import ActiveCampaign's 'Download results' CSV (or a Flowdesk export).",
+        help="import a results CSV, a RapidPro export or run archive, or a Studio definition",
+        description="Import ActiveCampaign's 'Download results' CSV (or a Flowdesk export), a "
+        "RapidPro/TextIt flow export or run archive (JSON lines, optionally gzipped), or a "
+        "Twilio Studio flow definition. The format is recognised from the content.",
     )
     imp.add_argument("--db", type=Path, required=True, help="cache file (created if missing)")
-    imp.add_argument("file", type=Path, metavar="FILE.csv")
-    imp.add_argument("--flow-name", help="name of the flow (default: the file's name)")
+    imp.add_argument("file", type=Path, metavar="FILE")
+    imp.add_argument("--flow-name", help="CSV: name of the flow (default: the file's name)")
     imp.add_argument(
         "--date-order",
         choices=["auto", "mdy", "dmy"],

@@ -317,3 +317,37 @@ def test_a_csv_is_detected_as_a_results_file(tmp_path):
     path = tmp_path / "results.json"  # the name does not decide: the content does
     path.write_text("Phone,Status\n+1,Completed\n", encoding="utf-8")
     assert detect(path) == "csv"
+
+
+def test_import_cli_says_what_it_found_and_refuses_bad_files_in_one_line(tmp_path, capsys):
+    from flowdesk.cli import main
+
+    cache = tmp_path / "rapidpro.db"
+    assert main(["import", "--db", str(cache), str(copy(tmp_path, EXPORT))]) == 0
+    err = capsys.readouterr().err
+    assert "found: RapidPro/TextIt flow export (spec 13)" in err
+    assert "completed: 2 flows, 2 definitions with 14 steps, 0 runs" in err
+    assert main(["import", "--db", str(cache), str(copy(tmp_path, ARCHIVE))]) == 0
+    err = capsys.readouterr().err
+    assert "found: RapidPro run archive" in err and "6 runs (6 changed)" in err
+    # A Studio definition does not go into a RapidPro workspace.
+    assert main(["import", "--db", str(cache), str(copy(tmp_path, STUDIO))]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("flowdesk: ") and err.count("\n") == 1
+    assert "holds RapidPro/TextIt files data" in err
+    broken = tmp_path / "broken.json"
+    broken.write_text(BROKEN_EXPORT, encoding="utf-8")
+    fresh = tmp_path / "fresh.db"
+    assert main(["import", "--db", str(fresh), str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert err == "flowdesk: broken.json: line 2, column 27: invalid JSON (Expecting value)\n"
+    assert not fresh.exists()
+
+
+def test_import_cli_says_a_csv_is_a_results_file(tmp_path, capsys):
+    from flowdesk.cli import main
+
+    path = tmp_path / "results.csv"
+    path.write_text("Phone,Status,Welcome\n+1555,Completed,2026-03-01 10:00\n", encoding="utf-8")
+    assert main(["import", "--db", str(tmp_path / "c.db"), str(path)]) == 0
+    assert "found: ActiveCampaign results CSV" in capsys.readouterr().err

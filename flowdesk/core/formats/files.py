@@ -34,6 +34,7 @@ TWILIO_FILE = "twilio-file"
 CSV = "csv"
 BATCH_SIZE = 1000
 
+SOURCE_NAMES = {RAPIDPRO_FILE: "RapidPro/TextIt files", TWILIO_FILE: "Twilio Studio files"}
 FORMAT_LABELS = {
     "rapidpro-export": "RapidPro/TextIt flow export",
     "rapidpro-archive": "RapidPro run archive",
@@ -154,7 +155,7 @@ class FlowFileSource:
     def __init__(self, parsed: ParsedFlows, batch_size: int = BATCH_SIZE) -> None:
         self.parsed = parsed
         self.kind = parsed.kind
-        self.name = f"{parsed.label}: {parsed.path.name}"
+        self.name = SOURCE_NAMES[parsed.kind]
         self.batch_size = max(1, batch_size)
 
     def batches(self, state: SyncState, is_cancelled: Callable[[], bool]) -> Iterator[Batch]:
