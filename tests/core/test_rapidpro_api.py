@@ -6,16 +6,13 @@ from datetime import timedelta
 
 import pytest
 
+from flowdesk.cli import main
+from flowdesk.core import workspace
 from flowdesk.core.db import connect
 from flowdesk.core.formats.catalogue import Catalogue
 from flowdesk.core.integrity import mismatches
 from flowdesk.core.queries import list_flows, list_versions
-from flowdesk.core.sources.rapidpro import (
-    RapidProSource,
-    SourceError,
-    normalize_url,
-    source_for_cache,
-)
+from flowdesk.core.sources.rapidpro import RapidProSource, normalize_url
 from flowdesk.core.sync import SyncEngine
 from tests.core.test_activecampaign import Sleeps, polite
 from tests.factories import cache_content
@@ -144,10 +141,29 @@ def test_urls_and_tokens(db, server, monkeypatch):
     assert normalize_url("https://app.rapidpro.io/api/v2/") == "https://app.rapidpro.io/api/v2"
     with pytest.raises(ValueError, match="must use https"):
         normalize_url("http://textit.com")
+    options = workspace.SourceOptions(url=server.url)
     monkeypatch.delenv("FLOWDESK_RAPIDPRO_TOKEN", raising=False)
-    with pytest.raises(SourceError, match="FLOWDESK_RAPIDPRO_TOKEN"):
-        source_for_cache(db, server.url)
+    with pytest.raises(workspace.WorkspaceError, match="FLOWDESK_RAPIDPRO_TOKEN"):
+        workspace.source_for(db, "rapidpro", options)
     monkeypatch.setenv("FLOWDESK_RAPIDPRO_TOKEN", TOKEN)
-    assert source_for_cache(db, server.url).base_url == server.url + "/api/v2"
-    with pytest.raises(SourceError, match="another cache file"):
-        source_for_cache(db, "https://textit.com")
+    built = workspace.source_for(db, "rapidpro", options)
+    assert built.base_url == server.url + "/api/v2" and TOKEN not in repr(built)
+    assert SyncEngine(db).run(built).outcome == "completed"
+    # The cache now belongs to that workspace: later syncs need no --url, another is refused.
+    assert workspace.source_for(db).base_url == built.base_url
+    with pytest.raises(workspace.WorkspaceError, match="another cache file"):
+        workspace.source_for(db, "rapidpro", workspace.SourceOptions(url="https://textit.com"))
+
+
+def test_cli_sync_creates_the_cache_then_syncs_incrementally(tmp_path, server, monkeypatch, capsys):
+    monkeypatch.setenv("FLOWDESK_RAPIDPRO_TOKEN", TOKEN)
+    cache = str(tmp_path / "rp.db")
+    args = ["sync", "--db", cache, "--source", "rapidpro", "--url", server.url, "--rate", "500"]
+    assert main(args) == 0
+    assert "completed: " in capsys.readouterr().err
+    assert main(["sync", "--db", cache]) == 0
+    assert "0 runs changed" in capsys.readouterr().err
+    monkeypatch.setenv("FLOWDESK_RAPIDPRO_TOKEN", "wrong-token-xyz")
+    assert main(["sync", "--db", cache]) == 2
+    err = capsys.readouterr().err
+    assert "rejected" in err and "wrong-token-xyz" not in err

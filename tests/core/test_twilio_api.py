@@ -6,10 +6,12 @@ from datetime import timedelta
 
 import pytest
 
+from flowdesk.cli import main
+from flowdesk.core import workspace
 from flowdesk.core.formats.catalogue import Catalogue
 from flowdesk.core.integrity import mismatches
 from flowdesk.core.queries import list_flows, list_versions
-from flowdesk.core.sources.twilio import SourceError, TwilioSource, source_for_cache
+from flowdesk.core.sources.twilio import TwilioSource
 from flowdesk.core.sync import SyncEngine
 from tests.core.test_activecampaign import Sleeps, polite
 from tests.fake_twilio_server import ACCOUNT_SID, AUTH_TOKEN, BASE, FLOW_SID, FakeTwilio
@@ -97,15 +99,31 @@ def test_a_bad_token_fails_the_sync_without_showing_it(db, server):
 
 
 def test_credentials_come_from_the_environment(db, server, monkeypatch):
+    options = workspace.SourceOptions(url=server.url, rate=500)
     monkeypatch.delenv("FLOWDESK_TWILIO_SID", raising=False)
-    with pytest.raises(SourceError, match="FLOWDESK_TWILIO_SID"):
-        source_for_cache(db, server.url)
+    with pytest.raises(workspace.WorkspaceError, match="FLOWDESK_TWILIO_SID"):
+        workspace.source_for(db, "twilio", options)
     monkeypatch.setenv("FLOWDESK_TWILIO_SID", ACCOUNT_SID)
     monkeypatch.delenv("FLOWDESK_TWILIO_TOKEN", raising=False)
-    with pytest.raises(SourceError, match="FLOWDESK_TWILIO_TOKEN"):
-        source_for_cache(db, server.url)
+    with pytest.raises(workspace.WorkspaceError, match="FLOWDESK_TWILIO_TOKEN"):
+        workspace.source_for(db, "twilio", options)
     monkeypatch.setenv("FLOWDESK_TWILIO_TOKEN", AUTH_TOKEN)
-    built = source_for_cache(db, server.url)
+    built = workspace.source_for(db, "twilio", options)
     assert built.base_url == server.url and AUTH_TOKEN not in repr(built)
     report = SyncEngine(db).run(built)
     assert report.outcome == "completed" and report.runs_changed == 20
+    # The cache remembers the account and the API URL; another SID is refused.
+    monkeypatch.delenv("FLOWDESK_TWILIO_SID")
+    assert workspace.source_for(db).base_url == server.url
+    monkeypatch.setenv("FLOWDESK_TWILIO_SID", "AC" + "9" * 32)
+    with pytest.raises(workspace.WorkspaceError, match="another cache file"):
+        workspace.source_for(db)
+
+
+def test_cli_sync_with_twilio(tmp_path, server, monkeypatch, capsys):
+    monkeypatch.setenv("FLOWDESK_TWILIO_SID", ACCOUNT_SID)
+    monkeypatch.setenv("FLOWDESK_TWILIO_TOKEN", AUTH_TOKEN)
+    cache = str(tmp_path / "tw.db")
+    args = ["sync", "--db", cache, "--source", "twilio", "--url", server.url, "--rate", "500"]
+    assert main(args) == 0
+    assert "20 runs changed" in capsys.readouterr().err

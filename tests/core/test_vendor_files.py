@@ -334,7 +334,7 @@ def test_import_cli_says_what_it_found_and_refuses_bad_files_in_one_line(tmp_pat
     assert main(["import", "--db", str(cache), str(copy(tmp_path, STUDIO))]) == 2
     err = capsys.readouterr().err
     assert err.startswith("flowdesk: ") and err.count("\n") == 1
-    assert "holds RapidPro/TextIt files data" in err
+    assert "holds RapidPro/TextIt files data" in err, err
     broken = tmp_path / "broken.json"
     broken.write_text(BROKEN_EXPORT, encoding="utf-8")
     fresh = tmp_path / "fresh.db"

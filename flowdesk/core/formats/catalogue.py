@@ -11,6 +11,7 @@ one version, "Runs without a definition", whose steps are the nodes its runs wen
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,8 +60,14 @@ class Catalogue:
 
     @classmethod
     def from_db(cls, db: sqlite_utils.Database) -> Catalogue:
+        return cls.load(lambda sql: db.execute(sql).fetchall())
+
+    @classmethod
+    def load(cls, query: Callable[[str], list[tuple]]) -> Catalogue:
+        """What the cache holds, read through ``query`` (a read-only SQL runner: the sync
+        engine's ``SyncState.query`` during a sync)."""
         catalogue = cls()
-        for flow_id, name, trigger, current in db.execute(
+        for flow_id, name, trigger, current in query(
             "SELECT id, name, trigger_type, current_version_id FROM flows"
         ):
             catalogue.flows[flow_id] = {
@@ -70,7 +77,7 @@ class Catalogue:
                 "current_version": current,
             }
         by_id: dict[str, KnownVersion] = {}
-        for vid, flow_id, name, description, published_at, current in db.execute(
+        for vid, flow_id, name, description, published_at, current in query(
             "SELECT id, flow_id, name, description, published_at, is_current FROM versions"
             " ORDER BY flow_id, published_at, id"
         ):
@@ -85,7 +92,7 @@ class Catalogue:
             version = KnownVersion(vid, flow_id, published_at, payload)
             by_id[vid] = version
             catalogue.versions.setdefault(flow_id, []).append(version)
-        for version_id, definition in db.execute(
+        for version_id, definition in query(
             "SELECT version_id, definition FROM steps WHERE definition IS NOT NULL"
         ):
             version = by_id.get(version_id)

@@ -15,10 +15,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from flowdesk.core.errors import UserError
 from flowdesk.core.records import parse_timestamp
 
 
-class FileFormatError(ValueError):
+class FileFormatError(UserError):
     """A file that cannot be imported; the message is one line naming where the problem is."""
 
 

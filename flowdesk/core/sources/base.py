@@ -58,6 +58,10 @@ class SyncState(Protocol):
     def active_run_ids(self) -> list[str]:
         """Ids of cached runs still READY or RUNNING."""
 
+    def query(self, sql: str) -> list[tuple]:
+        """Rows of a read-only query over the cache, for sources that place upstream records
+        among what is stored (which imported version a RapidPro run belongs to)."""
+
 
 class Source(Protocol):
     kind: str

@@ -16,20 +16,16 @@ batch, and the next sync asks again from there.
 
 from __future__ import annotations
 
-import os
 import urllib.parse
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import sqlite_utils
-
 from flowdesk.core.formats import rapidpro as spec
 from flowdesk.core.formats.catalogue import Catalogue
 from flowdesk.core.formats.common import FileFormatError, normalize_time
 from flowdesk.core.sources.base import Batch, Record, SyncState
-from flowdesk.core.sources.credentials import load_token
-from flowdesk.core.sources.http import ApiClient, BadResponseError, HttpError, Politeness
+from flowdesk.core.sources.http import ApiClient, BadResponseError, Politeness
 from flowdesk.core.sources.urls import normalize_api_url, relative_link
 
 KIND = "rapidpro"
@@ -38,10 +34,6 @@ KEYRING_SERVICE = "flowdesk-rapidpro"
 DEFINITIONS_PER_REQUEST = 10
 # RapidPro's documented limit is 2,500 requests an hour per token for most endpoints.
 DEFAULT_RATE = 0.7
-
-
-class SourceError(Exception):
-    """A RapidPro sync that cannot start; the message is one line meant for the user."""
 
 
 def normalize_url(url: str) -> str:
@@ -73,7 +65,7 @@ class RapidProSource:
         if not token or not token.strip():
             raise ValueError("the API token is empty")
         self._token = token.strip()
-        self.catalogue = catalogue or Catalogue()
+        self.catalogue = catalogue  # None: read from the cache when the sync starts
         self.politeness = politeness or Politeness(rate=DEFAULT_RATE)
         self._sleep = sleep
         host = self.base_url.split("://", 1)[1].split("/", 1)[0]
@@ -105,6 +97,8 @@ class RapidProSource:
             sleep=self._sleep,
             is_cancelled=is_cancelled,
         )
+        if self.catalogue is None:
+            self.catalogue = Catalogue.load(state.query)
         cursor = dict(state.cursor or {})
         flows_seen: dict[str, str] = dict(cursor.get("flows") or {})
 
@@ -192,41 +186,3 @@ class RapidProSource:
             )
             if is_cancelled():
                 return
-
-
-def stored_url(db: sqlite_utils.Database) -> str | None:
-    from flowdesk.core.db import get_meta
-
-    return (get_meta(db, KIND) or {}).get("url")
-
-
-def source_for_cache(
-    db: sqlite_utils.Database, url: str | None = None, token: str | None = None
-) -> RapidProSource:
-    """The RapidPro source of a cache (its URL kept in the cache's meta, its token in the
-    environment or the keyring). Raises SourceError with a one-line message."""
-    from flowdesk.core.db import set_meta
-
-    stored = stored_url(db)
-    try:
-        base_url = normalize_url(url) if url else stored
-    except ValueError as exc:
-        raise SourceError(str(exc)) from None
-    if not base_url:
-        raise SourceError("the workspace URL is needed for the first sync (--url)")
-    if stored and stored != base_url:
-        raise SourceError(f"this cache holds {stored}; sync {base_url} into another cache file")
-    token = token or load_token(base_url, env=ENV_TOKEN, service=KEYRING_SERVICE)
-    if not token:
-        raise SourceError(f"no API token: set {ENV_TOKEN}, or keep it in the system keyring")
-    rate = os.environ.get("FLOWDESK_RAPIDPRO_RATE")
-    try:
-        politeness = Politeness(rate=float(rate)) if rate else Politeness(rate=DEFAULT_RATE)
-    except ValueError:
-        raise SourceError(f"FLOWDESK_RAPIDPRO_RATE is not a number: {rate!r}") from None
-    with db.conn:
-        set_meta(db, KIND, {"url": base_url})
-    return RapidProSource(base_url, token, catalogue=Catalogue.from_db(db), politeness=politeness)
-
-
-__all__ = ["HttpError", "RapidProSource", "SourceError", "normalize_url", "source_for_cache"]

@@ -19,18 +19,14 @@ executions; the bound moves only once a flow's whole listing is written.
 from __future__ import annotations
 
 import base64
-import os
 from collections.abc import Callable, Iterator
 from typing import Any
-
-import sqlite_utils
 
 from flowdesk.core.formats import twilio as spec
 from flowdesk.core.formats.catalogue import Catalogue
 from flowdesk.core.formats.common import FileFormatError, normalize_time
 from flowdesk.core.records import parse_timestamp
 from flowdesk.core.sources.base import Batch, Record, SyncState
-from flowdesk.core.sources.credentials import load_token
 from flowdesk.core.sources.http import ApiClient, BadResponseError, NotFoundError, Politeness
 from flowdesk.core.sources.urls import normalize_api_url, relative_link
 
@@ -41,10 +37,6 @@ ENV_TOKEN = "FLOWDESK_TWILIO_TOKEN"
 KEYRING_SERVICE = "flowdesk-twilio"
 DEFAULT_PAGE_SIZE = 50
 DEFAULT_RATE = 5.0
-
-
-class SourceError(Exception):
-    """A Twilio sync that cannot start; the message is one line meant for the user."""
 
 
 def normalize_url(url: str | None) -> str:
@@ -70,10 +62,10 @@ class TwilioSource:
         if not account_sid.strip() or not auth_token.strip():
             raise ValueError("the Account SID and the auth token are both needed")
         self.base_url = normalize_url(url)
-        self.account_sid = account_sid.strip()
+        self.account_sid = self.account = account_sid.strip()
         pair = f"{self.account_sid}:{auth_token.strip()}".encode()
         self._basic = base64.b64encode(pair).decode("ascii")
-        self.catalogue = catalogue or Catalogue()
+        self.catalogue = catalogue  # None: read from the cache when the sync starts
         self.politeness = politeness or Politeness(rate=DEFAULT_RATE)
         self.page_size = max(1, int(page_size))
         self._sleep = sleep
@@ -111,6 +103,8 @@ class TwilioSource:
             is_cancelled=is_cancelled,
             auth_scheme="Basic",
         )
+        if self.catalogue is None:
+            self.catalogue = Catalogue.load(state.query)
         cursor: dict[str, Any] = dict(state.cursor or {})
         flows_cursor: dict[str, dict[str, Any]] = {
             sid: dict(value) for sid, value in (cursor.get("flows") or {}).items()
@@ -250,34 +244,3 @@ def _copy(cursor: dict[str, Any], active: dict[str, str]) -> dict[str, Any]:
         "flows": {sid: dict(value) for sid, value in cursor["flows"].items()},
         "active": dict(active),
     }
-
-
-def stored_account(db: sqlite_utils.Database) -> dict[str, Any]:
-    from flowdesk.core.db import get_meta
-
-    return get_meta(db, KIND) or {}
-
-
-def source_for_cache(
-    db: sqlite_utils.Database, url: str | None = None, account_sid: str | None = None
-) -> TwilioSource:
-    """The Studio source of a cache: the Account SID from the environment or the cache's meta,
-    the auth token from the environment or the keyring. Raises SourceError (one line)."""
-    from flowdesk.core.db import set_meta
-
-    stored = stored_account(db)
-    sid = (account_sid or os.environ.get(ENV_SID, "")).strip() or stored.get("sid")
-    if not sid:
-        raise SourceError(f"no Account SID: set {ENV_SID}")
-    if stored.get("sid") and stored["sid"] != sid:
-        raise SourceError(f"this cache holds account {stored['sid']}; sync {sid} elsewhere")
-    try:
-        base_url = normalize_url(url or stored.get("url"))
-    except ValueError as exc:
-        raise SourceError(str(exc)) from None
-    token = load_token(sid, env=ENV_TOKEN, service=KEYRING_SERVICE)
-    if not token:
-        raise SourceError(f"no auth token: set {ENV_TOKEN}, or keep it in the system keyring")
-    with db.conn:
-        set_meta(db, KIND, {"sid": sid, "url": base_url})
-    return TwilioSource(sid, token, url=base_url, catalogue=Catalogue.from_db(db))
