@@ -133,6 +133,6 @@ class _Handler(BaseHTTPRequestHandler):
             split = urllib.parse.urlsplit(self.path)
             headers = {}
             status, data = fake.respond(split.path, urllib.parse.parse_qs(split.query))
-        self._send(status, data, headers)
-        with fake.lock:
+        with fake.lock:  # logged before answering: a test reads the log once its client is done
             fake.log.append((self.path, status))
+        self._send(status, data, headers)
