@@ -21,9 +21,10 @@ COMMANDS = (
     "demo",
     "sync",
     "stats",
+    "compare",
     "export",
     "screenshot",
-    "import_csv",
+    "import_file",
     "check",
     "doctor",
 )
