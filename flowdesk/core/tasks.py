@@ -126,7 +126,7 @@ def export_job(
 
     try:
         try:
-            conn = connect(db_path, create=False, readonly=True).conn
+            conn = connect(db_path, create=False).conn  # it records the job
         except (CacheError, sqlite3.Error) as exc:
             raise ExportError(f"Could not open the cache {db_path}: {exc}") from exc
         if cancelled():
