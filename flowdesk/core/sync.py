@@ -23,15 +23,19 @@ from typing import Any
 
 import sqlite_utils
 
-from flowdesk.core.db import get_meta, set_meta
+from flowdesk.core import workspace
+from flowdesk.core.db import failure_message, get_meta, set_meta, sync_lock
+from flowdesk.core.errors import Outcome
 from flowdesk.core.model import METRICS, PLACEHOLDER_STEP_TYPE, metric_for_status
 from flowdesk.core.records import (
+    DefinitionRecord,
     ExecutionRecord,
     FlowRow,
     MalformedRecord,
     PathStep,
     RunRecord,
     VersionRow,
+    parse_definition,
     parse_execution,
     parse_run,
     storable_json,
@@ -109,6 +113,9 @@ class _State:
         if self._notify is not None:
             with self._notify_lock:  # progress sinks (a pipe, a terminal) are not thread-safe
                 self._notify(note)
+
+    def query(self, sql: str) -> list[tuple]:
+        return self._db.execute(sql).fetchall()
 
 
 class _Graph:
@@ -283,12 +290,23 @@ class SyncEngine:
         progress: Callable[[SyncProgress], None] | None = None,
         is_cancelled: Callable[[], bool] = lambda: False,
     ) -> SyncReport:
+        """Write ``source``'s batches; one sync per cache at a time (a second one raises a
+        CacheError saying another sync is running)."""
+        with sync_lock(self.db):
+            return self._run(source, progress, is_cancelled or (lambda: False))
+
+    def _run(
+        self,
+        source: Source,
+        progress: Callable[[SyncProgress], None] | None,
+        is_cancelled: Callable[[], bool],
+    ) -> SyncReport:
         started = time.monotonic()
         report = SyncReport(source=source.kind)
-        cursor_key = f"cursor:{source.kind}"
+        cursor_key = workspace.cursor_key(source.kind)
         cursor = get_meta(self.db, cursor_key, {}) or {}
         with self.conn:
-            set_meta(self.db, "source", {"kind": source.kind, "name": source.name})
+            workspace.claim(self.db, source)  # refuses to mix two sources in one cache
             sync_id = self.conn.execute(
                 "INSERT INTO syncs (source, started_at) VALUES (?, ?)",
                 [source.kind, int(time.time())],
@@ -318,14 +336,14 @@ class SyncEngine:
                 if progress is not None:
                     progress(report.progress(batch.done, batch.total, batch.note))
                 if is_cancelled():
-                    report.outcome = "canceled"
+                    report.outcome = Outcome.CANCELED
                     report.message = "Sync canceled; the next sync resumes where this one stopped."
                     break
             else:
-                report.outcome = "completed"
+                report.outcome = Outcome.COMPLETED
         except Exception as exc:  # the source failed: keep what committed, say why
-            report.outcome = "failed"
-            report.message = str(exc) or exc.__class__.__name__
+            report.outcome = Outcome.FAILED
+            report.message = failure_message(exc, self.db)
         finally:
             if gc_was_enabled:
                 gc.enable()
@@ -349,8 +367,8 @@ class SyncEngine:
                     sync_id,
                 ],
             )
-            if report.outcome == "completed":
-                set_meta(self.db, "last_sync_at", int(time.time()))
+            if report.outcome == Outcome.COMPLETED:
+                workspace.record_completed_sync(self.db, int(time.time()))
         return report
 
     def _begin_bulk_build(self) -> bool:
@@ -378,6 +396,7 @@ class SyncEngine:
     ) -> None:
         runs: dict[str, RunRecord] = {}
         executions: list[ExecutionRecord] = []
+        definitions: list[DefinitionRecord] = []
         problems: list[tuple[str, str, str]] = [("record", rid, msg) for rid, msg in batch.problems]
         parse_cache: dict[Any, Any] = {}
         for record in batch.records:
@@ -387,6 +406,8 @@ class SyncEngine:
                     runs[run.id] = run  # the last copy of a run in a batch wins
                 elif record.kind == "execution":
                     executions.append(parse_execution(record.data))
+                elif record.kind == "definition":
+                    definitions.append(parse_definition(record.data))
                 else:
                     raise MalformedRecord("?", f"unknown record kind {record.kind!r}")
             except MalformedRecord as exc:
@@ -396,7 +417,9 @@ class SyncEngine:
         conn.execute("BEGIN IMMEDIATE")
         try:
             deltas = _Deltas()
-            self._upsert_flows_and_versions(runs.values(), executions)
+            self._upsert_flows_and_versions([*definitions, *runs.values()], executions)
+            if definitions:
+                self._register_steps(definitions, graph)
             self._upsert_executions(executions)
             self._ensure_executions(runs.values())
             changed = self._write_runs(list(runs.values()), graph, deltas)
@@ -446,7 +469,9 @@ class SyncEngine:
         return problems
 
     def _upsert_flows_and_versions(
-        self, runs: Iterable[RunRecord], executions: Sequence[ExecutionRecord]
+        self,
+        runs: Iterable[RunRecord | DefinitionRecord],
+        executions: Sequence[ExecutionRecord],
     ) -> None:
         flows: dict[str, FlowRow] = {}
         versions: dict[str, VersionRow] = {}
@@ -560,7 +585,7 @@ class SyncEngine:
             [(execution, flow, version) for execution, flow, version in stubs],
         )
 
-    def _register_steps(self, runs: Sequence[RunRecord], graph: _Graph) -> None:
+    def _register_steps(self, runs: Sequence[RunRecord | DefinitionRecord], graph: _Graph) -> None:
         """Insert step definitions seen for the first time, their edges, and placeholders."""
         conn = self.conn
         seen_objects: set[int] = set()

@@ -19,14 +19,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flowdesk.core.db import get_meta
 from flowdesk.core.queries import last_sync, list_flows
-from flowdesk.core.tasks import SyncUnavailable, sync_workspace
+from flowdesk.core.tasks import sync_workspace
+from flowdesk.core.workspace import last_completed_sync
+from flowdesk.paths import SettingsKey
+from flowdesk.ui.errors import error_text
+from flowdesk.ui.tasks import TaskManager, open_for_ui
 from flowdesk.ui.theme import fmt_ago, fmt_count, fmt_time
 from flowdesk.ui.widgets.empty_state import EmptyState
 from flowdesk.ui.widgets.flow_list import FlowListPanel
 from flowdesk.ui.widgets.flow_page import FlowPage
-from flowdesk.ui.workers import CacheRunner, WorkerPools, open_for_ui
 
 log = logging.getLogger(__name__)
 
@@ -42,22 +44,21 @@ class MainWindow(QMainWindow):
         self,
         db_path: str | Path,
         settings: QSettings | None = None,
-        pools: WorkerPools | None = None,
+        tasks: TaskManager | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.db_path = Path(db_path)
         self.settings = settings if settings is not None else QSettings()
         self.db = open_for_ui(self.db_path)
-        self.pools = pools or WorkerPools()
-        self.runner = CacheRunner(self.db_path, self.pools, self)
-        self._sync_worker = None
+        self.tasks = tasks or TaskManager(self.db_path, self)
+        self._sync_task = None
         self.setWindowTitle(f"Flowdesk — {self.db_path.name}")
         self.setAccessibleName("Flowdesk main window")
 
         self.flows = FlowListPanel(self)
         self.flows.setMinimumWidth(240)
-        self.page = FlowPage(self.db, self.runner, self)
+        self.page = FlowPage(self.db, self.tasks, self)
         self.no_flows = EmptyState(
             "No flows yet",
             "This cache has no messaging flows. Create the demo workspace to explore the app "
@@ -101,7 +102,7 @@ class MainWindow(QMainWindow):
         self._clock.start()
 
         self.restore_settings()
-        self.load_flows(select=self.settings.value("flows/last", "", str) or None)
+        self.load_flows(select=self.settings.value(SettingsKey.LAST_FLOW, "", str) or None)
         self._update_sync_label()
         self._install_jobs()
 
@@ -162,7 +163,13 @@ class MainWindow(QMainWindow):
         view_menu.addAction(find_flow)
         view_menu.addSeparator()
         self.tab_actions: list[QAction] = []
-        names = ("Contacts", "Messaging Flow Executions", "Versions", "Flow Viewer")
+        names = (
+            "Contacts",
+            "Messaging Flow Executions",
+            "Versions",
+            "Flow Viewer",
+            "Compare versions",
+        )
         for index, name in enumerate(names):
             action = QAction(name, self)
             action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
@@ -206,7 +213,7 @@ class MainWindow(QMainWindow):
     def open_flow(self, flow_id: str) -> None:
         if self.page.open_flow(flow_id):
             self.stack.setCurrentWidget(self.page)
-            self.settings.setValue("flows/last", flow_id)
+            self.settings.setValue(SettingsKey.LAST_FLOW, flow_id)
         self.flows.select_flow(flow_id)
 
     def _on_flow_search(self, _text: str) -> None:
@@ -232,19 +239,19 @@ class MainWindow(QMainWindow):
     # -- sync ------------------------------------------------------------------------------------
 
     def is_syncing(self) -> bool:
-        return self._sync_worker is not None
+        return self._sync_task is not None
 
     @Slot()
     def toggle_sync(self) -> None:
-        if self._sync_worker is not None:
-            self._sync_worker.cancel()
+        if self._sync_task is not None:
+            self._sync_task.cancel()
             self.sync_button.setText("Canceling…")
             self.sync_button.setEnabled(False)
             return
         self.start_sync()
 
     def start_sync(self, create_demo: dict | None = None) -> None:
-        if self._sync_worker is not None:
+        if self._sync_task is not None:
             return
         self.progress.setRange(0, 0)
         self.progress.setFormat("Syncing…")
@@ -254,13 +261,13 @@ class MainWindow(QMainWindow):
         self.sync_action.setText("Cancel &sync")
         self.create_demo_button.setEnabled(False)
         self.statusBar().showMessage("Sync started…", 3000)
-        self._sync_worker = self.runner.run_task(
+        self._sync_task = self.tasks.job(
             sync_workspace,
             str(self.db_path),
             create_demo,
-            on_result=self._on_sync_done,
-            on_error=self._on_sync_error,
-            on_progress=self._on_sync_progress,
+            success=self._on_sync_done,
+            failure=self._on_sync_error,
+            progress=self._on_sync_progress,
         )
 
     def create_demo(self) -> None:
@@ -279,7 +286,7 @@ class MainWindow(QMainWindow):
         )
 
     def _end_sync(self) -> None:
-        self._sync_worker = None
+        self._sync_task = None
         self.progress.hide()
         self.sync_button.setText("Sync now")
         self.sync_button.setToolTip("Fetch new and changed runs in the background (F5)")
@@ -301,15 +308,11 @@ class MainWindow(QMainWindow):
 
     def _on_sync_error(self, exc: BaseException) -> None:
         self._end_sync()
-        if isinstance(exc, SyncUnavailable):
-            self.statusBar().showMessage(str(exc), 15000)
-            return
-        log.error("sync failed: %s", getattr(exc, "__traceback_text__", repr(exc)))
-        self.statusBar().showMessage(f"Sync failed: {exc}", 15000)
+        self.statusBar().showMessage(error_text(exc, "Sync"), 15000)
 
     def _update_sync_label(self) -> None:
         info = last_sync(self.db)
-        last_ok = get_meta(self.db, "last_sync_at")
+        last_ok = last_completed_sync(self.db)
         if info is None and last_ok is None:
             self.sync_label.setText("Never synced")
             return
@@ -324,20 +327,20 @@ class MainWindow(QMainWindow):
     # -- settings and lifecycle ------------------------------------------------------------------
 
     def restore_settings(self) -> None:
-        geometry = self.settings.value("window/geometry")
+        geometry = self.settings.value(SettingsKey.WINDOW_GEOMETRY)
         if isinstance(geometry, QByteArray | bytes) and geometry:
             self.restoreGeometry(QByteArray(geometry))
         else:
             self.resize(1440, 900)
-        splitter = self.settings.value("window/splitter")
+        splitter = self.settings.value(SettingsKey.WINDOW_SPLITTER)
         if isinstance(splitter, QByteArray | bytes) and splitter:
             self.splitter.restoreState(QByteArray(splitter))
 
     def save_settings(self) -> None:
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/splitter", self.splitter.saveState())
+        self.settings.setValue(SettingsKey.WINDOW_GEOMETRY, self.saveGeometry())
+        self.settings.setValue(SettingsKey.WINDOW_SPLITTER, self.splitter.saveState())
         if self.page.flow is not None:
-            self.settings.setValue("flows/last", self.page.flow.id)
+            self.settings.setValue(SettingsKey.LAST_FLOW, self.page.flow.id)
         self.settings.sync()
 
     # -- workspaces ------------------------------------------------------------------------------
@@ -365,7 +368,7 @@ class MainWindow(QMainWindow):
     def _connect_activecampaign(self) -> None:
         from flowdesk.ui.workspaces import connect_activecampaign
 
-        path = connect_activecampaign(self)
+        path = connect_activecampaign(self, self.tasks)
         if path is not None:
             window = self.open_workspace(path)
             if window is not None:
@@ -385,7 +388,7 @@ class MainWindow(QMainWindow):
             return None
         remember_workspace(self.settings, self.db_path)
         remember_workspace(self.settings, path)
-        self.settings.setValue("workspaces/last", str(path.resolve()))
+        self.settings.setValue(SettingsKey.LAST_WORKSPACE, str(path.resolve()))
         _OPEN_WINDOWS.append(window)
         window.show()
         self.close()
@@ -399,12 +402,13 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def shutdown(self) -> None:
+        if self._sync_task is not None:  # stops after its batch; the next sync resumes
+            self._sync_task.cancel()
         jobs = getattr(self, "jobs", None)
         if jobs is not None:  # exports first: cancel them and join their threads
             jobs.shutdown()
         self._clock.stop()
-        self.pools.shutdown()
-        self.runner.close()
+        self.tasks.shutdown()
         if self.db is not None:
             self.db.conn.close()
             self.db = None  # type: ignore[assignment]
@@ -416,9 +420,9 @@ class MainWindow(QMainWindow):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             QApplication.processEvents()
-            if not self.pools.busy() and not self.page.contacts_tab.model.pending_pages():
+            if not self.tasks.busy() and not self.page.contacts_tab.model.pending_pages():
                 QApplication.processEvents()
-                if not self.pools.busy():
+                if not self.tasks.busy():
                     return True
             time.sleep(0.005)
         return False

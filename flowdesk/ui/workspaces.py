@@ -8,36 +8,29 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from flowdesk.core.db import connect, default_db_path, get_meta, set_meta
+from flowdesk.core import workspace
+from flowdesk.core.db import connect
+from flowdesk.core.errors import UserError
+from flowdesk.paths import SettingsKey, data_dir
 
-RECENT_KEY = "workspaces/recent"
 MAX_RECENT = 8
 
 
 def workspace_dir() -> Path:
-    return default_db_path().parent
+    return data_dir()
 
 
 def workspace_name(path: Path) -> str:
-    """What the File menu shows: the source's own name where the cache knows it."""
-    try:
-        db = connect(path, create=False)
-    except Exception:  # noqa: BLE001 - a broken file is still listed, by its name
-        return path.stem
-    try:
-        source = get_meta(db, "source") or {}
-        account = (get_meta(db, "activecampaign") or {}).get("label")
-        if account:
-            return f"ActiveCampaign · {account}"
-        return source.get("name") or path.stem
-    finally:
-        db.conn.close()
+    """What the File menu shows: the source's own name where the cache knows it. The file is
+    read, never migrated nor written (a broken or foreign file is still listed, by its name)."""
+    found = workspace.describe_file(path)
+    return found.title(path.stem) if found is not None else path.stem
 
 
 def recent_workspaces(settings: QSettings, current: Path | None = None) -> list[Path]:
     """Recently opened caches that still exist, then any other cache in the data folder."""
     seen: list[Path] = []
-    stored = settings.value(RECENT_KEY, [], list) or []
+    stored = settings.value(SettingsKey.RECENT_WORKSPACES, [], list) or []
     candidates = [Path(p) for p in stored]
     if workspace_dir().is_dir():
         candidates += sorted(workspace_dir().glob("*.db"))
@@ -52,9 +45,11 @@ def recent_workspaces(settings: QSettings, current: Path | None = None) -> list[
 
 def remember_workspace(settings: QSettings, path: Path) -> None:
     stored = [str(path.resolve())] + [
-        p for p in (settings.value(RECENT_KEY, [], list) or []) if p != str(path.resolve())
+        p
+        for p in (settings.value(SettingsKey.RECENT_WORKSPACES, [], list) or [])
+        if p != str(path.resolve())
     ]
-    settings.setValue(RECENT_KEY, stored[:MAX_RECENT])
+    settings.setValue(SettingsKey.RECENT_WORKSPACES, stored[:MAX_RECENT])
 
 
 def choose_cache_file(parent: QWidget | None) -> Path | None:
@@ -64,12 +59,12 @@ def choose_cache_file(parent: QWidget | None) -> Path | None:
     return Path(path) if path else None
 
 
-def connect_activecampaign(parent: QWidget | None) -> Path | None:
+def connect_activecampaign(parent: QWidget | None, tasks) -> Path | None:  # noqa: ANN001
     """Ask for an account, then give it its own cache file; returns that file (or None)."""
     from flowdesk.core.sources.activecampaign import account_label
     from flowdesk.ui.connect_dialog import ask_for_account
 
-    url = ask_for_account(parent)
+    url = ask_for_account(tasks, parent)
     if not url:
         return None
     label = account_label(url)
@@ -81,9 +76,10 @@ def connect_activecampaign(parent: QWidget | None) -> Path | None:
         QMessageBox.warning(parent, "Connect ActiveCampaign", f"Cannot create {path}: {exc}")
         return None
     try:
-        with db.conn:
-            set_meta(db, "activecampaign", {"url": url, "label": label})
-            set_meta(db, "source", {"kind": "activecampaign", "name": f"ActiveCampaign · {label}"})
+        workspace.connect_account(db, url)
+    except UserError as exc:
+        QMessageBox.warning(parent, "Connect ActiveCampaign", str(exc))
+        return None
     finally:
         db.conn.close()
     return path

@@ -44,6 +44,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flowdesk.core.errors import Canceled
 from flowdesk.core.sources.credentials import check_token
 
 USER_AGENT = "Flowdesk (WhatsApp flow reports)"
@@ -71,10 +72,6 @@ class BadResponseError(HttpError):
 
 class TransportError(HttpError):
     """Retries exhausted on timeouts, resets, 429 or 5xx."""
-
-
-class CancelledRequestError(Exception):
-    """The caller asked to stop while a request or a wait was under way."""
 
 
 @dataclass(slots=True)
@@ -223,7 +220,8 @@ _NETWORK_ERRORS = (
 
 
 class ApiClient:
-    """GET JSON from ``base_url`` + path with ``Authorization: Token <token>``."""
+    """GET JSON from ``base_url`` + path with ``Authorization: <scheme> <token>`` (``Token`` by
+    default, as ActiveCampaign and RapidPro want; Twilio wants ``Basic``)."""
 
     def __init__(
         self,
@@ -234,10 +232,12 @@ class ApiClient:
         sleep: Callable[[float], None] | None = None,
         is_cancelled: Callable[[], bool] = lambda: False,
         rng: random.Random | None = None,
+        auth_scheme: str = "Token",
         on_wait: Callable[[float, str], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._token = check_token(token)
+        self._auth_scheme = auth_scheme
         self.on_wait = on_wait
         self.politeness = politeness or Politeness()
         self.is_cancelled = is_cancelled
@@ -269,12 +269,12 @@ class ApiClient:
         if self._sleep_impl is not None:
             self._sleep_impl(seconds)
             if self.is_cancelled():
-                raise CancelledRequestError()
+                raise Canceled()
             return
         deadline = time.monotonic() + seconds
         while True:
             if self.is_cancelled():
-                raise CancelledRequestError()
+                raise Canceled()
             left = deadline - time.monotonic()
             if left <= 0:
                 return
@@ -313,7 +313,7 @@ class ApiClient:
         waited = 0.0
         while True:
             if self.is_cancelled():
-                raise CancelledRequestError()
+                raise Canceled()
             self._sleep(self._limiter.reserve())
             self._count("requests")
             delay: float | None = None
@@ -401,7 +401,7 @@ class ApiClient:
         request = urllib.request.Request(
             url,
             headers={
-                "Authorization": f"Token {self._token}",
+                "Authorization": f"{self._auth_scheme} {self._token}",
                 "Accept": "application/json",
                 "User-Agent": USER_AGENT,
             },

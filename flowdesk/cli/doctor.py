@@ -13,18 +13,29 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from flowdesk.cli._common import add_db_option, resolve_db
 
-class Advice(Exception):
+
+class Advice(Exception):  # noqa: N818 - a note, not an error
     """Not a fault of the install, but worth knowing: printed as a note, not a failure."""
 
 
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("doctor", help="check that this install can sync, export and open")
+    add_db_option(parser)
+    parser.set_defaults(func=run)
+
+
 def _check_cache(path: Path) -> str:
-    from flowdesk.core.db import connect
+    from flowdesk.core.db import connect, damaged, quick_check
 
     if not path.exists():
         return f"no cache at {path} yet (the app offers to create the demo)"
     db = connect(path, create=False, readonly=True)
     try:
+        problems = quick_check(db)
+        if problems:
+            raise damaged(path, problems)
         version = db.conn.execute("PRAGMA user_version").fetchone()[0]
         runs = db.conn.execute("SELECT count(*) FROM runs").fetchone()[0]
     finally:
@@ -60,12 +71,11 @@ def _check_tokens() -> str:
     raise Advice("no system keyring: set FLOWDESK_AC_TOKEN to sync from ActiveCampaign")
 
 
-def cmd_doctor(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from flowdesk import __version__
-    from flowdesk.cli import _resolve_db
 
     checks: list[tuple[str, Callable[[], str]]] = [
-        ("cache", lambda: _check_cache(_resolve_db(args.db))),
+        ("cache", lambda: _check_cache(resolve_db(args.db))),
         ("background jobs", _check_background),
         ("qt", _check_qt),
         ("tokens", _check_tokens),
@@ -81,11 +91,3 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             failed += 1
             print(f"FAIL  {name}: {exc}")
     return 1 if failed else 0
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    from flowdesk.cli import _db_arg
-
-    doctor = sub.add_parser("doctor", help="check that this install can sync, export and open")
-    _db_arg(doctor)
-    doctor.set_defaults(func=cmd_doctor)

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
+from flowdesk.cli._common import TerminalProgress, UserError, add_db_option, find_flow, open_cache
 
-def register(subparsers) -> None:
-    parser = subparsers.add_parser(
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
         "export",
         help="download results: one row per run, as CSV or XLSX",
         description="Write a flow's results, one row per contact entry (run), with the time "
         "each step was first reached. Progress goes to stderr; the file's path to stdout.",
     )
-    parser.add_argument("--db", type=Path, help="cache file (default: the demo workspace)")
+    add_db_option(parser, help="cache file (default: the demo workspace)")
     parser.add_argument("--flow", required=True, help="flow id or exact name")
     parser.add_argument("--version", dest="version_id", help="only this version (id)")
     parser.add_argument("--execution", dest="execution_id", help="only this execution (id)")
@@ -39,37 +42,44 @@ def register(subparsers) -> None:
         action="store_true",
         help="times in this machine's zone, as the app shows them (default: UTC)",
     )
-    parser.set_defaults(func=cmd_export)
+    parser.set_defaults(func=run)
 
 
-def _format(args: argparse.Namespace, UserError) -> str:  # noqa: N803 - the error class
+MAX_NAME_BYTES = 255  # the longest file name ext4, APFS, NTFS (in UTF-16 units) and FAT allow
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a name too long, a path through a file...
+        return False
+
+
+def _format(args: argparse.Namespace) -> str:
+    size = len(os.fsencode(args.output.name))
+    if size > MAX_NAME_BYTES:
+        raise UserError(
+            f"the --output file name is too long ({size} bytes; file systems allow "
+            f"{MAX_NAME_BYTES}); choose a shorter one"
+        )
     suffix = args.output.suffix.lower().lstrip(".")
     if args.format:
-        if not args.output.is_dir() and suffix in ("csv", "xlsx") and suffix != args.format:
+        if not _is_dir(args.output) and suffix in ("csv", "xlsx") and suffix != args.format:
             raise UserError(f"--output ends in .{suffix} but --format is {args.format}")
         return args.format
-    if suffix in ("csv", "xlsx") and not args.output.is_dir():
+    if suffix in ("csv", "xlsx") and not _is_dir(args.output):
         return suffix
     raise UserError("say --format csv or --format xlsx (or end --output in .csv or .xlsx)")
 
 
-def cmd_export(args: argparse.Namespace) -> int:
-    from flowdesk.cli import TerminalProgress, UserError, _open_existing
-    from flowdesk.core.export import (
-        ExportCancelled,
-        ExportError,
-        ExportSpec,
-        file_name,
-        run_export,
-    )
+def run(args: argparse.Namespace) -> int:
+    from flowdesk.core.errors import Canceled
+    from flowdesk.core.export import ExportSpec, file_name, run_export
     from flowdesk.core.export.naming import human_duration, human_size
-    from flowdesk.core.queries import get_flow
 
-    fmt = _format(args, UserError)
-    db = _open_existing(args.db)
-    flow = get_flow(db, args.flow)
-    if flow is None:
-        raise UserError(f"no flow with id or name {args.flow!r}")
+    fmt = _format(args)
+    db = open_cache(args.db)
+    flow = find_flow(db, args.flow)
     if args.version_id:
         row = db.execute("SELECT flow_id FROM versions WHERE id = ?", [args.version_id]).fetchone()
         if row is None or row[0] != flow.id:
@@ -89,17 +99,17 @@ def cmd_export(args: argparse.Namespace) -> int:
         local_time=args.local_time,
     )
     output = args.output
-    if output.is_dir():
+    if _is_dir(output):
         output = output / file_name(db, spec)
     elif not output.parent.is_dir():
         raise UserError(f"the folder {output.parent} does not exist")
     bar = TerminalProgress(f"Exporting {output.name}")
     try:
         result = run_export(db, spec, output, progress=lambda done, total: bar.update(done, total))
-    except (ExportError, ExportCancelled) as exc:
+    except Canceled:
+        raise UserError("export canceled; no file was written") from None
+    finally:
         bar.close()
-        raise UserError(str(exc) or "export canceled; no file was written") from None
-    bar.close()
     sheets = f" on {result.sheets} sheets" if result.sheets > 1 else ""
     print(
         f"exported {result.rows:,} rows{sheets} to {result.path} "
