@@ -7,7 +7,9 @@ Command modules import this, never ``flowdesk.cli`` itself (which imports them).
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import sqlite3
 import sys
 import time
@@ -28,9 +30,41 @@ __all__ = [
     "resolve_db",
     "run_command",
     "run_sync",
+    "terminal_json",
+    "terminal_text",
 ]
 
 DB_HELP = "cache file (default: the demo workspace in the user data folder)"
+
+# Characters a terminal acts on instead of showing: C0 controls (ESC starts the escape
+# sequences that recolour, move the cursor or retitle the window), DEL, C1 controls (0x9b is a
+# one-byte CSI) and the bidirectional overrides that reorder what is shown.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_UNESCAPED_BY_JSON = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAKS = frozenset("\n\t")
+
+
+def terminal_text(text: object, *, one_line: bool = True) -> str:
+    """Text from a cache, a file or a server, safe to print: every control character is shown
+    as an escape (``\\x1b``) instead of being acted on. A flow named with an escape sequence
+    cannot recolour, hide or rewrite the terminal. ``one_line=False`` keeps line breaks and
+    tabs (multi-line reports)."""
+    value = str(text)
+
+    def escape(match: re.Match[str]) -> str:
+        char = match.group()
+        if not one_line and char in _LINE_BREAKS:
+            return char
+        return repr(char)[1:-1]  # \x1b, \n, \u202e...
+
+    return _CONTROLS.sub(escape, value)
+
+
+def terminal_json(data: Any) -> str:
+    """JSON for stdout: ``ensure_ascii=False`` keeps names readable, and C1 controls and
+    bidirectional overrides (which JSON does not escape) are escaped as ``\\u`` sequences."""
+    text = json.dumps(data, ensure_ascii=False, indent=2)  # C0 controls come out escaped
+    return _UNESCAPED_BY_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def add_db_option(
@@ -116,7 +150,7 @@ def run_sync(db: Any, source: Any, label: str) -> int:
     report = SyncEngine(db).run(source, progress=lambda p: bar.update(p.done, p.total, p.note))
     bar.close()
     for kind, record_id, message in report.problems[:20]:
-        print(f"skipped {kind} {record_id}: {message}", file=sys.stderr)
+        print(terminal_text(f"skipped {kind} {record_id}: {message}"), file=sys.stderr)
     if len(report.problems) > 20:
         print(f"... and {len(report.problems) - 20} more skipped records", file=sys.stderr)
     stats = " ".join(f"{k}={v}" for k, v in sorted(report.stats.items()))
@@ -141,7 +175,7 @@ def run_command(func: Callable[[argparse.Namespace], int | None], args: argparse
         sys.stdout.flush()  # a closed pipe shows here rather than at interpreter exit
         return code
     except UserError as exc:
-        print(f"flowdesk: {exc}", file=sys.stderr)
+        print(f"flowdesk: {terminal_text(exc)}", file=sys.stderr)
         return 2
     except sqlite3.Error as exc:
         if not is_cache_failure(exc):

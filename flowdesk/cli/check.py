@@ -4,9 +4,8 @@ counters with the recount from the synced runs."""
 from __future__ import annotations
 
 import argparse
-import json
 
-from flowdesk.cli._common import add_db_option, open_cache, resolve_db
+from flowdesk.cli._common import add_db_option, open_cache, resolve_db, terminal_json, terminal_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,28 +30,26 @@ def run(args: argparse.Namespace) -> int:
     upstream = compare_api_counters(db)
     if args.json:
         print(
-            json.dumps(
+            terminal_json(
                 {
                     "counters_exact": not internal,
                     "counter_problems": internal,
                     "api_counters_agree": not upstream,
                     "api_counter_mismatches": [m.as_dict() for m in upstream],
-                },
-                ensure_ascii=False,
-                indent=2,
+                }
             )
         )
     else:
         if internal:
             print("Maintained counters differ from a recount:")
             for line in internal:
-                print(f"  {line}")
+                print(f"  {terminal_text(line)}")
         else:
             print("Maintained counters: exact.")
         if upstream:
             print("Upstream counters differ from the recount of synced runs:")
             for mismatch in upstream:
-                print(f"  {mismatch.describe()}")
+                print(f"  {terminal_text(mismatch.describe())}")
         else:
             print("Upstream counters: agree with the synced runs (or none to compare).")
     return 1 if internal or upstream else 0

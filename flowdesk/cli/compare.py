@@ -9,10 +9,16 @@ same numbers.
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
-from flowdesk.cli._common import UserError, add_db_option, find_flow, open_cache
+from flowdesk.cli._common import (
+    UserError,
+    add_db_option,
+    find_flow,
+    open_cache,
+    terminal_json,
+    terminal_text,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -71,9 +77,9 @@ def run(args: argparse.Namespace) -> int:
     a, b = pick_versions(list_versions(db, flow.id), args.versions)
     comparison = compare_versions(db, flow.id, a, b, finished_only=args.finished_only)
     if args.json:
-        print(json.dumps(comparison_json(comparison), ensure_ascii=False, indent=2))
+        print(terminal_json(comparison_json(comparison)))
     else:
-        print(render_text(flow.name, comparison))
+        print(terminal_text(render_text(flow.name, comparison), one_line=False))
     return 0
 
 

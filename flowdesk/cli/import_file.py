@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from flowdesk.cli._common import TerminalProgress, UserError, add_db_option
+from flowdesk.cli._common import TerminalProgress, UserError, add_db_option, terminal_text
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -69,7 +69,7 @@ def _import_flow_file(args: argparse.Namespace, source_file: Path) -> int:
     finally:
         db.conn.close()
     for kind, record_id, message in report.problems[:20]:
-        print(f"skipped {kind} {record_id}: {message}", file=sys.stderr)
+        print(terminal_text(f"skipped {kind} {record_id}: {message}"), file=sys.stderr)
     if report.outcome == Outcome.FAILED:
         raise UserError(f"import failed: {report.message}")
     flows = {d["flow"]["name"] for d in parsed.definitions} | {
@@ -123,19 +123,22 @@ def _import_csv(args: argparse.Namespace, source_file: Path) -> int:
     finally:
         db.conn.close()
     for line, message in summary.bad_rows[:20]:
-        print(f"skipped line {line}: {message}", file=sys.stderr)
+        print(terminal_text(f"skipped line {line}: {message}"), file=sys.stderr)
     if len(summary.bad_rows) > 20:
         print(f"... and {len(summary.bad_rows) - 20} more bad rows", file=sys.stderr)
     if summary.ignored_columns:
         print(
-            "columns without dates, not read as steps: " + ", ".join(summary.ignored_columns),
+            terminal_text(
+                "columns without dates, not read as steps: " + ", ".join(summary.ignored_columns)
+            ),
             file=sys.stderr,
         )
     if report.outcome == Outcome.FAILED:
         raise UserError(f"import failed: {report.message}")
     print("found: ActiveCampaign results CSV", file=sys.stderr)
     print(
-        f"{report.outcome}: flow {summary.flow_name!r} ({summary.flow_id}): {summary.runs:,} runs "
+        f"{report.outcome}: flow {terminal_text(summary.flow_name)!r} ({summary.flow_id}): "
+        f"{summary.runs:,} runs "
         f"from {summary.rows:,} rows, {len(summary.step_columns):,} steps, "
         f"{len(summary.bad_rows):,} bad rows skipped",
         file=sys.stderr,

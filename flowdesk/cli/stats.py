@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
-from flowdesk.cli._common import add_db_option, find_flow, open_cache
+from flowdesk.cli._common import (
+    add_db_option,
+    find_flow,
+    open_cache,
+    terminal_json,
+    terminal_text,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -52,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     flows = [find_flow(db, args.flow)] if args.flow else list_flows(db)
     data = [flow_stats(db, flow) for flow in flows]
     if args.json:
-        print(json.dumps(data, ensure_ascii=False, indent=2))
+        print(terminal_json(data))
         return 0
     header = (
         f"{'Flow':40} {'Dir':8} {'Contacts':>9} {'Expired':>8} {'Ongoing':>8} "
@@ -61,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     print(header)
     for item in data:
         print(
-            f"{item['name'][:40]:40} {item['direction']:8} {item['contacts']:>9,} "
+            f"{terminal_text(item['name'])[:40]:40} {item['direction']:8} {item['contacts']:>9,} "
             f"{item['expired']:>8,} {item['ongoing']:>8,} {item['canceled']:>8,} "
             f"{item['failed']:>7,} {item['completed']:>9,}"
         )

@@ -283,3 +283,32 @@ def test_the_default_politeness_bounds_every_wait():
     polite_default = Politeness()
     assert polite_default.deadline >= polite_default.timeout
     assert polite_default.wait_budget >= polite_default.retry_after_max
+
+
+def test_stats_escapes_terminal_sequences_in_names(tmp_path, server, monkeypatch, capsys):
+    import json
+
+    from flowdesk.cli import main
+    from flowdesk.core.db import connect
+
+    evil = "\x1b]0;owned\x07\x1b[2J\x9b31mPromo\u202e"
+
+    def rename(data):
+        if isinstance(data.get("flow"), dict):
+            data = dict(data, flow=dict(data["flow"], name=evil))
+        return data
+
+    server.add_patch(r"flow-execution(-contact)?/[^?]+$", rename)
+    path = tmp_path / "ac.db"
+    db = connect(path)
+    assert SyncEngine(db).run(source(server)).outcome == "completed"
+    db.conn.close()
+    capsys.readouterr()
+    assert main(["stats", "--db", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert not any(ch in out for ch in "\x1b\x07\x9b\u202e")
+    assert "\\x1b]0;owned\\x07" in out
+    assert main(["stats", "--json", "--db", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert not any(ch in out for ch in "\x1b\x07\x9b\u202e")
+    assert evil in {flow["name"] for flow in json.loads(out)}
