@@ -119,6 +119,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
+    if args.source == "team":
+        from flowdesk.team_cli import cmd_sync_team
+
+        return cmd_sync_team(args, _resolve_db(args.db))
     if args.source == "activecampaign":
         from flowdesk.core.db import connect
         from flowdesk.core.sources.activecampaign import SourceError, source_from_cli
@@ -216,8 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sync = sub.add_parser("sync", help="incremental sync from the workspace's source")
     _db_arg(sync)
-    sync.add_argument("--source", choices=["demo", "activecampaign"], default="demo")
+    sync.add_argument("--source", choices=["demo", "activecampaign", "team"], default="demo")
     sync.add_argument("--url", help="ActiveCampaign account URL (…/api/3)")
+    sync.add_argument("--pg", metavar="URL", help="team server: postgresql://user@host/database")
     sync.add_argument("--rate", type=float, help="requests per second (default 5)")
     sync.add_argument("--page-size", type=int, help="list page size (default 100)")
     sync.set_defaults(func=cmd_sync)
@@ -237,10 +242,16 @@ def _extra_commands() -> list:
     """Subcommands that live beside the features they drive (export, screenshot, import, check,
     doctor).
     Their modules import their heavy dependencies (Qt, openpyxl) only when a command runs."""
-    from flowdesk import doctor_cli, export_cli, import_cli
+    from flowdesk import doctor_cli, export_cli, import_cli, server_cli
     from flowdesk.ui import screenshot
 
-    return [export_cli.register, screenshot.register, import_cli.register, doctor_cli.register]
+    return [
+        export_cli.register,
+        screenshot.register,
+        import_cli.register,
+        doctor_cli.register,
+        server_cli.register,
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

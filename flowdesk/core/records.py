@@ -158,6 +158,14 @@ class ExecutionRecord:
     api_counters: str | None
 
 
+@dataclass(slots=True)
+class FlowRecord:
+    """A flow, and optionally one of its versions, sent outside any run or execution."""
+
+    flow: FlowRow
+    version: VersionRow | None
+
+
 def parse_flow(flow: Any, record_id: str, fallback_name: str = "") -> FlowRow:
     flow_id = _id(flow)
     if flow_id is None:
@@ -346,3 +354,13 @@ def parse_execution(data: Any) -> ExecutionRecord:
         status_reason=_text(data.get("status_reason")),
         api_counters=api_counters(data),
     )
+
+
+def parse_flow_record(data: Any) -> FlowRecord:
+    """``{"flow": FlowListRead, "flow_version": FlowVersionSimpleListRead | None}``."""
+    if not isinstance(data, dict):
+        raise MalformedRecord("?", "flow record is not an object")
+    flow = parse_flow(data.get("flow"), _id(data.get("flow")) or "?")
+    raw_version = data.get("flow_version")
+    version = parse_version(raw_version, flow.id, flow.id) if _id(raw_version) else None
+    return FlowRecord(flow, version)

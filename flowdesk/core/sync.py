@@ -26,12 +26,14 @@ from flowdesk.core.db import get_meta, set_meta
 from flowdesk.core.model import METRICS, PLACEHOLDER_STEP_TYPE, metric_for_status
 from flowdesk.core.records import (
     ExecutionRecord,
+    FlowRecord,
     FlowRow,
     MalformedRecord,
     PathStep,
     RunRecord,
     VersionRow,
     parse_execution,
+    parse_flow_record,
     parse_run,
 )
 from flowdesk.core.schema import RUN_INDEXES, SYNC_INDEXES
@@ -357,6 +359,7 @@ class SyncEngine:
     ) -> None:
         runs: dict[str, RunRecord] = {}
         executions: list[ExecutionRecord] = []
+        flow_records: list[FlowRecord] = []
         problems: list[tuple[str, str, str]] = [("record", rid, msg) for rid, msg in batch.problems]
         parse_cache: dict[Any, Any] = {}
         for record in batch.records:
@@ -366,6 +369,8 @@ class SyncEngine:
                     runs[run.id] = run  # the last copy of a run in a batch wins
                 elif record.kind == "execution":
                     executions.append(parse_execution(record.data))
+                elif record.kind == "flow":
+                    flow_records.append(parse_flow_record(record.data))
                 else:
                     raise MalformedRecord("?", f"unknown record kind {record.kind!r}")
             except MalformedRecord as exc:
@@ -374,7 +379,7 @@ class SyncEngine:
         conn.execute("BEGIN IMMEDIATE")
         try:
             deltas = _Deltas()
-            self._upsert_flows_and_versions(runs.values(), executions)
+            self._upsert_flows_and_versions(runs.values(), executions, flow_records)
             self._upsert_executions(executions)
             self._ensure_executions(runs.values())
             changed = self._write_runs(list(runs.values()), graph, deltas)
@@ -397,11 +402,14 @@ class SyncEngine:
             report.stats[key] = report.stats.get(key, 0) + value
 
     def _upsert_flows_and_versions(
-        self, runs: Iterable[RunRecord], executions: Sequence[ExecutionRecord]
+        self,
+        runs: Iterable[RunRecord],
+        executions: Sequence[ExecutionRecord],
+        flow_records: Sequence[FlowRecord] = (),
     ) -> None:
         flows: dict[str, FlowRow] = {}
         versions: dict[str, VersionRow] = {}
-        for item in (*runs, *executions):
+        for item in (*flow_records, *runs, *executions):
             flows[item.flow.id] = item.flow
             if item.version is not None:
                 versions[item.version.id] = item.version

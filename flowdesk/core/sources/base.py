@@ -14,6 +14,9 @@ Record kinds (``Record.kind``) and their payloads:
 * ``"execution"``: a ``FlowExecutionReadDetail`` object as returned by
   ``GET /channel/whatsapp/flow-execution/{id}`` (created_by, created_on, start_on, execute_for,
   contact_filters, contact_import, status, counters, flow, flow_version).
+* ``"flow"``: ``{"flow": FlowListRead, "flow_version": FlowVersionSimpleListRead | null}``, a flow
+  (and one of its versions) on its own, for a source that learns of a change to a flow without a
+  run or execution carrying it (the team server's desktops).
 """
 
 from __future__ import annotations

@@ -1,0 +1,164 @@
+"""``flowdesk server init|sync``: the team server's side, headless (no Qt is imported).
+
+``server init --pg URL`` creates or upgrades the schema and prints the SQL for a read-only desktop
+role. ``server sync --pg URL --source demo|activecampaign … [--every 5m]`` mirrors the upstream
+into PostgreSQL; it is the only process that talks to the upstream, and only one may run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from typing import Any
+
+_EVERY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
+
+
+def _user_error(message: str) -> Exception:
+    from flowdesk.cli import UserError
+
+    return UserError(message)
+
+
+def parse_every(text: str) -> float:
+    """``90``, ``30s``, ``5m``, ``1h`` → seconds."""
+    match = _EVERY.match(text or "")
+    if not match or float(match.group(1)) <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an interval like 30s, 5m or 1h")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def _address(url: str):
+    from flowdesk.core.team.connection import TeamServerError, parse_url
+
+    try:
+        return parse_url(url)
+    except TeamServerError as exc:
+        raise _user_error(str(exc)) from None
+
+
+def cmd_server_init(args: argparse.Namespace) -> int:
+    from flowdesk.core.team.connection import TeamServerError
+    from flowdesk.core.team.schema import reader_role_sql
+    from flowdesk.core.team.server import init_server
+
+    address = _address(args.pg)
+    try:
+        before, after = init_server(address)
+    except TeamServerError as exc:
+        raise _user_error(str(exc)) from None
+    if before == after:
+        print(f"{address.display}: team schema {after} is up to date", file=sys.stderr)
+    else:
+        print(f"{address.display}: team schema {before} → {after}", file=sys.stderr)
+    print("-- Desktops read the team data through a read-only role; create it once with:")
+    print(reader_role_sql(address.database))
+    return 0
+
+
+def _upstream(args: argparse.Namespace, stored: dict[str, Any] | None) -> tuple[Any, dict]:
+    """The upstream source and the settings the server remembers it by."""
+    settings = dict((stored or {}).get("settings") or {})
+    if args.source == "demo":
+        from flowdesk.core.demo import DemoSource
+
+        seed = args.seed if args.seed is not None else settings.get("seed", 1)
+        contacts = args.contacts if args.contacts is not None else settings.get("contacts", 5000)
+        return DemoSource(seed=seed, contacts=contacts), {"seed": seed, "contacts": contacts}
+    from flowdesk.core.sources.activecampaign import (
+        ActiveCampaignSource,
+        normalize_base_url,
+        politeness_from_env,
+    )
+    from flowdesk.core.sources.credentials import load_token
+
+    url = args.url or settings.get("url")
+    if not url:
+        raise _user_error("the ActiveCampaign account URL is needed for the first sync (--url)")
+    try:
+        base_url = normalize_base_url(url)
+        politeness = politeness_from_env()
+    except ValueError as exc:
+        raise _user_error(str(exc)) from None
+    token = load_token(base_url)
+    if not token:
+        raise _user_error("no API token: set FLOWDESK_AC_TOKEN for the server process")
+    if args.rate:
+        politeness.rate = float(args.rate)
+    return ActiveCampaignSource(base_url, token, politeness=politeness), {"url": base_url}
+
+
+def _stored_source(address) -> dict[str, Any] | None:
+    from flowdesk.core.team.connection import connect
+    from flowdesk.core.team.schema import SCHEMA, check_version
+
+    conn = connect(address)
+    try:
+        check_version(conn, address.display)
+        return conn.execute(f"SELECT source FROM {SCHEMA}.server").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def cmd_server_sync(args: argparse.Namespace) -> int:
+    from flowdesk.cli import TerminalProgress
+    from flowdesk.core.team.connection import TeamServerError
+    from flowdesk.core.team.server import sync_server
+
+    address = _address(args.pg)
+    try:
+        source, settings = _upstream(args, _stored_source(address))
+    except TeamServerError as exc:
+        raise _user_error(str(exc)) from None
+    while True:
+        bar = TerminalProgress("Server sync")
+        try:
+            report = sync_server(
+                address,
+                source,
+                settings,
+                progress=lambda batch, _report, bar=bar: bar.update(
+                    batch.done, batch.total, batch.note
+                ),
+            )
+        except TeamServerError as exc:
+            bar.close()
+            raise _user_error(str(exc)) from None
+        bar.close()
+        for kind, record_id, message in report.problems[:20]:
+            print(f"skipped {kind} {record_id}: {message}", file=sys.stderr)
+        print(f"{time.strftime('%H:%M:%S')} {report.summary}", file=sys.stderr)
+        if report.outcome == "failed":
+            print(f"sync failed: {report.message}", file=sys.stderr)
+        if args.every is None:
+            if report.outcome == "failed":
+                raise _user_error(f"sync failed: {report.message}")
+            return 0 if report.outcome == "completed" else 1
+        time.sleep(args.every)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    server = sub.add_parser(
+        "server", help="the team server: mirror the upstream into PostgreSQL for every desktop"
+    )
+    commands = server.add_subparsers(dest="server_command", metavar="SUBCOMMAND", required=True)
+    pg_help = "postgresql://user[:password]@host[:port]/database (TLS unless the host is local)"
+
+    init = commands.add_parser("init", help="create or upgrade the team schema (idempotent)")
+    init.add_argument("--pg", required=True, metavar="URL", help=pg_help)
+    init.set_defaults(func=cmd_server_init)
+
+    sync = commands.add_parser("sync", help="sync the upstream into the team server")
+    sync.add_argument("--pg", required=True, metavar="URL", help=pg_help)
+    sync.add_argument("--source", choices=["demo", "activecampaign"], default="demo")
+    sync.add_argument("--contacts", type=int, help="demo: contact entries (default 5000)")
+    sync.add_argument("--seed", type=int, help="demo: seed (default 1)")
+    sync.add_argument("--url", help="ActiveCampaign account URL (…/api/3)")
+    sync.add_argument("--rate", type=float, help="ActiveCampaign requests per second (default 5)")
+    sync.add_argument(
+        "--every", type=parse_every, metavar="INTERVAL", help="keep syncing: 30s, 5m, 1h"
+    )
+    sync.set_defaults(func=cmd_server_sync)
