@@ -152,7 +152,9 @@ def running_server() -> Iterator[PgServer]:
     finally:
         if (data / "postmaster.pid").exists():
             subprocess.run(
-                _command(run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"),
+                _command(
+                    run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"
+                ),
                 capture_output=True,
                 env=env,
             )

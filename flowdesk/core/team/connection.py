@@ -106,6 +106,8 @@ def parse_url(url: str) -> ServerAddress:
             "the team server URL is not a valid postgresql:// URL "
             "(postgresql://user@host:port/database)"
         ) from None
+    if not all(part.strip().isdigit() for part in params.get("port", "0").split(",")):
+        raise TeamServerError("the team server URL has an invalid port")
     address = ServerAddress(params)
     if not address.local:
         mode = params.get("sslmode", "")

@@ -13,6 +13,7 @@ visible in the same sync or an earlier one.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -213,7 +214,11 @@ def stored_url(db: Any) -> str | None:
 
 def source_for_url(url: str, password: str | None = None) -> TeamSource:
     """The team source for a URL; the password comes from the URL, ``password`` (the keyring),
-    or libpq's own ``PGPASSWORD``/``~/.pgpass``, in that order."""
+    or libpq's own ``PGPASSWORD``/``~/.pgpass``, in that order. ``FLOWDESK_TEAM_BATCH`` sets the
+    records per batch (default 2,000)."""
     from flowdesk.core.team.connection import parse_url, with_password
 
-    return TeamSource(with_password(parse_url(url), password))
+    raw = os.environ.get("FLOWDESK_TEAM_BATCH", "").strip()
+    if raw and not raw.isdigit():
+        raise TeamServerError(f"FLOWDESK_TEAM_BATCH={raw!r} is not a number")
+    return TeamSource(with_password(parse_url(url), password), int(raw or BATCH_RECORDS))
