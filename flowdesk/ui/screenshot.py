@@ -6,46 +6,13 @@ worker pools are idle and the contacts pages on screen have arrived, so images n
 
 from __future__ import annotations
 
-import argparse
-import os
 from pathlib import Path
 
 WIDTH, HEIGHT = 1440, 900
 
 
-def register(subparsers) -> None:  # noqa: ANN001
-    parser = subparsers.add_parser(
-        "screenshot", help="save PNGs of the main window (summary, tabs, trace, details)"
-    )
-    parser.add_argument("--db", type=Path, required=True, help="cache file")
-    parser.add_argument("--out", type=Path, required=True, help="folder for the PNGs")
-    parser.add_argument("--flow", help="flow id or name (default: the busiest outbound flow)")
-    parser.add_argument(
-        "--theme", choices=["light", "dark", "both"], default="light", help="palette"
-    )
-    parser.set_defaults(func=cmd_screenshot)
-
-
-def cmd_screenshot(args: argparse.Namespace) -> int:
-    from flowdesk.cli import UserError
-
-    if not args.db.exists():
-        raise UserError(f"no cache at {args.db}")
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    themes = ["light", "dark"] if args.theme == "both" else [args.theme]
-    written: list[Path] = []
-    for theme in themes:
-        suffix = "" if len(themes) == 1 else f"-{theme}"
-        written += take_screenshots(
-            args.db, args.out, args.flow, dark=theme == "dark", suffix=suffix
-        )
-    for path in written:
-        print(path)
-    return 0
-
-
 def _pick_flow(db, wanted: str | None):  # noqa: ANN001
-    from flowdesk.cli import UserError
+    from flowdesk.core.errors import UserError
     from flowdesk.core.queries import get_flow, list_flows
 
     if wanted:

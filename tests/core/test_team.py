@@ -17,7 +17,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from flowdesk.cli import flow_stats, main
+from flowdesk.cli import main
+from flowdesk.cli.stats import flow_stats
 from flowdesk.core.db import connect
 from flowdesk.core.demo import DemoSource
 from flowdesk.core.integrity import mismatches
@@ -179,33 +180,38 @@ def _one_line(err: str) -> str:
 
 
 def test_wrong_password_unreachable_host_and_newer_schema_change_nothing(
-    pg_server, demo_server, pg_url, tmp_path, capsys
+    pg_server, pg_url, tmp_path, capsys, monkeypatch
 ):
-    server_url, original = demo_server
-    cache = tmp_path / "desk.db"
-    cache.write_bytes(original.read_bytes())
-    before = _dump(cache)
-    database = parse_url(server_url).database
-    wrong = pg_server.url(database, password="not-the-password-51")
-    cases = {
-        wrong: "password authentication failed",
-        "postgresql://flowdesk_admin:secret-pw-77@127.0.0.1:1/x": "Connection refused",
-    }
-    for url, reason in cases.items():
-        for target in (cache, tmp_path / "new.db"):
-            code, out, err = _cli(
-                capsys, "sync", "--db", str(target), "--source", "team", "--pg", url
-            )
-            line = _one_line(err)
-            assert code == 2 and reason in line and out == ""
-            assert "not-the-password-51" not in line and "secret-pw-77" not in line
     init_server(parse_url(pg_url))
+    _server_sync(pg_url, contacts=150)
+    cache = tmp_path / "desk.db"
+    assert _cli(capsys, "sync", "--db", str(cache), "--source", "team", "--pg", pg_url)[0] == 0
+    before = _dump(cache)
+    wrong = pg_server.url(parse_url(pg_url).database, password="not-the-password-51")
+    cases = [
+        (cache, wrong, "password authentication failed"),
+        (tmp_path / "new.db", wrong, "password authentication failed"),
+        (
+            tmp_path / "new.db",
+            "postgresql://flowdesk_admin:secret-pw-77@127.0.0.1:1/x",
+            "Connection refused",
+        ),
+    ]
+    for target, url, reason in cases:
+        code, out, err = _cli(capsys, "sync", "--db", str(target), "--source", "team", "--pg", url)
+        line = _one_line(err)
+        assert code == 2 and reason in line and out == ""
+        assert "not-the-password-51" not in line and "secret-pw-77" not in line
+    code, _, err = _cli(capsys, "sync", "--db", str(cache))  # the cache keeps no password
+    assert code == 2 and "no password (give it in the URL, in PGPASSWORD" in _one_line(err)
+    monkeypatch.setenv("PGPASSWORD", parse_url(pg_url).password)
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute(f"UPDATE {SCHEMA}.server SET schema_version = 99")
-    code, _, err = _cli(capsys, "sync", "--db", str(cache), "--source", "team", "--pg", pg_url)
-    line = _one_line(err)
-    assert code == 2 and "team schema 99, newer than this Flowdesk reads" in line
-    assert "admin-secret" not in line
+    for argv in (("--pg", pg_url), ()):  # the URL given again, or the one the cache keeps
+        code, _, err = _cli(capsys, "sync", "--db", str(cache), "--source", "team", *argv)
+        line = _one_line(err)
+        assert code == 2 and "team schema 99, newer than this Flowdesk reads" in line
+        assert "admin-secret" not in line
     assert _dump(cache) == before
     assert not (tmp_path / "new.db").exists()
 

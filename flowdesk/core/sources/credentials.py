@@ -2,8 +2,10 @@
 
 Tokens are keyed by the account's normalised base URL (``https://acme.api-us1.com/api/3``), so
 several accounts can each keep their own. ``FLOWDESK_AC_TOKEN`` overrides the keyring for every
-account (the CLI's way in). With ``FLOWDESK_NO_KEYRING=1`` (set by the test suite) the real
-keyring is never touched: tokens live in a dictionary of this process instead.
+account (the CLI's way in). Team server passwords live beside them under their own service name
+(:data:`TEAM_SERVICE`), keyed by the server's URL without the password. With
+``FLOWDESK_NO_KEYRING=1`` (set by the test suite) the real keyring is never touched: tokens live
+in a dictionary of this process instead.
 """
 
 from __future__ import annotations
@@ -12,16 +14,19 @@ import contextlib
 import os
 import threading
 
+from flowdesk.core.errors import UserError
+
 SERVICE = "flowdesk-activecampaign"
+TEAM_SERVICE = "flowdesk-team-server"
 ENV_TOKEN = "FLOWDESK_AC_TOKEN"
 ENV_NO_KEYRING = "FLOWDESK_NO_KEYRING"
 
 
-class CredentialError(Exception):
+class CredentialError(UserError):
     """The token could not be stored or read; the message is meant for the user."""
 
 
-_memory: dict[str, str] = {}
+_memory: dict[tuple[str, str], str] = {}
 _memory_lock = threading.Lock()
 
 
@@ -58,31 +63,32 @@ def env_token() -> str | None:
     return token or None
 
 
-def load_token(account: str) -> str | None:
-    """The token for ``account`` (a normalised base URL): environment, then keyring."""
-    token = env_token()
+def load_token(account: str, service: str = SERVICE) -> str | None:
+    """The token for ``account`` (a normalised base URL): environment (API tokens only), then
+    keyring."""
+    token = env_token() if service == SERVICE else None
     if token:
         return token
     if _keyring_disabled():
         with _memory_lock:
-            return _memory.get(account)
+            return _memory.get((service, account))
     module = _keyring()
     if module is None:
         return None
     try:
-        return module.get_password(SERVICE, account) or None
+        return module.get_password(service, account) or None
     except Exception:  # noqa: BLE001 - no backend, locked, or denied: no token
         return None
 
 
-def store_token(account: str, token: str) -> None:
+def store_token(account: str, token: str, service: str = SERVICE) -> None:
     """Keep ``token`` in the keyring; raises :class:`CredentialError` when there is none."""
     token = token.strip()
     if not token:
         raise CredentialError("the API token is empty")
     if _keyring_disabled():
         with _memory_lock:
-            _memory[account] = token
+            _memory[(service, account)] = token
         return
     module = _keyring()
     if module is None or not keyring_available():
@@ -91,20 +97,20 @@ def store_token(account: str, token: str) -> None:
             f"{ENV_TOKEN} instead"
         )
     try:
-        module.set_password(SERVICE, account, token)
+        module.set_password(service, account, token)
     except Exception as exc:  # noqa: BLE001
         raise CredentialError(
             f"the system keyring refused to store the token ({exc.__class__.__name__})"
         ) from None
 
 
-def delete_token(account: str) -> None:
+def delete_token(account: str, service: str = SERVICE) -> None:
     if _keyring_disabled():
         with _memory_lock:
-            _memory.pop(account, None)
+            _memory.pop((service, account), None)
         return
     module = _keyring()
     if module is None:
         return
     with contextlib.suppress(Exception):  # nothing stored is fine
-        module.delete_password(SERVICE, account)
+        module.delete_password(service, account)

@@ -15,13 +15,15 @@ from typing import Any
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
+from flowdesk.core.errors import UserError
+
 _SCHEMES = ("postgresql://", "postgres://")
 _LOCAL_NAMES = frozenset({"localhost", ""})
 _WEAK_TLS = frozenset({"prefer", "allow"})
 _CONNECT_TIMEOUT = "5"
 
 
-class TeamServerError(Exception):
+class TeamServerError(UserError):
     """A team server that cannot be used as asked; the message is one line, without secrets."""
 
 
@@ -72,7 +74,7 @@ class ServerAddress:
     @property
     def url(self) -> str:
         """The URL without its password: what a cache or the settings may keep."""
-        params = {k: v for k, v in self.params.items() if k != "password"}
+        params = {k: v for k, v in self.params.items() if k not in ("password", "connect_timeout")}
         host = params.pop("host", "") or "localhost"
         port = params.pop("port", "")
         user = params.pop("user", "")
@@ -144,6 +146,11 @@ def describe_error(exc: BaseException, address: ServerAddress) -> str:
     else:
         reason = lines[-1] if lines else ""
     reason = _NOISE.sub("", " ".join(reason.split())).rstrip(".")
+    if "no password supplied" in reason:
+        reason = (
+            "no password (give it in the URL, in PGPASSWORD, or connect the team server from "
+            "the app, which keeps it in the keyring)"
+        )
     if address.password:
         reason = reason.replace(address.password, "***")
     return reason or exc.__class__.__name__

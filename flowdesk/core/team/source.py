@@ -52,6 +52,11 @@ class TeamSource:
     def __repr__(self) -> str:  # the address may carry a password
         return f"TeamSource({self.address.display!r})"
 
+    @property
+    def base_url(self) -> str:
+        """The server's URL without its password: what the cache records it by."""
+        return self.address.url
+
     def check(self, cursor: dict[str, Any] | None = None) -> str:
         """Connect and check the schema (and that ``cursor`` came from this server): the one-line
         reason otherwise. Returns the server's id. Nothing local is touched."""
@@ -203,13 +208,6 @@ class TeamSource:
 
 
 # -- wiring for the command line and the app ---------------------------------------------------
-
-
-def stored_url(db: Any) -> str | None:
-    """The team server URL (without password) a cache syncs from, if any."""
-    from flowdesk.core.db import get_meta
-
-    return (get_meta(db, KIND, None) or {}).get("url")
 
 
 def source_for_url(url: str, password: str | None = None) -> TeamSource:

@@ -13,14 +13,10 @@ import sys
 import time
 from typing import Any
 
+from flowdesk.cli._common import TerminalProgress, UserError
+
 _EVERY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
-
-
-def _user_error(message: str) -> Exception:
-    from flowdesk.cli import UserError
-
-    return UserError(message)
 
 
 def parse_every(text: str) -> float:
@@ -31,25 +27,13 @@ def parse_every(text: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
-def _address(url: str):
-    from flowdesk.core.team.connection import TeamServerError, parse_url
-
-    try:
-        return parse_url(url)
-    except TeamServerError as exc:
-        raise _user_error(str(exc)) from None
-
-
 def cmd_server_init(args: argparse.Namespace) -> int:
-    from flowdesk.core.team.connection import TeamServerError
+    from flowdesk.core.team.connection import parse_url
     from flowdesk.core.team.schema import reader_role_sql
     from flowdesk.core.team.server import init_server
 
-    address = _address(args.pg)
-    try:
-        before, after = init_server(address)
-    except TeamServerError as exc:
-        raise _user_error(str(exc)) from None
+    address = parse_url(args.pg)
+    before, after = init_server(address)
     if before == after:
         print(f"{address.display}: team schema {after} is up to date", file=sys.stderr)
     else:
@@ -60,35 +44,22 @@ def cmd_server_init(args: argparse.Namespace) -> int:
 
 
 def _upstream(args: argparse.Namespace, stored: dict[str, Any] | None) -> tuple[Any, dict]:
-    """The upstream source and the settings the server remembers it by."""
-    settings = dict((stored or {}).get("settings") or {})
-    if args.source == "demo":
-        from flowdesk.core.demo import DemoSource
+    """The upstream source, built as for a desktop workspace, and the settings the server
+    remembers it by; without ``--source`` the server keeps the upstream it already mirrors."""
+    from flowdesk.core import workspace
 
+    stored = stored or {}
+    settings = dict(stored.get("settings") or {})
+    kind = args.source or stored.get("kind") or workspace.DEMO
+    if kind == workspace.DEMO:
         seed = args.seed if args.seed is not None else settings.get("seed", 1)
         contacts = args.contacts if args.contacts is not None else settings.get("contacts", 5000)
-        return DemoSource(seed=seed, contacts=contacts), {"seed": seed, "contacts": contacts}
-    from flowdesk.core.sources.activecampaign import (
-        ActiveCampaignSource,
-        normalize_base_url,
-        politeness_from_env,
-    )
-    from flowdesk.core.sources.credentials import load_token
-
-    url = args.url or settings.get("url")
-    if not url:
-        raise _user_error("the ActiveCampaign account URL is needed for the first sync (--url)")
-    try:
-        base_url = normalize_base_url(url)
-        politeness = politeness_from_env()
-    except ValueError as exc:
-        raise _user_error(str(exc)) from None
-    token = load_token(base_url)
-    if not token:
-        raise _user_error("no API token: set FLOWDESK_AC_TOKEN for the server process")
-    if args.rate:
-        politeness.rate = float(args.rate)
-    return ActiveCampaignSource(base_url, token, politeness=politeness), {"url": base_url}
+        demo = {"seed": int(seed), "contacts": int(contacts)}
+        space = workspace.Workspace(kind=kind, demo=demo)
+        return workspace.source_for_workspace(space), demo
+    options = workspace.SourceOptions(url=args.url or settings.get("url"), rate=args.rate)
+    source = workspace.source_for_workspace(workspace.Workspace(), kind, options)
+    return source, {"url": source.base_url}
 
 
 def _stored_source(address) -> dict[str, Any] | None:
@@ -104,15 +75,11 @@ def _stored_source(address) -> dict[str, Any] | None:
 
 
 def cmd_server_sync(args: argparse.Namespace) -> int:
-    from flowdesk.cli import TerminalProgress
-    from flowdesk.core.team.connection import TeamServerError
+    from flowdesk.core.team.connection import parse_url
     from flowdesk.core.team.server import sync_server
 
-    address = _address(args.pg)
-    try:
-        source, settings = _upstream(args, _stored_source(address))
-    except TeamServerError as exc:
-        raise _user_error(str(exc)) from None
+    address = parse_url(args.pg)
+    source, settings = _upstream(args, _stored_source(address))
     while True:
         bar = TerminalProgress("Server sync")
         try:
@@ -124,10 +91,8 @@ def cmd_server_sync(args: argparse.Namespace) -> int:
                     batch.done, batch.total, batch.note
                 ),
             )
-        except TeamServerError as exc:
+        finally:
             bar.close()
-            raise _user_error(str(exc)) from None
-        bar.close()
         for kind, record_id, message in report.problems[:20]:
             print(f"skipped {kind} {record_id}: {message}", file=sys.stderr)
         print(f"{time.strftime('%H:%M:%S')} {report.summary}", file=sys.stderr)
@@ -135,7 +100,7 @@ def cmd_server_sync(args: argparse.Namespace) -> int:
             print(f"sync failed: {report.message}", file=sys.stderr)
         if args.every is None:
             if report.outcome == "failed":
-                raise _user_error(f"sync failed: {report.message}")
+                raise UserError(f"sync failed: {report.message}")
             return 0 if report.outcome == "completed" else 1
         time.sleep(args.every)
 
@@ -153,7 +118,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     sync = commands.add_parser("sync", help="sync the upstream into the team server")
     sync.add_argument("--pg", required=True, metavar="URL", help=pg_help)
-    sync.add_argument("--source", choices=["demo", "activecampaign"], default="demo")
+    sync.add_argument(
+        "--source",
+        choices=["demo", "activecampaign"],
+        help="the upstream (first sync; default demo, later the one the server mirrors)",
+    )
     sync.add_argument("--contacts", type=int, help="demo: contact entries (default 5000)")
     sync.add_argument("--seed", type=int, help="demo: seed (default 1)")
     sync.add_argument("--url", help="ActiveCampaign account URL (…/api/3)")
