@@ -21,6 +21,7 @@ COMMANDS = (
     "demo",
     "sync",
     "stats",
+    "compare",
     "export",
     "screenshot",
     "import_csv",

@@ -44,7 +44,13 @@ def take_screenshots(
     from flowdesk.core.queries import ContactQuery, Scope, contacts_page, list_versions
     from flowdesk.ui.app import apply_theme, create_app
     from flowdesk.ui.main_window import MainWindow
-    from flowdesk.ui.widgets.flow_page import TAB_CONTACTS, TAB_EXECUTIONS, TAB_VERSIONS, TAB_VIEWER
+    from flowdesk.ui.widgets.flow_page import (
+        TAB_COMPARE,
+        TAB_CONTACTS,
+        TAB_EXECUTIONS,
+        TAB_VERSIONS,
+        TAB_VIEWER,
+    )
 
     app = create_app(dark=dark)
     apply_theme(app, dark)
@@ -120,6 +126,12 @@ def take_screenshots(
             grab("07-execution-detail")
             page.tabs.setCurrentIndex(TAB_VIEWER)
             grab("08-execution-viewer")
+
+        # Two versions compared: current against previous.
+        window.open_flow(flow.id)
+        if page.tabs.isTabEnabled(TAB_COMPARE) and len(versions) >= 2:
+            page.tabs.setCurrentIndex(TAB_COMPARE)
+            grab("10-compare")
 
         # The Downloads panel with a finished export; the file and its entry are removed after,
         # so the user's cache keeps no trace of the screenshot.
