@@ -49,17 +49,19 @@ def _upstream(args: argparse.Namespace, stored: dict[str, Any] | None) -> tuple[
     from flowdesk.core import workspace
 
     stored = stored or {}
-    settings = dict(stored.get("settings") or {})
     kind = args.source or stored.get("kind") or workspace.DEMO
+    settings = dict(stored.get("settings") or {}) if stored.get("kind") == kind else {}
     if kind == workspace.DEMO:
         seed = args.seed if args.seed is not None else settings.get("seed", 1)
         contacts = args.contacts if args.contacts is not None else settings.get("contacts", 5000)
         demo = {"seed": int(seed), "contacts": int(contacts)}
         space = workspace.Workspace(kind=kind, demo=demo)
         return workspace.source_for_workspace(space), demo
-    options = workspace.SourceOptions(url=args.url or settings.get("url"), rate=args.rate)
-    source = workspace.source_for_workspace(workspace.Workspace(), kind, options)
-    return source, {"url": source.base_url}
+    options = workspace.SourceOptions(url=args.url, rate=args.rate)
+    space = workspace.Workspace(kind=kind, account=settings.get("account"))
+    source = workspace.source_for_workspace(space, kind, options)
+    # The account it is bound to: Twilio's SID, else the API's base URL.
+    return source, {"account": getattr(source, "account", None) or source.base_url}
 
 
 def _stored_source(address) -> dict[str, Any] | None:
@@ -120,13 +122,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     sync.add_argument("--pg", required=True, metavar="URL", help=pg_help)
     sync.add_argument(
         "--source",
+        # RapidPro and Twilio read the cache's own tables (SyncState.query) to place runs among
+        # the imported versions; the team server has no such tables yet.
         choices=["demo", "activecampaign"],
         help="the upstream (first sync; default demo, later the one the server mirrors)",
     )
     sync.add_argument("--contacts", type=int, help="demo: contact entries (default 5000)")
     sync.add_argument("--seed", type=int, help="demo: seed (default 1)")
-    sync.add_argument("--url", help="ActiveCampaign account URL (…/api/3)")
-    sync.add_argument("--rate", type=float, help="ActiveCampaign requests per second (default 5)")
+    sync.add_argument("--url", help="the upstream's URL, as for flowdesk sync")
+    sync.add_argument("--rate", type=float, help="upstream requests per second")
     sync.add_argument(
         "--every", type=parse_every, metavar="INTERVAL", help="keep syncing: 30s, 5m, 1h"
     )

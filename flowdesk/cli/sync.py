@@ -14,8 +14,14 @@ from flowdesk.cli._common import add_db_option, open_cache, resolve_db, run_sync
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("sync", help="incremental sync from the workspace's source")
     add_db_option(parser)
-    parser.add_argument("--source", choices=["demo", "activecampaign", "team"])
-    parser.add_argument("--url", help="ActiveCampaign account URL (…/api/3)")
+    parser.add_argument(
+        "--source", choices=["demo", "activecampaign", "rapidpro", "twilio", "team"]
+    )
+    parser.add_argument(
+        "--url",
+        help="ActiveCampaign account URL (…/api/3), RapidPro/TextIt host (…/api/v2); Twilio: "
+        "the Studio API (default https://studio.twilio.com/v2)",
+    )
     parser.add_argument(
         "--pg", metavar="URL", help="team server: postgresql://user[:password]@host/database"
     )
@@ -32,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         url=args.url, rate=args.rate, page_size=args.page_size, pg=args.pg
     )
     path = resolve_db(args.db)
-    if args.source in (workspace.ACTIVECAMPAIGN, workspace.TEAM) and not path.exists():
+    if args.source in workspace.API_KINDS and not path.exists():
         # A first sync creates the cache, once the source is known to be usable.
         source = workspace.source_for_workspace(workspace.Workspace(), args.source, options)
         if source.kind == workspace.TEAM:

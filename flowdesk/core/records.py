@@ -159,11 +159,14 @@ class ExecutionRecord:
 
 
 @dataclass(slots=True)
-class FlowRecord:
-    """A flow, and optionally one of its versions, sent outside any run or execution."""
+class DefinitionRecord:
+    """A flow version's whole step graph, for sources that publish definitions on their own
+    (RapidPro exports, Twilio Studio): its steps exist before anyone runs them."""
 
+    id: str
     flow: FlowRow
-    version: VersionRow | None
+    version: VersionRow
+    step_definitions: list[dict[str, Any]]
 
 
 def parse_flow(flow: Any, record_id: str, fallback_name: str = "") -> FlowRow:
@@ -356,11 +359,17 @@ def parse_execution(data: Any) -> ExecutionRecord:
     )
 
 
-def parse_flow_record(data: Any) -> FlowRecord:
-    """``{"flow": FlowListRead, "flow_version": FlowVersionSimpleListRead | None}``."""
+def parse_definition(data: Any) -> DefinitionRecord:
+    """A ``definition`` record: ``flow``, ``flow_version`` and ``steps`` (step definitions)."""
     if not isinstance(data, dict):
-        raise MalformedRecord("?", "flow record is not an object")
-    flow = parse_flow(data.get("flow"), _id(data.get("flow")) or "?")
-    raw_version = data.get("flow_version")
-    version = parse_version(raw_version, flow.id, flow.id) if _id(raw_version) else None
-    return FlowRecord(flow, version)
+        raise MalformedRecord("?", "definition record is not an object")
+    record_id = _id(data.get("flow_version")) or "?"
+    flow = parse_flow(data.get("flow"), record_id)
+    version = parse_version(data.get("flow_version"), flow.id, record_id)
+    steps = data.get("steps")
+    if not isinstance(steps, list):
+        raise MalformedRecord(record_id, "steps is not a list")
+    for index, step in enumerate(steps):
+        if not isinstance(step, dict) or _id(step.get("id")) is None:
+            raise MalformedRecord(record_id, f"steps[{index}] has no id")
+    return DefinitionRecord(record_id, flow, version, steps)

@@ -20,8 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from flowdesk.core.errors import UserError
-from flowdesk.core.sources.credentials import TEAM_SERVICE, store_token
+from flowdesk.core.sources.credentials import store_token
 from flowdesk.core.team.connection import ServerAddress, TeamServerError, parse_url
+from flowdesk.core.team.source import KEYRING_SERVICE
 
 PLACEHOLDER = "postgresql://flowdesk_reader@db.example.com/flowdesk"
 
@@ -97,7 +98,7 @@ class TeamServerDialog(QDialog):
         password = self.password_edit.text() or address.password
         if password:
             try:
-                store_token(address.url, password, TEAM_SERVICE)
+                store_token(address.url, password, service=KEYRING_SERVICE)
             except UserError as exc:  # no keyring on this machine
                 self.status.setText(str(exc))
                 return

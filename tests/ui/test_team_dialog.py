@@ -7,7 +7,8 @@ from PySide6.QtWidgets import QDialogButtonBox, QLineEdit
 
 from flowdesk.core import workspace
 from flowdesk.core.db import connect
-from flowdesk.core.sources.credentials import TEAM_SERVICE, delete_token, load_token
+from flowdesk.core.sources.credentials import delete_token, load_token
+from flowdesk.core.team.source import KEYRING_SERVICE
 from flowdesk.ui import team_dialog, workspaces
 from flowdesk.ui.team_dialog import TeamServerDialog
 
@@ -18,7 +19,7 @@ STORED = "postgresql://flowdesk_reader@db.example.com/flowdesk?sslmode=require"
 @pytest.fixture(autouse=True)
 def clean_keyring():
     yield
-    delete_token(STORED, TEAM_SERVICE)
+    delete_token(STORED, service=KEYRING_SERVICE)
 
 
 def make(qtbot, url: str = "") -> TeamServerDialog:
@@ -52,14 +53,14 @@ def test_connecting_keeps_the_password_in_the_keyring_not_in_the_url(qtbot):
     dialog.accept()
     assert dialog.result() == TeamServerDialog.DialogCode.Accepted
     assert dialog.server_url() == STORED
-    assert load_token(STORED, TEAM_SERVICE) == "s3cret pass"
+    assert load_token(STORED, env="FLOWDESK_TEST_UNSET", service=KEYRING_SERVICE) == "s3cret pass"
 
 
 def test_a_password_typed_into_the_url_goes_to_the_keyring_too(qtbot):
     dialog = make(qtbot, "postgresql://flowdesk_reader:in-url@db.example.com/flowdesk")
     dialog.accept()
     assert "in-url" not in dialog.server_url() and "in-url" not in dialog.status.text()
-    assert load_token(STORED, TEAM_SERVICE) == "in-url"
+    assert load_token(STORED, env="FLOWDESK_TEST_UNSET", service=KEYRING_SERVICE) == "in-url"
 
 
 def test_connect_team_server_creates_a_team_workspace(qtbot, monkeypatch, tmp_path):

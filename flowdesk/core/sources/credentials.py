@@ -2,10 +2,8 @@
 
 Tokens are keyed by the account's normalised base URL (``https://acme.api-us1.com/api/3``), so
 several accounts can each keep their own. ``FLOWDESK_AC_TOKEN`` overrides the keyring for every
-account (the CLI's way in). Team server passwords live beside them under their own service name
-(:data:`TEAM_SERVICE`), keyed by the server's URL without the password. With
-``FLOWDESK_NO_KEYRING=1`` (set by the test suite) the real keyring is never touched: tokens live
-in a dictionary of this process instead.
+account (the CLI's way in). With ``FLOWDESK_NO_KEYRING=1`` (set by the test suite) the real
+keyring is never touched: tokens live in a dictionary of this process instead.
 """
 
 from __future__ import annotations
@@ -17,7 +15,6 @@ import threading
 from flowdesk.core.errors import UserError
 
 SERVICE = "flowdesk-activecampaign"
-TEAM_SERVICE = "flowdesk-team-server"
 ENV_TOKEN = "FLOWDESK_AC_TOKEN"
 ENV_NO_KEYRING = "FLOWDESK_NO_KEYRING"
 
@@ -26,7 +23,7 @@ class CredentialError(UserError):
     """The token could not be stored or read; the message is meant for the user."""
 
 
-_memory: dict[tuple[str, str], str] = {}
+_memory: dict[str, str] = {}
 _memory_lock = threading.Lock()
 
 
@@ -58,20 +55,22 @@ def keyring_available() -> bool:
         return False
 
 
-def env_token() -> str | None:
-    token = os.environ.get(ENV_TOKEN, "").strip()
+def env_token(env: str = ENV_TOKEN) -> str | None:
+    token = os.environ.get(env, "").strip()
     return token or None
 
 
-def load_token(account: str, service: str = SERVICE) -> str | None:
-    """The token for ``account`` (a normalised base URL): environment (API tokens only), then
-    keyring."""
-    token = env_token() if service == SERVICE else None
+def load_token(account: str, *, env: str = ENV_TOKEN, service: str = SERVICE) -> str | None:
+    """The token for ``account`` (a normalised base URL): environment, then keyring.
+
+    Other upstreams name their own variable and keyring service (``FLOWDESK_RAPIDPRO_TOKEN``,
+    ``flowdesk-rapidpro``...)."""
+    token = env_token(env)
     if token:
         return token
     if _keyring_disabled():
         with _memory_lock:
-            return _memory.get((service, account))
+            return _memory.get(f"{service}\x1f{account}")
     module = _keyring()
     if module is None:
         return None
@@ -81,20 +80,20 @@ def load_token(account: str, service: str = SERVICE) -> str | None:
         return None
 
 
-def store_token(account: str, token: str, service: str = SERVICE) -> None:
+def store_token(account: str, token: str, *, env: str = ENV_TOKEN, service: str = SERVICE) -> None:
     """Keep ``token`` in the keyring; raises :class:`CredentialError` when there is none."""
     token = token.strip()
     if not token:
         raise CredentialError("the API token is empty")
     if _keyring_disabled():
         with _memory_lock:
-            _memory[(service, account)] = token
+            _memory[f"{service}\x1f{account}"] = token
         return
     module = _keyring()
     if module is None or not keyring_available():
         raise CredentialError(
             "no system keyring is available to keep the token; set the environment variable "
-            f"{ENV_TOKEN} instead"
+            f"{env} instead"
         )
     try:
         module.set_password(service, account, token)
@@ -104,10 +103,10 @@ def store_token(account: str, token: str, service: str = SERVICE) -> None:
         ) from None
 
 
-def delete_token(account: str, service: str = SERVICE) -> None:
+def delete_token(account: str, *, service: str = SERVICE) -> None:
     if _keyring_disabled():
         with _memory_lock:
-            _memory.pop((service, account), None)
+            _memory.pop(f"{service}\x1f{account}", None)
         return
     module = _keyring()
     if module is None:

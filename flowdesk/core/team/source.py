@@ -5,8 +5,9 @@ above the cursor, puts back the flow, version and step definitions the server st
 yields them as the upstream-shaped records every source yields: the one sync engine writes them
 into the local cache exactly as if they came from the upstream, so views stay fast and offline.
 
-Order within a sync: flows and versions, then executions, then runs, each by change number. The
-cursor (``{"server", "flows", "versions", "executions", "runs"}``) is committed with each batch,
+Order within a sync: the definitions (flow, version and its steps) of every version whose flow,
+record or steps changed, then executions, then runs, each by change number. The cursor
+(``{"server", "flows", "versions", "steps", "executions", "runs"}``) is committed with each batch,
 so a killed sync resumes after its last whole batch; the snapshot makes every run's execution
 visible in the same sync or an earlier one.
 """
@@ -30,7 +31,10 @@ from flowdesk.core.team.schema import SCHEMA, check_version
 
 KIND = "team"
 BATCH_RECORDS = 2000
-_TABLES = ("flows", "versions", "executions", "runs")
+# The password: in the URL, else libpq's own variable, else the keyring (the app's Connect).
+ENV_PASSWORD = "PGPASSWORD"
+KEYRING_SERVICE = "flowdesk-team-server"
+_TABLES = ("flows", "versions", "steps", "executions", "runs")
 
 
 def _ref_id(value: Any) -> str | None:
@@ -126,25 +130,56 @@ class TeamSource:
         done = 0
         note = f"Team server {self.address.display}"
 
-        # Flows and versions that changed, even when no run or execution carries them now.
-        records: list[Record] = []
-        sent_flows: set[str] = set()
-        for flow_id, data, change in versions.values():
-            if change > position["versions"]:
-                flow = flows.get(flow_id, ({"id": flow_id}, 0))[0]
-                records.append(Record("flow", {"flow": flow, "flow_version": data}))
-                sent_flows.add(flow_id)
-        for flow_id, (data, change) in flows.items():
-            if change > position["flows"] and flow_id not in sent_flows:
-                records.append(Record("flow", {"flow": data, "flow_version": None}))
-        if records:
-            position["flows"] = max((c for _, c in flows.values()), default=0)
-            position["versions"] = max((c for *_, c in versions.values()), default=0)
-            yield Batch(
-                records, next_cursor(), 0, total, f"{note}: flows", {"team_flows": len(records)}
+        # Versions whose flow, own record or step definitions changed, as whole definitions:
+        # the desktop hears of them even when no run or execution carries them now.
+        steps_changed = {
+            row[0]
+            for row in conn.execute(
+                f"SELECT DISTINCT version_id FROM {SCHEMA}.steps WHERE change > %s",
+                [position["steps"]],
             )
-
+        }
+        wanted = sorted(
+            version_id
+            for version_id, (flow_id, _, change) in versions.items()
+            if change > position["versions"]
+            or version_id in steps_changed
+            or flows.get(flow_id, (None, 0))[1] > position["flows"]
+        )
         definitions: dict[str, Any] = {}
+        if wanted:
+            by_version: dict[str, list[Any]] = {version_id: [] for version_id in wanted}
+            for step_id, version_id, data in conn.execute(
+                f"SELECT id, version_id, data FROM {SCHEMA}.steps"
+                " WHERE version_id = ANY(%s) ORDER BY change",
+                [wanted],
+            ):
+                definitions[step_id] = data
+                by_version[version_id].append(data)
+            records = [
+                Record(
+                    "definition",
+                    {
+                        "flow": flows.get(versions[v][0], ({"id": versions[v][0]}, 0))[0],
+                        "flow_version": versions[v][1],
+                        "steps": by_version[v],
+                    },
+                )
+                for v in wanted
+            ]
+            for table, rows in (("flows", flows.values()), ("versions", versions.values())):
+                position[table] = max((row[-1] for row in rows), default=0)
+            position["steps"] = conn.execute(
+                f"SELECT coalesce(max(change), 0) FROM {SCHEMA}.steps"
+            ).fetchone()[0]
+            yield Batch(
+                records,
+                next_cursor(),
+                0,
+                total,
+                f"{note}: flow definitions",
+                {"team_definitions": len(records)},
+            )
 
         def embed(data: dict[str, Any]) -> dict[str, Any]:
             flow_id = _ref_id(data.get("flow"))

@@ -22,7 +22,13 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from flowdesk.core.records import MalformedRecord, RunRecord, parse_execution, parse_run
+from flowdesk.core.records import (
+    MalformedRecord,
+    RunRecord,
+    parse_definition,
+    parse_execution,
+    parse_run,
+)
 from flowdesk.core.sources.base import Batch, Source
 from flowdesk.core.team.connection import TeamServerError
 from flowdesk.core.team.schema import SCHEMA, WRITER_LOCK
@@ -87,6 +93,12 @@ class _State:
             f"SELECT id FROM {SCHEMA}.runs WHERE status IN ('READY', 'RUNNING') ORDER BY id"
         )
         return [row[0] for row in rows]
+
+    def query(self, sql: str) -> list[tuple]:
+        raise TeamServerError(
+            "this upstream places its runs by reading a desktop cache's own tables, which a team "
+            "server does not have yet: sync it into a desktop cache instead"
+        )
 
 
 class ServerWriter:
@@ -182,6 +194,7 @@ class ServerWriter:
     def _write_batch(self, batch: Batch, report: ServerReport, sync_id: int) -> None:
         runs: dict[str, tuple[RunRecord, dict[str, Any]]] = {}
         executions: dict[str, tuple[Any, dict[str, Any]]] = {}
+        definitions: dict[str, tuple[Any, dict[str, Any]]] = {}
         problems: list[tuple[str, str, str]] = [("record", rid, msg) for rid, msg in batch.problems]
         cache: dict[Any, Any] = {}
         for record in batch.records:
@@ -192,6 +205,9 @@ class ServerWriter:
                 elif record.kind == "execution":
                     execution = parse_execution(record.data)
                     executions[execution.id] = (execution, record.data)
+                elif record.kind == "definition":
+                    definition = parse_definition(record.data)
+                    definitions[definition.id] = (definition, record.data)
                 else:
                     raise MalformedRecord("?", f"unknown record kind {record.kind!r}")
             except MalformedRecord as exc:
@@ -199,17 +215,23 @@ class ServerWriter:
         flows: dict[str, tuple[str, str, dict]] = {}
         versions: dict[str, tuple[str, str, dict]] = {}
         steps: dict[str, tuple[str, str, str, dict]] = {}
-        for parsed, data in (*executions.values(), *runs.values()):
+        for parsed, data in (*definitions.values(), *executions.values(), *runs.values()):
             if isinstance(data.get("flow"), dict):
                 flows[parsed.flow.id] = (parsed.flow.name, parsed.flow.trigger_type, data["flow"])
             if parsed.version is not None and isinstance(data.get("flow_version"), dict):
                 version = parsed.version
                 versions[version.id] = (version.flow_id, version.name, data["flow_version"])
-        for parsed, data in runs.values():
-            for item in data.get("execution_steps") or ():
-                definition = item["step"]
+        carried = [
+            (parsed.version.id, [item["step"] for item in data.get("execution_steps") or ()])
+            for parsed, data in runs.values()
+        ]
+        carried += [
+            (parsed.version.id, parsed.step_definitions) for parsed, _ in definitions.values()
+        ]
+        for version_id, definitions_of_version in carried:
+            for definition in definitions_of_version:
                 steps[str(definition["id"])] = (
-                    parsed.version.id,
+                    version_id,
                     str(definition.get("name") or ""),
                     str(definition.get("step_type") or ""),
                     definition,
