@@ -131,6 +131,43 @@ def test_round_trip_equals_a_local_demo_sync_for_sync(pg_server, pg_url, tmp_pat
     local.conn.close()
 
 
+def test_activecampaign_through_the_server_equals_a_desktop_syncing_it_directly(pg_url, tmp_path):
+    from flowdesk.core.sources.activecampaign import ActiveCampaignSource
+    from tests.core.test_activecampaign import Sleeps, polite
+    from tests.fake_ac_server import TOKEN, FakeAccount, FakeACServer
+
+    init_server(parse_url(pg_url))
+    direct, desktop = tmp_path / "direct.db", tmp_path / "desk.db"
+    with FakeACServer(FakeAccount(seed=5, runs=60)) as upstream:
+
+        def upstream_source() -> ActiveCampaignSource:
+            return ActiveCampaignSource(
+                upstream.base_url, TOKEN, politeness=polite(), sleep=Sleeps()
+            )
+
+        account = upstream.account
+        for step in range(2):
+            if step:  # the upstream moves on: runs finish, advance, arrive
+                active = [r.id for r in account.runs.values() if r.status in ("READY", "RUNNING")]
+                account.finish(active[0], "COMPLETED")
+                account.advance(active[1])
+                for _ in range(4):
+                    account.add_run()
+            settings = {"account": upstream.base_url}
+            report = sync_server(parse_url(pg_url), upstream_source(), settings)
+            assert report.outcome == "completed", report.message
+            db = connect(direct)
+            assert SyncEngine(db).run(upstream_source()).outcome == "completed"
+            db.conn.close()
+            fetched = _desktop_sync(desktop, pg_url)
+            assert _stats(desktop) == _stats(direct)
+            assert fetched.stats.get("team_runs", 0) == report.changed["runs"]
+        # four new, one finished, one advanced (unless it was on its longest route already);
+        # active runs fetched again unchanged are not sent to desktops again
+        assert 5 <= report.changed["runs"] <= 6
+        upstream.settle()
+
+
 def test_bi_views_count_what_the_desktop_shows(demo_server):
     pg_url, cache = demo_server
     names = ("contacts", "expired", "ongoing", "canceled", "failed", "completed")
