@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         if source.kind == workspace.TEAM:
             source.check()
         return run_sync(connect(path), source, "Syncing")
-    db = open_cache(path)
+    db = open_cache(path, write=True)
     source = workspace.source_for(db, args.source, options)
     if source.kind == workspace.TEAM:
         # Password, reachability, schema and server identity, before the cache is touched.
