@@ -18,6 +18,7 @@ from flowdesk.core.db import connect
 from flowdesk.core.export import ExportResult, ExportSpec, run_export
 
 if TYPE_CHECKING:  # the sync engine loads in the job's own process, not at app start
+    from flowdesk.core.formats.files import ParsedFlows
     from flowdesk.core.sync import SyncProgress, SyncReport
 
 
@@ -68,3 +69,19 @@ def export_to_file(
             progress((done, total))
 
     return run_export(db_path, spec, output_path, report, is_cancelled)
+
+
+def import_flow_file(
+    db: Any,
+    parsed: ParsedFlows,
+    *,
+    progress: Callable[[Any], None] | None = None,
+    is_cancelled: Callable[[], bool] = lambda: False,
+) -> SyncReport:
+    """Write a read flow file into ``db`` (an open cache); returns the engine's report."""
+    from flowdesk.core.formats.files import prepare
+    from flowdesk.core.sources.files import FlowFileSource
+    from flowdesk.core.sync import SyncEngine
+
+    prepare(parsed, db)
+    return SyncEngine(db).run(FlowFileSource(parsed), progress=progress, is_cancelled=is_cancelled)
