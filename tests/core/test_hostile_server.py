@@ -229,7 +229,8 @@ def test_a_huge_retry_after_is_shown_and_the_total_wait_is_capped(db, server):
         progress=lambda p: notes.append(p.note),
     )
     assert report.outcome == "failed"
-    assert sleeps.calls == [300.0, 300.0]  # then the next wait would pass the budget
+    waited = [s for s in sleeps.calls if s >= 1]  # rate-limit spacing aside
+    assert waited == [300.0, 300.0]  # then the next wait would pass the budget
     assert "gave up after waiting 10 min" in report.message
     assert "asked to wait 27.8 h" in report.message
     waits = [n for n in notes if n.startswith("waiting")]

@@ -100,10 +100,7 @@ def load_token(account: str, *, env: str = ENV_TOKEN, service: str = SERVICE) ->
 
 def store_token(account: str, token: str, *, env: str = ENV_TOKEN, service: str = SERVICE) -> None:
     """Keep ``token`` in the keyring; raises :class:`CredentialError` when there is none."""
-    try:
-        token = check_token(token)
-    except ValueError as exc:
-        raise CredentialError(str(exc)) from None
+    token = token.strip()  # a password (team server) may hold spaces: sources check tokens
     if not token:
         raise CredentialError("the API token is empty")
     if _keyring_disabled():
