@@ -660,9 +660,13 @@ class FakeACServer:
         latency: float = 0.0,
         hang: float = 1.0,
         lifetime: float = 120.0,
+        auth: str = "authorization",
     ) -> None:
         self.account = account or FakeAccount()
         self.token = token
+        # Which header the gateway checks: "authorization" (``Authorization: Token <key>``, the
+        # WhatsApp spec) or "api-token" (``Api-Token: <key>``, ActiveCampaign's v3 convention).
+        self.auth = auth
         self.max_page_size = max_page_size
         self.default_page_size = default_page_size
         self.latency = latency
@@ -927,7 +931,11 @@ class _Handler(BaseHTTPRequestHandler):
         fault = fake.take_fault(self.path)
         if fault is not None:
             return self._fault(fault)
-        if self.headers.get("Authorization") != f"Token {fake.token}":
+        if fake.auth == "api-token":
+            accepted = self.headers.get("Api-Token") == fake.token
+        else:
+            accepted = self.headers.get("Authorization") == f"Token {fake.token}"
+        if not accepted:
             self._send(401, b'{"detail": "Invalid token."}')
             return 401
         status, data = fake.respond(split.path, urllib.parse.parse_qs(split.query))

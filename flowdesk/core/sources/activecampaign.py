@@ -42,6 +42,12 @@ from flowdesk.core.sources.http import (
 from flowdesk.core.sources.urls import normalize_api_url
 
 KIND = "activecampaign"
+# The WhatsApp spec says ``Authorization: Token <key>``; ActiveCampaign's v3 API convention is
+# ``Api-Token: <key>``, and which one an account's gateway checks is not documented. Every
+# request carries both: no detection round trip, no per-account memory that can go stale when
+# the gateway changes, and both go to the same host over TLS, so nothing is exposed that the
+# other header did not already carry.
+TOKEN_HEADERS = ("Api-Token",)
 RUNS_PATH = "channel/whatsapp/flow-execution-contact"
 EXECUTIONS_PATH = "channel/whatsapp/flow-execution"
 DEFAULT_PAGE_SIZE = 100
@@ -176,7 +182,9 @@ def check_connection(
     base_url = normalize_base_url(url)
     token = check_token(token)
     polite = politeness or Politeness(max_retries=1, timeout=15.0, backoff_base=0.5)
-    client = ApiClient(base_url, token, polite, is_cancelled=is_cancelled)
+    client = ApiClient(
+        base_url, token, polite, is_cancelled=is_cancelled, token_headers=TOKEN_HEADERS
+    )
     data = client.get_json(RUNS_PATH, {"page": 1, "page_size": 1})
     if not isinstance(data, dict) or not isinstance(data.get("count"), int):
         raise BadResponseError("the server's answer does not look like ActiveCampaign's API")
@@ -236,6 +244,7 @@ class ActiveCampaignSource:
             sleep=self._sleep,
             is_cancelled=is_cancelled,
             on_wait=lambda seconds, reason: state.notify(describe_wait(seconds, reason)),
+            token_headers=TOKEN_HEADERS,
         )
         cursor = dict(state.cursor or {})
         stored_url = cursor.get("url")

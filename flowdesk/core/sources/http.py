@@ -234,10 +234,13 @@ class ApiClient:
         rng: random.Random | None = None,
         auth_scheme: str = "Token",
         on_wait: Callable[[float, str], None] | None = None,
+        token_headers: tuple[str, ...] = (),
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._token = check_token(token)
         self._auth_scheme = auth_scheme
+        # Headers that carry the bare token besides ``Authorization`` (``Api-Token``).
+        self._token_headers = token_headers
         self.on_wait = on_wait
         self.politeness = politeness or Politeness()
         self.is_cancelled = is_cancelled
@@ -398,14 +401,14 @@ class ApiClient:
         return urllib.parse.urlsplit(self.base_url).netloc
 
     def _fetch(self, url: str) -> bytes:
-        request = urllib.request.Request(
-            url,
-            headers={
-                "Authorization": f"{self._auth_scheme} {self._token}",
-                "Accept": "application/json",
-                "User-Agent": USER_AGENT,
-            },
-        )
+        headers = {
+            "Authorization": f"{self._auth_scheme} {self._token}",
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+        }
+        for name in self._token_headers:
+            headers[name] = self._token
+        request = urllib.request.Request(url, headers=headers)
         with _Watchdog(self.politeness.deadline) as watchdog:
             try:
                 with self._opener.open(request, timeout=self.politeness.timeout) as response:
