@@ -23,6 +23,7 @@ from flowdesk.core.queries import last_sync, list_flows
 from flowdesk.core.tasks import sync_workspace
 from flowdesk.core.workspace import last_completed_sync
 from flowdesk.paths import SettingsKey
+from flowdesk.ui.downloads import Downloads
 from flowdesk.ui.errors import error_text
 from flowdesk.ui.tasks import TaskManager, open_for_ui
 from flowdesk.ui.theme import fmt_ago, fmt_count, fmt_time
@@ -104,7 +105,11 @@ class MainWindow(QMainWindow):
         self.restore_settings()
         self.load_flows(select=self.settings.value(SettingsKey.LAST_FLOW, "", str) or None)
         self._update_sync_label()
-        self._install_jobs()
+        # Exports: the Downloads dock and badge, and the dialog for "Download results…".
+        self.downloads = Downloads(self, self.tasks, self.settings, self.db)
+        self.page.exportRequested.connect(self.downloads.request_export)
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(self.downloads.toggle_action)
 
     # -- building --------------------------------------------------------------------------------
 
@@ -152,7 +157,7 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
 
-        view_menu = menu.addMenu("&View")
+        view_menu = self.view_menu = menu.addMenu("&View")
         self.find_action = QAction("&Find contact", self)
         self.find_action.setShortcut(QKeySequence.StandardKey.Find)
         self.find_action.triggered.connect(self.focus_search)
@@ -180,12 +185,6 @@ class MainWindow(QMainWindow):
         about = QAction("&About Flowdesk", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
-
-    def _install_jobs(self) -> None:
-        """Background exports, the Downloads dock and the "Download results…" buttons."""
-        from flowdesk.ui.notifications import install as install_notifications
-
-        install_notifications(self)
 
     # -- flows -----------------------------------------------------------------------------------
 
@@ -404,9 +403,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         if self._sync_task is not None:  # stops after its batch; the next sync resumes
             self._sync_task.cancel()
-        jobs = getattr(self, "jobs", None)
-        if jobs is not None:  # exports first: cancel them and join their threads
-            jobs.shutdown()
+        self.downloads.shutdown()  # exports first: cancel them and wait for them
         self._clock.stop()
         self.tasks.shutdown()
         if self.db is not None:

@@ -14,7 +14,7 @@ from flowdesk.core.db import connect
 from flowdesk.core.export import ExportError, ExportSpec, RowSource
 from flowdesk.core.export import jobs_store as store
 from flowdesk.core.tasks import export_job
-from flowdesk.ui.jobs import SHUTDOWN_MESSAGE, JobManager
+from flowdesk.ui.downloads.manager import SHUTDOWN_MESSAGE, JobManager
 from tests import background_targets as targets
 
 pytestmark = pytest.mark.qt_log_ignore(
