@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdesk.core import formatting
 from flowdesk.core.queries import last_sync, list_flows
 from flowdesk.core.tasks import sync_workspace
 from flowdesk.core.workspace import last_completed_sync
@@ -26,7 +27,6 @@ from flowdesk.paths import SettingsKey
 from flowdesk.ui.downloads import Downloads
 from flowdesk.ui.errors import error_text
 from flowdesk.ui.tasks import TaskManager, open_for_ui
-from flowdesk.ui.theme import fmt_ago, fmt_count, fmt_time
 from flowdesk.ui.widgets.empty_state import EmptyState
 from flowdesk.ui.widgets.flow_list import FlowListPanel
 from flowdesk.ui.widgets.flow_page import FlowPage
@@ -276,12 +276,12 @@ class MainWindow(QMainWindow):
         if progress.total:
             self.progress.setRange(0, int(progress.total))
             self.progress.setValue(min(int(progress.done), int(progress.total)))
-            self.progress.setFormat(f"%p% · {fmt_count(progress.runs_changed)} runs")
+            self.progress.setFormat(f"%p% · {formatting.count(progress.runs_changed)} runs")
         else:
             self.progress.setRange(0, 0)
         self.progress.setToolTip(
-            f"{fmt_count(progress.records)} records, {fmt_count(progress.runs_changed)} runs "
-            f"changed {progress.note}".strip()
+            f"{formatting.count(progress.records)} records, "
+            f"{formatting.count(progress.runs_changed)} runs changed {progress.note}".strip()
         )
 
     def _end_sync(self) -> None:
@@ -296,8 +296,9 @@ class MainWindow(QMainWindow):
     def _on_sync_done(self, report) -> None:  # noqa: ANN001
         self._end_sync()
         skipped = f", {len(report.problems)} skipped" if report.problems else ""
+        changed = formatting.count(report.runs_changed)
         message = {
-            "completed": f"Sync finished: {fmt_count(report.runs_changed)} runs changed{skipped}.",
+            "completed": f"Sync finished: {changed} runs changed{skipped}.",
             "canceled": "Sync canceled; the next sync resumes where this one stopped.",
         }.get(report.outcome, f"Sync failed: {report.message}")
         self.statusBar().showMessage(message, 15000)
@@ -315,12 +316,12 @@ class MainWindow(QMainWindow):
         if info is None and last_ok is None:
             self.sync_label.setText("Never synced")
             return
-        text = f"Last sync {fmt_ago(last_ok)}" if last_ok else "No completed sync"
+        text = f"Last sync {formatting.ago(last_ok)}" if last_ok else "No completed sync"
         if info is not None and info["outcome"] != "completed":
             text += f" (last attempt {info['outcome']})"
         self.sync_label.setText(text)
         self.sync_label.setToolTip(
-            f"Last completed sync: {fmt_time(last_ok, True) if last_ok else 'never'}"
+            f"Last completed sync: {formatting.timestamp(last_ok, True) if last_ok else 'never'}"
         )
 
     # -- settings and lifecycle ------------------------------------------------------------------

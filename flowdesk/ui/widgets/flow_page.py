@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdesk.core import formatting
 from flowdesk.core.export import ExportSpec
 from flowdesk.core.model import Direction
 from flowdesk.core.queries import (
@@ -50,7 +51,7 @@ from flowdesk.ui.models.history import (
     execution_who,
     version_label,
 )
-from flowdesk.ui.theme import fmt_share, fmt_time, status_color
+from flowdesk.ui.theme import status_color
 from flowdesk.ui.widgets.compare_tab import CompareTab
 from flowdesk.ui.widgets.contacts_tab import ContactsTab
 from flowdesk.ui.widgets.history_tabs import ExecutionsTab, VersionsTab
@@ -308,7 +309,7 @@ class FlowPage(QWidget):
                 if execution.status:
                     parts.append(f"state {html.escape(execution.status.title())}")
                 counters = execution.counters
-                parts.append(f"completion {fmt_share(counters.completion_rate)}")
+                parts.append(f"completion {formatting.share(counters.completion_rate)}")
             else:
                 parts.append(f"<b>Execution {html.escape(scope.execution_id)}</b>")
         else:
@@ -322,12 +323,12 @@ class FlowPage(QWidget):
                 if version.published_by:
                     published += f" by {html.escape(version.published_by)}"
                 if version.published_at:
-                    published += f" on {fmt_time(version.published_at)}"
+                    published += f" on {formatting.timestamp(version.published_at)}"
                 parts.append(published)
                 counters = version.counters
                 parts.append(
-                    f"completion {fmt_share(counters.completion_rate)}, "
-                    f"response {fmt_share(counters.response_rate)}"
+                    f"completion {formatting.share(counters.completion_rate)}, "
+                    f"response {formatting.share(counters.response_rate)}"
                 )
             else:
                 parts.append(f"<b>Version {html.escape(scope.version_id or '')}</b>")
