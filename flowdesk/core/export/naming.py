@@ -1,4 +1,4 @@
-"""Human names for exports: the job title in the notifications panel and the file name."""
+"""Human names for exports: the job title in the Downloads panel and the file name."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def scope_label(conn: Any, spec: ExportSpec) -> str:
 
 
 def export_title(conn: Any, spec: ExportSpec) -> str:
-    """The line the notifications panel shows for a job."""
+    """The line the Downloads panel shows for a job."""
     return f"{flow_name(conn, spec)} · {scope_label(conn, spec)} · {spec.format.upper()}"
 
 
