@@ -278,6 +278,16 @@ BROKEN_EXPORT = '{"version": "13", "flows": [\n  {"uuid": "x", "nodes": [}\n]}'
             json.dumps({"version": 10, "flows": [{"uuid": "f", "action_sets": [], "nodes": []}]}),
             "legacy.json: flows[0]: a legacy RapidPro flow",
         ),
+        (  # RapidPro 1.x-10.x exports wrapped each flow's rule sets in "definition"
+            "clinic.json",
+            json.dumps(
+                {
+                    "version": 3,
+                    "flows": [{"id": 1, "name": "Clinic", "definition": {"action_sets": []}}],
+                }
+            ),
+            "clinic.json: flows[0]: a legacy RapidPro flow",
+        ),
         (
             "studio.json",
             json.dumps({"initial_state": "Trigger", "states": [{"name": "Trigger"}]}),
