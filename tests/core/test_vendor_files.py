@@ -90,6 +90,16 @@ def test_a_rapidpro_export_becomes_flows_with_typed_steps_and_category_exits(db,
     assert [v.name for v in versions] == ["Revision 42"]
     # Spec 14 subflow without a revision: its version is named by the file's date.
     assert [v.name for v in list_versions(db, SUB_FLOW)] == ["Imported 2026-03-01 10:00 UTC"]
+
+
+def test_revision_zero_of_generated_exports_is_no_revision(db, tmp_path):
+    data = json.loads(EXPORT.read_text(encoding="utf-8"))
+    data["flows"][0]["revision"] = 0
+    path = tmp_path / "generated.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    os.utime(path, (MARCH_1, MARCH_1))
+    load(db, path)
+    assert [v.name for v in list_versions(db, MAIN_FLOW)] == ["Imported 2026-03-01 10:00 UTC"]
     _, _, sub_steps, _ = graph_of(db, SUB_FLOW)
     assert {s.step_type for s in sub_steps.values()} == {"CONTACT_UPDATE"}
     assert not mismatches(db)

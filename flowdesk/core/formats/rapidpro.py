@@ -314,7 +314,8 @@ def definitions_from_export(
         revision = flow.get("revision")
         spec = flow.get("spec_version") or data.get("version") or "?"
         date = iso(imported_on)
-        label = f"Revision {revision}" if isinstance(revision, int) else None
+        # Generated exports (ParentText's toolkit) write revision 0 for every flow: no revision.
+        label = f"Revision {revision}" if isinstance(revision, int) and revision > 0 else None
         label = label or f"Imported {imported_on.strftime('%Y-%m-%d %H:%M')} UTC"
         records.append(
             {
