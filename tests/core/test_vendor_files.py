@@ -371,3 +371,26 @@ def test_import_cli_says_a_csv_is_a_results_file(tmp_path, capsys):
     path.write_text("Phone,Status,Welcome\n+1555,Completed,2026-03-01 10:00\n", encoding="utf-8")
     assert main(["import", "--db", str(tmp_path / "c.db"), str(path)]) == 0
     assert "found: ActiveCampaign results CSV" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fixture", [EXPORT, STUDIO])
+def test_imported_flows_lay_out_without_overlapping_labels(db, tmp_path, fixture):
+    """Category names and Studio events are long and many a step: none may hide another."""
+    from flowdesk.core.layout import LayoutEdge, LayoutNode, compute_layout
+
+    load(db, copy(tmp_path, fixture))
+    for flow in list_flows(db):
+        graph = version_graph(db, flow.current_version_id)
+        layout = compute_layout(
+            [LayoutNode(str(s.key), 216.0, 76.0) for s in graph.steps],
+            [
+                LayoutEdge(str(e.source_key), str(e.target_key), "\n".join(e.labels))
+                for e in graph.edges
+            ],
+        )
+        labels = [e.label_rect for e in layout.edges if e.label_rect is not None]
+        assert len(labels) == sum(1 for e in graph.edges if e.labels)
+        boxes = [n.rect for n in layout.nodes.values()]
+        for index, label in enumerate(labels):
+            assert not any(label.intersects(other) for other in labels[index + 1 :])
+            assert not any(label.intersects(box) for box in boxes)
