@@ -394,3 +394,23 @@ def test_imported_flows_lay_out_without_overlapping_labels(db, tmp_path, fixture
         for index, label in enumerate(labels):
             assert not any(label.intersects(other) for other in labels[index + 1 :])
             assert not any(label.intersects(box) for box in boxes)
+
+
+def test_a_studio_flow_resource_keeps_its_sid_name_and_revision(db, tmp_path):
+    """What `twilio api:studio:v2:flows:fetch -o json` or the REST API save: the definition
+    inside a Flow resource."""
+    resource = {
+        "sid": "FW" + "1" * 32,
+        "friendly_name": "Reminders",
+        "revision": 7,
+        "status": "published",
+        "date_updated": "2026-02-01T09:30:00Z",
+        "definition": json.loads(STUDIO.read_text(encoding="utf-8")),
+    }
+    path = tmp_path / "flow.json"
+    path.write_text(json.dumps(resource), encoding="utf-8")
+    assert detect(path) == "twilio-definition"
+    load(db, path)
+    flow = list_flows(db)[0]
+    assert (flow.id, flow.name) == ("FW" + "1" * 32, "Reminders")
+    assert [v.name for v in list_versions(db, flow.id)] == ["Revision 7"]
