@@ -8,9 +8,10 @@ import shutil
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from flowdesk.core.formats.files import import_flow_file, read_flows
+from flowdesk.core.formats.files import read_flows
 from flowdesk.core.queries import list_flows, run_detail, version_graph
 from flowdesk.core.step_search import find_steps, fold
+from flowdesk.core.tasks import import_flow_file
 from flowdesk.ui.viewer import FlowViewer
 from flowdesk.ui.viewer.viewer import READABLE_SCALE
 from tests.core.test_vendor_files import ARCHIVE, EXPORT, MAIN_FLOW, STUDIO
