@@ -51,6 +51,8 @@ TOKEN_HEADERS = ("Api-Token",)
 RUNS_PATH = "channel/whatsapp/flow-execution-contact"
 EXECUTIONS_PATH = "channel/whatsapp/flow-execution"
 DEFAULT_PAGE_SIZE = 100
+# Details of still-active runs re-read per sync, stalest first (FLOWDESK_AC_REFRESH_BUDGET).
+DEFAULT_REFRESH_BUDGET = 1000
 ACTIVE_STATUSES = frozenset({"READY", "RUNNING"})
 _EXECUTION_FINGERPRINT_FIELDS = (
     "status",
@@ -220,6 +222,7 @@ class ActiveCampaignSource:
         politeness: Politeness | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
         sleep: Callable[[float], None] | None = None,
+        refresh_budget: int | None = None,
     ) -> None:
         self.base_url = normalize_base_url(url)
         try:
@@ -229,6 +232,9 @@ class ActiveCampaignSource:
         self.politeness = politeness or Politeness()
         self.page_size = max(1, int(page_size))
         self._sleep = sleep
+        self.refresh_budget = (
+            refresh_budget if refresh_budget is not None else refresh_budget_from_env()
+        )
         self.name = f"ActiveCampaign ({account_label(self.base_url)})"
 
     def __repr__(self) -> str:  # never show the token
@@ -255,7 +261,11 @@ class ActiveCampaignSource:
             )
         executions: dict[str, str] = dict(cursor.get("executions") or {})
         phase = cursor.get("phase")
-        if phase in ("executions", "runs"):
+        refresh: dict[str, Any] = {
+            "after": cursor.get("refresh_after"),
+            "left": cursor.get("refresh_left"),
+        }
+        if phase in ("executions", "runs", "refresh"):
             page = int(cursor.get("page") or 1)
             page_size = int(cursor.get("page_size") or self.page_size)
         else:  # a new sync (the previous one finished, or none ran yet)
@@ -272,6 +282,7 @@ class ActiveCampaignSource:
                 "page": next_page,
                 "page_size": page_size,
                 "executions": dict(sorted(executions.items())),
+                "refresh_after": refresh["after"],
             }
 
         committed = {"cursor": dict(cursor)}  # the cursor of the last batch handed over
@@ -290,14 +301,34 @@ class ActiveCampaignSource:
             )
             return batch
 
+        refreshed: set[str] = set()  # details read in this sync
+        deferred: list[str] | None = None  # active, unchanged runs of this sync's listing
+        budget = self.refresh_budget
         try:
             if phase == "executions":
                 yield from self._execution_pages(
                     client, pool, page, executions, make_cursor, finish, tally
                 )
                 phase, page = "runs", 1
-            yield from self._run_pages(
-                client, pool, state, page, page_size, executions, make_cursor, finish, tally
+            if phase == "runs":
+                deferred = []
+                yield from self._run_pages(
+                    client,
+                    pool,
+                    state,
+                    page,
+                    page_size,
+                    executions,
+                    make_cursor,
+                    finish,
+                    tally,
+                    refreshed,
+                    deferred,
+                )
+            elif isinstance(refresh["left"], int):
+                budget = refresh["left"]  # resumed: what the interrupted refresh had left
+            yield from self._refresh_active(
+                client, pool, state, refreshed, deferred, budget, refresh, make_cursor, finish
             )
         except Canceled:
             # An empty batch that keeps the last cursor: the engine then sees the cancel flag.
@@ -357,15 +388,25 @@ class ActiveCampaignSource:
     # -- phase 2: contact runs -----------------------------------------------------------------
 
     def _run_pages(
-        self, client, pool, state, page, page_size, executions, make_cursor, finish, tally
+        self,
+        client,
+        pool,
+        state,
+        page,
+        page_size,
+        executions,
+        make_cursor,
+        finish,
+        tally,
+        refreshed,
+        deferred,
     ):
-        refreshed: set[str] = set()
         guard = _ListingGuard("contact runs", page_size)
         while True:
             params = {"page": page, "page_size": page_size}
             data = self._list_page(client, RUNS_PATH, params, guard)
             if data is None:
-                yield finish(Batch([], make_cursor("done", 1), note="runs: done"), {})
+                yield finish(Batch([], make_cursor("refresh", 1), note="runs: done"), {})
                 return
             rows = data["results"]
             more = guard.check_page(page, data)
@@ -381,8 +422,12 @@ class ActiveCampaignSource:
                     continue  # seen on an earlier page: rows shifted while paging
                 status = str(row.get("status") or "").upper()
                 known = state.known_run_status(run_id)
-                if known is None or known != status or status in ACTIVE_STATUSES:
+                if known is None or known != status:
                     wanted.append(run_id)
+                elif status in ACTIVE_STATUSES:
+                    # Its status comes from this row, so the report stays exact; its path may
+                    # have grown, and is re-read after the listing, within the budget.
+                    deferred.append(run_id)
             details = self._details(client, pool, RUNS_PATH, wanted)
             run_records: list[Record] = []
             execution_records: list[Record] = []
@@ -414,7 +459,7 @@ class ActiveCampaignSource:
             note += f", {_plural(tally.details, 'detail')}"
             batch = Batch(
                 execution_records + run_records,
-                make_cursor("runs", page + 1) if more else make_cursor("done", 1),
+                make_cursor("runs", page + 1) if more else make_cursor("refresh", 1),
                 done=min(done, total) if total is not None else done,
                 total=total,
                 note=note,
@@ -427,6 +472,54 @@ class ActiveCampaignSource:
             if not more:
                 return
             page += 1
+
+    def _refresh_active(
+        self, client, pool, state, refreshed, deferred, budget, refresh, make_cursor, finish
+    ):
+        """Re-read the details of active runs whose status did not change, stalest first.
+
+        Their paths may have grown. At most ``budget`` details per sync: a round robin over the
+        cache's active runs continues after the run the previous sync refreshed last
+        (``refresh_after`` in the cursor), so the runs left this time come first next time and
+        a sync of an account with many ongoing runs ends in predictable time.
+        """
+        active = state.active_run_ids()
+        after = refresh["after"]
+        pivot = active.index(after) + 1 if after in active else 0
+        keep = None if deferred is None else set(deferred)  # None: resumed, listing unknown
+        order = [
+            run_id
+            for run_id in active[pivot:] + active[:pivot]
+            if run_id not in refreshed and (keep is None or run_id in keep)
+        ]
+        todo = order[: max(0, budget)]
+        left = len(order) - len(todo)
+        done = 0
+        for start in range(0, len(todo), self.page_size):
+            chunk = todo[start : start + self.page_size]
+            records: list[Record] = []
+            problems: list[tuple[str, str]] = []
+            for run_id, detail, problem in self._details(client, pool, RUNS_PATH, chunk):
+                if detail is None:
+                    problems.append((run_id, problem))
+                else:
+                    records.append(Record("run", detail))
+            done += len(chunk)
+            refresh["after"] = chunk[-1]
+            cursor = dict(make_cursor("refresh", 1), refresh_left=budget - done)
+            batch = Batch(
+                records,
+                cursor,
+                done=done,
+                total=len(todo),
+                note=f"active runs: {done:,} of {len(todo):,} refreshed",
+                problems=problems,
+            )
+            yield finish(batch, {"details": len(chunk), "skipped": len(problems)})
+        note = f"active runs: {_plural(len(todo), 'path')} refreshed"
+        if left:
+            note += f", {left:,} left for the next sync"
+        yield finish(Batch([], make_cursor("done", 1), note=note), {"refresh_left": left})
 
     def _execution_for_run(
         self,
@@ -540,6 +633,20 @@ class ActiveCampaignSource:
 
 
 # -- tuning from the environment (the workspace builds the source: core/workspace.py) ------------
+
+
+def refresh_budget_from_env() -> int:
+    """FLOWDESK_AC_REFRESH_BUDGET: active runs' details re-read per sync (default 1,000)."""
+    raw = os.environ.get("FLOWDESK_AC_REFRESH_BUDGET", "").strip()
+    if not raw:
+        return DEFAULT_REFRESH_BUDGET
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SourceError(f"FLOWDESK_AC_REFRESH_BUDGET={raw!r} is not a whole number") from None
+    if value < 0:
+        raise SourceError(f"FLOWDESK_AC_REFRESH_BUDGET={raw!r} is out of range")
+    return value
 
 
 def politeness_from_env(base: Politeness | None = None) -> Politeness:
