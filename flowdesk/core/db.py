@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlite_utils
 
+from flowdesk.core import insights
 from flowdesk.core.schema import MIGRATIONS, SCHEMA_VERSION
 
 
@@ -49,6 +50,10 @@ def connect(
     db = sqlite_utils.Database(conn)
     if not readonly:
         migrate(db)
+        if get_meta(db, "insights_rebuild"):
+            with conn:
+                insights.rebuild(db)
+                conn.execute("DELETE FROM meta WHERE key = 'insights_rebuild'")
     elif schema_version(db) != SCHEMA_VERSION:
         raise CacheError(f"{path} has schema {schema_version(db)}, expected {SCHEMA_VERSION}")
     return db
