@@ -62,9 +62,17 @@ def test_counters_equal_a_recount_after_any_sequence_of_batches(tmp_path_factory
     source_batches = []
     for updates_in_batch in batches:
         records = []
-        for number, path, status, second, execution, last, reason, start, listed in (
-            updates_in_batch
-        ):
+        for (
+            number,
+            path,
+            status,
+            second,
+            execution,
+            last,
+            reason,
+            start,
+            listed,
+        ) in updates_in_batch:
             record = run(
                 f"r{number}",
                 [*path[:-1], (path[-1][0], last)],

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import replace
+
+import pytest
 
 from flowdesk.cli import main
+from flowdesk.core import queries
 from flowdesk.core.db import connect
+from flowdesk.core.export.spec import ExportSpec
 from flowdesk.core.insights import (
     LAST_BUCKET,
     NO_REASON,
@@ -15,7 +20,7 @@ from flowdesk.core.insights import (
     time_bucket,
 )
 from flowdesk.core.integrity import mismatches
-from flowdesk.core.queries import Scope
+from flowdesk.core.queries import ContactQuery, Scope, StepFilter, contacts_page, count_contacts
 from flowdesk.core.schema import PATH_INDEXES
 from flowdesk.core.step_report import (
     as_of,
@@ -195,3 +200,45 @@ def test_a_cache_from_before_these_counters_is_filled_when_opened(tmp_path):
     assert _by_id(db)["s2"].waiting == 1
     assert db.execute("SELECT count(*) FROM meta WHERE key = 'insights_rebuild'").fetchone()[0] == 0
     db.conn.close()
+
+
+def _brute(db, sql, params=()):
+    return {row[0] for row in db.execute(sql, params)}
+
+
+@pytest.mark.parametrize("plan", ["by_key", "walk"])
+def test_who_went_through_a_step_arrow_or_ended_there(db, monkeypatch, plan):
+    if plan == "walk":  # pretend every step is crowded: walk the sort order instead
+        monkeypatch.setattr(queries, "_sparse_limit", lambda db, query: -1)
+    _cache(db)
+    keys = {s.id: s.key for s in step_outcomes(db, "v1")}
+    reached_s3 = _brute(
+        db,
+        "SELECT DISTINCT r.id FROM runs r JOIN run_steps p ON p.run_key = r.key"
+        " WHERE p.step_key = ?",
+        [keys["s3"]],
+    )
+    cases = [
+        (StepFilter(keys["s3"]), None, reached_s3),
+        (StepFilter(keys["s3"]), "failed", {"r3"}),
+        (StepFilter(keys["s2"], "ended"), None, {"r2", "r4"}),
+        (StepFilter(keys["s2"], "ended"), "expired", {"r4"}),
+        (StepFilter(keys["s4"], "edge", keys["s3"]), None, {"r3"}),
+        (StepFilter(keys["s3"], "edge", keys["s5"]), None, {"r1", "r3"}),
+        (StepFilter(keys["s3"], "edge", keys["s4"]), "completed", set()),
+    ]
+    assert reached_s3 == {"r1", "r3"}
+    for step, metric, expected in cases:
+        query = ContactQuery(Scope("f1"), metric=metric, step=step)
+        rows = contacts_page(db, query, 0, 50)
+        assert {r.run_id for r in rows} == expected, (step, metric)
+        assert len(rows) == len(expected)  # a loop does not list a run twice
+        assert count_contacts(db, query) == len(expected), (step, metric)
+        # The export started from this filter selects the same rows.
+        spec = ExportSpec.from_dict(ExportSpec.for_contacts(query).to_dict())
+        assert spec.contact_query() == replace(query, sort="entered", descending=True)
+    searched = ContactQuery(Scope("f1"), search="+5215", step=StepFilter(keys["s3"]))
+    assert {r.run_id for r in contacts_page(db, searched, 0, 50)} == {"r1", "r3"}
+    one_execution = ContactQuery(Scope("f1", "v1", "e1"), step=StepFilter(keys["s2"], "ended"))
+    assert [r.run_id for r in contacts_page(db, one_execution, 0, 50)] == ["r4"]
+    assert count_contacts(db, one_execution) == 1
