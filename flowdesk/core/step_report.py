@@ -271,3 +271,36 @@ def entry_days(db: sqlite_utils.Database, scope: Scope) -> list[EntryDay]:
         params,
     )
     return [EntryDay(row[0], Counters(*(int(v) for v in row[1:]))) for row in rows]
+
+
+# -- one view ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StopsView:
+    """Everything the "Where runs stop" mode shows for the graph of one version."""
+
+    version_id: str
+    execution_id: str | None
+    as_of: int | None
+    outcomes: list[StepOutcome]
+    reasons: list[StopReason]
+    completion: dict[int, int]
+
+    def outcome(self, step_key: int) -> StepOutcome | None:
+        return next((s for s in self.outcomes if s.key == step_key), None)
+
+
+def stops_view(db: sqlite_utils.Database, scope: Scope, version_id: str) -> StopsView:
+    """The per-step view of ``version_id`` (the graph shown) within ``scope``: the scope's
+    execution when it has one, else the whole version."""
+    now = as_of(db)
+    graph_scope = Scope(scope.flow_id, version_id, scope.execution_id)
+    return StopsView(
+        version_id,
+        scope.execution_id,
+        now,
+        step_outcomes(db, version_id, scope.execution_id, now),
+        stop_reasons(db, graph_scope),
+        completion_time_histogram(db, graph_scope),
+    )

@@ -76,6 +76,20 @@ class HeatScale:
             return self.high
         return round(self.low * (self.high / self.low) ** t)
 
+    # What the legend bar draws (the "where runs stop" scale has its own).
+    gradient = staticmethod(colormap)
+
+    @staticmethod
+    def label(value: int) -> str:
+        return count_text(value)
+
+    @staticmethod
+    def describe(ticks: list[int]) -> str:
+        return (
+            f"Step colour by contacts who reached it, from {count_text(ticks[0])}"
+            f" (dark purple) to {count_text(ticks[-1])} (yellow), logarithmic."
+        )
+
 
 def relative_luminance(color: QColor) -> float:
     """WCAG relative luminance of an opaque colour."""

@@ -33,6 +33,7 @@ from flowdesk.core.queries import (
     FlowGraph,
     FlowSummary,
     Scope,
+    StepFilter,
     VersionInfo,
     get_flow,
     list_executions,
@@ -42,6 +43,7 @@ from flowdesk.core.queries import (
     summary,
     version_graph,
 )
+from flowdesk.core.step_report import StopsView, entry_days, step_time_histogram, stops_view
 from flowdesk.ui.models.flows import DIRECTION_LABELS
 from flowdesk.ui.models.history import (
     execution_how,
@@ -54,12 +56,13 @@ from flowdesk.ui.theme import fmt_share, fmt_time, status_color
 from flowdesk.ui.widgets.contacts_tab import ContactsTab
 from flowdesk.ui.widgets.history_tabs import ExecutionsTab, VersionsTab
 from flowdesk.ui.widgets.metric_cards import MetricCards
+from flowdesk.ui.widgets.over_time import OverTimeTab
 from flowdesk.ui.widgets.scope_selector import ScopeSelector
-from flowdesk.ui.widgets.viewer_tab import ViewerTab, graph_note
+from flowdesk.ui.widgets.viewer_tab import MODE_STOPS, ViewerTab, graph_note
 
 log = logging.getLogger(__name__)
 
-TAB_CONTACTS, TAB_EXECUTIONS, TAB_VERSIONS, TAB_VIEWER = range(4)
+TAB_CONTACTS, TAB_EXECUTIONS, TAB_VERSIONS, TAB_VIEWER, TAB_OVER_TIME = range(5)
 
 
 class FlowPage(QWidget):
@@ -127,6 +130,8 @@ class FlowPage(QWidget):
         self.executions_tab = ExecutionsTab(self)
         self.versions_tab = VersionsTab(self)
         self.viewer_tab = ViewerTab(self)
+        self.over_time_tab = OverTimeTab(self)
+        self._over_time_dirty = True
         self.tabs = QTabWidget(self)
         self.tabs.setAccessibleName("Flow tabs")
         self.tabs.setDocumentMode(True)
@@ -134,12 +139,14 @@ class FlowPage(QWidget):
         self.tabs.addTab(self.executions_tab, "Messaging Flow &Executions")
         self.tabs.addTab(self.versions_tab, "&Versions")
         self.tabs.addTab(self.viewer_tab, "Flow &Viewer")
+        self.tabs.addTab(self.over_time_tab, "Over &time")
         for index, tip in enumerate(
             (
                 "Contacts (Ctrl+1)",
                 "Outbound executions: who, when, how (Ctrl+2)",
                 "Change history with rates per version (Ctrl+3)",
-                "Heat-coloured diagram; traced paths (Ctrl+4)",
+                "Heat-coloured diagram, where runs stop; traced paths (Ctrl+4)",
+                "Contacts entered per day by outcome, and the rates by entry day (Ctrl+5)",
             )
         ):
             self.tabs.setTabToolTip(index, tip)
@@ -161,6 +168,12 @@ class FlowPage(QWidget):
         self.versions_tab.versionActivated.connect(self.open_version)
         self.viewer_tab.runPicked.connect(self.trace_run)
         self.viewer_tab.traceCleared.connect(self._load_viewer)
+        self.viewer_tab.modeChanged.connect(self._load_stops)
+        self.viewer_tab.viewer.contactsRequested.connect(
+            lambda step, words: self.show_contacts_through(step, None, words)
+        )
+        self.viewer_tab.stops_panel.contactsRequested.connect(self.show_contacts_through)
+        self.viewer_tab.stops_panel.histogramRequested.connect(self._load_histogram)
         self.back.clicked.connect(
             lambda: self.set_scope(Scope(self.flow.id)) if self.flow else None
         )
@@ -221,6 +234,9 @@ class FlowPage(QWidget):
         self._viewer_dirty = True
         if self.tabs.currentWidget() is self.viewer_tab and self.viewer_tab.traced is None:
             self._load_viewer()
+        self._over_time_dirty = True
+        if self.tabs.currentWidget() is self.over_time_tab:
+            self._load_over_time()
 
     # -- scope -----------------------------------------------------------------------------------
 
@@ -242,6 +258,9 @@ class FlowPage(QWidget):
         self._viewer_dirty = True
         if self.tabs.currentWidget() is self.viewer_tab:
             self._load_viewer()
+        self._over_time_dirty = True
+        if self.tabs.currentWidget() is self.over_time_tab:
+            self._load_over_time()
         self.scopeChanged.emit(scope)
         self.timings.emit("scope", time.perf_counter() - started)
 
@@ -337,6 +356,21 @@ class FlowPage(QWidget):
     def _on_tab(self, index: int) -> None:
         if index == TAB_VIEWER and self._viewer_dirty and self.viewer_tab.traced is None:
             self._load_viewer()
+        if index == TAB_OVER_TIME and self._over_time_dirty:
+            self._load_over_time()
+
+    def _load_over_time(self) -> None:
+        if self.scope is None:
+            return
+        self._over_time_dirty = False
+        scope, started = self.scope, time.perf_counter()
+
+        def shown(days: list) -> None:  # noqa: ANN001
+            if scope == self.scope:
+                self.over_time_tab.set_days(days)
+                self.timings.emit("over_time", time.perf_counter() - started)
+
+        self.runner.submit(entry_days, scope, on_result=shown)
 
     def _graph(self, version_id: str, execution_id: str | None) -> FlowGraph:
         key = (version_id, execution_id)
@@ -379,7 +413,48 @@ class FlowPage(QWidget):
         graph, what = self.scope_graph()
         self.viewer_tab.set_graph(graph, graph_note(graph, what))
         self._viewer_dirty = False
+        self._load_stops()
         self.timings.emit("viewer", time.perf_counter() - started)
+
+    def _load_stops(self, _mode: str = "") -> None:
+        """ "Where runs stop": its numbers for the graph shown, read off the GUI thread."""
+        graph = self.viewer_tab.graph
+        if self.viewer_tab.mode != MODE_STOPS or graph is None or self.scope is None:
+            return
+        started = time.perf_counter()
+        self.runner.submit(
+            stops_view,
+            self.scope,
+            graph.version_id,
+            on_result=lambda view: self._on_stops(view, started),
+        )
+
+    def _on_stops(self, view: StopsView, started: float) -> None:
+        self.viewer_tab.set_stops_view(view)
+        self.timings.emit("stops", time.perf_counter() - started)
+
+    def _load_histogram(self, step_key: int) -> None:
+        view = self.viewer_tab.stops_view
+        step = view.outcome(step_key) if view is not None else None
+        if step is None:
+            return
+        self.runner.submit(
+            step_time_histogram,
+            step_key,
+            view.execution_id,
+            on_result=lambda counts: self.viewer_tab.stops_panel.show_histogram(step, counts),
+        )
+
+    def show_contacts_through(self, step: StepFilter, metric: str | None, words: str) -> None:
+        """ "Who went through": the Contacts tab on the runs that reached a step, ended there or
+        took an arrow (with a status when one is given), within the page's scope."""
+        if self.flow is None:
+            return
+        if metric is not None:
+            self.metric = metric
+            self.cards.set_active(metric)
+        self.contacts_tab.set_step_filter(step, words, metric)
+        self.tabs.setCurrentWidget(self.contacts_tab)
 
     def trace_contact(self, row: ContactRow) -> None:
         """Trace a contact's run at once; their other runs fill the run picker when read."""
