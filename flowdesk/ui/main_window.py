@@ -19,9 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flowdesk.core.db import get_meta
+from flowdesk.core.errors import UserError
 from flowdesk.core.queries import last_sync, list_flows
-from flowdesk.core.tasks import SyncUnavailable, sync_workspace
+from flowdesk.core.tasks import sync_workspace
+from flowdesk.core.workspace import last_completed_sync
 from flowdesk.ui.theme import fmt_ago, fmt_count, fmt_time
 from flowdesk.ui.widgets.empty_state import EmptyState
 from flowdesk.ui.widgets.flow_list import FlowListPanel
@@ -162,7 +163,14 @@ class MainWindow(QMainWindow):
         view_menu.addAction(find_flow)
         view_menu.addSeparator()
         self.tab_actions: list[QAction] = []
-        names = ("Contacts", "Messaging Flow Executions", "Versions", "Flow Viewer", "Over Time")
+        names = (
+            "Contacts",
+            "Messaging Flow Executions",
+            "Versions",
+            "Flow Viewer",
+            "Compare versions",
+            "Over Time",
+        )
         for index, name in enumerate(names):
             action = QAction(name, self)
             action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
@@ -301,15 +309,16 @@ class MainWindow(QMainWindow):
 
     def _on_sync_error(self, exc: BaseException) -> None:
         self._end_sync()
-        if isinstance(exc, SyncUnavailable):
-            self.statusBar().showMessage(str(exc), 15000)
+        if isinstance(exc, UserError):
+            text = str(exc)
+            self.statusBar().showMessage(text[:1].upper() + text[1:], 15000)
             return
         log.error("sync failed: %s", getattr(exc, "__traceback_text__", repr(exc)))
         self.statusBar().showMessage(f"Sync failed: {exc}", 15000)
 
     def _update_sync_label(self) -> None:
         info = last_sync(self.db)
-        last_ok = get_meta(self.db, "last_sync_at")
+        last_ok = last_completed_sync(self.db)
         if info is None and last_ok is None:
             self.sync_label.setText("Never synced")
             return

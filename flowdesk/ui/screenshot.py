@@ -6,46 +6,13 @@ worker pools are idle and the contacts pages on screen have arrived, so images n
 
 from __future__ import annotations
 
-import argparse
-import os
 from pathlib import Path
 
 WIDTH, HEIGHT = 1440, 900
 
 
-def register(subparsers) -> None:  # noqa: ANN001
-    parser = subparsers.add_parser(
-        "screenshot", help="save PNGs of the main window (summary, tabs, trace, details)"
-    )
-    parser.add_argument("--db", type=Path, required=True, help="cache file")
-    parser.add_argument("--out", type=Path, required=True, help="folder for the PNGs")
-    parser.add_argument("--flow", help="flow id or name (default: the busiest outbound flow)")
-    parser.add_argument(
-        "--theme", choices=["light", "dark", "both"], default="light", help="palette"
-    )
-    parser.set_defaults(func=cmd_screenshot)
-
-
-def cmd_screenshot(args: argparse.Namespace) -> int:
-    from flowdesk.cli import UserError
-
-    if not args.db.exists():
-        raise UserError(f"no cache at {args.db}")
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    themes = ["light", "dark"] if args.theme == "both" else [args.theme]
-    written: list[Path] = []
-    for theme in themes:
-        suffix = "" if len(themes) == 1 else f"-{theme}"
-        written += take_screenshots(
-            args.db, args.out, args.flow, dark=theme == "dark", suffix=suffix
-        )
-    for path in written:
-        print(path)
-    return 0
-
-
 def _pick_flow(db, wanted: str | None):  # noqa: ANN001
-    from flowdesk.cli import UserError
+    from flowdesk.core.errors import UserError
     from flowdesk.core.queries import get_flow, list_flows
 
     if wanted:
@@ -77,7 +44,13 @@ def take_screenshots(
     from flowdesk.core.queries import ContactQuery, Scope, contacts_page, list_versions
     from flowdesk.ui.app import apply_theme, create_app
     from flowdesk.ui.main_window import MainWindow
-    from flowdesk.ui.widgets.flow_page import TAB_CONTACTS, TAB_EXECUTIONS, TAB_VERSIONS, TAB_VIEWER
+    from flowdesk.ui.widgets.flow_page import (
+        TAB_COMPARE,
+        TAB_CONTACTS,
+        TAB_EXECUTIONS,
+        TAB_VERSIONS,
+        TAB_VIEWER,
+    )
 
     app = create_app(dark=dark)
     apply_theme(app, dark)
@@ -153,6 +126,12 @@ def take_screenshots(
             grab("07-execution-detail")
             page.tabs.setCurrentIndex(TAB_VIEWER)
             grab("08-execution-viewer")
+
+        # Two versions compared: current against previous.
+        window.open_flow(flow.id)
+        if page.tabs.isTabEnabled(TAB_COMPARE) and len(versions) >= 2:
+            page.tabs.setCurrentIndex(TAB_COMPARE)
+            grab("10-compare")
 
         # The Downloads panel with a finished export; the file and its entry are removed after,
         # so the user's cache keeps no trace of the screenshot.

@@ -53,6 +53,7 @@ from flowdesk.ui.models.history import (
     version_label,
 )
 from flowdesk.ui.theme import fmt_share, fmt_time, status_color
+from flowdesk.ui.widgets.compare_tab import CompareTab
 from flowdesk.ui.widgets.contacts_tab import ContactsTab
 from flowdesk.ui.widgets.history_tabs import ExecutionsTab, VersionsTab
 from flowdesk.ui.widgets.metric_cards import MetricCards
@@ -62,7 +63,7 @@ from flowdesk.ui.widgets.viewer_tab import MODE_STOPS, ViewerTab, graph_note
 
 log = logging.getLogger(__name__)
 
-TAB_CONTACTS, TAB_EXECUTIONS, TAB_VERSIONS, TAB_VIEWER, TAB_OVER_TIME = range(5)
+TAB_CONTACTS, TAB_EXECUTIONS, TAB_VERSIONS, TAB_VIEWER, TAB_COMPARE, TAB_OVER_TIME = range(6)
 
 
 class FlowPage(QWidget):
@@ -130,6 +131,7 @@ class FlowPage(QWidget):
         self.executions_tab = ExecutionsTab(self)
         self.versions_tab = VersionsTab(self)
         self.viewer_tab = ViewerTab(self)
+        self.compare_tab = CompareTab(runner, self)
         self.over_time_tab = OverTimeTab(self)
         self._over_time_dirty = True
         self.tabs = QTabWidget(self)
@@ -139,6 +141,7 @@ class FlowPage(QWidget):
         self.tabs.addTab(self.executions_tab, "Messaging Flow &Executions")
         self.tabs.addTab(self.versions_tab, "&Versions")
         self.tabs.addTab(self.viewer_tab, "Flow &Viewer")
+        self.tabs.addTab(self.compare_tab, "Com&pare versions")
         self.tabs.addTab(self.over_time_tab, "Over &time")
         for index, tip in enumerate(
             (
@@ -146,7 +149,8 @@ class FlowPage(QWidget):
                 "Outbound executions: who, when, how (Ctrl+2)",
                 "Change history with rates per version (Ctrl+3)",
                 "Heat-coloured diagram, where runs stop; traced paths (Ctrl+4)",
-                "Contacts entered per day by outcome, and the rates by entry day (Ctrl+5)",
+                "Two versions side by side: what changed, and did it do better (Ctrl+5)",
+                "Contacts entered per day by outcome, and the rates by entry day (Ctrl+6)",
             )
         ):
             self.tabs.setTabToolTip(index, tip)
@@ -166,6 +170,9 @@ class FlowPage(QWidget):
         self.cards.metricClicked.connect(self._on_card)
         self.executions_tab.executionActivated.connect(self.open_execution)
         self.versions_tab.versionActivated.connect(self.open_version)
+        self.versions_tab.compareRequested.connect(
+            lambda: self.tabs.setCurrentWidget(self.compare_tab)
+        )
         self.viewer_tab.runPicked.connect(self.trace_run)
         self.viewer_tab.traceCleared.connect(self._load_viewer)
         self.viewer_tab.modeChanged.connect(self._load_stops)
@@ -205,6 +212,7 @@ class FlowPage(QWidget):
         self.contacts_tab.set_flow(flow.id, flow.direction, self.versions, self.executions)
         self.executions_tab.set_executions(self.executions)
         self.versions_tab.set_versions(self.versions)
+        self.compare_tab.set_flow(flow.id, self.versions)
         self.tabs.setTabVisible(TAB_EXECUTIONS, outbound)
         if not outbound and self.tabs.currentIndex() == TAB_EXECUTIONS:
             self.tabs.setCurrentIndex(TAB_CONTACTS)
@@ -228,6 +236,7 @@ class FlowPage(QWidget):
         self.scope_selector.set_scope(self.scope)
         self.executions_tab.set_executions(self.executions)
         self.versions_tab.set_versions(self.versions)
+        self.compare_tab.set_flow(flow.id, self.versions)
         self.cards.set_counters(summary(self.db, self.scope))
         self._update_banner()
         self.contacts_tab.refresh()
