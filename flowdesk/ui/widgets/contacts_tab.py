@@ -105,6 +105,7 @@ class ContactsTab(QWidget):
             "Contacts who went through a step of the Flow Viewer: click to show everyone again"
         )
         self.step_chip.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.step_chip.setMinimumWidth(80)  # long step names must not widen the window
         self.step_chip.hide()
 
         self.count_label = QLabel("", self)
@@ -226,6 +227,7 @@ class ContactsTab(QWidget):
         self._step = step
         self.step_chip.setText(f"Contacts who {words}  ✕" if step is not None else "")
         self.step_chip.setVisible(step is not None)
+        self.toolbar.invalidate()  # the chip's width leaves the tab's size hint with it
         if metric is not None:
             self._select_data(self.status, metric)
         self.reload()

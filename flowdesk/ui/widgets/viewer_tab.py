@@ -182,8 +182,11 @@ class ViewerTab(QWidget):
         self.viewer.show_stops(view.outcomes if stops and current else None)
         self.stops_panel.set_view(view if stops and current else None)
         visible = stops and self.graph is not None
-        if visible != self.stops_panel.isVisible():
+        if visible == self.stops_panel.isHidden():  # not isVisible(): the tab may be hidden
             self.stops_panel.setVisible(visible)
+            # While this tab is not shown, Qt would keep the panel's minimum width in the
+            # tab's size hint (and a window with the Downloads panel open would grow).
+            self.splitter.updateGeometry()
             width = self.splitter.width()
             if visible and width > 900:
                 self.splitter.setSizes([width - 480, 0, 480])
