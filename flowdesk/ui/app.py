@@ -22,17 +22,10 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
+from flowdesk.paths import log_dir
 from flowdesk.ui.identity import apply_identity
 
-APP_NAME = "Flowdesk"
-ORG_NAME = "Flowdesk"
 log = logging.getLogger("flowdesk")
-
-
-def log_dir() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_log_dir(APP_NAME, ORG_NAME))
 
 
 def setup_logging(directory: Path | None = None) -> Path:
