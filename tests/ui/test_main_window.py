@@ -354,8 +354,9 @@ def building_demo(qtbot, make_window, tmp_path, monkeypatch):
         path = tmp_path / "building.db"
         window = make_window(path)
         progress: list[object] = []
+        shown = window._on_sync_progress
+        window._on_sync_progress = lambda report: (progress.append(report), shown(report))
         window.create_demo()
-        window._sync_worker.signals.progress.connect(progress.append)
         qtbot.waitUntil(lambda: len(progress) >= 2, timeout=60_000)
         return window, path
 

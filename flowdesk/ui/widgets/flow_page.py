@@ -70,10 +70,10 @@ class FlowPage(QWidget):
     scopeChanged = Signal(object)  # noqa: N815
     timings = Signal(str, float)  # what, seconds (for the benchmark and the log)
 
-    def __init__(self, db, runner, parent: QWidget | None = None) -> None:
+    def __init__(self, db, tasks, parent: QWidget | None = None) -> None:  # noqa: ANN001
         super().__init__(parent)
         self.db = db
-        self.runner = runner
+        self.tasks = tasks
         self.flow: FlowSummary | None = None
         self.scope: Scope | None = None
         self.metric: str | None = None
@@ -127,11 +127,11 @@ class FlowPage(QWidget):
         self.banner.hide()
 
         self.cards = MetricCards(self)
-        self.contacts_tab = ContactsTab(runner, self)
+        self.contacts_tab = ContactsTab(tasks, self)
         self.executions_tab = ExecutionsTab(self)
         self.versions_tab = VersionsTab(self)
         self.viewer_tab = ViewerTab(self)
-        self.compare_tab = CompareTab(runner, self)
+        self.compare_tab = CompareTab(tasks, self)
         self.over_time_tab = OverTimeTab(self)
         self._over_time_dirty = True
         self.tabs = QTabWidget(self)
@@ -375,11 +375,10 @@ class FlowPage(QWidget):
         scope, started = self.scope, time.perf_counter()
 
         def shown(days: list) -> None:  # noqa: ANN001
-            if scope == self.scope:
-                self.over_time_tab.set_days(days)
-                self.timings.emit("over_time", time.perf_counter() - started)
+            self.over_time_tab.set_days(days)
+            self.timings.emit("over_time", time.perf_counter() - started)
 
-        self.runner.submit(entry_days, scope, on_result=shown)
+        self.tasks.query(entry_days, scope, success=shown, key=(self, "over time"))
 
     def _graph(self, version_id: str, execution_id: str | None) -> FlowGraph:
         key = (version_id, execution_id)
@@ -431,11 +430,12 @@ class FlowPage(QWidget):
         if self.viewer_tab.mode != MODE_STOPS or graph is None or self.scope is None:
             return
         started = time.perf_counter()
-        self.runner.submit(
+        self.tasks.query(
             stops_view,
             self.scope,
             graph.version_id,
-            on_result=lambda view: self._on_stops(view, started),
+            success=lambda view: self._on_stops(view, started),
+            key=(self, "where runs stop"),
         )
 
     def _on_stops(self, view: StopsView, started: float) -> None:
@@ -447,11 +447,12 @@ class FlowPage(QWidget):
         step = view.outcome(step_key) if view is not None else None
         if step is None:
             return
-        self.runner.submit(
+        self.tasks.query(
             step_time_histogram,
             step_key,
             view.execution_id,
-            on_result=lambda counts: self.viewer_tab.stops_panel.show_histogram(step, counts),
+            success=lambda counts: self.viewer_tab.stops_panel.show_histogram(step, counts),
+            key=(self, "time histogram"),
         )
 
     def show_contacts_through(self, step: StepFilter, metric: str | None, words: str) -> None:
@@ -475,11 +476,12 @@ class FlowPage(QWidget):
             return
         self.timings.emit("trace", time.perf_counter() - started)
         run_key = row.run_key
-        self.runner.submit(
+        self.tasks.query(
             runs_of_contact,
             row.contact_id,
             self.flow.id,
-            on_result=lambda runs: self._on_runs(run_key, runs),
+            success=lambda runs: self._on_runs(run_key, runs),
+            key=(self, "runs of contact"),
         )
 
     def _on_runs(self, run_key: int, runs: list[ContactRow]) -> None:
