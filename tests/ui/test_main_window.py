@@ -30,6 +30,7 @@ from flowdesk.core.queries import (
 )
 from flowdesk.ui.models.contacts import ROW_ROLE
 from flowdesk.ui.widgets.flow_page import (
+    TAB_COMPARE,
     TAB_CONTACTS,
     TAB_EXECUTIONS,
     TAB_OVER_TIME,
@@ -246,7 +247,8 @@ def test_shortcuts_switch_tabs_and_focus_search(qtbot, make_window, demo, demo_d
     outbound = next(f for f in list_flows(demo) if f.direction == "outbound")
     window.open_flow(outbound.id)
     wait_idle(qtbot, window)
-    for number, tab in ((4, TAB_VIEWER), (3, TAB_VERSIONS), (2, TAB_EXECUTIONS), (1, TAB_CONTACTS)):
+    shortcuts = ((5, TAB_COMPARE), (4, TAB_VIEWER), (3, TAB_VERSIONS), (2, TAB_EXECUTIONS))
+    for number, tab in (*shortcuts, (1, TAB_CONTACTS)):
         window.tab_actions[number - 1].trigger()
         assert window.page.tabs.currentIndex() == tab
     assert window.tab_actions[0].shortcut().toString() == "Ctrl+1"
@@ -276,9 +278,20 @@ def test_every_interactive_widget_has_an_accessible_name(qtbot, make_window, dem
     outbound = next(f for f in list_flows(demo) if f.direction == "outbound")
     window.open_flow(outbound.id)
     wait_idle(qtbot, window)
-    for tab in (TAB_CONTACTS, TAB_EXECUTIONS, TAB_VERSIONS, TAB_VIEWER, TAB_OVER_TIME):
+    for tab in (
+        TAB_CONTACTS,
+        TAB_EXECUTIONS,
+        TAB_VERSIONS,
+        TAB_VIEWER,
+        TAB_COMPARE,
+        TAB_OVER_TIME,
+    ):
         window.page.tabs.setCurrentIndex(tab)
+        wait_idle(qtbot, window)
         assert _unnamed(window) == [], tab
+    window.page.tabs.setCurrentIndex(TAB_COMPARE)
+    window.page.compare_tab.sections.setCurrentIndex(1)
+    assert _unnamed(window) == []
     window.page.tabs.setCurrentIndex(TAB_VIEWER)
     window.page.viewer_tab.set_mode(MODE_STOPS)
     wait_idle(qtbot, window)

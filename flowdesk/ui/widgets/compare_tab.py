@@ -158,6 +158,8 @@ class CompareTab(QWidget):
         self.changes_table.setColumnWidth(0, 80)
         self.changes_table.setColumnWidth(1, 170)
         self.changes_table.setWordWrap(True)
+        self.changes_table.clicked.connect(self._show_change)
+        self.changes_table.activated.connect(self._show_change)
         self.transitions_label = QLabel("")
         self.transitions_label.setWordWrap(True)
         self.transitions_label.setAccessibleName("Transitions added and removed")
@@ -290,6 +292,12 @@ class CompareTab(QWidget):
         super().showEvent(event)
         if self._dirty:
             self.reload()
+
+    def _show_change(self, index) -> None:  # noqa: ANN001
+        """A row of the list: its step on the graph (removed steps where they were)."""
+        change = self.changes_model.record_at(index.row())
+        if change is not None:
+            self.diff_view.show_step(change.step.key)
 
     # -- output ----------------------------------------------------------------------------------
 
