@@ -12,9 +12,10 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
+from flowdesk.core import formatting
 from flowdesk.core.model import METRIC_LABELS
 from flowdesk.core.step_report import StepOutcome
-from flowdesk.ui.theme import fmt_count, fmt_share, status_dot
+from flowdesk.ui.theme import status_dot
 from flowdesk.ui.viewer.stops import time_text
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -84,7 +85,7 @@ class RowsModel(QAbstractTableModel):
 
 def lost_breakdown(step: StepOutcome) -> str:
     return " · ".join(
-        f"{fmt_count(step.ended.get(m, 0))} {m}"
+        f"{formatting.count(step.ended.get(m, 0))} {m}"
         for m in ("expired", "canceled", "failed")
         if step.ended.get(m, 0)
     )
@@ -92,18 +93,20 @@ def lost_breakdown(step: StepOutcome) -> str:
 
 LOSS_COLUMNS = (
     Column("Step", lambda s: s.name or s.id),
-    Column("Lost", lambda s: fmt_count(s.lost), True, "Expired + canceled + failed here"),
+    Column("Lost", lambda s: formatting.count(s.lost), True, "Expired + canceled + failed here"),
     Column("How", lost_breakdown, tip="Expired, canceled and failed here"),
     Column(
         "% of arrivals",
-        lambda s: fmt_share(s.lost_share),
+        lambda s: formatting.share(s.lost_share),
         True,
         "Lost here ÷ contacts who reached the step",
     ),
-    Column("Waiting", lambda s: fmt_count(s.waiting), True, "Ongoing runs whose last step it is"),
+    Column(
+        "Waiting", lambda s: formatting.count(s.waiting), True, "Ongoing runs whose last step it is"
+    ),
     Column(
         "Overdue",
-        lambda s: fmt_count(s.overdue) if s.wait_seconds else "—",
+        lambda s: formatting.count(s.overdue) if s.wait_seconds else "—",
         True,
         "Waiting longer than the step's wait time and still not expired upstream",
     ),
@@ -117,7 +120,7 @@ REASON_COLUMNS = (
         icon=lambda r: status_dot(r.metric),
     ),
     Column("Reason", lambda r: r.reason),
-    Column("Contacts", lambda r: fmt_count(r.runs), True),
+    Column("Contacts", lambda r: formatting.count(r.runs), True),
 )
 
 
@@ -144,7 +147,7 @@ TIME_COLUMNS = (
     Column("Step", lambda t: t.label),
     Column(
         "Passes",
-        lambda t: fmt_count(t.passes),
+        lambda t: formatting.count(t.passes),
         True,
         "Passes with a time (replies only, for steps that wait for one)",
     ),

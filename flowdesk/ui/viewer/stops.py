@@ -10,6 +10,7 @@ import math
 
 from PySide6.QtGui import QColor, QPalette
 
+from flowdesk.core import formatting
 from flowdesk.core.step_report import StepOutcome
 from flowdesk.ui.viewer import style
 from flowdesk.ui.viewer.items import NodeColors
@@ -81,7 +82,7 @@ def overdue_color(palette: QPalette) -> QColor:
 def node_texts(step: StepOutcome) -> tuple[str, str, str]:
     """(detail line, count line, right-hand note) of a card in this mode."""
     lost_parts = [
-        f"{name} {style.count_text(step.ended.get(metric, 0))}"
+        f"{name} {formatting.count(step.ended.get(metric, 0))}"
         for metric, name in (("expired", "expired"), ("failed", "failed"), ("canceled", "canceled"))
         if step.ended.get(metric, 0)
     ]
@@ -89,19 +90,19 @@ def node_texts(step: StepOutcome) -> tuple[str, str, str]:
     if lost_parts:
         detail = " \u00b7 ".join(lost_parts)
     elif completed:
-        detail = f"completed here {style.count_text(completed)}"
+        detail = f"completed here {formatting.count(completed)}"
     elif step.reached:
         detail = "nobody stopped here"
     else:
         detail = "not reached"
-    counts = f"{style.count_text(step.lost)} lost"
+    counts = f"{formatting.count(step.lost)} lost"
     if step.lost_share is not None and step.lost:
-        counts += f" \u00b7 {style.percent_text(step.lost_share)}"
+        counts += f" \u00b7 {formatting.share(step.lost_share)}"
     note = ""
     if step.waiting:
-        note = f"{style.count_text(step.waiting)} waiting"
+        note = f"{formatting.count(step.waiting)} waiting"
     if step.overdue:
-        note += f" \u00b7 \u26a0 {style.count_text(step.overdue)} overdue"
+        note += f" \u00b7 \u26a0 {formatting.count(step.overdue)} overdue"
     return detail, counts, note
 
 
@@ -121,18 +122,18 @@ def node_colors(step: StepOutcome, palette: QPalette, scale: LossScale) -> NodeC
 
 def time_text(seconds: float | None) -> str:
     """A bucketed time, marked approximate."""
-    return "\u2014" if seconds is None else f"\u2248 {style.duration_text(seconds)}"
+    return "\u2014" if seconds is None else f"\u2248 {formatting.duration(seconds)}"
 
 
 def node_tooltip(step: StepOutcome) -> str:
     rows = [f"<b>{html.escape(step.name or step.id)}</b>"]
-    rows.append(f"Reached: {style.count_text(step.reached)} contacts")
-    share = f" ({style.percent_text(step.lost_share)} of arrivals)" if step.lost else ""
-    rows.append(f"Lost here: {style.count_text(step.lost)}{share}")
+    rows.append(f"Reached: {formatting.count(step.reached)} contacts")
+    share = f" ({formatting.share(step.lost_share)} of arrivals)" if step.lost else ""
+    rows.append(f"Lost here: {formatting.count(step.lost)}{share}")
     rows.append(
         "Ended here: "
         + ", ".join(
-            f"{name} {style.count_text(step.ended.get(metric, 0))}"
+            f"{name} {formatting.count(step.ended.get(metric, 0))}"
             for metric, name in (
                 ("expired", "expired"),
                 ("canceled", "canceled"),
@@ -141,17 +142,17 @@ def node_tooltip(step: StepOutcome) -> str:
             )
         )
     )
-    rows.append(f"Waiting here now: {style.count_text(step.waiting)}")
+    rows.append(f"Waiting here now: {formatting.count(step.waiting)}")
     if step.wait_seconds:
         rows.append(
-            f"Overdue: {style.count_text(step.overdue)} (waiting longer than"
-            f" {style.duration_text(step.wait_seconds)} and still not expired upstream)"
+            f"Overdue: {formatting.count(step.overdue)} (waiting longer than"
+            f" {formatting.duration(step.wait_seconds)} and still not expired upstream)"
         )
     if step.timed:
         what = "Reply time" if step.wait_seconds else "Time at step"
         rows.append(
             f"{what}: median {time_text(step.time_p50)}, 90th percentile"
-            f" {time_text(step.time_p90)} ({style.count_text(step.timed)} passes)"
+            f" {time_text(step.time_p90)} ({formatting.count(step.timed)} passes)"
         )
     rows.append("<span style='color:gray'>Right-click: the contacts who went through</span>")
     return "<br>".join(rows)

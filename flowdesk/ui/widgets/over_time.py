@@ -9,10 +9,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from flowdesk.core import formatting
 from flowdesk.core.model import METRIC_LABELS
 from flowdesk.core.queries import Counters
 from flowdesk.core.step_report import EntryDay
-from flowdesk.ui.theme import fmt_count, fmt_share, series_color, status_color
+from flowdesk.ui.theme import series_color, status_color
 from flowdesk.ui.widgets.empty_state import EmptyState
 
 DAY = 86_400
@@ -54,18 +55,19 @@ def _values(c: Counters) -> tuple[int, ...]:
 
 
 def describe(period: Period) -> str:
-    from flowdesk.ui.viewer.style import local_time
 
     c = period.counters
-    when = local_time(period.start, seconds=False).rsplit(",", 1)[0]
+    when = formatting.moment(period.start, seconds=False).rsplit(",", 1)[0]
     if period.days > 1:
         when = f"week of {when}"
     parts = ", ".join(
-        f"{METRIC_LABELS[m].lower()} {fmt_count(getattr(c, m))}" for m in STACK if getattr(c, m)
+        f"{METRIC_LABELS[m].lower()} {formatting.count(getattr(c, m))}"
+        for m in STACK
+        if getattr(c, m)
     )
     return (
-        f"{when} (UTC): {fmt_count(c.contacts)} entered — {parts}; completion"
-        f" {fmt_share(c.completion_rate)}, response {fmt_share(c.response_rate)}"
+        f"{when} (UTC): {formatting.count(c.contacts)} entered — {parts}; completion"
+        f" {formatting.share(c.completion_rate)}, response {formatting.share(c.response_rate)}"
     )
 
 

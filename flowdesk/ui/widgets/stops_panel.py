@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdesk.core import formatting
 from flowdesk.core.insights import bucket_bounds, percentile
 from flowdesk.core.queries import StepFilter
 from flowdesk.core.step_report import StepOutcome, StopReason, StopsView, ranked_losses
@@ -33,8 +34,7 @@ from flowdesk.ui.models.insights import (
     TimeRow,
     time_rows,
 )
-from flowdesk.ui.theme import fmt_count, fmt_time, series_color
-from flowdesk.ui.viewer.style import duration_text
+from flowdesk.ui.theme import series_color
 
 
 def _table(model: RowsModel, name: str, parent: QWidget) -> QTableView:
@@ -106,21 +106,22 @@ class TimeHistogram(QWidget):
         )
         self.plot.addItem(bars)
         step = max(1, (high - low + 4) // 5)
-        ticks = [(b, duration_text(bucket_bounds(b)[0])) for b in range(low, high + 1, step)]
+        ticks = [(b, formatting.duration(bucket_bounds(b)[0])) for b in range(low, high + 1, step)]
         self.plot.getAxis("bottom").setTicks([ticks])
         self.plot.setXRange(low - 0.6, high + 0.6, padding=0)
         self.plot.setYRange(0, max(heights) * 1.08, padding=0)
         total = sum(heights)
         p50, p90 = percentile(counts, 0.5), percentile(counts, 0.9)
         self.readout.setText(
-            f"{fmt_count(total)} {noun} · median ≈ {duration_text(p50)} · 90th percentile"
-            f" ≈ {duration_text(p90)} · hover a bar for its count"
+            f"{formatting.count(total)} {noun} · median ≈ {formatting.duration(p50)}"
+            f" · 90th percentile ≈ {formatting.duration(p90)} · hover a bar for its count"
         )
 
     def describe(self, bucket: int) -> str:
         low, high = bucket_bounds(bucket)
-        upper = "and more" if high == float("inf") else f"to {duration_text(high)}"
-        return f"{duration_text(low)} {upper}: {fmt_count(self.counts.get(bucket, 0))} {self.noun}"
+        upper = "and more" if high == float("inf") else f"to {formatting.duration(high)}"
+        count = formatting.count(self.counts.get(bucket, 0))
+        return f"{formatting.duration(low)} {upper}: {count} {self.noun}"
 
     def _on_move(self, position) -> None:  # noqa: ANN001
         if not self.counts:
@@ -235,11 +236,11 @@ class StopsPanel(QWidget):
         waiting = sum(s.waiting for s in view.outcomes)
         overdue = sum(s.overdue for s in view.outcomes)
         text = (
-            f"{fmt_count(lost)} contacts lost at a step · {fmt_count(waiting)} waiting now"
-            f" · {fmt_count(overdue)} overdue"
+            f"{formatting.count(lost)} contacts lost at a step"
+            f" · {formatting.count(waiting)} waiting now · {formatting.count(overdue)} overdue"
         )
         if view.as_of:
-            text += f" (as of {fmt_time(view.as_of)}, the latest activity synced)"
+            text += f" (as of {formatting.timestamp(view.as_of)}, the latest activity synced)"
         self.summary.setText(text)
         if completion is not None:
             self.histogram.set_counts(

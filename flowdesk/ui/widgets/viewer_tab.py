@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdesk.core import formatting
 from flowdesk.core.model import METRIC_LABELS
 from flowdesk.core.queries import ContactRow, FlowGraph, PathEntry, RunDetail
 from flowdesk.core.step_report import StopsView
-from flowdesk.ui.theme import fmt_time
 from flowdesk.ui.viewer import FlowViewer, PathTimeline
 from flowdesk.ui.widgets.stops_panel import StopsPanel
 
@@ -219,8 +219,8 @@ class ViewerTab(QWidget):
         self.run_picker.clear()
         for run in runs:
             self.run_picker.addItem(
-                f"{fmt_time(run.entered_at)} · {METRIC_LABELS.get(run.metric, run.metric)}"
-                f" · {run.version_name}",
+                f"{formatting.timestamp(run.entered_at)}"
+                f" · {METRIC_LABELS.get(run.metric, run.metric)} · {run.version_name}",
                 run.run_key,
             )
         self.run_picker.blockSignals(False)
