@@ -25,7 +25,13 @@ import sqlite_utils
 from flowdesk.core import workspace
 from flowdesk.core.db import failure_message, get_meta, set_meta, sync_lock
 from flowdesk.core.errors import Outcome
-from flowdesk.core.model import METRICS, PLACEHOLDER_STEP_TYPE, metric_for_status
+from flowdesk.core.insights import InsightDeltas
+from flowdesk.core.model import (
+    METRICS,
+    PLACEHOLDER_STEP_TYPE,
+    STORED_COUNTERS,
+    metric_for_status,
+)
 from flowdesk.core.records import (
     DefinitionRecord,
     ExecutionRecord,
@@ -38,13 +44,12 @@ from flowdesk.core.records import (
     parse_execution,
     parse_run,
 )
-from flowdesk.core.schema import RUN_INDEXES, SYNC_INDEXES
+from flowdesk.core.schema import DEFERRED_INDEXES, SYNC_INDEXES
 from flowdesk.core.sources.base import Batch, Source
 from flowdesk.core.steps import parse_step
 
 _EXECUTED = frozenset({"RUNNING", "COMPLETED", "CANCELED", "FAILED", "EXPIRED"})
 # contacts, expired, ongoing, canceled, failed, completed, waited, responded
-_COUNTER_COLUMNS = ("contacts", *(m.value for m in METRICS), "waited", "responded")
 _METRIC_INDEX = {m.value: i for i, m in enumerate(METRICS)}
 _CHUNK = 900
 
@@ -137,6 +142,7 @@ class _Deltas:
 
     def __init__(self) -> None:
         self.runs: dict[tuple, int] = defaultdict(int)
+        self.insights = InsightDeltas()  # where runs stop, why, how long: per run, not per route
 
     def add_run(
         self,
@@ -161,7 +167,7 @@ class _Deltas:
         self.runs[key] += sign
 
     def _expand(self) -> tuple[dict, dict, dict, dict, dict]:
-        width = len(_COUNTER_COLUMNS)
+        width = len(STORED_COUNTERS)
         flows: dict[str, list[int]] = defaultdict(lambda: [0] * width)
         versions: dict[str, list[int]] = defaultdict(lambda: [0] * width)
         executions: dict[str, list[int]] = defaultdict(lambda: [0] * width)
@@ -202,7 +208,7 @@ class _Deltas:
 
     def apply(self, conn: Any) -> None:
         flows, versions, executions, steps, transitions = self._expand()
-        assignments = ", ".join(f"{c} = {c} + ?" for c in _COUNTER_COLUMNS)
+        assignments = ", ".join(f"{c} = {c} + ?" for c in STORED_COUNTERS)
         for table, deltas in (
             ("flows", flows),
             ("versions", versions),
@@ -227,6 +233,7 @@ class _Deltas:
             "DO UPDATE SET runs = runs + excluded.runs",
             [(*key, runs) for key, runs in transitions.items() if runs],
         )
+        self.insights.apply(conn)
 
 
 def _path_summary(path: Sequence[PathStep]) -> str:
@@ -356,14 +363,14 @@ class SyncEngine:
         if self.conn.execute("SELECT EXISTS (SELECT 1 FROM runs)").fetchone()[0]:
             return False
         with self.conn:
-            for name, _ in RUN_INDEXES:
+            for name, _ in DEFERRED_INDEXES:
                 if name not in SYNC_INDEXES:
                     self.conn.execute(f"DROP INDEX IF EXISTS {name}")
         return True
 
     def _ensure_indexes(self) -> None:
         with self.conn:
-            for _, statement in RUN_INDEXES:
+            for _, statement in DEFERRED_INDEXES:
                 self.conn.execute(
                     statement.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1)
                 )
@@ -801,6 +808,7 @@ class SyncEngine:
                 update_rows.append((*row, run_key))
                 if new_path is not None:
                     delete_keys.append((run_key,))
+            path_start = len(step_rows)
             if new_path:
                 step_rows += [
                     (
@@ -816,6 +824,12 @@ class SyncEngine:
                     )
                     for seq, (key, step) in enumerate(zip(path_keys, new_path, strict=True))
                 ]
+            deltas.insights.add_run(
+                (run_key, *row[:3], metric, waited, responded, entered_at, last_activity, reason),
+                None if new_path is None else step_rows[path_start:],
+                previous is not None,
+            )
+        deltas.insights.settle(conn, graph.waits, graph.edges)
         conn.executemany(
             "INSERT INTO runs (key, id, flow_id, version_id, execution_id, contact_id, phone,"
             " first_name, last_name, status, metric, status_reason, is_test, entered_at,"

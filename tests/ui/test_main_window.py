@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from flowdesk.core.db import connect
+from flowdesk.core.model import COUNTERS
 from flowdesk.core.queries import (
     ContactQuery,
     Scope,
@@ -33,10 +34,11 @@ from flowdesk.ui.widgets.flow_page import (
     TAB_COMPARE,
     TAB_CONTACTS,
     TAB_EXECUTIONS,
+    TAB_OVER_TIME,
     TAB_VERSIONS,
     TAB_VIEWER,
 )
-from flowdesk.ui.widgets.metric_cards import CARD_METRICS
+from flowdesk.ui.widgets.viewer_tab import MODE_STOPS
 from tests.ui.conftest import wait_idle
 
 
@@ -48,11 +50,11 @@ def demo(demo_db_path):
 
 
 def _cards(window) -> dict[str, str]:
-    return {m: window.page.cards.value_text(m) for m in CARD_METRICS}
+    return {m: window.page.cards.value_text(m) for m in COUNTERS}
 
 
 def _expected(counters) -> dict[str, str]:
-    return {m: f"{getattr(counters, m):,}" for m in CARD_METRICS}
+    return {m: f"{getattr(counters, m):,}" for m in COUNTERS}
 
 
 def test_selecting_a_flow_shows_the_cache_counts(qtbot, make_window, demo, demo_db_path):
@@ -276,11 +278,24 @@ def test_every_interactive_widget_has_an_accessible_name(qtbot, make_window, dem
     outbound = next(f for f in list_flows(demo) if f.direction == "outbound")
     window.open_flow(outbound.id)
     wait_idle(qtbot, window)
-    for tab in (TAB_CONTACTS, TAB_EXECUTIONS, TAB_VERSIONS, TAB_VIEWER, TAB_COMPARE):
+    for tab in (
+        TAB_CONTACTS,
+        TAB_EXECUTIONS,
+        TAB_VERSIONS,
+        TAB_VIEWER,
+        TAB_COMPARE,
+        TAB_OVER_TIME,
+    ):
         window.page.tabs.setCurrentIndex(tab)
         wait_idle(qtbot, window)
         assert _unnamed(window) == [], tab
+    window.page.tabs.setCurrentIndex(TAB_COMPARE)
     window.page.compare_tab.sections.setCurrentIndex(1)
+    assert _unnamed(window) == []
+    window.page.tabs.setCurrentIndex(TAB_VIEWER)
+    window.page.viewer_tab.set_mode(MODE_STOPS)
+    wait_idle(qtbot, window)
+    assert window.page.viewer_tab.stops_panel.isVisible()
     assert _unnamed(window) == []
     window.page.trace_contact(window.page.contacts_tab.model.row_at(0))
     assert _unnamed(window) == []
