@@ -11,7 +11,7 @@ from PySide6.QtTest import QAbstractItemModelTester
 
 from flowdesk.core.compare import compare_versions, comparison_json, default_pair
 from flowdesk.core.compare.graph import diff_graph
-from flowdesk.core.compare.verdict import interval_words, signed_points
+from flowdesk.core.compare.verdict import interval_words, short_label, signed_points
 from flowdesk.core.queries import list_flows, list_versions, version_graph
 from flowdesk.ui.models.compare import StepChangesModel, StepShiftsModel
 from flowdesk.ui.theme import diff_color, fmt_share
@@ -98,6 +98,12 @@ def test_page_shows_what_the_json_says(qtbot, compare_page, demo):
         status: [{"id": c["id"], "name": c["name"]} for c in data["steps"][status]]
         for status in ("added", "removed", "changed")
     }
+    only = [tab.only_model.data(tab.only_model.index(r, 0)) for r in range(len(data["only_b"]))]
+    assert only == [f"{item['name']} (added)" for item in data["only_b"]]
+    header = tab.shifts_model.headerData(1, Qt.Orientation.Horizontal)
+    assert header == f"Reached · {short_label(data['a']['name'])}"  # "v2", not "v2 – Menu…"
+    tip = tab.transitions_label.toolTip()
+    assert tip.count("<br>") == sum(map(len, data["steps"]["transitions"].values())) - 1
     rows = tab.shifts_model.rowCount()
     assert rows == len(data["where"])
     for row, item in enumerate(data["where"]):
