@@ -15,6 +15,7 @@ from flowdesk.core.compare.verdict import interval_words, short_label, signed_po
 from flowdesk.core.queries import list_flows, list_versions, version_graph
 from flowdesk.ui.models.compare import StepChangesModel, StepShiftsModel
 from flowdesk.ui.theme import diff_color, fmt_share
+from flowdesk.ui.viewer.viewer import OVERVIEW_MIN_SCALE
 from flowdesk.ui.widgets.compare_graph import GHOST_OPACITY
 from flowdesk.ui.widgets.flow_page import TAB_COMPARE, TAB_VERSIONS
 from tests.ui.conftest import wait_idle
@@ -143,6 +144,8 @@ def test_diff_graph_colours_and_ghosts(qtbot, compare_page):
         assert scene.nodes[key].opacity() == 1.0
         assert scene.nodes[key].colors.border == diff_color("added", tab.palette())
         assert scene.nodes[key].detail_text.startswith("Added · ")
+    # a large flow opens legible, on its changes, rather than fitted whole
+    assert tab.diff_view.view.scale_factor() >= OVERVIEW_MIN_SCALE - 1e-6
     # a row of the list rings its step on the graph, removed ones included
     for row, change in enumerate(tab.changes_model.records()):
         if change.status == "removed":
