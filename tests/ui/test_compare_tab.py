@@ -49,7 +49,7 @@ def compare_page(qtbot, make_window, demo, demo_db_path):
     return window, page.compare_tab, flow, pair
 
 
-def test_models_pass_the_model_tester(qtbot, demo):
+def test_models_pass_the_model_tester(qtbot, qtmodeltester, demo):
     flow, pair = _flow_with_removed_steps(demo)
     comparison = compare_versions(demo, flow.id, *pair)
     changes = StepChangesModel()
@@ -64,6 +64,8 @@ def test_models_pass_the_model_tester(qtbot, demo):
     _touch_all(shifts)
     for column in range(shifts.columnCount()):
         shifts.sort(column, Qt.SortOrder.DescendingOrder)
+    qtmodeltester.check(changes, force_py=True)
+    qtmodeltester.check(shifts, force_py=True)
     changes.set_changes([], "A", "B")
     assert changes.rowCount() == 0
 
