@@ -32,6 +32,7 @@ from flowdesk.core.export import jobs_store as store
 from flowdesk.core.export.errors import describe_error
 
 if TYPE_CHECKING:  # the sync engine loads in the job's own process, not at app start
+    from flowdesk.core.formats.files import ParsedFlows
     from flowdesk.core.sync import SyncProgress, SyncReport
 
 log = logging.getLogger(__name__)
@@ -188,3 +189,19 @@ def record_lost_export(db: Any, job_id: int, path: str | None, reason: str, rows
 
         remove_leftovers(Path(path))
     store.mark_failed(db, job_id, reason, rows_done=rows_done)
+
+
+def import_flow_file(
+    db: Any,
+    parsed: ParsedFlows,
+    *,
+    progress: Callable[[Any], None] | None = None,
+    is_cancelled: Callable[[], bool] = lambda: False,
+) -> SyncReport:
+    """Write a read flow file into ``db`` (an open cache); returns the engine's report."""
+    from flowdesk.core.formats.files import prepare
+    from flowdesk.core.sources.files import FlowFileSource
+    from flowdesk.core.sync import SyncEngine
+
+    prepare(parsed, db)
+    return SyncEngine(db).run(FlowFileSource(parsed), progress=progress, is_cancelled=is_cancelled)
