@@ -27,6 +27,7 @@ COMMANDS = (
     "import_file",
     "check",
     "doctor",
+    "server",
 )
 
 
