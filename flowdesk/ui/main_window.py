@@ -19,13 +19,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdesk.core import formatting
 from flowdesk.core.queries import last_sync, list_flows
 from flowdesk.core.tasks import sync_workspace
 from flowdesk.core.workspace import last_completed_sync
 from flowdesk.paths import SettingsKey
+from flowdesk.ui.downloads import Downloads
 from flowdesk.ui.errors import error_text
 from flowdesk.ui.tasks import TaskManager, open_for_ui
-from flowdesk.ui.theme import fmt_ago, fmt_count, fmt_time
 from flowdesk.ui.widgets.empty_state import EmptyState
 from flowdesk.ui.widgets.flow_list import FlowListPanel
 from flowdesk.ui.widgets.flow_page import FlowPage
@@ -104,7 +105,11 @@ class MainWindow(QMainWindow):
         self.restore_settings()
         self.load_flows(select=self.settings.value(SettingsKey.LAST_FLOW, "", str) or None)
         self._update_sync_label()
-        self._install_jobs()
+        # Exports: the Downloads dock and badge, and the dialog for "Download results…".
+        self.downloads = Downloads(self, self.tasks, self.settings, self.db)
+        self.page.exportRequested.connect(self.downloads.request_export)
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(self.downloads.toggle_action)
 
     # -- building --------------------------------------------------------------------------------
 
@@ -155,7 +160,7 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
 
-        view_menu = menu.addMenu("&View")
+        view_menu = self.view_menu = menu.addMenu("&View")
         self.find_action = QAction("&Find contact", self)
         self.find_action.setShortcut(QKeySequence.StandardKey.Find)
         self.find_action.triggered.connect(self.focus_search)
@@ -183,12 +188,6 @@ class MainWindow(QMainWindow):
         about = QAction("&About Flowdesk", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
-
-    def _install_jobs(self) -> None:
-        """Background exports, the Downloads dock and the "Download results…" buttons."""
-        from flowdesk.ui.notifications import install as install_notifications
-
-        install_notifications(self)
 
     # -- flows -----------------------------------------------------------------------------------
 
@@ -280,12 +279,12 @@ class MainWindow(QMainWindow):
         if progress.total:
             self.progress.setRange(0, int(progress.total))
             self.progress.setValue(min(int(progress.done), int(progress.total)))
-            self.progress.setFormat(f"%p% · {fmt_count(progress.runs_changed)} runs")
+            self.progress.setFormat(f"%p% · {formatting.count(progress.runs_changed)} runs")
         else:
             self.progress.setRange(0, 0)
         self.progress.setToolTip(
-            f"{fmt_count(progress.records)} records, {fmt_count(progress.runs_changed)} runs "
-            f"changed {progress.note}".strip()
+            f"{formatting.count(progress.records)} records, "
+            f"{formatting.count(progress.runs_changed)} runs changed {progress.note}".strip()
         )
 
     def _end_sync(self) -> None:
@@ -300,8 +299,9 @@ class MainWindow(QMainWindow):
     def _on_sync_done(self, report) -> None:  # noqa: ANN001
         self._end_sync()
         skipped = f", {len(report.problems)} skipped" if report.problems else ""
+        changed = formatting.count(report.runs_changed)
         message = {
-            "completed": f"Sync finished: {fmt_count(report.runs_changed)} runs changed{skipped}.",
+            "completed": f"Sync finished: {changed} runs changed{skipped}.",
             "canceled": "Sync canceled; the next sync resumes where this one stopped.",
         }.get(report.outcome, f"Sync failed: {report.message}")
         self.statusBar().showMessage(message, 15000)
@@ -319,12 +319,12 @@ class MainWindow(QMainWindow):
         if info is None and last_ok is None:
             self.sync_label.setText("Never synced")
             return
-        text = f"Last sync {fmt_ago(last_ok)}" if last_ok else "No completed sync"
+        text = f"Last sync {formatting.ago(last_ok)}" if last_ok else "No completed sync"
         if info is not None and info["outcome"] != "completed":
             text += f" (last attempt {info['outcome']})"
         self.sync_label.setText(text)
         self.sync_label.setToolTip(
-            f"Last completed sync: {fmt_time(last_ok, True) if last_ok else 'never'}"
+            f"Last completed sync: {formatting.timestamp(last_ok, True) if last_ok else 'never'}"
         )
 
     # -- settings and lifecycle ------------------------------------------------------------------
@@ -416,9 +416,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         if self._sync_task is not None:  # stops after its batch; the next sync resumes
             self._sync_task.cancel()
-        jobs = getattr(self, "jobs", None)
-        if jobs is not None:  # exports first: cancel them and join their threads
-            jobs.shutdown()
+        self.downloads.shutdown()  # exports first: cancel them and wait for them
         self._clock.stop()
         self.tasks.shutdown()
         if self.db is not None:

@@ -7,6 +7,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QFontMetricsF, QLinearGradient, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QWidget
 
+from flowdesk.core import formatting
 from flowdesk.ui.viewer import style
 
 SHARE_DEFINITION = (
@@ -49,8 +50,8 @@ class HeatBar(QWidget):
             text = "No contact reached any step."
         else:
             text = (
-                f"Step colour by contacts who reached it, from {style.count_text(ticks[0])}"
-                f" (dark purple) to {style.count_text(ticks[-1])} (yellow), logarithmic."
+                f"Step colour by contacts who reached it, from {formatting.count(ticks[0])}"
+                f" (dark purple) to {formatting.count(ticks[-1])} (yellow), logarithmic."
             )
         self.setAccessibleDescription(text)
         self.setToolTip(text)
@@ -77,7 +78,7 @@ class HeatBar(QWidget):
             painter.drawText(
                 QRectF(bar.left(), text_top, bar.width(), height),
                 Qt.AlignmentFlag.AlignRight,
-                style.count_text(ticks[0]),
+                formatting.count(ticks[0]),
             )
         elif ticks:
             aligns = (
@@ -89,7 +90,7 @@ class HeatBar(QWidget):
                 painter.drawText(
                     QRectF(bar.left(), text_top, bar.width(), height),
                     align,
-                    style.count_text(value),
+                    formatting.count(value),
                 )
         painter.end()
 

@@ -22,11 +22,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdesk.core import formatting
 from flowdesk.core.model import METRIC_LABELS, METRICS, Direction
 from flowdesk.core.queries import ContactQuery, ContactRow, ExecutionInfo, Scope, VersionInfo
 from flowdesk.ui.models.contacts import COLUMNS, ROW_ROLE, ContactsModel
 from flowdesk.ui.models.history import execution_labels, version_label
-from flowdesk.ui.theme import fmt_count, status_dot
+from flowdesk.ui.theme import status_dot
 from flowdesk.ui.widgets.empty_state import EmptyState
 
 SEARCH_DEBOUNCE_MS = 250
@@ -274,9 +275,11 @@ class ContactsTab(QWidget):
         filtered = bool(query and (query.search or query.metric or query.hide_test))
         noun = "contact" if count == 1 else "contacts"
         if not self.model.count_is_exact():
-            self.count_label.setText(f"{fmt_count(count)}+ {noun} match · counting…")
+            self.count_label.setText(f"{formatting.count(count)}+ {noun} match · counting…")
         else:
-            self.count_label.setText(f"{fmt_count(count)} {noun}" + (" match" if filtered else ""))
+            self.count_label.setText(
+                f"{formatting.count(count)} {noun}" + (" match" if filtered else "")
+            )
         if count == 0:
             if query is not None and query.search:
                 self.empty.set_text(

@@ -10,11 +10,10 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPalette, QPen
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from flowdesk.core.model import METRIC_DEFINITIONS, METRIC_LABELS
+from flowdesk.core import formatting
+from flowdesk.core.model import COUNTERS, METRIC_DEFINITIONS, METRIC_LABELS
 from flowdesk.core.queries import Counters
-from flowdesk.ui.theme import fmt_count, fmt_share, status_color
-
-CARD_METRICS = ("contacts", "expired", "ongoing", "canceled", "failed", "completed")
+from flowdesk.ui.theme import status_color
 
 
 class MetricCard(QFrame):
@@ -56,17 +55,17 @@ class MetricCard(QFrame):
     def set_counters(self, counters: Counters) -> None:
         self._counters = counters
         count = getattr(counters, self.metric_name)
-        self.value.setText(fmt_count(count))
+        self.value.setText(formatting.count(count))
         definition = METRIC_DEFINITIONS[self.metric_name]
         if self.metric_name == "contacts":
             self.share.setText("all entries")
-            tip = f"{definition}\n\n{fmt_count(count)} contact entries in this scope."
+            tip = f"{definition}\n\n{formatting.count(count)} contact entries in this scope."
         else:
             share = counters.share(self.metric_name)
-            self.share.setText(f"{fmt_share(share)} of contacts")
+            self.share.setText(f"{formatting.share(share)} of contacts")
             tip = (
-                f"{definition}\n\n{fmt_count(count)} of {fmt_count(counters.contacts)} "
-                f"contacts ({fmt_share(share)})."
+                f"{definition}\n\n{formatting.count(count)} of "
+                f"{formatting.count(counters.contacts)} contacts ({formatting.share(share)})."
             )
             tip += "\nClick to list these contacts."
         self.setToolTip(tip)
@@ -142,7 +141,7 @@ class MetricCards(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
         self.cards: dict[str, MetricCard] = {}
-        for metric in CARD_METRICS:
+        for metric in COUNTERS:
             card = MetricCard(metric, self)
             card.clicked.connect(self.metricClicked)
             layout.addWidget(card)
