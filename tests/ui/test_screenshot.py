@@ -25,6 +25,11 @@ def test_screenshot_command_writes_every_view(qtbot, demo_db_path, tmp_path, cap
         "08-execution-viewer.png",
         "09-downloads.png",
         "10-compare.png",
+        "11-stops.png",
+        "12-why.png",
+        "13-how-long.png",
+        "14-who-went-through.png",
+        "15-over-time.png",
     ]
     for name in names:
         image = QImage(str(out / name))
