@@ -163,6 +163,7 @@ SYNCED_TABLES = (
     "contacts",
     "runs",
     "run_steps",
+    "contact_terms",
 )
 
 

@@ -68,8 +68,11 @@ def migrate(db: sqlite_utils.Database) -> int:
     conn = db.conn
     for number in range(current, SCHEMA_VERSION):
         with conn:
-            for statement in MIGRATIONS[number]:
-                conn.execute(statement)
+            for step in MIGRATIONS[number]:
+                if callable(step):
+                    step(conn)
+                else:
+                    conn.execute(step)
             conn.execute(f"PRAGMA user_version = {number + 1}")
     return SCHEMA_VERSION
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import sqlite_utils
 
+from flowdesk.core import search_terms
 from flowdesk.core.db import get_meta, set_meta
 from flowdesk.core.model import METRICS, PLACEHOLDER_STEP_TYPE, metric_for_status
 from flowdesk.core.records import (
@@ -837,6 +838,11 @@ class SyncEngine:
                 inserts.append((contact.id, *values))
             elif previous != values:
                 renamed.append((*values, contact.id))
+        search_terms.write_contact_terms(
+            conn,
+            ((row[0], row[1:]) for row in inserts),
+            ((row[-1], stored[row[-1]], row[:-1]) for row in renamed),
+        )
         conn.executemany(
             "INSERT INTO contacts (id, phone, first_name, last_name, email) VALUES (?, ?, ?, ?, ?)",
             inserts,
