@@ -18,8 +18,9 @@ import sqlite_utils
 from flowdesk.core.search_terms import digits_of, term_range, words
 
 # How many candidates a search ranks when the caller wants only the best few. Exact matches are
-# read first, so a common prefix ("jo") still ranks an exact "Jo" among them.
-CANDIDATES = 1000
+# read first, so a common prefix ("jo") still ranks an exact "Jo" among them; among equals the
+# most recently active of those candidates come first.
+CANDIDATES = 200
 _PHONE_TEXT = re.compile(r"[+\d\s\-().\/]+")
 _CHUNK = 900
 
@@ -90,6 +91,8 @@ def _plan(text: str) -> list[list[str]]:
     if not typed:
         return []
     alternatives = [["w" + word for word in typed]]
+    if len(typed) > 1:  # the first word is typed whole: a range of word pairs, read first
+        alternatives.insert(0, [f"x{typed[0]} {typed[1]}", *("w" + word for word in typed[2:])])
     if " " not in text:  # "nuria.etx" may be the start of an e-mail address
         alternatives.append(["e" + text.casefold()])
     return alternatives

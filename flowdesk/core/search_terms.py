@@ -6,7 +6,9 @@
 * ``n`` + the national number (the digits after the country code), so ``055 1234 5678`` typed
   the way people write it at home, leading 0 dropped, is found as it is typed,
 * ``r`` + the digits reversed, so the last 4 or more digits find the number,
-* ``w`` + each word of the names, folded (accents stripped, case-folded), and ``e`` + the e-mail.
+* ``w`` + each word of the names, folded (accents stripped, case-folded), and ``e`` + the e-mail,
+* ``x`` + two words of the names in either order ("jones oliver", "oliver jones"), so "Garcia I"
+  is one short range instead of the intersection of every "garcia…" with every "i…".
 
 The sync engine writes a contact's terms in the same transaction that stores the contact
 (:func:`write_contact_terms`), so the index is exact after every batch; :func:`rebuild` fills it
@@ -37,6 +39,8 @@ _LETTERS = str.maketrans(
     {"ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "đ": "d", "ł": "l", "þ": "th", "ð": "d", "ı": "i"}
 )
 
+# Word pairs are stored for the first few words of a name (n words give n·(n-1) pairs).
+_PAIRED_WORDS = 4
 # (phone, first_name, last_name, email) as stored in the contacts table.
 ContactValues = tuple[str | None, str | None, str | None, str | None]
 
@@ -81,8 +85,10 @@ def contact_terms(values: ContactValues) -> set[str]:
         national = national_number(digits)
         if national:
             terms.add("n" + national)
-    for word in words(f"{first_name or ''} {last_name or ''}"):
-        terms.add("w" + word)
+    names = words(f"{first_name or ''} {last_name or ''}")
+    terms.update("w" + word for word in names)
+    paired = names[:_PAIRED_WORDS]
+    terms.update(f"x{a} {b}" for i, a in enumerate(paired) for j, b in enumerate(paired) if i != j)
     if email and email.strip():
         terms.add("e" + email.strip().casefold())
     return terms
