@@ -237,10 +237,16 @@ def _extra_commands() -> list:
     """Subcommands that live beside the features they drive (export, screenshot, import, check,
     doctor).
     Their modules import their heavy dependencies (Qt, openpyxl) only when a command runs."""
-    from flowdesk import doctor_cli, export_cli, import_cli
+    from flowdesk import doctor_cli, export_cli, find_cli, import_cli
     from flowdesk.ui import screenshot
 
-    return [export_cli.register, screenshot.register, import_cli.register, doctor_cli.register]
+    return [
+        export_cli.register,
+        screenshot.register,
+        import_cli.register,
+        doctor_cli.register,
+        find_cli.register,
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -89,12 +89,14 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from flowdesk.cli import _open_existing
+    from flowdesk.core import search_terms
     from flowdesk.core.counters_check import compare_api_counters
     from flowdesk.core.integrity import mismatches
 
     db = _open_existing(args.db)
     internal = mismatches(db)
     upstream = compare_api_counters(db)
+    search_index = search_terms.mismatches(db.conn)
     if args.json:
         print(
             json.dumps(
@@ -103,6 +105,8 @@ def cmd_check(args: argparse.Namespace) -> int:
                     "counter_problems": internal,
                     "api_counters_agree": not upstream,
                     "api_counter_mismatches": [m.as_dict() for m in upstream],
+                    "search_index_exact": not search_index,
+                    "search_index_problems": search_index,
                 },
                 ensure_ascii=False,
                 indent=2,
@@ -121,7 +125,13 @@ def cmd_check(args: argparse.Namespace) -> int:
                 print(f"  {mismatch.describe()}")
         else:
             print("Upstream counters: agree with the synced runs (or none to compare).")
-    return 1 if internal or upstream else 0
+        if search_index:
+            print("Contact search index differs from the contacts:")
+            for line in search_index:
+                print(f"  {line}")
+        else:
+            print("Contact search index: exact.")
+    return 1 if internal or upstream or search_index else 0
 
 
 def register(subparsers) -> None:  # noqa: ANN001 - argparse's private type
@@ -144,7 +154,8 @@ def register(subparsers) -> None:  # noqa: ANN001 - argparse's private type
 
     if "check" not in getattr(subparsers, "choices", {}):
         check = subparsers.add_parser(
-            "check", help="verify counters (maintained and upstream) against a recount"
+            "check",
+            help="verify counters (maintained and upstream) and the contact search index",
         )
         check.add_argument("--db", type=Path, help="cache file")
         check.add_argument("--json", action="store_true")

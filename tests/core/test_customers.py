@@ -47,8 +47,8 @@ def _sync(db, *records, after: int = 0) -> None:
     assert report.outcome == "completed", report.message
 
 
-@pytest.fixture
-def people(db):
+def people_records() -> list[dict]:
+    """One run each, ten minutes apart, and José's second run in another flow, last."""
     records = [
         run(f"r-{cid}", PATH_COMPLETED, DONE, contact=cid, start=i * 10, **p)
         for i, (cid, p) in enumerate(PEOPLE.items())
@@ -56,7 +56,12 @@ def people(db):
     records.append(
         _in_flow_2(run("r-c1-b", PATH_COMPLETED, DONE, contact="c1", start=100, **PEOPLE["c1"]))
     )
-    _sync(db, *records)
+    return records
+
+
+@pytest.fixture
+def people(db):
+    _sync(db, *people_records())
     return db
 
 
