@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -20,9 +21,10 @@ from PySide6.QtWidgets import (
 )
 
 from flowdesk.core.db import get_meta
-from flowdesk.core.queries import last_sync, list_flows
+from flowdesk.core.queries import last_sync, list_flows, run_detail
 from flowdesk.core.tasks import SyncUnavailable, sync_workspace
 from flowdesk.ui.theme import fmt_ago, fmt_count, fmt_time
+from flowdesk.ui.widgets.customers import CustomerSearch, CustomerSearchBox
 from flowdesk.ui.widgets.empty_state import EmptyState
 from flowdesk.ui.widgets.flow_list import FlowListPanel
 from flowdesk.ui.widgets.flow_page import FlowPage
@@ -74,10 +76,14 @@ class MainWindow(QMainWindow):
             "Choose a flow on the left to see its contacts, executions, versions and diagram.",
             self,
         )
+        self.customer_box = CustomerSearchBox(self)
+        self.customers = CustomerSearch(self.runner, self.customer_box, self)
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.page)
         self.stack.addWidget(self.no_flows)
         self.stack.addWidget(self.pick_flow)
+        self.stack.addWidget(self.customers)
+        self._before_search: QWidget | None = None
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setAccessibleName("Flows and flow page")
@@ -93,6 +99,9 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self.flows.flowSelected.connect(self.open_flow)
         self.flows.searchChanged.connect(self._on_flow_search)
+        self.customers.opened.connect(self._show_customers)
+        self.customers.closed.connect(self._close_customers)
+        self.customers.runChosen.connect(self.trace_customer_run)
         self.page.timings.connect(self._log_timing)
 
         self._clock = QTimer(self)
@@ -151,8 +160,18 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
 
+        box_holder = QWidget(self)
+        box_layout = QHBoxLayout(box_holder)
+        box_layout.setContentsMargins(4, 2, 6, 2)
+        box_layout.addWidget(self.customer_box)
+        menu.setCornerWidget(box_holder, Qt.Corner.TopRightCorner)
+
         view_menu = menu.addMenu("&View")
-        self.find_action = QAction("&Find contact", self)
+        self.find_customer_action = QAction("Find &customer in every flow", self)
+        self.find_customer_action.setShortcut(QKeySequence("Ctrl+K"))
+        self.find_customer_action.triggered.connect(self.focus_customer_search)
+        view_menu.addAction(self.find_customer_action)
+        self.find_action = QAction("&Find contact in this flow", self)
         self.find_action.setShortcut(QKeySequence.StandardKey.Find)
         self.find_action.triggered.connect(self.focus_search)
         view_menu.addAction(self.find_action)
@@ -188,19 +207,27 @@ class MainWindow(QMainWindow):
         any_flows = bool(flows) or bool(search and list_flows(self.db))
         self.flows.set_flows(flows, select=select)
         if not any_flows:
-            self.stack.setCurrentWidget(self.no_flows)
+            self._show_page(self.no_flows)
             return
         current = select or self.flows.current_flow_id()
         if current and self.flows.select_flow(current):
             if self.page.flow is None or self.page.flow.id != current:
                 self.open_flow(current)
             else:
-                self.stack.setCurrentWidget(self.page)
+                self._show_page(self.page)
             return
         if flows and self.page.flow is None:
             self.flows.select_flow(flows[0].id)
         elif self.page.flow is None:
-            self.stack.setCurrentWidget(self.pick_flow)
+            self._show_page(self.pick_flow)
+
+    def _show_page(self, widget: QWidget) -> None:
+        """Show a page, or make it the one to return to when a customer search is on screen
+        (a sync re-reading the flows must not take the agent away from a customer)."""
+        if self.stack.currentWidget() is self.customers:
+            self._before_search = widget
+        else:
+            self.stack.setCurrentWidget(widget)
 
     @Slot(str)
     def open_flow(self, flow_id: str) -> None:
@@ -224,6 +251,31 @@ class MainWindow(QMainWindow):
             self.page.contacts_tab.focus_search()
         else:
             self._focus_flow_search()
+
+    # -- customers -------------------------------------------------------------------------------
+
+    def focus_customer_search(self) -> None:
+        self.customer_box.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.customer_box.selectAll()
+        if self.customer_box.text().strip():
+            self._show_customers()
+
+    def _show_customers(self) -> None:
+        if self.stack.currentWidget() is not self.customers:
+            self._before_search = self.stack.currentWidget()
+            self.stack.setCurrentWidget(self.customers)
+
+    def _close_customers(self) -> None:
+        if self.stack.currentWidget() is self.customers:
+            self.stack.setCurrentWidget(self._before_search or self.pick_flow)
+
+    def trace_customer_run(self, run) -> None:  # noqa: ANN001 - a CustomerRun
+        """One click on a customer's run: its flow opens with that run traced."""
+        detail = run_detail(self.db, run.run_key)
+        if detail is None:
+            return
+        self.open_flow(run.flow_id)
+        self.page.trace_contact(detail.row)
 
     def _focus_flow_search(self) -> None:
         self.flows.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -298,6 +350,7 @@ class MainWindow(QMainWindow):
         self._update_sync_label()
         self.load_flows()
         self.page.reload()
+        self.customers.reload()
 
     def _on_sync_error(self, exc: BaseException) -> None:
         self._end_sync()

@@ -1,16 +1,32 @@
-"""``flowdesk screenshot``: render the main window at 1440×900 and save one PNG per view.
+"""``flowdesk screenshot``: render the main window at one size (1440×900 unless ``--size``) and
+save one PNG per view.
 
 Works headless (``QT_QPA_PLATFORM=offscreen`` is the default here). Every grab waits until the
 worker pools are idle and the contacts pages on screen have arrived, so images never show "…".
+Every view is grabbed at exactly the asked size: if the window cannot fit it (its minimum is
+larger, or a view grew it), the command fails and says which view and how large it became.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 from pathlib import Path
 
 WIDTH, HEIGHT = 1440, 900
+_SIZE = re.compile(r"^(\d{3,5})[x×](\d{3,5})$")
+
+
+class WindowDoesNotFit(Exception):
+    """The window is not at the asked size for a view; the message says which and why."""
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    match = _SIZE.match(text.strip())
+    if match is None:
+        raise argparse.ArgumentTypeError(f"size must look like 1366x768, not {text!r}")
+    return int(match.group(1)), int(match.group(2))
 
 
 def register(subparsers) -> None:  # noqa: ANN001
@@ -22,6 +38,13 @@ def register(subparsers) -> None:  # noqa: ANN001
     parser.add_argument("--flow", help="flow id or name (default: the busiest outbound flow)")
     parser.add_argument(
         "--theme", choices=["light", "dark", "both"], default="light", help="palette"
+    )
+    parser.add_argument(
+        "--size",
+        type=parse_size,
+        default=(WIDTH, HEIGHT),
+        metavar="WxH",
+        help=f"window size in pixels (default {WIDTH}x{HEIGHT}); fails if the window cannot fit",
     )
     parser.set_defaults(func=cmd_screenshot)
 
@@ -36,9 +59,12 @@ def cmd_screenshot(args: argparse.Namespace) -> int:
     written: list[Path] = []
     for theme in themes:
         suffix = "" if len(themes) == 1 else f"-{theme}"
-        written += take_screenshots(
-            args.db, args.out, args.flow, dark=theme == "dark", suffix=suffix
-        )
+        try:
+            written += take_screenshots(
+                args.db, args.out, args.flow, dark=theme == "dark", suffix=suffix, size=args.size
+            )
+        except WindowDoesNotFit as exc:
+            raise UserError(str(exc)) from None
     for path in written:
         print(path)
     return 0
@@ -67,6 +93,7 @@ def take_screenshots(
     *,
     dark: bool = False,
     suffix: str = "",
+    size: tuple[int, int] = (WIDTH, HEIGHT),
 ) -> list[Path]:
     import tempfile
 
@@ -88,13 +115,21 @@ def take_screenshots(
     settings = QSettings(str(settings_path), QSettings.Format.IniFormat)
     settings.clear()
     window = MainWindow(db_path, settings=settings)
-    window.resize(WIDTH, HEIGHT)
+    width, height = size
+    window.resize(width, height)
     window.show()
     written: list[Path] = []
 
     def grab(name: str) -> None:
         window.wait_idle()
         _settle(window)
+        actual = (window.width(), window.height())
+        if actual != size:
+            raise WindowDoesNotFit(
+                f"the window cannot fit {width}×{height}: {name} made it {actual[0]}×{actual[1]}"
+                f" (its minimum is {window.minimumSizeHint().width()}×"
+                f"{window.minimumSizeHint().height()})"
+            )
         path = out / f"{name}{suffix}.png"
         window.grab().save(str(path))
         written.append(path)
@@ -140,6 +175,12 @@ def take_screenshots(
             page.trace_contact(best)
             grab("05-trace")
             page.viewer_tab.clear_trace()
+            _find_customer(window, best)
+            grab("10-customer-search")
+            window.customers.open_customer(best.contact_id)
+            grab("11-customer")
+            window.customer_box.clear()
+            window.wait_idle()
 
         versions = list_versions(db, flow.id)
         if versions:
@@ -171,6 +212,13 @@ def take_screenshots(
         db.conn.close()
         settings_path.unlink(missing_ok=True)
     return written
+
+
+def _find_customer(window, row) -> None:  # noqa: ANN001 - a MainWindow and a ContactRow
+    """Type a contact's name in the search box, as an agent with a ticket would."""
+    window.focus_customer_search()
+    window.customer_box.setText(f"{row.first_name} {row.last_name}".strip() or row.phone)
+    window.customers.search_now()
 
 
 def _show_a_finished_export(window, flow_id: str, folder: Path) -> int | None:  # noqa: ANN001
