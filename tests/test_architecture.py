@@ -53,3 +53,46 @@ def test_importing_all_of_core_loads_no_qt():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+CLI = CORE.parent / "cli"
+
+
+def test_command_modules_never_import_the_cli_package():
+    """cli/__init__ imports every command; a command importing it back would be a cycle."""
+    offenders = []
+    for path in sorted(CLI.glob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module + "." + alias.name for alias in node.names]
+                if node.module == "flowdesk.cli" and not all(
+                    (CLI / (n.rsplit(".", 1)[1] + ".py")).exists() for n in names
+                ):
+                    offenders.append(f"{path.name}:{node.lineno}")
+            elif isinstance(node, ast.Import):
+                offenders += [
+                    f"{path.name}:{node.lineno}"
+                    for alias in node.names
+                    if alias.name == "flowdesk.cli"
+                ]
+    assert offenders == []
+
+
+def test_the_core_never_sees_the_command_line():
+    offenders = [
+        f"{path.relative_to(CORE.parent.parent)}:{line} imports {name}"
+        for path in sorted(CORE.rglob("*.py"))
+        for line, name in _imports(path)
+        if name in ("argparse", "click") or name.startswith("flowdesk.cli")
+    ]
+    assert offenders == []
+
+
+def test_every_command_is_registered_from_its_own_module():
+    from flowdesk import cli
+
+    modules = {p.stem for p in CLI.glob("*.py")} - {"__init__", "_common", "open_app", "docs"}
+    assert set(cli.COMMANDS) == modules

@@ -9,10 +9,11 @@ from typing import Any
 
 import sqlite_utils
 
+from flowdesk.core.errors import UserError
 from flowdesk.core.schema import MIGRATIONS, SCHEMA_VERSION
 
 
-class CacheError(Exception):
+class CacheError(UserError):
     """A cache file that cannot be used; the message is meant for the user."""
 
 

@@ -32,6 +32,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+from flowdesk.core.errors import UserError
 from flowdesk.core.sources.base import Batch, Record, SyncState
 
 KIND = "csv"
@@ -170,7 +171,7 @@ _TRUE_WORDS = frozenset({"1", "true", "yes", "y", "x", "test", "si", "sim"})
 _FORMULA_START = frozenset("=+-@\t\r|")
 
 
-class CsvImportError(Exception):
+class CsvImportError(UserError):
     """The file cannot be imported at all; the message is one line meant for the user."""
 
 

@@ -22,8 +22,9 @@ from typing import Any
 
 import sqlite_utils
 
-from flowdesk.core import search_terms
+from flowdesk.core import search_terms, workspace
 from flowdesk.core.db import get_meta, set_meta
+from flowdesk.core.errors import Outcome
 from flowdesk.core.model import METRICS, PLACEHOLDER_STEP_TYPE, metric_for_status
 from flowdesk.core.records import (
     ExecutionRecord,
@@ -272,10 +273,10 @@ class SyncEngine:
     ) -> SyncReport:
         started = time.monotonic()
         report = SyncReport(source=source.kind)
-        cursor_key = f"cursor:{source.kind}"
+        cursor_key = workspace.cursor_key(source.kind)
         cursor = get_meta(self.db, cursor_key, {}) or {}
         with self.conn:
-            set_meta(self.db, "source", {"kind": source.kind, "name": source.name})
+            workspace.claim(self.db, source)  # refuses to mix two sources in one cache
             sync_id = self.conn.execute(
                 "INSERT INTO syncs (source, started_at) VALUES (?, ?)",
                 [source.kind, int(time.time())],
@@ -298,13 +299,13 @@ class SyncEngine:
                 if progress is not None:
                     progress(report.progress(batch.done, batch.total, batch.note))
                 if is_cancelled():
-                    report.outcome = "canceled"
+                    report.outcome = Outcome.CANCELED
                     report.message = "Sync canceled; the next sync resumes where this one stopped."
                     break
             else:
-                report.outcome = "completed"
+                report.outcome = Outcome.COMPLETED
         except Exception as exc:  # the source failed: keep what committed, say why
-            report.outcome = "failed"
+            report.outcome = Outcome.FAILED
             report.message = str(exc) or exc.__class__.__name__
         finally:
             if gc_was_enabled:
@@ -329,8 +330,8 @@ class SyncEngine:
                     sync_id,
                 ],
             )
-            if report.outcome == "completed":
-                set_meta(self.db, "last_sync_at", int(time.time()))
+            if report.outcome == Outcome.COMPLETED:
+                workspace.record_completed_sync(self.db, int(time.time()))
         return report
 
     def _begin_bulk_build(self) -> bool:

@@ -13,40 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flowdesk.core.db import connect, get_meta, set_meta
+from flowdesk.core import workspace
+from flowdesk.core.db import connect
 from flowdesk.core.export import ExportResult, ExportSpec, run_export
 
 if TYPE_CHECKING:  # the sync engine loads in the job's own process, not at app start
     from flowdesk.core.sync import SyncProgress, SyncReport
-
-
-class SyncUnavailable(Exception):
-    """The workspace's source cannot be synced from the app; the message says why."""
-
-
-def workspace_source(db: Any) -> Any:
-    """The workspace's own source, rebuilt from the cache's meta."""
-    source = get_meta(db, "source") or {}
-    demo = get_meta(db, "demo")
-    kind = source.get("kind") or ("demo" if demo is not None else None)
-    if kind == "demo":
-        from flowdesk.core.demo import DemoSource
-
-        return DemoSource(**(demo or {}))
-    if kind == "activecampaign":
-        from flowdesk.core.sources.activecampaign import SourceError, source_for_cache
-
-        account = get_meta(db, "activecampaign") or {}
-        try:
-            return source_for_cache(db, account.get("url"))
-        except SourceError as exc:
-            raise SyncUnavailable(f"Cannot sync ActiveCampaign: {exc}") from None
-    if kind is None:
-        raise SyncUnavailable("This cache has no source yet: create the demo or connect a source.")
-    raise SyncUnavailable(
-        f"Syncing from “{source.get('name') or kind}” is not available in the app yet; "
-        "use the command line: flowdesk sync"
-    )
 
 
 def sync_workspace(
@@ -56,15 +28,18 @@ def sync_workspace(
     progress: Callable[[SyncProgress], None] | None = None,
     is_cancelled: Callable[[], bool] | None = None,
 ) -> SyncReport:
-    """Sync the cache at ``db_path`` from its own source (first recording a demo to build)."""
+    """Sync the cache at ``db_path`` from its own source (first recording a demo to build).
+
+    The cache says which source it belongs to (:mod:`flowdesk.core.workspace`); a cache
+    without one, or whose source cannot be built, raises a :class:`~flowdesk.core.errors.UserError`.
+    """
     from flowdesk.core.sync import SyncEngine
 
     db = connect(db_path)
     try:
         if create_demo is not None:
-            with db.conn:
-                set_meta(db, "demo", create_demo)
-        source = workspace_source(db)
+            workspace.start_demo(db, **create_demo)
+        source = workspace.source_for(db)  # raises a UserError the app shows as it is
         return SyncEngine(db).run(source, progress=progress, is_cancelled=is_cancelled)
     finally:
         db.conn.close()

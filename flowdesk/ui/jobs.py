@@ -25,8 +25,8 @@ from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 
 from flowdesk.core.background import BackgroundProcessError
 from flowdesk.core.db import CacheError, connect
+from flowdesk.core.errors import Canceled
 from flowdesk.core.export import (
-    ExportCancelled,
     ExportError,
     ExportResult,
     ExportSpec,
@@ -105,7 +105,7 @@ class ExportRunnable(QRunnable):
             except (CacheError, sqlite3.Error) as exc:
                 raise ExportError(f"Could not open the cache {self.db_path}: {exc}") from exc
             if self.is_cancelled():
-                raise ExportCancelled
+                raise Canceled
             spec = job.spec
             folder = job.folder or default_folder()
             path = unique_path(folder, file_name(conn, spec))
@@ -142,7 +142,7 @@ class ExportRunnable(QRunnable):
                 sheets=result.sheets,
             )
             signals.finished.emit(job.id, result)
-        except ExportCancelled:
+        except Canceled:
             self._store(conn, store.mark_canceled, job.id, rows_done)
             signals.canceled.emit(job.id)
         except ExportError as exc:

@@ -20,9 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flowdesk.core.db import get_meta
+from flowdesk.core.errors import UserError
 from flowdesk.core.queries import last_sync, list_flows, run_detail
-from flowdesk.core.tasks import SyncUnavailable, sync_workspace
+from flowdesk.core.tasks import sync_workspace
+from flowdesk.core.workspace import last_completed_sync
 from flowdesk.ui.theme import fmt_ago, fmt_count, fmt_time
 from flowdesk.ui.widgets.customers import CustomerSearch, CustomerSearchBox
 from flowdesk.ui.widgets.empty_state import EmptyState
@@ -354,15 +355,16 @@ class MainWindow(QMainWindow):
 
     def _on_sync_error(self, exc: BaseException) -> None:
         self._end_sync()
-        if isinstance(exc, SyncUnavailable):
-            self.statusBar().showMessage(str(exc), 15000)
+        if isinstance(exc, UserError):
+            text = str(exc)
+            self.statusBar().showMessage(text[:1].upper() + text[1:], 15000)
             return
         log.error("sync failed: %s", getattr(exc, "__traceback_text__", repr(exc)))
         self.statusBar().showMessage(f"Sync failed: {exc}", 15000)
 
     def _update_sync_label(self) -> None:
         info = last_sync(self.db)
-        last_ok = get_meta(self.db, "last_sync_at")
+        last_ok = last_completed_sync(self.db)
         if info is None and last_ok is None:
             self.sync_label.setText("Never synced")
             return

@@ -9,69 +9,18 @@ larger, or a view grew it), the command fails and says which view and how large 
 
 from __future__ import annotations
 
-import argparse
-import os
-import re
 from pathlib import Path
 
+from flowdesk.core.errors import UserError
+
 WIDTH, HEIGHT = 1440, 900
-_SIZE = re.compile(r"^(\d{3,5})[x×](\d{3,5})$")
 
 
-class WindowDoesNotFit(Exception):
+class WindowDoesNotFit(UserError):
     """The window is not at the asked size for a view; the message says which and why."""
 
 
-def parse_size(text: str) -> tuple[int, int]:
-    match = _SIZE.match(text.strip())
-    if match is None:
-        raise argparse.ArgumentTypeError(f"size must look like 1366x768, not {text!r}")
-    return int(match.group(1)), int(match.group(2))
-
-
-def register(subparsers) -> None:  # noqa: ANN001
-    parser = subparsers.add_parser(
-        "screenshot", help="save PNGs of the main window (summary, tabs, trace, details)"
-    )
-    parser.add_argument("--db", type=Path, required=True, help="cache file")
-    parser.add_argument("--out", type=Path, required=True, help="folder for the PNGs")
-    parser.add_argument("--flow", help="flow id or name (default: the busiest outbound flow)")
-    parser.add_argument(
-        "--theme", choices=["light", "dark", "both"], default="light", help="palette"
-    )
-    parser.add_argument(
-        "--size",
-        type=parse_size,
-        default=(WIDTH, HEIGHT),
-        metavar="WxH",
-        help=f"window size in pixels (default {WIDTH}x{HEIGHT}); fails if the window cannot fit",
-    )
-    parser.set_defaults(func=cmd_screenshot)
-
-
-def cmd_screenshot(args: argparse.Namespace) -> int:
-    from flowdesk.cli import UserError
-
-    if not args.db.exists():
-        raise UserError(f"no cache at {args.db}")
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    themes = ["light", "dark"] if args.theme == "both" else [args.theme]
-    written: list[Path] = []
-    for theme in themes:
-        suffix = "" if len(themes) == 1 else f"-{theme}"
-        try:
-            written += take_screenshots(
-                args.db, args.out, args.flow, dark=theme == "dark", suffix=suffix, size=args.size
-            )
-        except WindowDoesNotFit as exc:
-            raise UserError(str(exc)) from None
-    for path in written:
-        print(path)
-    return 0
-
-
 def _pick_flow(db, wanted: str | None):  # noqa: ANN001
-    from flowdesk.cli import UserError
     from flowdesk.core.queries import get_flow, list_flows
 
     if wanted:

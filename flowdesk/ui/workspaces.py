@@ -8,7 +8,9 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from flowdesk.core.db import connect, default_db_path, get_meta, set_meta
+from flowdesk.core import workspace
+from flowdesk.core.db import connect, default_db_path
+from flowdesk.core.errors import UserError
 
 RECENT_KEY = "workspaces/recent"
 MAX_RECENT = 8
@@ -19,19 +21,10 @@ def workspace_dir() -> Path:
 
 
 def workspace_name(path: Path) -> str:
-    """What the File menu shows: the source's own name where the cache knows it."""
-    try:
-        db = connect(path, create=False)
-    except Exception:  # noqa: BLE001 - a broken file is still listed, by its name
-        return path.stem
-    try:
-        source = get_meta(db, "source") or {}
-        account = (get_meta(db, "activecampaign") or {}).get("label")
-        if account:
-            return f"ActiveCampaign · {account}"
-        return source.get("name") or path.stem
-    finally:
-        db.conn.close()
+    """What the File menu shows: the source's own name where the cache knows it. The file is
+    read, never migrated nor written (a broken or foreign file is still listed, by its name)."""
+    found = workspace.describe_file(path)
+    return found.title(path.stem) if found is not None else path.stem
 
 
 def recent_workspaces(settings: QSettings, current: Path | None = None) -> list[Path]:
@@ -81,9 +74,10 @@ def connect_activecampaign(parent: QWidget | None) -> Path | None:
         QMessageBox.warning(parent, "Connect ActiveCampaign", f"Cannot create {path}: {exc}")
         return None
     try:
-        with db.conn:
-            set_meta(db, "activecampaign", {"url": url, "label": label})
-            set_meta(db, "source", {"kind": "activecampaign", "name": f"ActiveCampaign · {label}"})
+        workspace.connect_account(db, url)
+    except UserError as exc:
+        QMessageBox.warning(parent, "Connect ActiveCampaign", str(exc))
+        return None
     finally:
         db.conn.close()
     return path

@@ -17,14 +17,13 @@ import pytest
 from flowdesk.cli import main
 from flowdesk.core.counters_check import compare_api_counters
 from flowdesk.core.db import connect, get_meta
+from flowdesk.core.errors import UserError
 from flowdesk.core.integrity import mismatches
 from flowdesk.core.queries import Scope, summary
 from flowdesk.core.sources import credentials
 from flowdesk.core.sources.activecampaign import (
     ActiveCampaignSource,
-    SourceError,
     normalize_base_url,
-    source_for_cache,
 )
 from flowdesk.core.sources.http import (
     ApiClient,
@@ -34,6 +33,7 @@ from flowdesk.core.sources.http import (
     retry_after_seconds,
 )
 from flowdesk.core.sync import SyncEngine
+from flowdesk.core.workspace import SourceOptions, source_for
 from tests.factories import cache_content
 from tests.fake_ac_server import TOKEN, FakeAccount, FakeACServer
 
@@ -565,17 +565,17 @@ def test_tokens_come_from_the_environment_or_the_keyring(monkeypatch):
 def test_a_cache_keeps_to_its_own_account_and_source(db, server, monkeypatch):
     monkeypatch.setenv("FLOWDESK_AC_TOKEN", TOKEN)
     assert SyncEngine(db).run(source(server)).outcome == "completed"
-    with pytest.raises(SourceError, match="holds the account"):
-        source_for_cache(db, "https://other.api-us1.com")
-    assert source_for_cache(db).base_url == server.base_url
+    with pytest.raises(UserError, match="holds the account"):
+        source_for(db, options=SourceOptions(url="https://other.api-us1.com"))
+    assert source_for(db).base_url == server.base_url
     with db.conn:
         db.conn.execute(
             "UPDATE meta SET value = ? WHERE key = 'source'",
             [json.dumps({"kind": "demo", "name": "Demo"})],
         )
         db.conn.execute("DELETE FROM meta WHERE key = 'cursor:activecampaign'")
-    with pytest.raises(SourceError, match="its own cache file"):
-        source_for_cache(db, server.base_url)
+    with pytest.raises(UserError, match="its own cache file"):
+        source_for(db, "activecampaign", SourceOptions(url=server.base_url))
 
 
 def test_a_detail_that_keeps_failing_is_skipped_but_a_lost_network_fails_the_page(db, server):

@@ -17,8 +17,8 @@ from openpyxl import load_workbook
 from flowdesk.cli import main
 from flowdesk.core import export as export_pkg
 from flowdesk.core.db import connect
+from flowdesk.core.errors import Canceled
 from flowdesk.core.export import (
-    ExportCancelled,
     ExportError,
     ExportSpec,
     csv_writer,
@@ -499,7 +499,7 @@ def test_cancel_midway_leaves_no_file(cache, out, monkeypatch):
 
     for fmt in ("csv", "xlsx"):
         partial_seen.clear()
-        with pytest.raises(ExportCancelled):
+        with pytest.raises(Canceled):
             run_export(cache, ExportSpec("f1", format=fmt), out / f"c.{fmt}", progress,
                        is_cancelled)  # fmt: skip
         assert partial_seen[-1], "the export was writing a temporary file when canceled"
@@ -691,7 +691,7 @@ def test_cancel_while_the_xlsx_is_being_compressed_leaves_no_file(cache, out, mo
         return len(calls) > 5  # batch, final and save checks pass; a sheet chunk does not
 
     before = _temp_files()
-    with pytest.raises(ExportCancelled):
+    with pytest.raises(Canceled):
         run_export(cache, ExportSpec("f1", format="xlsx"), out / "c.xlsx", None, is_cancelled)
     assert len(calls) == 6
     assert os.listdir(out) == []

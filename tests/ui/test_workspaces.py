@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from flowdesk.core.db import connect, set_meta
+from flowdesk.core.errors import UserError
 from flowdesk.core.queries import list_flows
-from flowdesk.core.tasks import SyncUnavailable, workspace_source
+from flowdesk.core.workspace import source_for
 from flowdesk.ui import main_window as main_window_module
 from flowdesk.ui.workspaces import recent_workspaces, remember_workspace, workspace_name
 from tests.ui.conftest import wait_idle
@@ -47,8 +48,8 @@ def test_an_activecampaign_workspace_without_a_token_explains_itself(tmp_path, m
         set_meta(db, "source", {"kind": "activecampaign", "name": "ActiveCampaign · acme"})
         set_meta(db, "activecampaign", {"url": "https://acme.api-us1.com/api/3", "label": "acme"})
     try:
-        workspace_source(db)
-    except SyncUnavailable as exc:
+        source_for(db)
+    except UserError as exc:
         assert "token" in str(exc).lower()
     else:
         raise AssertionError("a source without a token must not be built")

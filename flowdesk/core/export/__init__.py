@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flowdesk.core.errors import Canceled
 from flowdesk.core.export.atomic import atomic_output
 from flowdesk.core.export.columns import FIXED_HEADERS, StepColumn, step_columns
-from flowdesk.core.export.errors import ExportCancelled, ExportError, describe_error
+from flowdesk.core.export.errors import ExportError, describe_error
 from flowdesk.core.export.naming import (
     default_folder,
     export_title,
@@ -30,7 +31,6 @@ __all__ = [
     "FIXED_HEADERS",
     "FORMATS",
     "STATUS_WORDS",
-    "ExportCancelled",
     "ExportError",
     "ExportResult",
     "ExportSpec",
@@ -87,7 +87,7 @@ def run_export(
     threads) or an open connection used from this thread. All reads happen in one read
     transaction, so the file is one consistent snapshot even while a sync writes.
     ``progress(rows_done, rows_total)`` is called after every batch of rows; ``is_cancelled()``
-    is polled as often. Raises :class:`ExportCancelled` or :class:`ExportError` (one sentence);
+    is polled as often. Raises :class:`Canceled` or :class:`ExportError` (one sentence);
     in both cases no file is left at ``output_path`` nor beside it.
     """
     output = Path(output_path)
@@ -129,7 +129,7 @@ def run_export(
                     batch_size=BATCH_SIZE,
                 )
         size = output.stat().st_size
-    except (ExportCancelled, ExportError):
+    except (Canceled, ExportError):
         raise
     except Exception as exc:
         raise ExportError(describe_error(exc, output)) from exc

@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import IO
 
-from flowdesk.core.export.errors import ExportCancelled
+from flowdesk.core.errors import Canceled
 from flowdesk.core.export.localtime import LocalOffsets, offset_text
 from flowdesk.core.export.rows import RowSource
 from flowdesk.core.export.safety import TRIGGERS, neutralise
@@ -106,13 +106,13 @@ def write_csv(
         writer.writerow([neutralise(h) for h in source.header])
         for batch in source.batches(batch_size):
             if is_cancelled is not None and is_cancelled():
-                raise ExportCancelled
+                raise Canceled
             writer.writerows(_rows(batch, stamp))
             done += len(batch)
             if progress is not None:
                 progress(done, total)
         if is_cancelled is not None and is_cancelled():
-            raise ExportCancelled
+            raise Canceled
     return done
 
 

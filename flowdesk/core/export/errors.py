@@ -6,13 +6,11 @@ import errno
 import sqlite3
 from pathlib import Path
 
+from flowdesk.core.errors import UserError
 
-class ExportError(Exception):
+
+class ExportError(UserError):
     """An export that failed; ``str(exc)`` is one clear sentence for the user."""
-
-
-class ExportCancelled(Exception):
-    """The user canceled the export; no file was written."""
 
 
 def describe_os_error(exc: OSError, target: Path) -> str:

@@ -23,8 +23,8 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
+from flowdesk.core.errors import Canceled
 from flowdesk.core.export.columns import FIXED_COUNT
-from flowdesk.core.export.errors import ExportCancelled
 from flowdesk.core.export.localtime import LocalOffsets, zone_label
 from flowdesk.core.export.rows import RowSource
 from flowdesk.core.export.safety import xlsx_text
@@ -61,7 +61,7 @@ class _CancellableZip(ZipFile):
         with open(filename, "rb") as source, self.open(info, "w", force_zip64=True) as target:
             while chunk := source.read(self.CHUNK):
                 if self._is_cancelled():
-                    raise ExportCancelled
+                    raise Canceled
                 target.write(chunk)
         return None
 
@@ -70,7 +70,7 @@ def save_workbook(workbook: Workbook, path: Path, is_cancelled: Callable[[], boo
     """Zip the workbook into ``path`` (tests replace this to simulate a full disk)."""
     with _CancellableZip(path, is_cancelled) as archive:
         if is_cancelled is not None and is_cancelled():
-            raise ExportCancelled
+            raise Canceled
         ExcelWriter(workbook, archive).save()
 
 
@@ -162,7 +162,7 @@ def write_xlsx(
         sheet = new_sheet()
         for batch in source.batches(batch_size):
             if is_cancelled is not None and is_cancelled():
-                raise ExportCancelled
+                raise Canceled
             for phone, first, last, status, reason, version, execution, entered, cells in batch:
                 if in_sheet == rows_per_sheet:
                     close_filter(sheet, in_sheet)
@@ -189,7 +189,7 @@ def write_xlsx(
                 progress(done, total)
         close_filter(sheet, in_sheet)
         if is_cancelled is not None and is_cancelled():
-            raise ExportCancelled
+            raise Canceled
         save_workbook(workbook, path, is_cancelled)
     finally:
         _discard(workbook)

@@ -26,13 +26,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from flowdesk.core.errors import Canceled, UserError
 from flowdesk.core.sources.base import Batch, Record, SyncState
-from flowdesk.core.sources.credentials import load_token
 from flowdesk.core.sources.http import (
     ApiClient,
     AuthError,
     BadResponseError,
-    CancelledRequestError,
     HttpError,
     NotFoundError,
     Politeness,
@@ -59,7 +58,7 @@ _EXECUTION_FINGERPRINT_FIELDS = (
 )
 
 
-class SourceError(Exception):
+class SourceError(UserError):
     """A sync that cannot go on; the message is one line meant for the user."""
 
 
@@ -260,7 +259,7 @@ class ActiveCampaignSource:
             yield from self._run_pages(
                 client, pool, state, page, page_size, executions, make_cursor, finish, tally
             )
-        except CancelledRequestError:
+        except Canceled:
             # An empty batch that keeps the last cursor: the engine then sees the cancel flag.
             yield finish(Batch([], committed["cursor"], note="canceled"), {})
         except AuthError as exc:
@@ -479,7 +478,7 @@ class ActiveCampaignSource:
         return results
 
 
-# -- wiring for the command line and the app ---------------------------------------------------
+# -- tuning from the environment (the workspace builds the source: core/workspace.py) ------------
 
 
 def politeness_from_env(base: Politeness | None = None) -> Politeness:
@@ -502,74 +501,3 @@ def politeness_from_env(base: Politeness | None = None) -> Politeness:
                 raise ValueError(f"{name}={raw!r} is out of range")
             setattr(polite, attr, value)
     return polite
-
-
-def stored_account(db: Any) -> str | None:
-    """The account URL a cache was synced from (kept in the sync cursor), if any."""
-    from flowdesk.core.db import get_meta
-
-    cursor = get_meta(db, f"cursor:{KIND}", {}) or {}
-    return cursor.get("url")
-
-
-def source_for_cache(db: Any, url: str | None = None, token: str | None = None):
-    """Build the source for a cache: URL from ``url`` or the cache, token from the keyring/env.
-
-    Raises :class:`SourceError` with a one-line message when something is missing or the cache
-    belongs to another source.
-    """
-    from flowdesk.core.db import get_meta
-
-    stored = stored_account(db)
-    try:
-        base_url = normalize_base_url(url) if url else stored
-    except ValueError as exc:
-        raise SourceError(str(exc)) from None
-    if not base_url:
-        raise SourceError("the account URL is needed for the first sync (--url)")
-    if stored and stored != base_url:
-        raise SourceError(
-            f"this cache holds the account {stored}; sync {base_url} into another cache file"
-        )
-    meta = get_meta(db, "source", None) or {}
-    other = meta.get("kind")
-    if other and other != KIND:
-        has_runs = db.execute("SELECT 1 FROM runs LIMIT 1").fetchone() is not None
-        if has_runs:
-            raise SourceError(
-                f"this cache holds {meta.get('name') or other} data; sync ActiveCampaign into "
-                "its own cache file"
-            )
-    token = token or load_token(base_url)
-    if not token:
-        raise SourceError(
-            "no API token: set FLOWDESK_AC_TOKEN, or connect the account from the app"
-        )
-    try:
-        polite = politeness_from_env()
-        page_size = int(os.environ.get("FLOWDESK_AC_PAGE_SIZE") or DEFAULT_PAGE_SIZE)
-    except ValueError as exc:
-        raise SourceError(str(exc)) from None
-    return ActiveCampaignSource(base_url, token, politeness=polite, page_size=page_size)
-
-
-def source_from_cli(args: Any) -> ActiveCampaignSource:
-    """``flowdesk sync --source activecampaign --url URL`` (token from the env or keyring).
-
-    Raises SourceError with a one-line message; the command line prints it.
-    """
-    from flowdesk.core.db import connect, default_db_path
-
-    path = getattr(args, "db", None) or default_db_path()
-    db = connect(path)
-    try:
-        source = source_for_cache(db, getattr(args, "url", None))
-        rate = getattr(args, "rate", None)
-        if rate:
-            source.politeness.rate = float(rate)
-        page_size = getattr(args, "page_size", None)
-        if page_size:
-            source.page_size = int(page_size)
-        return source
-    finally:
-        db.conn.close()

@@ -12,12 +12,14 @@ import contextlib
 import os
 import threading
 
+from flowdesk.core.errors import UserError
+
 SERVICE = "flowdesk-activecampaign"
 ENV_TOKEN = "FLOWDESK_AC_TOKEN"
 ENV_NO_KEYRING = "FLOWDESK_NO_KEYRING"
 
 
-class CredentialError(Exception):
+class CredentialError(UserError):
     """The token could not be stored or read; the message is meant for the user."""
 
 

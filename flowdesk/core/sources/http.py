@@ -33,6 +33,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flowdesk.core.errors import Canceled
+
 USER_AGENT = "Flowdesk (WhatsApp flow reports)"
 
 
@@ -58,10 +60,6 @@ class BadResponseError(HttpError):
 
 class TransportError(HttpError):
     """Retries exhausted on timeouts, resets, 429 or 5xx."""
-
-
-class CancelledRequestError(Exception):
-    """The caller asked to stop while a request or a wait was under way."""
 
 
 @dataclass(slots=True)
@@ -181,12 +179,12 @@ class ApiClient:
         if self._sleep_impl is not None:
             self._sleep_impl(seconds)
             if self.is_cancelled():
-                raise CancelledRequestError()
+                raise Canceled()
             return
         deadline = time.monotonic() + seconds
         while True:
             if self.is_cancelled():
-                raise CancelledRequestError()
+                raise Canceled()
             left = deadline - time.monotonic()
             if left <= 0:
                 return
@@ -213,7 +211,7 @@ class ApiClient:
         attempt = 0
         while True:
             if self.is_cancelled():
-                raise CancelledRequestError()
+                raise Canceled()
             self._sleep(self._limiter.reserve())
             self._count("requests")
             delay: float | None = None

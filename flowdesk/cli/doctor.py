@@ -13,9 +13,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from flowdesk.cli._common import add_db_option, resolve_db
 
-class Advice(Exception):
+
+class Advice(Exception):  # noqa: N818 - a note, not an error
     """Not a fault of the install, but worth knowing: printed as a note, not a failure."""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("doctor", help="check that this install can sync, export and open")
+    add_db_option(parser)
+    parser.set_defaults(func=run)
 
 
 def _check_cache(path: Path) -> str:
@@ -60,12 +68,11 @@ def _check_tokens() -> str:
     raise Advice("no system keyring: set FLOWDESK_AC_TOKEN to sync from ActiveCampaign")
 
 
-def cmd_doctor(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from flowdesk import __version__
-    from flowdesk.cli import _resolve_db
 
     checks: list[tuple[str, Callable[[], str]]] = [
-        ("cache", lambda: _check_cache(_resolve_db(args.db))),
+        ("cache", lambda: _check_cache(resolve_db(args.db))),
         ("background jobs", _check_background),
         ("qt", _check_qt),
         ("tokens", _check_tokens),
@@ -81,11 +88,3 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             failed += 1
             print(f"FAIL  {name}: {exc}")
     return 1 if failed else 0
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    from flowdesk.cli import _db_arg
-
-    doctor = sub.add_parser("doctor", help="check that this install can sync, export and open")
-    _db_arg(doctor)
-    doctor.set_defaults(func=cmd_doctor)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any
 
+from flowdesk.cli._common import UserError, add_db_option, open_cache
 from flowdesk.core.customers import Customer, find_customers
 from flowdesk.core.export.csv_writer import format_iso
 
@@ -45,15 +45,13 @@ def _describe(customer: Customer) -> list[str]:
     return lines
 
 
-def cmd_find(args: argparse.Namespace) -> int:
-    from flowdesk.cli import UserError, _open_existing
-
+def run(args: argparse.Namespace) -> int:
     text = " ".join(args.text).strip()
     if not text:
         raise UserError("nothing to find: give a phone number, a name or an e-mail address")
     if args.limit is not None and args.limit < 1:
         raise UserError("--limit must be at least 1")
-    db = _open_existing(args.db)
+    db = open_cache(args.db)
     customers = find_customers(db, text, limit=args.limit)
     if args.json:
         print(json.dumps([customer_json(c) for c in customers], ensure_ascii=False, indent=2))
@@ -66,8 +64,8 @@ def cmd_find(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers) -> None:  # noqa: ANN001 - argparse's private type
-    find = subparsers.add_parser(
+def register(sub: argparse._SubParsersAction) -> None:
+    find = sub.add_parser(
         "find",
         help="find a customer across every flow",
         description=(
@@ -76,8 +74,8 @@ def register(subparsers) -> None:  # noqa: ANN001 - argparse's private type
             " each with all their runs, newest first."
         ),
     )
-    find.add_argument("--db", type=Path, help="cache file")
+    add_db_option(find, help="cache file")
     find.add_argument("text", nargs="+", metavar="TEXT", help="phone, name or e-mail")
     find.add_argument("--json", action="store_true", help="print JSON")
     find.add_argument("--limit", type=int, help="at most this many contacts (default: all)")
-    find.set_defaults(func=cmd_find)
+    find.set_defaults(func=run)

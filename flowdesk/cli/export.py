@@ -6,15 +6,17 @@ import argparse
 import sys
 from pathlib import Path
 
+from flowdesk.cli._common import TerminalProgress, UserError, add_db_option, find_flow, open_cache
 
-def register(subparsers) -> None:
-    parser = subparsers.add_parser(
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
         "export",
         help="download results: one row per run, as CSV or XLSX",
         description="Write a flow's results, one row per contact entry (run), with the time "
         "each step was first reached. Progress goes to stderr; the file's path to stdout.",
     )
-    parser.add_argument("--db", type=Path, help="cache file (default: the demo workspace)")
+    add_db_option(parser, help="cache file (default: the demo workspace)")
     parser.add_argument("--flow", required=True, help="flow id or exact name")
     parser.add_argument("--version", dest="version_id", help="only this version (id)")
     parser.add_argument("--execution", dest="execution_id", help="only this execution (id)")
@@ -39,10 +41,10 @@ def register(subparsers) -> None:
         action="store_true",
         help="times in this machine's zone, as the app shows them (default: UTC)",
     )
-    parser.set_defaults(func=cmd_export)
+    parser.set_defaults(func=run)
 
 
-def _format(args: argparse.Namespace, UserError) -> str:  # noqa: N803 - the error class
+def _format(args: argparse.Namespace) -> str:
     suffix = args.output.suffix.lower().lstrip(".")
     if args.format:
         if not args.output.is_dir() and suffix in ("csv", "xlsx") and suffix != args.format:
@@ -53,23 +55,14 @@ def _format(args: argparse.Namespace, UserError) -> str:  # noqa: N803 - the err
     raise UserError("say --format csv or --format xlsx (or end --output in .csv or .xlsx)")
 
 
-def cmd_export(args: argparse.Namespace) -> int:
-    from flowdesk.cli import TerminalProgress, UserError, _open_existing
-    from flowdesk.core.export import (
-        ExportCancelled,
-        ExportError,
-        ExportSpec,
-        file_name,
-        run_export,
-    )
+def run(args: argparse.Namespace) -> int:
+    from flowdesk.core.errors import Canceled
+    from flowdesk.core.export import ExportSpec, file_name, run_export
     from flowdesk.core.export.naming import human_duration, human_size
-    from flowdesk.core.queries import get_flow
 
-    fmt = _format(args, UserError)
-    db = _open_existing(args.db)
-    flow = get_flow(db, args.flow)
-    if flow is None:
-        raise UserError(f"no flow with id or name {args.flow!r}")
+    fmt = _format(args)
+    db = open_cache(args.db)
+    flow = find_flow(db, args.flow)
     if args.version_id:
         row = db.execute("SELECT flow_id FROM versions WHERE id = ?", [args.version_id]).fetchone()
         if row is None or row[0] != flow.id:
@@ -96,10 +89,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     bar = TerminalProgress(f"Exporting {output.name}")
     try:
         result = run_export(db, spec, output, progress=lambda done, total: bar.update(done, total))
-    except (ExportError, ExportCancelled) as exc:
+    except Canceled:
+        raise UserError("export canceled; no file was written") from None
+    finally:
         bar.close()
-        raise UserError(str(exc) or "export canceled; no file was written") from None
-    bar.close()
     sheets = f" on {result.sheets} sheets" if result.sheets > 1 else ""
     print(
         f"exported {result.rows:,} rows{sheets} to {result.path} "

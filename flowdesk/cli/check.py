@@ -1,0 +1,65 @@
+"""``flowdesk check``: prove the maintained counters and the contact search index exact, and
+compare the upstream's own counters with the recount from the synced runs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from flowdesk.cli._common import add_db_option, open_cache
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "check",
+        help="verify counters (maintained and upstream) and the contact search index",
+    )
+    add_db_option(parser, help="cache file")
+    parser.add_argument("--json", action="store_true")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from flowdesk.core import search_terms
+    from flowdesk.core.counters_check import compare_api_counters
+    from flowdesk.core.integrity import mismatches
+
+    db = open_cache(args.db)
+    internal = mismatches(db)
+    upstream = compare_api_counters(db)
+    search_index = search_terms.mismatches(db.conn)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "counters_exact": not internal,
+                    "counter_problems": internal,
+                    "api_counters_agree": not upstream,
+                    "api_counter_mismatches": [m.as_dict() for m in upstream],
+                    "search_index_exact": not search_index,
+                    "search_index_problems": search_index,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        if internal:
+            print("Maintained counters differ from a recount:")
+            for line in internal:
+                print(f"  {line}")
+        else:
+            print("Maintained counters: exact.")
+        if upstream:
+            print("Upstream counters differ from the recount of synced runs:")
+            for mismatch in upstream:
+                print(f"  {mismatch.describe()}")
+        else:
+            print("Upstream counters: agree with the synced runs (or none to compare).")
+        if search_index:
+            print("Contact search index differs from the contacts:")
+            for line in search_index:
+                print(f"  {line}")
+        else:
+            print("Contact search index: exact.")
+    return 1 if internal or upstream or search_index else 0

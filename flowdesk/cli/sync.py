@@ -1,0 +1,35 @@
+"""``flowdesk sync``: bring a cache up to date from the source it belongs to.
+
+``--source`` is needed only for a cache's first sync; later syncs use the source the cache
+records, and a ``--source`` that disagrees with it is refused (:mod:`flowdesk.core.workspace`).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from flowdesk.cli._common import add_db_option, open_cache, resolve_db, run_sync
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("sync", help="incremental sync from the workspace's source")
+    add_db_option(parser)
+    parser.add_argument("--source", choices=["demo", "activecampaign"])
+    parser.add_argument("--url", help="ActiveCampaign account URL (…/api/3)")
+    parser.add_argument("--rate", type=float, help="requests per second (default 5)")
+    parser.add_argument("--page-size", type=int, help="list page size (default 100)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from flowdesk.core import workspace
+    from flowdesk.core.db import connect
+
+    options = workspace.SourceOptions(url=args.url, rate=args.rate, page_size=args.page_size)
+    path = resolve_db(args.db)
+    if args.source == workspace.ACTIVECAMPAIGN and not path.exists():
+        # A first sync creates the cache, once the source is known to be usable.
+        source = workspace.source_for_workspace(workspace.Workspace(), args.source, options)
+        return run_sync(connect(path), source, "Syncing")
+    db = open_cache(path)
+    return run_sync(db, workspace.source_for(db, args.source, options), "Syncing")
