@@ -12,7 +12,7 @@ def test_a_healthy_install_reports_every_check(tmp_path, capsys, monkeypatch):
     connect(path).conn.close()
     assert main(["doctor", "--db", str(path)]) == 0
     out = capsys.readouterr().out
-    assert f"ok    cache: {path} opens: schema v1, 0 runs" in out
+    assert f"ok    cache: {path} opens: schema v2, 0 runs" in out
     assert "ok    background jobs: a child process answered in" in out
     assert "ok    qt: PySide6" in out
     assert "FLOWDESK_AC_TOKEN is set" in out and "secret-token" not in out
