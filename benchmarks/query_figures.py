@@ -57,6 +57,48 @@ def _raw_page(db, where: str, params: list[Any], order: str, offset: int) -> Cal
     return run
 
 
+def _compare_figures(db, flow_id: str, add: Callable[..., None]) -> None:  # noqa: ANN001
+    """The Compare tab: counters and step tallies of two versions, with and without the
+    old-enough window, against reading the same numbers off their runs and paths."""
+    from flowdesk.core import queries as q
+    from flowdesk.core.compare import compare_versions, default_pair
+
+    pair = default_pair(q.list_versions(db, flow_id))
+    if pair is None:
+        return
+    a, b = pair
+    cutoff = compare_versions(db, flow_id, a, b, finished_only=True).entered_by or 0
+
+    def raw(window: str, params: list[Any]) -> Callable[[], Any]:
+        def run() -> Any:
+            for version in (a, b):
+                db.execute(
+                    "SELECT count(*), sum(metric = 'completed'), sum(metric = 'ongoing'),"
+                    f" sum(waited), sum(responded) FROM runs WHERE version_id = ? {window}",
+                    [version, *params],
+                ).fetchone()
+                db.execute(
+                    "SELECT p.step_key, count(DISTINCT p.run_key) FROM runs JOIN run_steps p"
+                    f" ON p.run_key = runs.key WHERE version_id = ? {window} GROUP BY p.step_key",
+                    [version, *params],
+                ).fetchall()
+
+        return run
+
+    add(
+        "compare",
+        lambda: compare_versions(db, flow_id, a, b),
+        raw("", []),
+        "current vs previous version: counters, step_stats and the step diff vs their runs",
+    )
+    add(
+        "compare_finished",
+        lambda: compare_versions(db, flow_id, a, b, finished_only=True),
+        raw("AND entered_at <= ?", [cutoff]),
+        "only runs old enough to have finished: counters minus the recent runs, by index",
+    )
+
+
 def measure(db_path: Path, scale: int, repeat: int = 7) -> list[Figure]:
     from flowdesk.core import queries as q
     from flowdesk.core.db import connect
@@ -109,6 +151,7 @@ def measure(db_path: Path, scale: int, repeat: int = 7) -> list[Figure]:
         ).fetchall(),
         "versions table vs GROUP BY version over the flow's runs",
     )
+    _compare_figures(db, flow_id, add)
     add(
         "executions",
         lambda: q.list_executions(db, outbound.id),

@@ -22,6 +22,7 @@ COMMANDS = (
     "sync",
     "stats",
     "find",
+    "compare",
     "export",
     "screenshot",
     "import_csv",

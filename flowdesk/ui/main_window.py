@@ -182,7 +182,13 @@ class MainWindow(QMainWindow):
         view_menu.addAction(find_flow)
         view_menu.addSeparator()
         self.tab_actions: list[QAction] = []
-        names = ("Contacts", "Messaging Flow Executions", "Versions", "Flow Viewer")
+        names = (
+            "Contacts",
+            "Messaging Flow Executions",
+            "Versions",
+            "Flow Viewer",
+            "Compare versions",
+        )
         for index, name in enumerate(names):
             action = QAction(name, self)
             action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))

@@ -53,7 +53,13 @@ def take_screenshots(
     from flowdesk.core.queries import ContactQuery, Scope, contacts_page, list_versions
     from flowdesk.ui.app import apply_theme, create_app
     from flowdesk.ui.main_window import MainWindow
-    from flowdesk.ui.widgets.flow_page import TAB_CONTACTS, TAB_EXECUTIONS, TAB_VERSIONS, TAB_VIEWER
+    from flowdesk.ui.widgets.flow_page import (
+        TAB_COMPARE,
+        TAB_CONTACTS,
+        TAB_EXECUTIONS,
+        TAB_VERSIONS,
+        TAB_VIEWER,
+    )
 
     app = create_app(dark=dark)
     apply_theme(app, dark)
@@ -124,12 +130,6 @@ def take_screenshots(
             page.trace_contact(best)
             grab("05-trace")
             page.viewer_tab.clear_trace()
-            _find_customer(window, best)
-            grab("10-customer-search")
-            window.customers.open_customer(best.contact_id)
-            grab("11-customer")
-            window.customer_box.clear()
-            window.wait_idle()
 
         versions = list_versions(db, flow.id)
         if versions:
@@ -144,6 +144,12 @@ def take_screenshots(
             page.tabs.setCurrentIndex(TAB_VIEWER)
             grab("08-execution-viewer")
 
+        # Two versions compared: current against previous.
+        window.open_flow(flow.id)
+        if page.tabs.isTabEnabled(TAB_COMPARE) and len(versions) >= 2:
+            page.tabs.setCurrentIndex(TAB_COMPARE)
+            grab("10-compare")
+
         # The Downloads panel with a finished export; the file and its entry are removed after,
         # so the user's cache keeps no trace of the screenshot.
         window.open_flow(flow.id)
@@ -154,6 +160,19 @@ def take_screenshots(
                 grab("09-downloads")
                 window.downloads_dock.hide()
                 window.jobs.remove(job_id)
+
+        # Finding a customer by name, and their page with runs in several flows.
+        customer = _customer_in_most_flows(db)
+        if customer is not None:
+            contact_id, name = customer
+            window.focus_customer_search()
+            window.customer_box.setText(name)
+            window.customers.search_now()
+            grab("11-customer-search")
+            window.customers.open_customer(contact_id)
+            grab("12-customer")
+            window.customer_box.clear()
+            window.customers.search_now()
     finally:
         window.close()
         window.deleteLater()
@@ -163,11 +182,16 @@ def take_screenshots(
     return written
 
 
-def _find_customer(window, row) -> None:  # noqa: ANN001 - a MainWindow and a ContactRow
-    """Type a contact's name in the search box, as an agent with a ticket would."""
-    window.focus_customer_search()
-    window.customer_box.setText(f"{row.first_name} {row.last_name}".strip() or row.phone)
-    window.customers.search_now()
+def _customer_in_most_flows(db) -> tuple[str, str] | None:  # noqa: ANN001
+    """(contact id, "first last") of a named contact with runs in the most flows, among the
+    first runs synced (a bounded read at any size)."""
+    row = db.execute(
+        "SELECT c.id, c.first_name || ' ' || c.last_name FROM"
+        " (SELECT contact_id, flow_id FROM runs ORDER BY key LIMIT 20000) r"
+        " JOIN contacts c ON c.id = r.contact_id WHERE c.last_name != '' AND c.first_name != ''"
+        " GROUP BY c.id ORDER BY count(DISTINCT r.flow_id) DESC, count(*) DESC, c.id LIMIT 1"
+    ).fetchone()
+    return (row[0], row[1]) if row else None
 
 
 def _show_a_finished_export(window, flow_id: str, folder: Path) -> int | None:  # noqa: ANN001

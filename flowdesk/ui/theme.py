@@ -28,6 +28,19 @@ _SERIES_TONES = {
     "response": ("#6a1b9a", "#ce93d8"),
 }
 
+# What changed between two versions: steps added, changed, removed (ghosted), the same.
+_DIFF_TONES = {
+    "added": ("#2e7d32", "#81c995"),
+    "changed": ("#b26a00", "#f0b354"),
+    "removed": ("#5f6368", "#b0b4b9"),
+    "same": ("#5f6368", "#9aa0a6"),
+}
+
+
+def diff_color(status: str, palette: QPalette | None = None) -> QColor:
+    light, dark = _DIFF_TONES.get(status, _DIFF_TONES["same"])
+    return QColor(dark if is_dark(palette) else light)
+
 
 def is_dark(palette: QPalette | None = None) -> bool:
     if palette is None:

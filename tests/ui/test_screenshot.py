@@ -24,8 +24,9 @@ def test_screenshot_command_writes_every_view(qtbot, demo_db_path, tmp_path, cap
         "07-execution-detail.png",
         "08-execution-viewer.png",
         "09-downloads.png",
-        "10-customer-search.png",
-        "11-customer.png",
+        "10-compare.png",
+        "11-customer-search.png",
+        "12-customer.png",
     ]
     for name in names:
         image = QImage(str(out / name))

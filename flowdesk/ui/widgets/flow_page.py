@@ -51,6 +51,7 @@ from flowdesk.ui.models.history import (
     version_label,
 )
 from flowdesk.ui.theme import fmt_share, fmt_time, status_color
+from flowdesk.ui.widgets.compare_tab import CompareTab
 from flowdesk.ui.widgets.contacts_tab import ContactsTab
 from flowdesk.ui.widgets.history_tabs import ExecutionsTab, VersionsTab
 from flowdesk.ui.widgets.metric_cards import MetricCards
@@ -59,7 +60,7 @@ from flowdesk.ui.widgets.viewer_tab import ViewerTab, graph_note
 
 log = logging.getLogger(__name__)
 
-TAB_CONTACTS, TAB_EXECUTIONS, TAB_VERSIONS, TAB_VIEWER = range(4)
+TAB_CONTACTS, TAB_EXECUTIONS, TAB_VERSIONS, TAB_VIEWER, TAB_COMPARE = range(5)
 
 
 class FlowPage(QWidget):
@@ -127,6 +128,7 @@ class FlowPage(QWidget):
         self.executions_tab = ExecutionsTab(self)
         self.versions_tab = VersionsTab(self)
         self.viewer_tab = ViewerTab(self)
+        self.compare_tab = CompareTab(runner, self)
         self.tabs = QTabWidget(self)
         self.tabs.setAccessibleName("Flow tabs")
         self.tabs.setDocumentMode(True)
@@ -134,12 +136,14 @@ class FlowPage(QWidget):
         self.tabs.addTab(self.executions_tab, "Messaging Flow &Executions")
         self.tabs.addTab(self.versions_tab, "&Versions")
         self.tabs.addTab(self.viewer_tab, "Flow &Viewer")
+        self.tabs.addTab(self.compare_tab, "Com&pare versions")
         for index, tip in enumerate(
             (
                 "Contacts (Ctrl+1)",
                 "Outbound executions: who, when, how (Ctrl+2)",
                 "Change history with rates per version (Ctrl+3)",
                 "Heat-coloured diagram; traced paths (Ctrl+4)",
+                "Two versions side by side: what changed, and did it do better (Ctrl+5)",
             )
         ):
             self.tabs.setTabToolTip(index, tip)
@@ -159,6 +163,9 @@ class FlowPage(QWidget):
         self.cards.metricClicked.connect(self._on_card)
         self.executions_tab.executionActivated.connect(self.open_execution)
         self.versions_tab.versionActivated.connect(self.open_version)
+        self.versions_tab.compareRequested.connect(
+            lambda: self.tabs.setCurrentWidget(self.compare_tab)
+        )
         self.viewer_tab.runPicked.connect(self.trace_run)
         self.viewer_tab.traceCleared.connect(self._load_viewer)
         self.back.clicked.connect(
@@ -192,6 +199,7 @@ class FlowPage(QWidget):
         self.contacts_tab.set_flow(flow.id, flow.direction, self.versions, self.executions)
         self.executions_tab.set_executions(self.executions)
         self.versions_tab.set_versions(self.versions)
+        self.compare_tab.set_flow(flow.id, self.versions)
         self.tabs.setTabVisible(TAB_EXECUTIONS, outbound)
         if not outbound and self.tabs.currentIndex() == TAB_EXECUTIONS:
             self.tabs.setCurrentIndex(TAB_CONTACTS)
@@ -215,6 +223,7 @@ class FlowPage(QWidget):
         self.scope_selector.set_scope(self.scope)
         self.executions_tab.set_executions(self.executions)
         self.versions_tab.set_versions(self.versions)
+        self.compare_tab.set_flow(flow.id, self.versions)
         self.cards.set_counters(summary(self.db, self.scope))
         self._update_banner()
         self.contacts_tab.refresh()

@@ -6,8 +6,10 @@ from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QSplitter,
     QStackedLayout,
     QTableView,
@@ -15,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdesk.core.compare.stats import wilson_interval
 from flowdesk.core.queries import ExecutionInfo, VersionInfo
 from flowdesk.ui.models.history import ExecutionsModel, VersionsModel, version_label
 from flowdesk.ui.models.records import RECORD_ROLE, RecordTableModel
@@ -112,8 +115,26 @@ class ExecutionsTab(_RecordTab):
         self.executionActivated.emit(record_id)
 
 
+def rate_intervals(version: VersionInfo) -> dict[str, tuple[float, float] | None]:
+    """The 95 % Wilson interval of each rate of a version, in percent (None without data)."""
+    c = version.counters
+    found = {
+        "response": wilson_interval(c.responded, c.waited),
+        "completion": wilson_interval(c.completed, c.contacts),
+    }
+    return {
+        name: None if i is None else (round(i.low * 100, 2), round(i.high * 100, 2))
+        for name, i in found.items()
+    }
+
+
 class RatesChart(QWidget):
-    """Response and completion rate across versions (oldest → newest), values on hover."""
+    """Response and completion rate across versions (oldest → newest), values on hover.
+
+    Each point carries its 95 % interval as an error bar, so a version with few contacts shows
+    how little its rate says yet; a version with contacts still in the flow is drawn hollow,
+    since its rates will move as they finish.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -131,6 +152,7 @@ class RatesChart(QWidget):
         self.plot.setLabel("left", "%")
         self.title = QLabel("")
         self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.title.setWordWrap(True)
         self.title.setAccessibleName("Chart title and legend")
         self.readout = QLabel(" ")
         self.readout.setAccessibleName("Chart value under the pointer")
@@ -141,6 +163,8 @@ class RatesChart(QWidget):
         layout.addWidget(self.readout)
         self.versions: list[VersionInfo] = []
         self.series: dict[str, list[float | None]] = {}
+        self.intervals: dict[str, list[tuple[float, float] | None]] = {}
+        self.running: list[bool] = []
         self._apply_palette()
 
     def _apply_palette(self) -> None:
@@ -157,7 +181,7 @@ class RatesChart(QWidget):
             "<b>Did the new version improve?</b> &nbsp; "
             f"<span style='color:{response}'>●━ <b>Response rate</b></span> &nbsp; "
             f"<span style='color:{completion}'>●━ <b>Completion rate</b></span>"
-            " &nbsp; by version, oldest → newest"
+            " &nbsp; by version, oldest → newest &nbsp; ○ still running &nbsp; ┬┴ 95 % interval"
         )
 
     def set_versions(self, versions: list[VersionInfo]) -> None:
@@ -175,6 +199,11 @@ class RatesChart(QWidget):
             "response": [_pct(v.counters.response_rate) for v in versions],
             "completion": [_pct(v.counters.completion_rate) for v in versions],
         }
+        intervals = [rate_intervals(v) for v in versions]
+        self.intervals = {
+            name: [found[name] for found in intervals] for name in ("response", "completion")
+        }
+        self.running = [bool(v.counters.ongoing) for v in versions]
         labels = {"response": "Response rate", "completion": "Completion rate"}
         for name in ("response", "completion"):
             color = series_color(name, self.palette())
@@ -185,12 +214,29 @@ class RatesChart(QWidget):
             px, py = zip(*points, strict=True)
             pen = pg.mkPen(color, width=2.5)
             self.plot.plot(list(px), list(py), pen=pen, name=labels[name])
+            bars = [(x, self.intervals[name][x]) for x in px if self.intervals[name][x]]
+            if bars:
+                # Side by side, so the two series' bars never hide each other.
+                shift = -0.06 if name == "response" else 0.06
+                import numpy as np  # pyqtgraph's own dependency: ErrorBarItem wants arrays
+
+                self.plot.addItem(
+                    pg.ErrorBarItem(
+                        x=np.array([x + shift for x, _ in bars]),
+                        y=np.array([self.series[name][x] for x, _ in bars]),
+                        top=np.array([high - self.series[name][x] for x, (_, high) in bars]),
+                        bottom=np.array([self.series[name][x] - low for x, (low, _) in bars]),
+                        beam=0.08,
+                        pen=pg.mkPen(color, width=1.5),
+                    )
+                )
+            base = self.palette().color(QPalette.ColorRole.Base)
             scatter = pg.ScatterPlotItem(
                 list(px),
                 list(py),
                 size=10,
-                brush=pg.mkBrush(color),
-                pen=pg.mkPen(self.palette().color(QPalette.ColorRole.Base), width=1.5),
+                brush=[pg.mkBrush(base if self.running[x] else color) for x in px],
+                pen=[pg.mkPen(color if self.running[x] else base, width=2) for x in px],
                 hoverable=True,
                 hoverSize=14,
                 tip=None,
@@ -220,11 +266,23 @@ class RatesChart(QWidget):
     def describe(self, index: int) -> str:
         version = self.versions[index]
         c = version.counters
-        return (
+
+        def interval(name: str) -> str:
+            found = self.intervals[name][index]
+            return "" if found is None else f", 95 % {found[0]:.1f}–{found[1]:.1f} %"
+
+        text = (
             f"{version_label(version)}: response rate {fmt_share(c.response_rate)}"
-            f" ({c.responded:,} of {c.waited:,}), completion rate {fmt_share(c.completion_rate)}"
-            f" ({c.completed:,} of {c.contacts:,})"
+            f" ({c.responded:,} of {c.waited:,}{interval('response')}), completion rate"
+            f" {fmt_share(c.completion_rate)} ({c.completed:,} of {c.contacts:,}"
+            f"{interval('completion')})"
         )
+        if c.ongoing:
+            text += (
+                f"; still running: {c.ongoing:,} contacts in the flow"
+                f" ({fmt_share(c.share('ongoing'))}), so its rates will move"
+            )
+        return text
 
 
 def _pct(value: float | None) -> float | None:
@@ -237,6 +295,7 @@ def _short(text: str, limit: int = 18) -> str:
 
 class VersionsTab(_RecordTab):
     versionActivated = Signal(str)  # noqa: N815
+    compareRequested = Signal()  # noqa: N815
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -262,8 +321,19 @@ class VersionsTab(_RecordTab):
         self.splitter.setAccessibleName("Versions and chart")
         self._chart_versions: list[VersionInfo] = []
         self._chart_dirty = False
+        self.compare = QPushButton("Compare two versions…", self)
+        self.compare.setAccessibleName("Compare two versions")
+        self.compare.setToolTip("What changed between two versions, and whether it did better")
+        self.compare.clicked.connect(self.compareRequested)
+        self.hint = QLabel("Click a version's name to open its own numbers and graph.")
+        self.hint.setWordWrap(True)
+        header = QHBoxLayout()
+        header.setContentsMargins(0, 0, 0, 0)
+        header.addWidget(self.hint, 1)
+        header.addWidget(self.compare)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 0)
+        layout.addLayout(header)
         layout.addWidget(self.splitter, 1)
         self._wire(self.table)
 
@@ -271,6 +341,7 @@ class VersionsTab(_RecordTab):
         self.model.set_records(versions)
         header = self.table.horizontalHeader()
         self.model.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
+        self.compare.setEnabled(len(versions) >= 2)
         self._chart_versions = list(versions)
         self._chart_dirty = True
         if self.isVisible():
