@@ -25,7 +25,7 @@ COMMANDS = (
     "compare",
     "export",
     "screenshot",
-    "import_csv",
+    "import_file",
     "check",
     "doctor",
 )

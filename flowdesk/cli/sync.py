@@ -14,8 +14,12 @@ from flowdesk.cli._common import add_db_option, open_cache, resolve_db, run_sync
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("sync", help="incremental sync from the workspace's source")
     add_db_option(parser)
-    parser.add_argument("--source", choices=["demo", "activecampaign"])
-    parser.add_argument("--url", help="ActiveCampaign account URL (…/api/3)")
+    parser.add_argument("--source", choices=["demo", "activecampaign", "rapidpro", "twilio"])
+    parser.add_argument(
+        "--url",
+        help="ActiveCampaign account URL (…/api/3), RapidPro/TextIt host (…/api/v2); Twilio: "
+        "the Studio API (default https://studio.twilio.com/v2)",
+    )
     parser.add_argument("--rate", type=float, help="requests per second (default 5)")
     parser.add_argument("--page-size", type=int, help="list page size (default 100)")
     parser.set_defaults(func=run)
@@ -27,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
 
     options = workspace.SourceOptions(url=args.url, rate=args.rate, page_size=args.page_size)
     path = resolve_db(args.db)
-    if args.source == workspace.ACTIVECAMPAIGN and not path.exists():
+    if args.source in workspace.API_KINDS and not path.exists():
         # A first sync creates the cache, once the source is known to be usable.
         source = workspace.source_for_workspace(workspace.Workspace(), args.source, options)
         return run_sync(connect(path), source, "Syncing")

@@ -158,6 +158,17 @@ class ExecutionRecord:
     api_counters: str | None
 
 
+@dataclass(slots=True)
+class DefinitionRecord:
+    """A flow version's whole step graph, for sources that publish definitions on their own
+    (RapidPro exports, Twilio Studio): its steps exist before anyone runs them."""
+
+    id: str
+    flow: FlowRow
+    version: VersionRow
+    step_definitions: list[dict[str, Any]]
+
+
 def parse_flow(flow: Any, record_id: str, fallback_name: str = "") -> FlowRow:
     flow_id = _id(flow)
     if flow_id is None:
@@ -346,3 +357,19 @@ def parse_execution(data: Any) -> ExecutionRecord:
         status_reason=_text(data.get("status_reason")),
         api_counters=api_counters(data),
     )
+
+
+def parse_definition(data: Any) -> DefinitionRecord:
+    """A ``definition`` record: ``flow``, ``flow_version`` and ``steps`` (step definitions)."""
+    if not isinstance(data, dict):
+        raise MalformedRecord("?", "definition record is not an object")
+    record_id = _id(data.get("flow_version")) or "?"
+    flow = parse_flow(data.get("flow"), record_id)
+    version = parse_version(data.get("flow_version"), flow.id, record_id)
+    steps = data.get("steps")
+    if not isinstance(steps, list):
+        raise MalformedRecord(record_id, "steps is not a list")
+    for index, step in enumerate(steps):
+        if not isinstance(step, dict) or _id(step.get("id")) is None:
+            raise MalformedRecord(record_id, f"steps[{index}] has no id")
+    return DefinitionRecord(record_id, flow, version, steps)

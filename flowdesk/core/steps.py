@@ -10,6 +10,10 @@ type. The mapping below is the one documented in docs/data-model.md:
 * ``next_step_alternate``: ACTION → "Error"; waiting steps (TEMPLATE, MENU, QUESTION) → "No reply"
   (taken when the wait time runs out); others → "Alternate".
 * ``answer_failed_next_step``: "Answer failed" (validation attempts used up).
+
+Sources whose exits carry their own names (RapidPro categories, Twilio events) give them as
+``answer_options`` (also for CONDITIONAL steps, instead of "Path i+1") and may name the single
+exits in ``exit_labels`` (``{"default": …, "alternate": …, "failed": …}``).
 """
 
 from __future__ import annotations
@@ -49,24 +53,30 @@ def transitions_for_step(step: dict[str, Any]) -> list[Transition]:
     step_type = str(step.get("step_type") or "").upper()
     edges: list[Transition] = []
     options = step.get("answer_options") or []
+    named = step.get("exit_labels")
+    names: dict[str, Any] = named if isinstance(named, dict) else {}
     for index, target in enumerate(step.get("next_steps_for_options") or []):
         target_id = _ref(target)
         if target_id is None:
             continue
         if step_type == "CONDITIONAL":
-            edges.append(Transition(step_id, target_id, "path", f"Path {index + 1}", index))
+            label = str(options[index]) if index < len(options) else f"Path {index + 1}"
+            edges.append(Transition(step_id, target_id, "path", label, index))
         else:
             label = str(options[index]) if index < len(options) else f"Option {index + 1}"
             edges.append(Transition(step_id, target_id, "option", label, index))
     default = _ref(step.get("next_step_default"))
     if default is not None:
-        edges.append(Transition(step_id, default, "default", _default_label(step_type), 100))
+        label = str(names.get("default") or _default_label(step_type))
+        edges.append(Transition(step_id, default, "default", label, 100))
     alternate = _ref(step.get("next_step_alternate"))
     if alternate is not None:
-        edges.append(Transition(step_id, alternate, "alternate", _alternate_label(step_type), 101))
+        label = str(names.get("alternate") or _alternate_label(step_type))
+        edges.append(Transition(step_id, alternate, "alternate", label, 101))
     failed = _ref(step.get("answer_failed_next_step"))
     if failed is not None:
-        edges.append(Transition(step_id, failed, "failed", "Answer failed", 102))
+        label = str(names.get("failed") or "Answer failed")
+        edges.append(Transition(step_id, failed, "failed", label, 102))
     return edges
 
 

@@ -27,12 +27,14 @@ from flowdesk.core.db import get_meta, set_meta
 from flowdesk.core.errors import Outcome
 from flowdesk.core.model import METRICS, PLACEHOLDER_STEP_TYPE, metric_for_status
 from flowdesk.core.records import (
+    DefinitionRecord,
     ExecutionRecord,
     FlowRow,
     MalformedRecord,
     PathStep,
     RunRecord,
     VersionRow,
+    parse_definition,
     parse_execution,
     parse_run,
 )
@@ -97,6 +99,9 @@ class _State:
     def active_run_ids(self) -> list[str]:
         rows = self._db.execute("SELECT id FROM runs WHERE metric = 'ongoing' ORDER BY key")
         return [row[0] for row in rows]
+
+    def query(self, sql: str) -> list[tuple]:
+        return self._db.execute(sql).fetchall()
 
 
 class _Graph:
@@ -359,6 +364,7 @@ class SyncEngine:
     ) -> None:
         runs: dict[str, RunRecord] = {}
         executions: list[ExecutionRecord] = []
+        definitions: list[DefinitionRecord] = []
         problems: list[tuple[str, str, str]] = [("record", rid, msg) for rid, msg in batch.problems]
         parse_cache: dict[Any, Any] = {}
         for record in batch.records:
@@ -368,6 +374,8 @@ class SyncEngine:
                     runs[run.id] = run  # the last copy of a run in a batch wins
                 elif record.kind == "execution":
                     executions.append(parse_execution(record.data))
+                elif record.kind == "definition":
+                    definitions.append(parse_definition(record.data))
                 else:
                     raise MalformedRecord("?", f"unknown record kind {record.kind!r}")
             except MalformedRecord as exc:
@@ -376,7 +384,9 @@ class SyncEngine:
         conn.execute("BEGIN IMMEDIATE")
         try:
             deltas = _Deltas()
-            self._upsert_flows_and_versions(runs.values(), executions)
+            self._upsert_flows_and_versions([*definitions, *runs.values()], executions)
+            if definitions:
+                self._register_steps(definitions, graph)
             self._upsert_executions(executions)
             self._ensure_executions(runs.values())
             changed = self._write_runs(list(runs.values()), graph, deltas)
@@ -399,7 +409,9 @@ class SyncEngine:
             report.stats[key] = report.stats.get(key, 0) + value
 
     def _upsert_flows_and_versions(
-        self, runs: Iterable[RunRecord], executions: Sequence[ExecutionRecord]
+        self,
+        runs: Iterable[RunRecord | DefinitionRecord],
+        executions: Sequence[ExecutionRecord],
     ) -> None:
         flows: dict[str, FlowRow] = {}
         versions: dict[str, VersionRow] = {}
@@ -513,7 +525,7 @@ class SyncEngine:
             [(execution, flow, version) for execution, flow, version in stubs],
         )
 
-    def _register_steps(self, runs: Sequence[RunRecord], graph: _Graph) -> None:
+    def _register_steps(self, runs: Sequence[RunRecord | DefinitionRecord], graph: _Graph) -> None:
         """Insert step definitions seen for the first time, their edges, and placeholders."""
         conn = self.conn
         seen_objects: set[int] = set()

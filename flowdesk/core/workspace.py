@@ -1,7 +1,8 @@
 """What a cache file is: which source fills it, under which name, for which account.
 
-A workspace is one cache file filled by one source: the demo, one ActiveCampaign account, or
-CSV imports. This module is the only place that reads or writes that identity (the ``meta``
+A workspace is one cache file filled by one source: the demo, one ActiveCampaign account, CSV
+imports, one RapidPro/TextIt workspace or one Twilio account (through their APIs), or RapidPro or
+Twilio Studio files. This module is the only place that reads or writes that identity (the ``meta``
 keys below): the command line, the app and the sync engine ask it which source a cache belongs
 to (:func:`source_for`) and let it refuse to mix two sources in one file (:func:`claim`).
 
@@ -32,6 +33,17 @@ LAST_SYNC_KEY = "last_sync_at"  # Unix seconds of the last completed sync
 DEMO = "demo"
 ACTIVECAMPAIGN = "activecampaign"
 CSV = "csv"
+RAPIDPRO = "rapidpro"  # meta "rapidpro": {"url"}, the API base URL of the one workspace
+TWILIO = "twilio"  # meta "twilio": {"sid", "url"}, the one Account SID and the Studio API URL
+RAPIDPRO_FILES = "rapidpro-file"
+TWILIO_FILES = "twilio-file"
+API_KINDS = frozenset({ACTIVECAMPAIGN, RAPIDPRO, TWILIO})  # a first sync may create the cache
+# Where each API source keeps the account it is bound to, and which field names it.
+ACCOUNT_KEYS = {
+    ACTIVECAMPAIGN: (ACCOUNT_KEY, "url"),
+    RAPIDPRO: (RAPIDPRO, "url"),
+    TWILIO: (TWILIO, "sid"),
+}
 
 
 class WorkspaceError(UserError):
@@ -53,6 +65,8 @@ class Workspace:
     account_label: str | None = None
     demo: dict[str, Any] | None = None
     has_runs: bool = False
+    # The rest of the account record of sources bound to one (Twilio's API URL).
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def title(self, fallback: str) -> str:
         """How the File menu names it: the account, else the source's name, else ``fallback``."""
@@ -129,6 +143,63 @@ def _build_activecampaign(workspace: Workspace, options: SourceOptions) -> Sourc
     return ac.ActiveCampaignSource(base_url, token, politeness=polite, page_size=page_size)
 
 
+def _bound_account(workspace: Workspace, wanted: str) -> None:
+    if workspace.account and workspace.account != wanted:
+        raise WorkspaceError(
+            f"this cache holds the account {workspace.account}; sync {wanted} into another "
+            "cache file"
+        )
+
+
+def _build_rapidpro(workspace: Workspace, options: SourceOptions) -> Source:
+    from flowdesk.core.sources import rapidpro
+    from flowdesk.core.sources.credentials import load_token
+    from flowdesk.core.sources.http import Politeness
+
+    try:
+        base_url = rapidpro.normalize_url(options.url) if options.url else workspace.account
+    except ValueError as exc:
+        raise WorkspaceError(str(exc)) from None
+    if not base_url:
+        raise WorkspaceError("the workspace URL is needed for the first sync (--url)")
+    _bound_account(workspace, base_url)
+    token = load_token(base_url, env=rapidpro.ENV_TOKEN, service=rapidpro.KEYRING_SERVICE)
+    if not token:
+        raise WorkspaceError(
+            f"no API token: set {rapidpro.ENV_TOKEN}, or keep it in the system keyring"
+        )
+    politeness = Politeness(rate=options.rate or rapidpro.DEFAULT_RATE)
+    return rapidpro.RapidProSource(base_url, token, politeness=politeness)
+
+
+def _build_twilio(workspace: Workspace, options: SourceOptions) -> Source:
+    from flowdesk.core.sources import twilio
+    from flowdesk.core.sources.credentials import load_token
+    from flowdesk.core.sources.http import Politeness
+
+    sid = os.environ.get(twilio.ENV_SID, "").strip() or workspace.account
+    if not sid:
+        raise WorkspaceError(f"no Account SID: set {twilio.ENV_SID}")
+    _bound_account(workspace, sid)
+    try:
+        url = twilio.normalize_url(options.url or workspace.extra.get("url"))
+    except ValueError as exc:
+        raise WorkspaceError(str(exc)) from None
+    token = load_token(sid, env=twilio.ENV_TOKEN, service=twilio.KEYRING_SERVICE)
+    if not token:
+        raise WorkspaceError(
+            f"no auth token: set {twilio.ENV_TOKEN}, or keep it in the system keyring"
+        )
+    return twilio.TwilioSource(
+        sid,
+        token,
+        url=url,
+        politeness=Politeness(rate=options.rate or twilio.DEFAULT_RATE),
+        page_size=options.page_size or twilio.DEFAULT_PAGE_SIZE,
+    )
+
+
+_FILES_REFRESH = "import the files again to update it (flowdesk import --db PATH FILE)"
 KINDS: dict[str, Kind] = {
     DEMO: Kind("Demo workspace", _build_demo),
     ACTIVECAMPAIGN: Kind("ActiveCampaign", _build_activecampaign, options=("url",)),
@@ -137,6 +208,10 @@ KINDS: dict[str, Kind] = {
         None,
         refresh="import the file again to update it (flowdesk import --db PATH FILE.csv)",
     ),
+    RAPIDPRO: Kind("RapidPro/TextIt", _build_rapidpro, options=("url",)),
+    TWILIO: Kind("Twilio Studio", _build_twilio),
+    RAPIDPRO_FILES: Kind("RapidPro/TextIt files", None, refresh=_FILES_REFRESH),
+    TWILIO_FILES: Kind("Twilio Studio files", None, refresh=_FILES_REFRESH),
 }
 
 
@@ -160,6 +235,11 @@ def describe(db: Any) -> Workspace:
     kind = source.get("kind")
     if kind is None:
         kind = DEMO if demo is not None else ACTIVECAMPAIGN if url else None
+    extra: dict[str, Any] = {}
+    if kind in (RAPIDPRO, TWILIO):
+        meta_key, field_name = ACCOUNT_KEYS[kind]
+        extra = get_meta(db, meta_key) or {}
+        url = extra.get(field_name)
     has_runs = db.execute("SELECT 1 FROM runs LIMIT 1").fetchone() is not None
     return Workspace(
         kind=kind,
@@ -168,6 +248,7 @@ def describe(db: Any) -> Workspace:
         account_label=account.get("label"),
         demo=demo,
         has_runs=has_runs,
+        extra=extra,
     )
 
 
@@ -243,7 +324,8 @@ def claim(db: Any, source: Source) -> None:
             f"this cache holds {current.holds()}; sync {label_of(source.kind)} into its own "
             "cache file"
         )
-    account = getattr(source, "base_url", None)
+    # Sources bound to an account say which (``account``: Twilio's SID), else their base URL.
+    account = getattr(source, "account", None) or getattr(source, "base_url", None)
     if account and current.account and current.account != account and current.has_runs:
         raise WorkspaceError(
             f"this cache holds the account {current.account}; sync {account} into another "
@@ -252,13 +334,21 @@ def claim(db: Any, source: Source) -> None:
     set_meta(db, SOURCE_KEY, {"kind": source.kind, "name": source.name})
     if account and source.kind == ACTIVECAMPAIGN:
         _record_account(db, account)
+    elif account and source.kind in (RAPIDPRO, TWILIO):
+        meta_key, field_name = ACCOUNT_KEYS[source.kind]
+        record = {field_name: account}
+        if source.kind == TWILIO:
+            record["url"] = getattr(source, "base_url", None)
+        set_meta(db, meta_key, record)
 
 
-def claim_for_import(db: Any, where: Any) -> None:
-    """Refuse to import a CSV file into a cache (``where``, as the user named it) that holds
-    another source's runs."""
+def claim_for_import(db: Any, where: Any, kind: str = CSV) -> None:
+    """Refuse to import a file of ``kind`` (a CSV, RapidPro or Studio files) into a cache
+    (``where``, as the user named it) that holds another source's data: runs, or flows alone
+    (imported definitions have no runs)."""
     current = describe(db)
-    if current.kind not in (None, CSV) and current.has_runs:
+    has_flows = db.execute("SELECT 1 FROM flows LIMIT 1").fetchone() is not None
+    if current.kind not in (None, kind) and (current.has_runs or has_flows):
         raise WorkspaceError(
             f"{where} holds {current.name or label_of(current.kind)} data; import into "
             "its own cache file (another --db)"

@@ -37,13 +37,13 @@ from flowdesk.core.sources.http import (
     Politeness,
     TransportError,
 )
+from flowdesk.core.sources.urls import normalize_api_url
 
 KIND = "activecampaign"
 RUNS_PATH = "channel/whatsapp/flow-execution-contact"
 EXECUTIONS_PATH = "channel/whatsapp/flow-execution"
 DEFAULT_PAGE_SIZE = 100
 ACTIVE_STATUSES = frozenset({"READY", "RUNNING"})
-_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 _EXECUTION_FINGERPRINT_FIELDS = (
     "status",
     "status_reason",
@@ -65,40 +65,9 @@ class SourceError(UserError):
 def normalize_base_url(url: str) -> str:
     """``acme.api-us1.com`` or ``https://acme.api-us1.com[/api/3]`` → ``https://…/api/3``.
 
-    Any base URL ending in ``/api/3`` is accepted. Plain ``http://`` is refused except on the
-    loopback interface: the token must not cross a network in clear text.
+    Any base URL ending in ``/api/3`` is accepted; plain ``http://`` only on the loopback.
     """
-    text = (url or "").strip()
-    if not text:
-        raise ValueError("the account URL is empty")
-    if "://" not in text:
-        text = "https://" + text
-    parts = urllib.parse.urlsplit(text)
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        raise ValueError(f"the account URL must start with https:// (got {parts.scheme}://)")
-    try:
-        host = parts.hostname
-        port = parts.port
-    except ValueError:
-        raise ValueError("the account URL has an invalid port") from None
-    if not host:
-        raise ValueError("the account URL has no host name")
-    if parts.username or parts.password:
-        raise ValueError("the account URL must not contain a user name or password")
-    if scheme == "http" and host not in _LOOPBACK:
-        raise ValueError("the account URL must use https://")
-    path = parts.path.rstrip("/")
-    if not path:
-        path = "/api/3"
-    elif not path.endswith("/api/3"):
-        raise ValueError(
-            "the account URL should look like https://<account>.api-us1.com (or end in /api/3)"
-        )
-    netloc = f"[{host}]" if ":" in host else host
-    if port is not None:
-        netloc += f":{port}"
-    return f"{scheme}://{netloc}{path}"
+    return normalize_api_url(url, "/api/3", "https://<account>.api-us1.com (or end in /api/3)")
 
 
 def account_label(base_url: str) -> str:

@@ -14,6 +14,9 @@ Record kinds (``Record.kind``) and their payloads:
 * ``"execution"``: a ``FlowExecutionReadDetail`` object as returned by
   ``GET /channel/whatsapp/flow-execution/{id}`` (created_by, created_on, start_on, execute_for,
   contact_filters, contact_import, status, counters, flow, flow_version).
+* ``"definition"``: a flow version's whole graph, for upstreams that publish definitions (RapidPro,
+  Twilio Studio): ``flow`` and ``flow_version`` shaped as above, and ``steps``, step definitions
+  shaped like an ``execution_steps[].step``. Its steps are drawn before any run reaches them.
 """
 
 from __future__ import annotations
@@ -54,6 +57,10 @@ class SyncState(Protocol):
 
     def active_run_ids(self) -> list[str]:
         """Ids of cached runs still READY or RUNNING."""
+
+    def query(self, sql: str) -> list[tuple]:
+        """Rows of a read-only query over the cache, for sources that place upstream records
+        among what is stored (which imported version a RapidPro run belongs to)."""
 
 
 class Source(Protocol):

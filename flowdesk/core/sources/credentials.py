@@ -55,58 +55,61 @@ def keyring_available() -> bool:
         return False
 
 
-def env_token() -> str | None:
-    token = os.environ.get(ENV_TOKEN, "").strip()
+def env_token(env: str = ENV_TOKEN) -> str | None:
+    token = os.environ.get(env, "").strip()
     return token or None
 
 
-def load_token(account: str) -> str | None:
-    """The token for ``account`` (a normalised base URL): environment, then keyring."""
-    token = env_token()
+def load_token(account: str, *, env: str = ENV_TOKEN, service: str = SERVICE) -> str | None:
+    """The token for ``account`` (a normalised base URL): environment, then keyring.
+
+    Other upstreams name their own variable and keyring service (``FLOWDESK_RAPIDPRO_TOKEN``,
+    ``flowdesk-rapidpro``...)."""
+    token = env_token(env)
     if token:
         return token
     if _keyring_disabled():
         with _memory_lock:
-            return _memory.get(account)
+            return _memory.get(f"{service}\x1f{account}")
     module = _keyring()
     if module is None:
         return None
     try:
-        return module.get_password(SERVICE, account) or None
+        return module.get_password(service, account) or None
     except Exception:  # noqa: BLE001 - no backend, locked, or denied: no token
         return None
 
 
-def store_token(account: str, token: str) -> None:
+def store_token(account: str, token: str, *, env: str = ENV_TOKEN, service: str = SERVICE) -> None:
     """Keep ``token`` in the keyring; raises :class:`CredentialError` when there is none."""
     token = token.strip()
     if not token:
         raise CredentialError("the API token is empty")
     if _keyring_disabled():
         with _memory_lock:
-            _memory[account] = token
+            _memory[f"{service}\x1f{account}"] = token
         return
     module = _keyring()
     if module is None or not keyring_available():
         raise CredentialError(
             "no system keyring is available to keep the token; set the environment variable "
-            f"{ENV_TOKEN} instead"
+            f"{env} instead"
         )
     try:
-        module.set_password(SERVICE, account, token)
+        module.set_password(service, account, token)
     except Exception as exc:  # noqa: BLE001
         raise CredentialError(
             f"the system keyring refused to store the token ({exc.__class__.__name__})"
         ) from None
 
 
-def delete_token(account: str) -> None:
+def delete_token(account: str, *, service: str = SERVICE) -> None:
     if _keyring_disabled():
         with _memory_lock:
-            _memory.pop(account, None)
+            _memory.pop(f"{service}\x1f{account}", None)
         return
     module = _keyring()
     if module is None:
         return
     with contextlib.suppress(Exception):  # nothing stored is fine
-        module.delete_password(SERVICE, account)
+        module.delete_password(service, account)

@@ -135,7 +135,8 @@ _NETWORK_ERRORS = (
 
 
 class ApiClient:
-    """GET JSON from ``base_url`` + path with ``Authorization: Token <token>``."""
+    """GET JSON from ``base_url`` + path with ``Authorization: <scheme> <token>`` (``Token`` by
+    default, as ActiveCampaign and RapidPro want; Twilio wants ``Basic``)."""
 
     def __init__(
         self,
@@ -146,9 +147,11 @@ class ApiClient:
         sleep: Callable[[float], None] | None = None,
         is_cancelled: Callable[[], bool] = lambda: False,
         rng: random.Random | None = None,
+        auth_scheme: str = "Token",
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._token = token
+        self._auth_scheme = auth_scheme
         self.politeness = politeness or Politeness()
         self.is_cancelled = is_cancelled
         self._sleep_impl = sleep
@@ -286,7 +289,7 @@ class ApiClient:
         request = urllib.request.Request(
             url,
             headers={
-                "Authorization": f"Token {self._token}",
+                "Authorization": f"{self._auth_scheme} {self._token}",
                 "Accept": "application/json",
                 "User-Agent": USER_AGENT,
             },

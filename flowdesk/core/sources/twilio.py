@@ -1,0 +1,246 @@
+"""Twilio Studio's REST API v2 as a Flowdesk source (see docs/rapidpro-twilio.md).
+
+A sync makes three passes over ``https://studio.twilio.com/v2``, following ``meta.next_page_url``
+(PageToken paging):
+
+1. ``/Flows``; for each flow whose ``revision`` moved since the last sync, ``/Flows/{sid}/
+   Revisions``: every revision is a version ("Revision N", dated by its creation), the flow's
+   current revision the current one.
+2. ``/Flows/{sid}/Executions?DateCreatedFrom=<newest creation seen>``: new executions and their
+   ``/Steps``. The bound is inclusive, and an execution already written as ended never changes,
+   so those are skipped without fetching their steps.
+3. Executions written while still active, created before that bound, are fetched again by sid
+   until they end.
+
+The cursor (committed with each batch) keeps each flow's revision and date bound and the active
+executions; the bound moves only once a flow's whole listing is written.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from flowdesk.core.formats import twilio as spec
+from flowdesk.core.formats.catalogue import Catalogue
+from flowdesk.core.formats.common import FileFormatError, normalize_time
+from flowdesk.core.records import parse_timestamp
+from flowdesk.core.sources.base import Batch, Record, SyncState
+from flowdesk.core.sources.http import ApiClient, BadResponseError, NotFoundError, Politeness
+from flowdesk.core.sources.urls import normalize_api_url, relative_link
+
+KIND = "twilio"
+STUDIO_URL = "https://studio.twilio.com/v2"
+ENV_SID = "FLOWDESK_TWILIO_SID"
+ENV_TOKEN = "FLOWDESK_TWILIO_TOKEN"
+KEYRING_SERVICE = "flowdesk-twilio"
+DEFAULT_PAGE_SIZE = 50
+DEFAULT_RATE = 5.0
+
+
+def normalize_url(url: str | None) -> str:
+    return normalize_api_url(url or STUDIO_URL, "/v2", "https://studio.twilio.com/v2")
+
+
+class TwilioSource:
+    """Reads Studio flows, revisions, executions and steps; see the module docstring."""
+
+    kind = KIND
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        *,
+        url: str | None = None,
+        catalogue: Catalogue | None = None,
+        politeness: Politeness | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        if not account_sid.strip() or not auth_token.strip():
+            raise ValueError("the Account SID and the auth token are both needed")
+        self.base_url = normalize_url(url)
+        self.account_sid = self.account = account_sid.strip()
+        pair = f"{self.account_sid}:{auth_token.strip()}".encode()
+        self._basic = base64.b64encode(pair).decode("ascii")
+        self.catalogue = catalogue  # None: read from the cache when the sync starts
+        self.politeness = politeness or Politeness(rate=DEFAULT_RATE)
+        self.page_size = max(1, int(page_size))
+        self._sleep = sleep
+        self.name = f"Twilio Studio ({self.account_sid})"
+
+    def __repr__(self) -> str:  # never show the token
+        return f"TwilioSource({self.account_sid!r})"
+
+    def _pages(
+        self, client: ApiClient, path: str, key: str, params: dict[str, Any] | None = None
+    ) -> Iterator[list[Any]]:
+        data = client.get_json(path, params)
+        while True:
+            if not isinstance(data, dict) or not isinstance(data.get(key), list):
+                raise BadResponseError(f"{path}: the answer has no {key} list")
+            yield data[key]
+            meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
+            link = meta.get("next_page_url")
+            if not link:
+                return
+            try:
+                data = client.get_json(relative_link(str(link), self.base_url))
+            except ValueError as exc:
+                raise BadResponseError(str(exc)) from None
+
+    def _all(self, client: ApiClient, path: str, key: str) -> list[Any]:
+        return [item for page in self._pages(client, path, key) for item in page]
+
+    def batches(self, state: SyncState, is_cancelled: Callable[[], bool]) -> Iterator[Batch]:
+        client = ApiClient(
+            self.base_url,
+            self._basic,
+            self.politeness,
+            sleep=self._sleep,
+            is_cancelled=is_cancelled,
+            auth_scheme="Basic",
+        )
+        if self.catalogue is None:
+            self.catalogue = Catalogue.load(state.query)
+        cursor: dict[str, Any] = dict(state.cursor or {})
+        flows_cursor: dict[str, dict[str, Any]] = {
+            sid: dict(value) for sid, value in (cursor.get("flows") or {}).items()
+        }
+        active: dict[str, str] = dict(cursor.get("active") or {})  # execution sid → flow sid
+
+        # 1. Flows and their revisions.
+        flows = [f for f in self._all(client, "Flows", "flows") if isinstance(f, dict)]
+        names = {str(f.get("sid")): str(f.get("friendly_name") or f.get("sid")) for f in flows}
+        definitions: list[Record] = []
+        for flow in flows:
+            sid = str(flow.get("sid") or "")
+            known = flows_cursor.setdefault(sid, {})
+            if known.get("revision") == flow.get("revision"):
+                continue
+            for revision in self._all(client, f"Flows/{sid}/Revisions", "revisions"):
+                number = revision.get("revision")
+                definition = revision.get("definition")
+                if definition is None:
+                    detail = client.get_json(f"Flows/{sid}/Revisions/{number}")
+                    definition = detail.get("definition") if isinstance(detail, dict) else None
+                try:
+                    record = spec.definition_record(
+                        definition,
+                        f"{names[sid]} revision {number}",
+                        flow_id=sid,
+                        flow_name=names[sid],
+                        revision=number if isinstance(number, int) else None,
+                        published=str(revision.get("date_created") or "") or None,
+                        current=number == flow.get("revision"),
+                        source="the Studio API",
+                    )
+                except FileFormatError as exc:
+                    raise BadResponseError(str(exc)) from None
+                self.catalogue.add_definition(record)
+                definitions.append(Record("definition", record))
+            known["revision"] = flow.get("revision")
+        cursor["flows"] = flows_cursor
+        yield Batch(
+            definitions,
+            _copy(cursor, active),
+            note=f"{len(definitions):,} flow revisions",
+            stats={"revisions": len(definitions), **client.take_stats()},
+        )
+        if is_cancelled():
+            return
+
+        # 2. Executions created since the last sync, flow by flow.
+        done = 0
+        listed: set[str] = set()
+        for flow in flows:
+            sid = str(flow.get("sid") or "")
+            known = flows_cursor[sid]
+            since = known.get("from")
+            params: dict[str, Any] = {"PageSize": self.page_size}
+            if since:
+                params["DateCreatedFrom"] = since
+            newest = since
+            for page in self._pages(client, f"Flows/{sid}/Executions", "executions", params):
+                records, problems, skipped = [], [], 0
+                for execution in page:
+                    execution_sid = str(execution.get("sid") or "?")
+                    listed.add(execution_sid)
+                    created = normalize_time(execution.get("date_created"))
+                    if created and (
+                        newest is None or parse_timestamp(created) > parse_timestamp(newest)
+                    ):
+                        newest = created
+                    stored = state.known_run_status(execution_sid)
+                    if stored is not None and stored != "RUNNING":
+                        skipped += 1  # ended executions never change upstream
+                        continue
+                    record, problem = self._run(client, sid, execution, names[sid])
+                    if problem:
+                        problems.append((execution_sid, problem))
+                        continue
+                    records.append(Record("run", record))
+                    if record["status"] == "RUNNING":
+                        active[execution_sid] = sid
+                    else:
+                        active.pop(execution_sid, None)
+                done += len(records)
+                yield Batch(
+                    records,
+                    _copy(cursor, active),
+                    done=done,
+                    note=f"{done:,} executions",
+                    stats={"executions": len(records), "unchanged": skipped, **client.take_stats()},
+                    problems=problems,
+                )
+                if is_cancelled():
+                    return
+            known["from"] = newest
+            yield Batch([], _copy(cursor, active), done=done, note=f"{done:,} executions")
+
+        # 3. Executions still active at the last sync, created before the bound.
+        records, problems = [], []
+        for execution_sid, flow_sid in sorted(active.items()):
+            if execution_sid in listed:
+                continue
+            try:
+                execution = client.get_json(f"Flows/{flow_sid}/Executions/{execution_sid}")
+            except NotFoundError:
+                active.pop(execution_sid)  # deleted upstream: keep what was written
+                continue
+            record, problem = self._run(client, flow_sid, execution, names.get(flow_sid, ""))
+            if problem:
+                problems.append((execution_sid, problem))
+                continue
+            records.append(Record("run", record))
+            if record["status"] != "RUNNING":
+                active.pop(execution_sid)
+        yield Batch(
+            records,
+            _copy(cursor, active),
+            done=done + len(records),
+            note="active executions",
+            stats={"executions": len(records), **client.take_stats()},
+            problems=problems,
+        )
+
+    def _run(
+        self, client: ApiClient, flow_sid: str, execution: Any, flow_name: str
+    ) -> tuple[dict[str, Any], str | None]:
+        execution_sid = str(execution.get("sid") if isinstance(execution, dict) else "?")
+        steps = self._all(client, f"Flows/{flow_sid}/Executions/{execution_sid}/Steps", "steps")
+        problem = spec.execution_problem(execution, steps)
+        if problem:
+            return {}, problem
+        if not execution.get("flow_sid"):
+            execution = {**execution, "flow_sid": flow_sid}
+        return spec.run_record(execution, steps, self.catalogue, flow_name), None
+
+
+def _copy(cursor: dict[str, Any], active: dict[str, str]) -> dict[str, Any]:
+    return {
+        "flows": {sid: dict(value) for sid, value in cursor["flows"].items()},
+        "active": dict(active),
+    }
