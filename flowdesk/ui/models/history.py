@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from flowdesk.core.model import EXECUTION_METHOD_LABELS, METRIC_DEFINITIONS, METRIC_LABELS, METRICS
 from flowdesk.core.queries import Counters, ExecutionInfo, VersionInfo
@@ -118,6 +119,62 @@ def execution_how(execution: ExecutionInfo) -> str:
     return EXECUTION_METHOD_LABELS.get(execution.method, execution.method or "—")
 
 
+# The API's comparisons (ComparisonEnum), in words; dates read "on or after", numbers "at least".
+_COMPARISONS = {
+    "exact": ("is", "is"),
+    "!exact": ("is not", "is not"),
+    "gte": ("is at least", "is on or after"),
+    "gt": ("is more than", "is after"),
+    "lte": ("is at most", "is on or before"),
+    "lt": ("is less than", "is before"),
+    "icontains": ("contains", "contains"),
+    "!icontains": ("does not contain", "does not contain"),
+}
+_RELATIVE_DAY = re.compile(r"^\{\{\s*today\s*(?:([+-])\s*(\d+)\s*d)?\s*\}\}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def _filter_value(value: str) -> tuple[str, bool]:
+    """(the value in words, whether it is a date)."""
+    relative = _RELATIVE_DAY.match(value.strip())
+    if relative is not None:
+        sign, days = relative.groups()
+        if not days or int(days) == 0:
+            return "today", True
+        unit = "day" if int(days) == 1 else "days"
+        return (f"{days} {unit} ago" if sign == "-" else f"{days} {unit} from now"), True
+    if _DATE.match(value.strip()):
+        return value.strip(), True
+    if value.strip().lower() in ("true", "false"):
+        return ("yes" if value.strip().lower() == "true" else "no"), False
+    return f"“{value}”", False
+
+
+def describe_filter(condition: object) -> str:
+    """One contact filter condition in words: "last order date is on or after 30 days ago"."""
+    if not isinstance(condition, dict):
+        return str(condition)
+    field = str(condition.get("field", "?")).replace("_", " ")
+    comparison = str(condition.get("comparison", ""))
+    if comparison == "isnull":
+        return f"{field} is empty"
+    if comparison == "!isnull":
+        return f"{field} is set"
+    value, is_date = _filter_value(str(condition.get("value", "")))
+    words = _COMPARISONS.get(comparison)
+    verb = words[1 if is_date else 0] if words else comparison
+    return f"{field} {verb} {value}"
+
+
+def describe_filters(filters: object) -> str:
+    """An execution's contact filters in words, joined by "and" (every condition applies)."""
+    if isinstance(filters, dict):
+        filters = [filters]
+    if not isinstance(filters, list):
+        return str(filters)
+    return " and ".join(describe_filter(condition) for condition in filters)
+
+
 def execution_how_detail(execution: ExecutionInfo) -> str:
     if execution.method == "csv":
         return f"Contacts from CSV file upload {execution.contact_import or ''}".strip()
@@ -128,7 +185,9 @@ def execution_how_detail(execution: ExecutionInfo) -> str:
             filters = execution.contact_filters
         if execution.execute_for.upper() == "ALL":
             return "All contacts"
-        return f"Contacts matching a filter: {json.dumps(filters, ensure_ascii=False)[:300]}"
+        if not filters:
+            return "Contacts matching a filter (its conditions were not recorded)"
+        return f"Contacts where {describe_filters(filters)}"
     return "Contacts listed in an API call"
 
 
