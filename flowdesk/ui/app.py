@@ -18,7 +18,7 @@ import traceback
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -150,6 +150,18 @@ def create_app(argv: list[str] | None = None, *, dark: bool | None = None) -> QA
     return app  # type: ignore[return-value]
 
 
+# The theme chosen in View → Dark theme ("dark" or "light"); FLOWDESK_THEME overrides it.
+THEME_KEY = "view/theme"
+
+
+def saved_theme(settings: QSettings) -> bool | None:
+    """True for dark, False for light, None when the user never chose (follow the system)."""
+    if os.environ.get("FLOWDESK_THEME", "").lower() in ("dark", "light"):
+        return None  # the environment decides, in apply_theme
+    value = str(settings.value(THEME_KEY, "") or "")
+    return {"dark": True, "light": False}.get(value)
+
+
 def apply_theme(app: QApplication, dark: bool | None = None) -> None:
     """Fusion with an explicit light or dark palette; None follows the system colour scheme."""
     from flowdesk.ui.theme import dark_palette, light_palette
@@ -184,6 +196,9 @@ def install_exception_handler(show_dialog: bool = True) -> ExceptionHandler:
 
 def run_app(db_path: str | Path, argv: list[str] | None = None) -> int:
     app = create_app(argv)
+    saved = saved_theme(QSettings())
+    if saved is not None:
+        apply_theme(app, saved)
     install_exception_handler()
     from flowdesk.ui.main_window import MainWindow
 

@@ -24,7 +24,8 @@ from flowdesk.core.errors import UserError
 from flowdesk.core.queries import last_sync, list_flows, run_detail
 from flowdesk.core.tasks import sync_workspace
 from flowdesk.core.workspace import last_completed_sync
-from flowdesk.ui.theme import fmt_ago, fmt_count, fmt_time
+from flowdesk.ui.app import THEME_KEY, apply_theme
+from flowdesk.ui.theme import fmt_ago, fmt_count, fmt_time, is_dark
 from flowdesk.ui.widgets.customers import CustomerSearch, CustomerSearchBox
 from flowdesk.ui.widgets.empty_state import EmptyState
 from flowdesk.ui.widgets.flow_list import FlowListPanel
@@ -181,6 +182,13 @@ class MainWindow(QMainWindow):
         find_flow.triggered.connect(self._focus_flow_search)
         view_menu.addAction(find_flow)
         view_menu.addSeparator()
+        self.dark_action = QAction("&Dark theme", self)
+        self.dark_action.setCheckable(True)
+        self.dark_action.setChecked(is_dark())
+        self.dark_action.setToolTip("Switch between the light and the dark theme (remembered)")
+        self.dark_action.toggled.connect(self.set_dark_theme)
+        view_menu.addAction(self.dark_action)
+        view_menu.addSeparator()
         self.tab_actions: list[QAction] = []
         names = (
             "Contacts",
@@ -258,6 +266,14 @@ class MainWindow(QMainWindow):
             self.page.contacts_tab.focus_search()
         else:
             self._focus_flow_search()
+
+    def set_dark_theme(self, dark: bool) -> None:
+        """The View menu's theme toggle: every window repaints at once, and the choice is kept
+        for the next start."""
+        from PySide6.QtWidgets import QApplication
+
+        apply_theme(QApplication.instance(), dark)
+        self.settings.setValue(THEME_KEY, "dark" if dark else "light")
 
     # -- customers -------------------------------------------------------------------------------
 

@@ -392,3 +392,62 @@ def test_cancel_sync_stops_its_process_and_the_next_sync_resumes(qtbot, building
     total = db.execute("SELECT count(*) FROM runs").fetchone()[0]
     assert total > partial and mismatches(db) == []
     db.conn.close()
+
+
+def test_a_trace_does_not_stay_under_another_flow(qtbot, make_window, demo, demo_db_path):
+    """Trace a contact, switch flow from another tab, open the viewer: the new flow's graph,
+    not the old path under the new header."""
+    flows = sorted(list_flows(demo), key=lambda f: -f.counters.contacts)
+    first, second = flows[0], flows[1]
+    window = make_window(demo_db_path)
+    window.open_flow(first.id)
+    wait_idle(qtbot, window)
+    page = window.page
+    page.trace_contact(page.contacts_tab.model.row_at(0))
+    assert page.viewer_tab.traced is not None
+    page.tabs.setCurrentIndex(TAB_CONTACTS)
+    window.open_flow(second.id)
+    wait_idle(qtbot, window)
+    page.tabs.setCurrentIndex(TAB_VIEWER)
+    assert page.viewer_tab.traced is None
+    assert not page.viewer_tab.side.isVisible()
+    assert not page.viewer_tab.note.text().startswith("Path of")
+    assert page.viewer_tab.graph is page.scope_graph()[0]
+    assert page.viewer_tab.graph.version_id == second.current_version_id
+
+
+@pytest.mark.parametrize("part", ["value", "title", "share"])
+def test_clicking_anywhere_on_a_card_filters_by_its_status(
+    qtbot, make_window, demo, demo_db_path, part
+):
+    """The tooltip promises "Click to list these contacts": the big number is most of the card."""
+    window = make_window(demo_db_path)
+    card = window.page.cards.cards["failed"]
+    target = getattr(card, part)
+    with qtbot.waitSignal(window.page.cards.metricClicked, timeout=2000) as signal:
+        qtbot.mouseClick(target, Qt.MouseButton.LeftButton, pos=target.rect().center())
+    assert signal.args == ["failed"]
+    wait_idle(qtbot, window)
+    assert window.page.contacts_tab.current_query().metric == "failed"
+
+
+def test_view_menu_toggles_the_dark_theme_and_remembers_it(qtbot, make_window, demo_db_path):
+    from PySide6.QtWidgets import QApplication
+
+    from flowdesk.ui.app import saved_theme
+    from flowdesk.ui.theme import is_dark
+
+    window = make_window(demo_db_path)
+    view = next(a.menu() for a in window.menuBar().actions() if a.text() == "&View")
+    assert window.dark_action in view.actions()
+    assert not window.dark_action.isChecked() and not is_dark()
+    try:
+        window.dark_action.trigger()
+        qtbot.wait(10)
+        assert is_dark(QApplication.instance().palette())
+        assert is_dark(window.page.cards.palette())
+        assert saved_theme(window.settings) is True
+    finally:
+        window.dark_action.trigger()
+    assert not is_dark()
+    assert saved_theme(window.settings) is False

@@ -182,6 +182,8 @@ class FlowPage(QWidget):
         flow = get_flow(self.db, flow_id)
         if flow is None:
             return False
+        if self.flow is not None and self.flow.id != flow.id:
+            self._drop_trace()  # a path of another flow must not show under this one
         self.flow = flow
         self._graphs.clear()
         self.versions = list_versions(self.db, flow.id)
@@ -389,6 +391,16 @@ class FlowPage(QWidget):
         self.viewer_tab.set_graph(graph, graph_note(graph, what))
         self._viewer_dirty = False
         self.timings.emit("viewer", time.perf_counter() - started)
+
+    def _drop_trace(self) -> None:
+        """Forget the traced path without reloading the viewer yet: the caller is about to
+        change the scope, which reloads it (or marks it stale)."""
+        self.viewer_tab.blockSignals(True)
+        try:
+            self.viewer_tab.clear_trace()
+        finally:
+            self.viewer_tab.blockSignals(False)
+        self._viewer_dirty = True
 
     def trace_contact(self, row: ContactRow) -> None:
         """Trace a contact's run at once; their other runs fill the run picker when read."""

@@ -41,7 +41,10 @@ class MetricCard(QFrame):
         title_font = self.title.font()
         title_font.setBold(True)
         self.title.setFont(title_font)
-        self.value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # The labels let clicks through: the big number is most of the card, and the tooltip
+        # promises that clicking the card lists these contacts.
+        for label in (self.title, self.value, self.share):
+            label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
