@@ -6,8 +6,8 @@ import logging
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, QSettings, QSize, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -30,11 +30,20 @@ from flowdesk.ui.widgets.customers import CustomerSearch, CustomerSearchBox
 from flowdesk.ui.widgets.empty_state import EmptyState
 from flowdesk.ui.widgets.flow_list import FlowListPanel
 from flowdesk.ui.widgets.flow_page import FlowPage
+from flowdesk.ui.widgets.reflow import ElidedLabel
 from flowdesk.ui.workers import CacheRunner, WorkerPools, open_for_ui
 
 log = logging.getLogger(__name__)
 
 DEMO_DEFAULTS = {"seed": 1, "contacts": 5000}
+# The window fits a 1024×700 screen: the flows list gives way first (see _fit_panels).
+FLOWS_MIN_WIDTH = 180
+FIRST_SIZE = (1440, 900)  # on a first launch, or less: what the screen has room for
+
+
+def first_size(available: QRect) -> QSize:
+    """A first launch opens at 1440×900, or at what the screen has room for."""
+    return QSize(min(FIRST_SIZE[0], available.width()), min(FIRST_SIZE[1], available.height()))
 
 
 # Windows opened by switching workspace; the first one belongs to run_app.
@@ -60,7 +69,7 @@ class MainWindow(QMainWindow):
         self.setAccessibleName("Flowdesk main window")
 
         self.flows = FlowListPanel(self)
-        self.flows.setMinimumWidth(240)
+        self.flows.setMinimumWidth(FLOWS_MIN_WIDTH)
         self.page = FlowPage(self.db, self.runner, self)
         self.no_flows = EmptyState(
             "No flows yet",
@@ -86,6 +95,9 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.pick_flow)
         self.stack.addWidget(self.customers)
         self._before_search: QWidget | None = None
+        self._flows_hidden_for_room = False
+        self._size_before_dock: QSize | None = None
+        self._settled_size: QSize | None = None
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setAccessibleName("Flows and flow page")
@@ -120,7 +132,7 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        self.cache_label = QLabel(f"Cache: {self.db_path}")
+        self.cache_label = ElidedLabel(f"Cache: {self.db_path}", mode=Qt.TextElideMode.ElideMiddle)
         self.cache_label.setAccessibleName("Cache location")
         self.cache_label.setToolTip(str(self.db_path))
         self.sync_label = QLabel("")
@@ -213,6 +225,61 @@ class MainWindow(QMainWindow):
         from flowdesk.ui.notifications import install as install_notifications
 
         install_notifications(self)
+        self.downloads_dock.installEventFilter(self)
+
+    # -- fitting the screen ---------------------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is getattr(self, "downloads_dock", None):
+            if event.type() == QEvent.Type.Show:
+                self._make_room_for(self.downloads_dock)
+            elif event.type() == QEvent.Type.Hide:
+                self._give_room_back()
+        return super().eventFilter(watched, event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self._settle_size)
+
+    def _settle_size(self) -> None:
+        """The size the window had once events settled: a panel that opens grows the window
+        inside one call, before this runs, so the size before the growth is still known."""
+        self._settled_size = self.size()
+
+    def _make_room_for(self, dock: QWidget) -> None:
+        """The Downloads panel opens beside the page. Qt grows the window to make room for it;
+        instead the flows list steps aside (until the panel closes) and the window keeps its
+        size, so it never grows past a small screen or past the size a screenshot asked."""
+        kept = self._settled_size or self.size()
+        self._size_before_dock = kept
+        need = (
+            self.splitter.minimumSizeHint().width()
+            + dock.minimumSizeHint().width()
+            + self.style().pixelMetric(self.style().PixelMetric.PM_DockWidgetSeparatorExtent)
+        )
+        if self.flows.isVisible() and need > kept.width():
+            self._flows_hidden_for_room = True
+            self.flows.hide()
+        # After the show that grew the window has finished laying out:
+        QTimer.singleShot(0, lambda: self._shrink_to(kept) if self._size_before_dock else None)
+
+    def _shrink_to(self, size: QSize) -> None:
+        """Back to ``size``, once the layouts have taken in what was just hidden (the minimum
+        the window got while growing holds until then)."""
+        from PySide6.QtWidgets import QApplication
+
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        if self.size() != size:
+            self.resize(size)
+
+    def _give_room_back(self) -> None:
+        if self._flows_hidden_for_room:
+            self._flows_hidden_for_room = False
+            self.flows.show()
+        before = self._size_before_dock
+        self._size_before_dock = None
+        if before is not None and self.size() != before:
+            self._shrink_to(before)  # anything that grew the window while it was open
 
     # -- flows -----------------------------------------------------------------------------------
 
@@ -403,9 +470,9 @@ class MainWindow(QMainWindow):
     def restore_settings(self) -> None:
         geometry = self.settings.value("window/geometry")
         if isinstance(geometry, QByteArray | bytes) and geometry:
-            self.restoreGeometry(QByteArray(geometry))
+            self.restoreGeometry(QByteArray(geometry))  # Qt keeps it on a screen that exists
         else:
-            self.resize(1440, 900)
+            self.resize(first_size(self.screen().availableGeometry()))
         splitter = self.settings.value("window/splitter")
         if isinstance(splitter, QByteArray | bytes) and splitter:
             self.splitter.restoreState(QByteArray(splitter))

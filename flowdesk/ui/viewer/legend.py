@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QFontMetricsF, QLinearGradient, QPainter, QPaintEvent, QPalette, QPen
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
 
 from flowdesk.ui.viewer import style
+from flowdesk.ui.widgets.reflow import ReflowLayout
 
 SHARE_DEFINITION = (
     "<b>% of previous step</b> \u2014 on an arrow: contacts who took it \u00f7 contacts who"
@@ -168,12 +169,13 @@ class Legend(QWidget):
             keys_layout.addWidget(label, row, 1)
             self.key_labels.append(label)
 
-        layout = QHBoxLayout(self)
+        # Side by side on a wide viewer; on a narrow one (a trace beside it, the Downloads panel
+        # open at 1024 px) the parts wrap onto more lines instead of widening the window.
+        layout = ReflowLayout(self, spacing=18)
         layout.setContentsMargins(8, 4, 8, 4)
-        layout.setSpacing(18)
-        layout.addWidget(scale_box, 0, Qt.AlignmentFlag.AlignTop)
-        layout.addWidget(keys, 0, Qt.AlignmentFlag.AlignTop)
-        layout.addWidget(self.definition, 1, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(scale_box)
+        layout.addWidget(keys)
+        layout.addWidget(self.definition)
         self.heat_bar.setFixedWidth(max(180, self.caption.sizeHint().width()))
 
     def set_scale(self, scale: style.HeatScale) -> None:

@@ -18,6 +18,7 @@ from flowdesk.core.queries import FlowGraph, PathEntry
 from flowdesk.ui.viewer.legend import Legend
 from flowdesk.ui.viewer.scene import FlowScene
 from flowdesk.ui.viewer.view import FlowView
+from flowdesk.ui.widgets.reflow import ElidedLabel
 
 EMPTY_NO_GRAPH = (
     "<p><b>No flow version selected</b></p>"
@@ -81,7 +82,7 @@ class FlowViewer(QWidget):
         self.zoom_label.setAccessibleName("Zoom level")
         self.zoom_label.setMinimumWidth(self.zoom_label.fontMetrics().horizontalAdvance("400%"))
         self.zoom_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.status_label = QLabel("", self)
+        self.status_label = ElidedLabel("", self)
         self.status_label.setAccessibleName("Flow viewer summary")
 
         toolbar = QHBoxLayout()

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -28,6 +27,7 @@ from flowdesk.ui.models.contacts import COLUMNS, ROW_ROLE, ContactsModel
 from flowdesk.ui.models.history import execution_labels, version_label
 from flowdesk.ui.theme import fmt_count, status_dot
 from flowdesk.ui.widgets.empty_state import EmptyState
+from flowdesk.ui.widgets.reflow import ReflowLayout
 
 SEARCH_DEBOUNCE_MS = 250
 _WIDTHS = (128, 92, 100, 96, 140, 120, 70, 122, 120, 122)
@@ -94,14 +94,13 @@ class ContactsTab(QWidget):
         self.count_label.setAccessibleName("Contacts count")
         self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
-        bar = QHBoxLayout()
-        bar.setContentsMargins(0, 0, 0, 0)
-        bar.addWidget(self.search, 2)
+        # The filters wrap onto a second line in a narrow window rather than widening it.
+        bar = ReflowLayout()
+        bar.addWidget(self.search)
         bar.addWidget(self.status)
         bar.addWidget(self.version)
         bar.addWidget(self.execution)
         bar.addWidget(self.hide_test)
-        bar.addStretch(1)
         bar.addWidget(self.count_label)
         self.toolbar = bar
 

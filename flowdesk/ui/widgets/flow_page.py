@@ -55,6 +55,7 @@ from flowdesk.ui.widgets.compare_tab import CompareTab
 from flowdesk.ui.widgets.contacts_tab import ContactsTab
 from flowdesk.ui.widgets.history_tabs import ExecutionsTab, VersionsTab
 from flowdesk.ui.widgets.metric_cards import MetricCards
+from flowdesk.ui.widgets.reflow import ElidedLabel
 from flowdesk.ui.widgets.scope_selector import ScopeSelector
 from flowdesk.ui.widgets.viewer_tab import ViewerTab, graph_note
 
@@ -81,7 +82,7 @@ class FlowPage(QWidget):
         self._export_handler: Callable[[str, object], None] | None = None
 
         # header
-        self.title = QLabel("")
+        self.title = ElidedLabel("")
         self.title.setAccessibleName("Flow name")
         font = self.title.font()
         font.setPointSizeF(max(font.pointSizeF(), 9.0) * 1.45)

@@ -72,7 +72,7 @@ class ViewerTab(QWidget):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(False)
-        self.side.setMinimumWidth(330)
+        self.side.setMinimumWidth(280)
         self.side.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 0)
