@@ -7,6 +7,8 @@ Command modules import this, never ``flowdesk.cli`` itself (which imports them).
 from __future__ import annotations
 
 import argparse
+import os
+import sqlite3
 import sys
 import time
 from collections.abc import Callable
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from flowdesk.core.errors import UserError
+from flowdesk.paths import default_db_path
 
 __all__ = [
     "DB_HELP",
@@ -41,19 +44,21 @@ def resolve_db(path: Path | None) -> Path:
     """``--db`` as given, or the demo workspace in the user data folder."""
     if path is not None:
         return path
-    from flowdesk.core.db import default_db_path
-
     return default_db_path()
 
 
-def open_cache(path: Path | None) -> Any:
-    """Open an existing cache (``--db`` or the default); a missing one is a user error."""
+def open_cache(path: Path | None, *, write: bool = False) -> Any:
+    """Open an existing cache (``--db`` or the default); a missing one is a user error.
+
+    Commands that only read (stats, check, export) open it read-only: they never migrate nor
+    change it, and work on a read-only file or drive.
+    """
     from flowdesk.core.db import connect
 
     resolved = resolve_db(path)
     if not resolved.exists():
         raise UserError(f"no cache at {resolved} (create one with: flowdesk demo --db {resolved})")
-    return connect(resolved)
+    return connect(resolved, readonly=not write)
 
 
 def find_flow(db: Any, ref: str) -> Any:
@@ -126,13 +131,29 @@ def run_sync(db: Any, source: Any, label: str) -> int:
 
 
 def run_command(func: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
-    """Run a command: a user error is one line on stderr and exit status 2; tracebacks are
-    kept for real bugs."""
+    """Run a command: a user error is one line on stderr and exit status 2; so is a cache the
+    disk or SQLite cannot serve (damaged, full, read-only, busy). Tracebacks are kept for real
+    bugs. A reader that stops early (``flowdesk stats | head``) ends the command quietly."""
+    from flowdesk.core.db import explain, is_cache_failure
+
     try:
-        return int(func(args) or 0)
+        code = int(func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here rather than at interpreter exit
+        return code
     except UserError as exc:
         print(f"flowdesk: {exc}", file=sys.stderr)
         return 2
+    except sqlite3.Error as exc:
+        if not is_cache_failure(exc):
+            raise
+        print(f"flowdesk: {explain(exc, resolve_db(getattr(args, 'db', None)))}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        # Nothing more can reach the reader; stdout is pointed at devnull so the interpreter's
+        # final flush does not fail again. 141 is what a shell reports for SIGPIPE.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         print("flowdesk: interrupted", file=sys.stderr)
         return 130

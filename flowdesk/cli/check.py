@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from flowdesk.cli._common import add_db_option, open_cache
+from flowdesk.cli._common import add_db_option, open_cache, resolve_db
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,9 +22,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from flowdesk.core import search_terms
     from flowdesk.core.counters_check import compare_api_counters
+    from flowdesk.core.db import damaged, quick_check
     from flowdesk.core.integrity import mismatches
 
     db = open_cache(args.db)
+    problems = quick_check(db)  # recounts over damaged pages would prove nothing
+    if problems:
+        raise damaged(resolve_db(args.db), problems)
     internal = mismatches(db)
     upstream = compare_api_counters(db)
     search_index = search_terms.mismatches(db.conn)

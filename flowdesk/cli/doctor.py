@@ -27,12 +27,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _check_cache(path: Path) -> str:
-    from flowdesk.core.db import connect
+    from flowdesk.core.db import connect, damaged, quick_check
 
     if not path.exists():
         return f"no cache at {path} yet (the app offers to create the demo)"
     db = connect(path, create=False, readonly=True)
     try:
+        problems = quick_check(db)
+        if problems:
+            raise damaged(path, problems)
         version = db.conn.execute("PRAGMA user_version").fetchone()[0]
         runs = db.conn.execute("SELECT count(*) FROM runs").fetchone()[0]
     finally:

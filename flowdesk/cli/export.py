@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -44,13 +45,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+MAX_NAME_BYTES = 255  # the longest file name ext4, APFS, NTFS (in UTF-16 units) and FAT allow
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a name too long, a path through a file...
+        return False
+
+
 def _format(args: argparse.Namespace) -> str:
+    size = len(os.fsencode(args.output.name))
+    if size > MAX_NAME_BYTES:
+        raise UserError(
+            f"the --output file name is too long ({size} bytes; file systems allow "
+            f"{MAX_NAME_BYTES}); choose a shorter one"
+        )
     suffix = args.output.suffix.lower().lstrip(".")
     if args.format:
-        if not args.output.is_dir() and suffix in ("csv", "xlsx") and suffix != args.format:
+        if not _is_dir(args.output) and suffix in ("csv", "xlsx") and suffix != args.format:
             raise UserError(f"--output ends in .{suffix} but --format is {args.format}")
         return args.format
-    if suffix in ("csv", "xlsx") and not args.output.is_dir():
+    if suffix in ("csv", "xlsx") and not _is_dir(args.output):
         return suffix
     raise UserError("say --format csv or --format xlsx (or end --output in .csv or .xlsx)")
 
@@ -82,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         local_time=args.local_time,
     )
     output = args.output
-    if output.is_dir():
+    if _is_dir(output):
         output = output / file_name(db, spec)
     elif not output.parent.is_dir():
         raise UserError(f"the folder {output.parent} does not exist")

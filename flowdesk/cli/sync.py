@@ -35,5 +35,5 @@ def run(args: argparse.Namespace) -> int:
         # A first sync creates the cache, once the source is known to be usable.
         source = workspace.source_for_workspace(workspace.Workspace(), args.source, options)
         return run_sync(connect(path), source, "Syncing")
-    db = open_cache(path)
+    db = open_cache(path, write=True)
     return run_sync(db, workspace.source_for(db, args.source, options), "Syncing")

@@ -23,7 +23,7 @@ from typing import Any
 import sqlite_utils
 
 from flowdesk.core import search_terms, workspace
-from flowdesk.core.db import get_meta, set_meta
+from flowdesk.core.db import failure_message, get_meta, set_meta, sync_lock
 from flowdesk.core.errors import Outcome
 from flowdesk.core.model import METRICS, PLACEHOLDER_STEP_TYPE, metric_for_status
 from flowdesk.core.records import (
@@ -276,6 +276,17 @@ class SyncEngine:
         progress: Callable[[SyncProgress], None] | None = None,
         is_cancelled: Callable[[], bool] = lambda: False,
     ) -> SyncReport:
+        """Write ``source``'s batches; one sync per cache at a time (a second one raises a
+        CacheError saying another sync is running)."""
+        with sync_lock(self.db):
+            return self._run(source, progress, is_cancelled or (lambda: False))
+
+    def _run(
+        self,
+        source: Source,
+        progress: Callable[[SyncProgress], None] | None,
+        is_cancelled: Callable[[], bool],
+    ) -> SyncReport:
         started = time.monotonic()
         report = SyncReport(source=source.kind)
         cursor_key = workspace.cursor_key(source.kind)
@@ -311,7 +322,7 @@ class SyncEngine:
                 report.outcome = Outcome.COMPLETED
         except Exception as exc:  # the source failed: keep what committed, say why
             report.outcome = Outcome.FAILED
-            report.message = str(exc) or exc.__class__.__name__
+            report.message = failure_message(exc, self.db)
         finally:
             if gc_was_enabled:
                 gc.enable()

@@ -22,17 +22,10 @@ from PySide6.QtCore import QObject, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
+from flowdesk.paths import SettingsKey, log_dir
 from flowdesk.ui.identity import apply_identity
 
-APP_NAME = "Flowdesk"
-ORG_NAME = "Flowdesk"
 log = logging.getLogger("flowdesk")
-
-
-def log_dir() -> Path:
-    import platformdirs
-
-    return Path(platformdirs.user_log_dir(APP_NAME, ORG_NAME))
 
 
 def setup_logging(directory: Path | None = None) -> Path:
@@ -150,15 +143,11 @@ def create_app(argv: list[str] | None = None, *, dark: bool | None = None) -> QA
     return app  # type: ignore[return-value]
 
 
-# The theme chosen in View → Dark theme ("dark" or "light"); FLOWDESK_THEME overrides it.
-THEME_KEY = "view/theme"
-
-
 def saved_theme(settings: QSettings) -> bool | None:
     """True for dark, False for light, None when the user never chose (follow the system)."""
     if os.environ.get("FLOWDESK_THEME", "").lower() in ("dark", "light"):
         return None  # the environment decides, in apply_theme
-    value = str(settings.value(THEME_KEY, "") or "")
+    value = str(settings.value(SettingsKey.THEME, "") or "")
     return {"dark": True, "light": False}.get(value)
 
 

@@ -5,8 +5,8 @@ The names decide where Qt and platformdirs keep Flowdesk's files:
 * ``QSettings``: ``~/.config/Flowdesk/Flowdesk.conf`` (Linux),
   ``~/Library/Preferences/io.flowdesk.Flowdesk.plist`` (macOS, from the organisation domain),
   ``HKEY_CURRENT_USER\\Software\\Flowdesk\\Flowdesk`` (Windows);
-* data and logs (platformdirs with the same app and author names, see ``flowdesk.core.db`` and
-  ``flowdesk.ui.app``): ``~/.local/share/Flowdesk`` and ``~/.local/state/Flowdesk/log``,
+* data and logs (platformdirs with the same app and author names, see ``flowdesk.paths``):
+  ``~/.local/share/Flowdesk`` and ``~/.local/state/Flowdesk/log``,
   ``~/Library/Application Support/Flowdesk`` and ``~/Library/Logs/Flowdesk``,
   ``%LOCALAPPDATA%\\Flowdesk\\Flowdesk`` and ``…\\Flowdesk\\Flowdesk\\Logs``.
 
@@ -23,10 +23,8 @@ from PySide6.QtCore import QCoreApplication, QSize
 from PySide6.QtGui import QGuiApplication, QIcon
 
 from flowdesk import __version__
-from flowdesk.paths import icon_paths, resource_path
+from flowdesk.paths import APP_NAME, ORG_NAME, icon_paths, resource_path
 
-APP_NAME = "Flowdesk"
-ORG_NAME = "Flowdesk"
 ORG_DOMAIN = "flowdesk.io"
 DESKTOP_ID = "io.flowdesk.Flowdesk"
 

@@ -101,7 +101,7 @@ class ExportRunnable(QRunnable):
         rows_done = 0
         try:
             try:
-                conn = connect(self.db_path, create=False, readonly=True).conn
+                conn = connect(self.db_path, create=False).conn  # it records the job
             except (CacheError, sqlite3.Error) as exc:
                 raise ExportError(f"Could not open the cache {self.db_path}: {exc}") from exc
             if self.is_cancelled():

@@ -24,7 +24,8 @@ from flowdesk.core.errors import UserError
 from flowdesk.core.queries import last_sync, list_flows, run_detail
 from flowdesk.core.tasks import sync_workspace
 from flowdesk.core.workspace import last_completed_sync
-from flowdesk.ui.app import THEME_KEY, apply_theme
+from flowdesk.paths import SettingsKey
+from flowdesk.ui.app import apply_theme
 from flowdesk.ui.theme import fmt_ago, fmt_count, fmt_time, is_dark
 from flowdesk.ui.widgets.customers import CustomerSearch, CustomerSearchBox
 from flowdesk.ui.widgets.empty_state import EmptyState
@@ -124,7 +125,7 @@ class MainWindow(QMainWindow):
         self._clock.start()
 
         self.restore_settings()
-        self.load_flows(select=self.settings.value("flows/last", "", str) or None)
+        self.load_flows(select=self.settings.value(SettingsKey.LAST_FLOW, "", str) or None)
         self._update_sync_label()
         self._install_jobs()
 
@@ -315,7 +316,7 @@ class MainWindow(QMainWindow):
     def open_flow(self, flow_id: str) -> None:
         if self.page.open_flow(flow_id):
             self.stack.setCurrentWidget(self.page)
-            self.settings.setValue("flows/last", flow_id)
+            self.settings.setValue(SettingsKey.LAST_FLOW, flow_id)
         self.flows.select_flow(flow_id)
 
     def _on_flow_search(self, _text: str) -> None:
@@ -340,7 +341,7 @@ class MainWindow(QMainWindow):
         from PySide6.QtWidgets import QApplication
 
         apply_theme(QApplication.instance(), dark)
-        self.settings.setValue(THEME_KEY, "dark" if dark else "light")
+        self.settings.setValue(SettingsKey.THEME, "dark" if dark else "light")
 
     # -- customers -------------------------------------------------------------------------------
 
@@ -468,20 +469,20 @@ class MainWindow(QMainWindow):
     # -- settings and lifecycle ------------------------------------------------------------------
 
     def restore_settings(self) -> None:
-        geometry = self.settings.value("window/geometry")
+        geometry = self.settings.value(SettingsKey.WINDOW_GEOMETRY)
         if isinstance(geometry, QByteArray | bytes) and geometry:
             self.restoreGeometry(QByteArray(geometry))  # Qt keeps it on a screen that exists
         else:
             self.resize(first_size(self.screen().availableGeometry()))
-        splitter = self.settings.value("window/splitter")
+        splitter = self.settings.value(SettingsKey.WINDOW_SPLITTER)
         if isinstance(splitter, QByteArray | bytes) and splitter:
             self.splitter.restoreState(QByteArray(splitter))
 
     def save_settings(self) -> None:
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/splitter", self.splitter.saveState())
+        self.settings.setValue(SettingsKey.WINDOW_GEOMETRY, self.saveGeometry())
+        self.settings.setValue(SettingsKey.WINDOW_SPLITTER, self.splitter.saveState())
         if self.page.flow is not None:
-            self.settings.setValue("flows/last", self.page.flow.id)
+            self.settings.setValue(SettingsKey.LAST_FLOW, self.page.flow.id)
         self.settings.sync()
 
     # -- workspaces ------------------------------------------------------------------------------
@@ -529,7 +530,7 @@ class MainWindow(QMainWindow):
             return None
         remember_workspace(self.settings, self.db_path)
         remember_workspace(self.settings, path)
-        self.settings.setValue("workspaces/last", str(path.resolve()))
+        self.settings.setValue(SettingsKey.LAST_WORKSPACE, str(path.resolve()))
         _OPEN_WINDOWS.append(window)
         window.show()
         self.close()

@@ -9,15 +9,15 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from flowdesk.core import workspace
-from flowdesk.core.db import connect, default_db_path
+from flowdesk.core.db import connect
 from flowdesk.core.errors import UserError
+from flowdesk.paths import SettingsKey, data_dir
 
-RECENT_KEY = "workspaces/recent"
 MAX_RECENT = 8
 
 
 def workspace_dir() -> Path:
-    return default_db_path().parent
+    return data_dir()
 
 
 def workspace_name(path: Path) -> str:
@@ -30,7 +30,7 @@ def workspace_name(path: Path) -> str:
 def recent_workspaces(settings: QSettings, current: Path | None = None) -> list[Path]:
     """Recently opened caches that still exist, then any other cache in the data folder."""
     seen: list[Path] = []
-    stored = settings.value(RECENT_KEY, [], list) or []
+    stored = settings.value(SettingsKey.RECENT_WORKSPACES, [], list) or []
     candidates = [Path(p) for p in stored]
     if workspace_dir().is_dir():
         candidates += sorted(workspace_dir().glob("*.db"))
@@ -45,9 +45,11 @@ def recent_workspaces(settings: QSettings, current: Path | None = None) -> list[
 
 def remember_workspace(settings: QSettings, path: Path) -> None:
     stored = [str(path.resolve())] + [
-        p for p in (settings.value(RECENT_KEY, [], list) or []) if p != str(path.resolve())
+        p
+        for p in (settings.value(SettingsKey.RECENT_WORKSPACES, [], list) or [])
+        if p != str(path.resolve())
     ]
-    settings.setValue(RECENT_KEY, stored[:MAX_RECENT])
+    settings.setValue(SettingsKey.RECENT_WORKSPACES, stored[:MAX_RECENT])
 
 
 def choose_cache_file(parent: QWidget | None) -> Path | None:

@@ -74,6 +74,40 @@ def _connection(db: Any) -> tuple[sqlite3.Connection, bool]:
         raise ExportError(str(exc)) from None
 
 
+def refuse_database_target(output: Path, conn: sqlite3.Connection) -> None:
+    """An export never replaces a database: not the open cache (nor its -wal, -shm or lock
+    file, by any name or link), not any other SQLite file. Raises :class:`ExportError`."""
+    from flowdesk.core.db import SQLITE_HEADER
+
+    row = conn.execute("PRAGMA database_list").fetchone()
+    cache = Path(row[2]) if row and row[2] else None
+    try:
+        target = output.stat()
+    except OSError:
+        return  # absent (the usual case) or unreachable: writing it will say what is wrong
+    if cache is not None:
+        for suffix in ("", "-wal", "-shm", "-journal", "-lock"):
+            try:
+                companion = cache.with_name(cache.name + suffix).stat()
+            except OSError:
+                continue
+            if (companion.st_dev, companion.st_ino) == (target.st_dev, target.st_ino):
+                raise ExportError(
+                    f"{output.name} is the cache being exported; choose another file name."
+                )
+    # Not the open cache, so reading it cannot drop this process's locks on the cache.
+    try:
+        with output.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError:
+        return
+    if header == SQLITE_HEADER:
+        raise ExportError(
+            f"{output.name} is a database file; an export does not replace it. Choose another "
+            "file name."
+        )
+
+
 def run_export(
     db: Any,
     spec: ExportSpec,
@@ -100,6 +134,7 @@ def run_export(
             began = True
         from flowdesk.core.export.safety import neutralise, xlsx_text
 
+        refuse_database_target(output, conn)
         source = RowSource(conn, spec, text=neutralise if spec.format == "csv" else xlsx_text)
         sheets = 1
         with atomic_output(output) as temp:

@@ -10,21 +10,12 @@ from typing import Any
 
 from flowdesk.core.export.spec import ExportSpec
 from flowdesk.core.model import METRIC_LABELS
+from flowdesk.paths import downloads_dir as default_folder  # noqa: F401 - the export's default
 
 # Characters no file name may hold on Windows, macOS or Linux, plus control characters.
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]+')
 _MAX_STEM = 120
-
-
-def default_folder() -> Path:
-    """The user's Downloads folder (home when there is none)."""
-    try:
-        import platformdirs
-
-        folder = Path(platformdirs.user_downloads_dir())
-    except Exception:  # noqa: BLE001 - any failure falls back to home
-        folder = Path.home()
-    return folder if folder.is_dir() else Path.home()
+_MAX_STEM_BYTES = 200  # leaves room for the time stamp, a " (2)" and the extension
 
 
 def _lookup(conn: Any, sql: str, key: str | None) -> str | None:
@@ -70,7 +61,9 @@ def export_title(conn: Any, spec: ExportSpec) -> str:
 def safe_file_stem(text: str) -> str:
     stem = _UNSAFE.sub(" ", text.replace("“", "").replace("”", ""))
     stem = " ".join(stem.split()).strip(" .")
-    return stem[:_MAX_STEM].rstrip(" .") or "export"
+    # File systems count bytes (255 at most): a stem of 120 emoji would be 480 of them.
+    stem = stem[:_MAX_STEM].encode()[:_MAX_STEM_BYTES].decode("utf-8", "ignore")
+    return stem.rstrip(" .") or "export"
 
 
 def file_name(conn: Any, spec: ExportSpec, when: float | None = None) -> str:
