@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QPalette, QWheelEvent
 from PySide6.QtTest import QAbstractItemModelTester
-from PySide6.QtWidgets import QAbstractButton, QAbstractItemView, QApplication, QGraphicsView
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QApplication,
+    QGraphicsView,
+    QStyle,
+)
 
 from flowdesk.core.queries import (
     FlowGraph,
@@ -492,3 +498,33 @@ def test_wait_and_expiry_wording():
     assert style.duration_text(3 * 86400 + 4 * 3600) == "3 d 4 h"
     assert style.percent_text(0.0834) == "8.3%"
     assert style.percent_text(None) == "\u2014"
+
+
+def test_step_names_stay_readable_in_a_narrow_timeline(synced, qtbot):
+    """Names wrap instead of shrinking to "…"; a narrow panel shows the status as its dot."""
+    timeline = PathTimeline()
+    qtbot.addWidget(timeline)
+    timeline.resize(290, 700)
+    timeline.show()
+    timeline.set_run(run_detail(synced, _run_key(synced, "r3")))
+    qtbot.wait(20)
+    view, model = timeline.view, timeline.model
+    metrics = view.fontMetrics()
+    # The style's text margin on each side of an item (as QStyledItemDelegate lays text out).
+    margin = 2 * (view.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1)
+    for row in range(model.rowCount()):
+        index = model.index(row, TimelineModel.STEP)
+        rect = view.visualRect(index)
+        text = index.data()
+        widest_word = max(metrics.horizontalAdvance(word) for word in text.split())
+        assert rect.width() - margin >= widest_word, (text, rect.width())
+        wrapped = metrics.boundingRect(
+            QRect(0, 0, rect.width() - margin, 10_000), int(Qt.TextFlag.TextWordWrap), text
+        )
+        assert rect.height() >= wrapped.height(), (text, rect.height(), wrapped.height())
+    status = model.index(6, TimelineModel.STATUS)
+    assert "Failed" in status.data(Qt.ItemDataRole.ToolTipRole)
+    assert status.data(Qt.ItemDataRole.DecorationRole) is not None
+    timeline.resize(700, 700)
+    qtbot.wait(20)
+    assert model.index(6, TimelineModel.STATUS).data() == "Failed"  # room for the word again

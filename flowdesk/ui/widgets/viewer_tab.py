@@ -103,22 +103,26 @@ class ViewerTab(QWidget):
             self.viewer.highlight_path(None)
         self.note.setText(note)
 
-    def show_trace(self, detail: RunDetail, graph: FlowGraph, note: str) -> None:
+    def show_trace(
+        self, detail: RunDetail, graph: FlowGraph, note: str, execution: str | None = None
+    ) -> None:
+        """``execution``: the run's execution as the app names it ("#60 · date")."""
         if graph is not self.graph:
             self.viewer.set_graph(graph)
         self.graph = graph
         self.traced = detail
         self.highlighted = list(detail.path)
         self.viewer.highlight_path(self.highlighted)
-        self.timeline.set_run(detail)
+        self.timeline.set_run(detail, execution=execution)
         row = detail.row
         self._select_run(row.run_key)
         self.note.setText(note)
         if not self.side.isVisible():
             self.side.show()
+            # 460 px for the timeline, or four tenths of a narrow tab (drag to widen it).
             width = self.splitter.width()
-            if width > 800:
-                self.splitter.setSizes([width - 460, 460])
+            side = max(self.side.minimumWidth(), min(460, int(width * 0.42)))
+            self.splitter.setSizes([width - side, side])
 
     def set_runs(self, runs: list[ContactRow]) -> None:
         """Fill the run picker (shown only when the contact entered more than once)."""
