@@ -97,3 +97,18 @@ def test_a_size_the_window_cannot_fit_fails_in_one_line(qtbot, demo_db_path, tmp
         main([*args, "--size", "big"])
     assert exit_info.value.code == 2
     assert "size must look like 1366x768, not 'big'" in capsys.readouterr().err
+
+
+def test_a_narrow_legend_keeps_the_diagram_its_height(qtbot):
+    from flowdesk.ui.viewer.legend import SHARE_DEFINITION_PLAIN, Legend
+
+    legend = Legend()
+    qtbot.addWidget(legend)
+    legend.resize(420, 200)
+    legend.show()
+    qtbot.wait(10)
+    assert not legend.definition.isVisible()
+    assert legend.toolTip() == SHARE_DEFINITION_PLAIN
+    legend.resize(900, 200)
+    qtbot.wait(10)
+    assert legend.definition.isVisible() and legend.toolTip() == ""

@@ -4,7 +4,15 @@ definition of "% of previous step" so every number on the diagram can be checked
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QFontMetricsF, QLinearGradient, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtGui import (
+    QFontMetricsF,
+    QLinearGradient,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
 
 from flowdesk.ui.viewer import style
@@ -127,6 +135,9 @@ class Symbol(QWidget):
         painter.end()
 
 
+DEFINITION_SHOWN_FROM = 560  # px of legend width
+
+
 class Legend(QWidget):
     """Scale, symbols and definitions in one strip under the diagram."""
 
@@ -180,3 +191,11 @@ class Legend(QWidget):
 
     def set_scale(self, scale: style.HeatScale) -> None:
         self.heat_bar.set_scale(scale)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # On a narrow viewer (a trace beside it at 1024 px) the definition's four lines would
+        # leave the diagram no height: it moves into the legend's tooltip instead.
+        wide = event.size().width() >= DEFINITION_SHOWN_FROM
+        self.definition.setVisible(wide)
+        self.setToolTip("" if wide else SHARE_DEFINITION_PLAIN)
