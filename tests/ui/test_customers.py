@@ -58,21 +58,21 @@ def test_enter_opens_the_customer_page_and_one_click_traces_a_run(
     assert "c3@example.com" in page.details.text()
     headers = [page.model.headerData(c, Qt.Orientation.Horizontal) for c in range(8)]
     assert headers == [
+        "Entered",
         "Flow",
-        "Version",
-        "Execution",
         "Status",
         "Reason",
-        "Entered",
+        "Version",
+        "Execution",
         "Last activity",
         "Last step",
     ]
-    assert [page.model.index(r, 0).data() for r in range(2)] == ["Order helper"] * 2
-    assert page.model.index(1, 3).data() == "Failed"
-    assert page.model.index(1, 4).data() == "External API failed: HTTP 502"
+    assert [page.model.index(r, 1).data() for r in range(2)] == ["Order helper"] * 2
+    assert page.model.index(1, 2).data() == "Failed"
+    assert page.model.index(1, 3).data() == "External API failed: HTTP 502"
     _touch_all(page.model)
 
-    rect = page.table.visualRect(page.model.index(1, 0))
+    rect = page.table.visualRect(page.model.index(1, 3))  # anywhere on the row
     qtbot.mouseClick(page.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     wait_idle(qtbot, window)
     assert window.stack.currentWidget() is window.page

@@ -451,3 +451,18 @@ def test_view_menu_toggles_the_dark_theme_and_remembers_it(qtbot, make_window, d
         window.dark_action.trigger()
     assert not is_dark()
     assert saved_theme(window.settings) is False
+
+
+def test_the_trace_names_its_execution_as_the_rest_of_the_app(
+    qtbot, make_window, demo, demo_db_path
+):
+    run_key, flow_id, execution_id = demo.execute(
+        "SELECT key, flow_id, execution_id FROM runs WHERE execution_id IS NOT NULL LIMIT 1"
+    ).fetchone()
+    window = make_window(demo_db_path)
+    window.open_flow(flow_id)
+    wait_idle(qtbot, window)
+    window.page.trace_contact(run_detail(demo, run_key).row)
+    header = window.page.viewer_tab.timeline.header.text()
+    assert execution_id not in header
+    assert "execution #" in header

@@ -256,13 +256,17 @@ class CustomerRunsModel(RecordTableModel[CustomerRun]):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.executions: dict[str, str] = {}
+        # What an agent reads first comes first, so a narrow window shows it without scrolling.
         self.columns = [
+            Column("Entered", lambda r: fmt_time(r.entered_at), sort_key=lambda r: r.entered_at),
             Column(
                 "Flow",
                 lambda r: r.flow,
                 lambda r: f"Trace this run in “{r.flow}” (click)",
                 link=True,
             ),
+            Column("Status", status_text, lambda r: f"Upstream status {r.status}"),
+            Column("Reason", lambda r: r.reason, lambda r: r.reason or None),
             Column("Version", lambda r: r.version),
             Column(
                 "Execution",
@@ -270,9 +274,6 @@ class CustomerRunsModel(RecordTableModel[CustomerRun]):
                     self.executions.get(r.execution_id, r.execution_id) if r.execution_id else "—"
                 ),
             ),
-            Column("Status", status_text, lambda r: f"Upstream status {r.status}"),
-            Column("Reason", lambda r: r.reason, lambda r: r.reason or None),
-            Column("Entered", lambda r: fmt_time(r.entered_at), sort_key=lambda r: r.entered_at),
             Column(
                 "Last activity",
                 lambda r: fmt_time(r.last_activity),
@@ -286,7 +287,7 @@ class CustomerRunsModel(RecordTableModel[CustomerRun]):
         self.set_records(list(customer.runs))
 
     def data(self, index, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: ANN001
-        if role == Qt.ItemDataRole.DecorationRole and index.isValid() and index.column() == 3:
+        if role == Qt.ItemDataRole.DecorationRole and index.isValid() and index.column() == 2:
             run = self.record_at(index.row())
             return status_dot(run.metric) if run is not None else None
         return super().data(index, role)
@@ -327,8 +328,9 @@ class CustomerPage(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in enumerate((170, 150, 140, 90, 170, 120, 120, 120)):
+        for column, width in enumerate((124, 180, 0, 220, 150, 160, 124, 120)):
             self.table.setColumnWidth(column, width)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)  # status
         self.table.setToolTip("Click a run to trace its path")
         hint = QLabel("Newest first. Click a run to trace its path in its flow.")
         hint.setAccessibleName("How to trace a run")
@@ -365,7 +367,7 @@ class CustomerPage(QWidget):
             self.table.selectRow(0)
 
     def _on_click(self, index: QModelIndex) -> None:
-        run = index.siblingAtColumn(0).data(RECORD_ROLE)
+        run = index.siblingAtColumn(1).data(RECORD_ROLE)
         if run is not None:
             self.runChosen.emit(run)
 

@@ -440,7 +440,8 @@ class FlowPage(QWidget):
             f"Path of {name} through version {detail.row.version_name}: numbered in order,"
             " other steps dimmed"
         )
-        self.viewer_tab.show_trace(detail, graph, note)
+        execution = execution_labels(self.executions).get(detail.row.execution_id or "")
+        self.viewer_tab.show_trace(detail, graph, note, execution)
         self._viewer_dirty = True  # leaving the trace shows the scope graph again
         self.tabs.setCurrentWidget(self.viewer_tab)
         return True
