@@ -29,6 +29,12 @@ from flowdesk.core.sources.http import AuthError, HttpError, redact
 TOKEN_HELP = "In ActiveCampaign: Settings → Developer → API Access."
 
 
+def sentence(text: str) -> str:
+    """The first letter up, the rest as written: ``str.capitalize`` lower-cases the rest, and
+    turned the variable FLOWDESK_AC_TOKEN into flowdesk_ac_token."""
+    return text[:1].upper() + text[1:]
+
+
 class _TestSignals(QObject):
     succeeded = Signal(int, str)  # generation, message
     failed = Signal(int, str)
@@ -54,7 +60,7 @@ class _TestJob(QRunnable):
         except AuthError:
             self._fail("The token was rejected. Check the API token and the account URL.")
         except (HttpError, ValueError) as exc:
-            self._fail(redact(str(exc), self.token).capitalize())
+            self._fail(sentence(redact(str(exc), self.token)))
         except Exception as exc:  # noqa: BLE001 - shown to the user, never raised into Qt
             self._fail(redact(f"Connection failed: {exc.__class__.__name__}", self.token))
         else:
@@ -116,6 +122,7 @@ class ConnectDialog(QDialog):
         self._job: _TestJob | None = None
         self._base_url: str | None = None
         self._stored_token = False
+        self._failed_test: str | None = None  # why the last test of these inputs failed
 
         intro = QLabel(
             "Flowdesk reads your WhatsApp flows, executions and contact runs from ActiveCampaign. "
@@ -202,6 +209,7 @@ class ConnectDialog(QDialog):
         ready = bool(self.url_edit.text().strip()) and bool(
             self.token_edit.text().strip() or self._stored_token
         )
+        self._failed_test = None  # other inputs: the failed test no longer speaks for them
         self.ok_button.setEnabled(ready)
         self.test_button.setEnabled(ready and self._job is None)
         if self._job is not None:  # the answer would be for other inputs
@@ -230,7 +238,7 @@ class ConnectDialog(QDialog):
         try:
             url = normalize_base_url(self.url_edit.text())
         except ValueError as exc:
-            self._show(str(exc).capitalize() + ".", "error")
+            self._show(sentence(str(exc)) + ".", "error")
             return
         token = self._token()
         if not token:
@@ -260,15 +268,23 @@ class ConnectDialog(QDialog):
             return
         self._job = None
         self.test_button.setEnabled(True)
+        self._failed_test = message
         self._show("✗ " + message, "error")
 
     # -- closing ----------------------------------------------------------------------------
 
     def accept(self) -> None:
+        if self._failed_test is not None:  # keeping a token the account refused helps no one
+            self._show(
+                f"✗ {self._failed_test} Fix the URL or the token (or test again) before"
+                " connecting.",
+                "error",
+            )
+            return
         try:
             url = normalize_base_url(self.url_edit.text())
         except ValueError as exc:
-            self._show(str(exc).capitalize() + ".", "error")
+            self._show(sentence(str(exc)) + ".", "error")
             self.url_edit.setFocus()
             return
         typed = self.token_edit.text().strip()
@@ -276,7 +292,7 @@ class ConnectDialog(QDialog):
             try:
                 store_token(url, typed)
             except CredentialError as exc:
-                self._show(str(exc).capitalize() + ".", "error")
+                self._show(sentence(str(exc)) + ".", "error")
                 return
         elif not load_token(url):
             self._show("Enter the API token.", "error")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import time
 from pathlib import Path
@@ -72,16 +73,12 @@ class MainWindow(QMainWindow):
         self.flows = FlowListPanel(self)
         self.flows.setMinimumWidth(FLOWS_MIN_WIDTH)
         self.page = FlowPage(self.db, self.runner, self)
-        self.no_flows = EmptyState(
-            "No flows yet",
-            "This cache has no messaging flows. Create the demo workspace to explore the app "
-            "with realistic data, or connect a source and sync.<br><br>From a terminal:<br>"
-            f"<code>flowdesk demo --db {self.db_path}</code><br>"
-            f"<code>flowdesk sync --db {self.db_path} --source activecampaign --url …</code>",
-            self,
-        )
+        self.no_flows = EmptyState("No flows yet", "", self)
         self.create_demo_button = self.no_flows.add_button(
             "Create demo workspace", self.create_demo, "Create demo workspace"
+        )
+        self.first_sync_button = self.no_flows.add_button(
+            "Sync now", self.toggle_sync, "Sync this account now"
         )
         self.pick_flow = EmptyState(
             "Pick a flow",
@@ -290,6 +287,7 @@ class MainWindow(QMainWindow):
         any_flows = bool(flows) or bool(search and list_flows(self.db))
         self.flows.set_flows(flows, select=select)
         if not any_flows:
+            self._explain_no_flows()
             self._show_page(self.no_flows)
             return
         current = select or self.flows.current_flow_id()
@@ -303,6 +301,33 @@ class MainWindow(QMainWindow):
             self.flows.select_flow(flows[0].id)
         elif self.page.flow is None:
             self._show_page(self.pick_flow)
+
+    def _explain_no_flows(self) -> None:
+        """An empty account workspace waits for its first sync; only an empty cache that is
+        no account's offers the demo (and the commands, each short enough to show whole)."""
+        from flowdesk.core.workspace import API_KINDS, describe
+
+        workspace = describe(self.db)
+        account = workspace.kind in API_KINDS
+        self.create_demo_button.setVisible(not account)
+        self.first_sync_button.setVisible(account)
+        if account:
+            self.no_flows.set_text(
+                "No flows synced yet",
+                f"This workspace is {html.escape(workspace.title(self.db_path.name))}. Sync now"
+                " (F5) fetches its flows, executions and contact runs; the first sync of a"
+                " large account takes a while, and you can keep working meanwhile.",
+            )
+            return
+        path = html.escape(str(self.db_path)).replace("/", "/\u200b")  # may wrap after a /
+        self.no_flows.set_text(
+            "No flows yet",
+            "This cache has no messaging flows. Create the demo workspace to explore the app"
+            " with realistic data, or connect an account (File → Connect ActiveCampaign).<br><br>"
+            f"From a terminal, with FILE = {path}:<br>"
+            "<code>flowdesk demo --db FILE</code><br>"
+            "<code>flowdesk sync --db FILE --source activecampaign --url …</code>",
+        )
 
     def _show_page(self, widget: QWidget) -> None:
         """Show a page, or make it the one to return to when a customer search is on screen
@@ -396,6 +421,7 @@ class MainWindow(QMainWindow):
         self.sync_button.setToolTip("Stop after the current batch; the next sync resumes (F5)")
         self.sync_action.setText("Cancel &sync")
         self.create_demo_button.setEnabled(False)
+        self.first_sync_button.setEnabled(False)
         self.statusBar().showMessage("Sync started…", 3000)
         self._sync_worker = self.runner.run_task(
             sync_workspace,
@@ -429,6 +455,7 @@ class MainWindow(QMainWindow):
         self.sync_button.setEnabled(True)
         self.sync_action.setText("&Sync now")
         self.create_demo_button.setEnabled(True)
+        self.first_sync_button.setEnabled(True)
 
     def _on_sync_done(self, report) -> None:  # noqa: ANN001
         self._end_sync()

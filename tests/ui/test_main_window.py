@@ -293,7 +293,9 @@ def test_empty_cache_explains_and_creates_the_demo(qtbot, make_window, tmp_path,
     monkeypatch.setattr(main_window, "DEMO_DEFAULTS", {"seed": 2, "contacts": 120})
     window = make_window(tmp_path / "empty.db")
     assert window.stack.currentWidget() is window.no_flows
-    assert "flowdesk demo" in window.no_flows.body.text()
+    assert "flowdesk demo --db FILE" in window.no_flows.body.text()
+    assert window.create_demo_button.isVisibleTo(window)
+    assert not window.first_sync_button.isVisibleTo(window)
     window.sync_action.trigger()  # no source yet: says so, keeps running
     qtbot.waitUntil(lambda: not window.is_syncing(), timeout=10000)
     assert "no source" in window.statusBar().currentMessage()
@@ -466,3 +468,20 @@ def test_the_trace_names_its_execution_as_the_rest_of_the_app(
     header = window.page.viewer_tab.timeline.header.text()
     assert execution_id not in header
     assert "execution #" in header
+
+
+def test_an_empty_account_workspace_offers_its_first_sync_not_the_demo(
+    qtbot, make_window, tmp_path
+):
+    from flowdesk.core import workspace
+
+    path = tmp_path / "acme.db"
+    db = connect(path)
+    workspace.connect_account(db, "https://acme.api-us1.com")
+    db.conn.close()
+    window = make_window(path)
+    assert window.stack.currentWidget() is window.no_flows
+    assert window.no_flows.title.text() == "No flows synced yet"
+    assert "acme" in window.no_flows.body.text()
+    assert not window.create_demo_button.isVisibleTo(window)
+    assert window.first_sync_button.isVisibleTo(window)
