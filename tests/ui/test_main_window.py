@@ -485,3 +485,29 @@ def test_an_empty_account_workspace_offers_its_first_sync_not_the_demo(
     assert "acme" in window.no_flows.body.text()
     assert not window.create_demo_button.isVisibleTo(window)
     assert window.first_sync_button.isVisibleTo(window)
+
+
+def test_a_version_scope_lists_only_that_versions_executions(
+    qtbot, make_window, demo, demo_db_path
+):
+    flow = next(
+        f
+        for f in list_flows(demo)
+        if len({e.version_id for e in list_executions(demo, f.id)}) > 1
+    )
+    executions = list_executions(demo, flow.id)
+    version_id = executions[0].version_id
+    window = make_window(demo_db_path)
+    window.open_flow(flow.id)
+    wait_idle(qtbot, window)
+    page = window.page
+    model = page.executions_tab.model
+    assert model.rowCount() == len(executions)
+    numbers = dict(model.numbers)
+    page.set_scope(Scope(flow.id, version_id))
+    shown = model.records()
+    assert shown and {e.version_id for e in shown} == {version_id}
+    assert len(shown) == sum(1 for e in executions if e.version_id == version_id)
+    assert {e.id: model.numbers[e.id] for e in shown} == {e.id: numbers[e.id] for e in shown}
+    page.set_scope(Scope(flow.id))
+    assert model.rowCount() == len(executions)

@@ -210,8 +210,11 @@ class ExecutionsModel(RecordTableModel[ExecutionInfo]):
             *_EXECUTION_COLUMNS,
         ]
 
-    def set_records(self, records: list[ExecutionInfo]) -> None:
-        self.numbers = execution_numbers(records)
+    def set_records(
+        self, records: list[ExecutionInfo], numbered_among: list[ExecutionInfo] | None = None
+    ) -> None:
+        """``numbered_among``: all the flow's executions, when ``records`` are some of them."""
+        self.numbers = execution_numbers(numbered_among if numbered_among is not None else records)
         super().set_records(records)
 
 

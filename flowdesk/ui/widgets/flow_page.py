@@ -200,7 +200,7 @@ class FlowPage(QWidget):
         self.direction.setToolTip(f"Trigger: {flow.trigger_type or 'unknown'}")
         self.scope_selector.set_options(flow.id, self.versions, self.executions)
         self.contacts_tab.set_flow(flow.id, flow.direction, self.versions, self.executions)
-        self.executions_tab.set_executions(self.executions)
+        self.executions_tab.set_executions(self.executions)  # scoped in _apply_scope
         self.versions_tab.set_versions(self.versions)
         self.compare_tab.set_flow(flow.id, self.versions)
         self.tabs.setTabVisible(TAB_EXECUTIONS, outbound)
@@ -224,7 +224,7 @@ class FlowPage(QWidget):
         self.executions = list_executions(self.db, flow.id)
         self.scope_selector.set_options(flow.id, self.versions, self.executions)
         self.scope_selector.set_scope(self.scope)
-        self.executions_tab.set_executions(self.executions)
+        self.executions_tab.set_executions(self.executions, self._scope_version())
         self.versions_tab.set_versions(self.versions)
         self.compare_tab.set_flow(flow.id, self.versions)
         self.cards.set_counters(summary(self.db, self.scope))
@@ -248,6 +248,7 @@ class FlowPage(QWidget):
         self.cards.set_counters(summary(self.db, scope))
         self.cards.set_active(self.metric)
         self.contacts_tab.set_scope(scope, self.metric)
+        self.executions_tab.set_executions(self.executions, self._scope_version())
         self.executions_tab.select(scope.execution_id)
         self.versions_tab.select(scope.version_id if not scope.execution_id else None)
         self._update_banner()
@@ -272,6 +273,10 @@ class FlowPage(QWidget):
         version_id = execution.version_id if execution else None
         self.set_scope(Scope(self.flow.id, version_id, execution_id))
         self.tabs.setCurrentWidget(self.contacts_tab)
+
+    def _scope_version(self) -> str | None:
+        """The version the page is scoped to (an execution's scope counts as its version)."""
+        return self.scope.version_id if self.scope is not None else None
 
     def _execution(self, execution_id: str | None) -> ExecutionInfo | None:
         return next((e for e in self.executions if e.id == execution_id), None)
