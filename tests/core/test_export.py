@@ -803,3 +803,15 @@ def test_an_old_job_without_the_local_time_field_reads_as_utc():
     spec = ExportSpec.from_dict({"flow_id": "f1", "format": "csv"})
     assert spec.local_time is False
     assert ExportSpec.from_dict(ExportSpec("f1", local_time=True).to_dict()).local_time
+
+
+def test_an_exported_file_gets_the_permissions_of_any_new_file(tmp_path):
+    """mkstemp made exports private (0600): a colleague could not open a shared file."""
+    from flowdesk.core.export.atomic import atomic_output
+
+    target = tmp_path / "results.csv"
+    with atomic_output(target) as temp:
+        temp.write_text("a,b\n", encoding="utf-8")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask

@@ -491,9 +491,7 @@ def test_a_version_scope_lists_only_that_versions_executions(
     qtbot, make_window, demo, demo_db_path
 ):
     flow = next(
-        f
-        for f in list_flows(demo)
-        if len({e.version_id for e in list_executions(demo, f.id)}) > 1
+        f for f in list_flows(demo) if len({e.version_id for e in list_executions(demo, f.id)}) > 1
     )
     executions = list_executions(demo, flow.id)
     version_id = executions[0].version_id

@@ -115,3 +115,24 @@ def test_contact_filters_read_as_words_not_json(demo):
         " country is not “JP” and signup date is before 2026-05-01 and marketing opt in is yes"
         " and phone is set"
     )
+
+
+def test_words_an_agent_reads(demo):
+    from dataclasses import replace
+
+    from flowdesk.ui.models.flows import flow_subtitle
+    from flowdesk.ui.models.history import execution_state
+    from flowdesk.ui.viewer.style import type_label
+
+    assert type_label("AI_AGENT") == "AI agent"
+    assert type_label("GO_TO_FLOW") == "Go to flow"
+    flow = list_flows(demo)[0]
+    one = replace(flow, counters=replace(flow.counters, contacts=1))
+    assert flow_subtitle(one).startswith("1 contact · ")
+    execution = next(e for f in list_flows(demo) for e in list_executions(demo, f.id))
+    sending_done = replace(
+        execution, status="COMPLETED", counters=replace(execution.counters, ongoing=312)
+    )
+    assert execution_state(sending_done) == "Sending completed; 312 contacts still ongoing"
+    finished = replace(sending_done, counters=replace(execution.counters, ongoing=0))
+    assert execution_state(finished) == "Completed"

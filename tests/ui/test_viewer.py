@@ -168,8 +168,8 @@ def test_unknown_types_and_placeholders_render(synced, viewer):
     keys = _keys(synced)
     viewer.set_graph(version_graph(synced, "v1"))
     mystery = viewer.scene.nodes[keys["s7"]]
-    assert mystery.detail_text == "MYSTERY_STEP"
-    assert "type not recognised" in mystery.toolTip()
+    assert mystery.detail_text == "Mystery step"  # words, not the API's raw name
+    assert "MYSTERY_STEP: type not recognised" in mystery.toolTip()
     placeholder = viewer.scene.nodes[keys["s99"]]
     assert placeholder.detail_text == "Not executed yet"
     assert placeholder.colors.dashed
@@ -440,7 +440,7 @@ def test_timeline_rows_equal_the_path(synced, timeline):
     assert failed.data() == "Failed"
     assert failed.data(Qt.ItemDataRole.DecorationRole) is not None  # coloured dot beside the word
     assert "\u26a0" in model.index(6, TimelineModel.STEP).data()  # the step's error
-    assert "MYSTERY_STEP" in model.index(6, TimelineModel.STEP).data()
+    assert "Mystery step" in model.index(6, TimelineModel.STEP).data()
     assert "waited 1 min" in model.index(1, TimelineModel.WHEN).data()  # menu answered
     assert "reported an error" in timeline.details.text()  # first problem shown in full
     header = timeline.header.text()

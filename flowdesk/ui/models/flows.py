@@ -29,7 +29,7 @@ _Index = QModelIndex | QPersistentModelIndex
 def flow_subtitle(flow: FlowSummary) -> str:
     counters = flow.counters
     return (
-        f"{fmt_count(counters.contacts)} contacts · "
+        f"{fmt_count(counters.contacts)} {'contact' if counters.contacts == 1 else 'contacts'} · "
         f"{fmt_share(counters.completion_rate, 0)} completed"
     )
 

@@ -191,6 +191,19 @@ def execution_how_detail(execution: ExecutionInfo) -> str:
     return "Contacts listed in an API call"
 
 
+def execution_state(execution: ExecutionInfo) -> str:
+    """The upstream state is the sending's: "Completed" once every message went out, while
+    the contacts' runs may go on. Say both, so an agent does not read it as the runs'."""
+    state = (execution.status or "").replace("_", " ").lower()
+    if not state:
+        return ""
+    ongoing = execution.counters.ongoing
+    if ongoing and state in ("completed", "finished", "done"):
+        noun = "contact" if ongoing == 1 else "contacts"
+        return f"Sending {state}; {fmt_count(ongoing)} {noun} still ongoing"
+    return state[:1].upper() + state[1:]
+
+
 def execution_who(execution: ExecutionInfo) -> str:
     return execution.created_by or "System"
 
@@ -239,7 +252,13 @@ _EXECUTION_COLUMNS: list[Column] = [
         sort_key=lambda e: e.start_on or e.created_on,
     ),
     Column("How", execution_how, execution_how_detail),
-    Column("State", lambda e: e.status.title() if e.status else "—"),
+    Column(
+        "State",
+        lambda e: execution_state(e) or "—",
+        lambda e: (
+            f"Upstream state {e.status}: the sending, not the contacts' runs" if e.status else None
+        ),
+    ),
     *_counter_columns(lambda e: e.counters),
     _rate_columns(lambda e: e.counters)[0],
 ]

@@ -30,6 +30,10 @@ DIM_OPACITY = 0.28
 _LABEL_MAX_CHARS = 30
 
 
+def _contacts(count: int) -> str:
+    return "contact" if count == 1 else "contacts"
+
+
 class FlowScene(QGraphicsScene):
     """Owns the items of one graph. ``nodes`` and ``edges`` are keyed for lookups and tests."""
 
@@ -223,9 +227,13 @@ class FlowScene(QGraphicsScene):
         if step.is_placeholder:
             rows.append("Not executed yet: known only because another step leads here.")
         else:
-            raw = "" if style.is_known_type(step.step_type) else " (type not recognised)"
+            raw = (
+                ""
+                if style.is_known_type(step.step_type)
+                else f" ({html.escape(step.step_type)}: type not recognised)"
+            )
             rows.append(f"Type: {html.escape(kind)}{raw}")
-            reach = f"Reached: {style.count_text(step.reached)} contacts"
+            reach = f"Reached: {style.count_text(step.reached)} {_contacts(step.reached)}"
             if step.key in graph.entry_keys:
                 reach += " (entry step)"
             elif share is not None:
@@ -262,7 +270,7 @@ class FlowScene(QGraphicsScene):
             rows.append("Not in the step definition; seen in contacts' paths")
         if is_back:
             rows.append("Loop: goes back to an earlier step")
-        took = f"{style.count_text(edge.runs)} contacts took it"
+        took = f"{style.count_text(edge.runs)} {_contacts(edge.runs)} took it"
         if share is not None and source is not None:
             took += (
                 f" = {style.percent_text(share)} of the {style.count_text(source.reached)}"

@@ -87,8 +87,12 @@ class ContactsTab(QWidget):
         ):
             # Never narrower than "All …": squeezed, a filter must still say what it filters.
             combo.setMinimumWidth(combo.fontMetrics().horizontalAdvance(everything) + 44)
-        self.hide_test = QCheckBox("Hide test contacts", self)
-        self.hide_test.setAccessibleName("Hide test contacts")
+        self.hide_test = QCheckBox("Hide test contacts (table)", self)
+        self.hide_test.setAccessibleName("Hide test contacts in this table")
+        self.hide_test.setToolTip(
+            "Hides test contacts from this table, its count and its downloads. The cards above"
+            " count every contact, as ActiveCampaign's report does."
+        )
 
         self.count_label = QLabel("", self)
         self.count_label.setAccessibleName("Contacts count")
@@ -280,9 +284,10 @@ class ContactsTab(QWidget):
             if query is not None and query.search:
                 self.empty.set_text(
                     "No contacts match your search",
-                    f"Nothing in this scope matches “{query.search}”. Phone numbers match from "
-                    "the start (country code included); names match first or last name "
-                    "from the start.",
+                    f"This scope has contacts, but none matches “{query.search}”. Phone numbers"
+                    " match from the start (country code included); names match first or last"
+                    " name from the start. To find someone in every flow, use Find a customer"
+                    " (Ctrl+K).",
                 )
             elif query is not None and query.metric:
                 self.empty.set_text(

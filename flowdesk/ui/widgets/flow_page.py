@@ -47,6 +47,7 @@ from flowdesk.ui.models.history import (
     execution_how,
     execution_how_detail,
     execution_labels,
+    execution_state,
     execution_who,
     version_label,
 )
@@ -315,7 +316,7 @@ class FlowPage(QWidget):
                 if version is not None:
                     parts.append(f"version {html.escape(version_label(version))}")
                 if execution.status:
-                    parts.append(f"state {html.escape(execution.status.title())}")
+                    parts.append(html.escape(execution_state(execution)))
                 counters = execution.counters
                 parts.append(f"completion {fmt_share(counters.completion_rate)}")
             else:
