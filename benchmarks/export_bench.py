@@ -282,9 +282,11 @@ def measure_gui(db_path: Path, spec: ExportSpec, folder: Path) -> str:
     from PySide6.QtWidgets import QApplication
 
     from flowdesk.ui.jobs import JobManager
+    from flowdesk.ui.tasks import TaskManager
 
     _app = QApplication.instance() or QApplication([])  # noqa: F841 - must exist for the loop
-    manager = JobManager(db_path, folder=folder)
+    tasks = TaskManager(db_path)
+    manager = JobManager(tasks, folder=folder)
     lateness: list[float] = []
     clock = QElapsedTimer()
     interval = 10
@@ -318,6 +320,7 @@ def measure_gui(db_path: Path, spec: ExportSpec, folder: Path) -> str:
     seconds = time.perf_counter() - started
     job = manager.job(job_id)
     manager.shutdown()
+    tasks.shutdown()
     if job.path and os.path.exists(job.path):
         os.remove(job.path)
     lateness.sort()

@@ -62,7 +62,7 @@ def test_command_modules_never_import_the_cli_package():
     """cli/__init__ imports every command; a command importing it back would be a cycle."""
     offenders = []
     for path in sorted(CLI.glob("*.py")):
-        if path.name == "__init__.py":
+        if path.name in ("__init__.py", "docs.py"):  # docs renders the parser; no command uses it
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):

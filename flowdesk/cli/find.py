@@ -8,7 +8,7 @@ from typing import Any
 
 from flowdesk.cli._common import UserError, add_db_option, open_cache
 from flowdesk.core.customers import Customer, find_customers
-from flowdesk.core.export.csv_writer import format_iso
+from flowdesk.core.formats.common import iso_epoch
 
 
 def customer_json(customer: Customer) -> dict[str, Any]:
@@ -25,7 +25,7 @@ def customer_json(customer: Customer) -> dict[str, Any]:
                 "version_id": run.version_id,
                 "execution_id": run.execution_id,
                 "status": run.status,
-                "entered": format_iso(run.entered_at),
+                "entered": iso_epoch(run.entered_at),
             }
             for run in customer.runs
         ],
@@ -39,7 +39,7 @@ def _describe(customer: Customer) -> list[str]:
         execution = f"  execution {run.execution_id}" if run.execution_id else ""
         reason = f" ({run.reason})" if run.reason else ""
         lines.append(
-            f"  {format_iso(run.entered_at)[:16].replace('T', ' ')} UTC  {run.flow} · {run.version}"
+            f"  {iso_epoch(run.entered_at)[:16].replace('T', ' ')} UTC  {run.flow} · {run.version}"
             f"{execution}  {run.status}{reason}  [run {run.run_id}]"
         )
     return lines

@@ -52,7 +52,8 @@ def _import_flow_file(args: argparse.Namespace, source_file: Path) -> int:
     from flowdesk.core import workspace
     from flowdesk.core.db import connect
     from flowdesk.core.errors import Outcome
-    from flowdesk.core.formats.files import import_flow_file, read_flows
+    from flowdesk.core.formats.files import read_flows
+    from flowdesk.core.tasks import import_flow_file
 
     parsed = read_flows(source_file)  # the whole file, before the cache is even created
     db = connect(args.db)

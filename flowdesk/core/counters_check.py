@@ -98,18 +98,3 @@ def compare_api_counters(
                         CounterMismatch(scope, row_id, name or row_id, api_field, value, mine)
                     )
     return mismatches
-
-
-def counters_report(db: sqlite_utils.Database, flow_id: str | None = None) -> dict[str, Any]:
-    """A JSON-ready summary for ``stats --json`` and ``flowdesk check``."""
-    found = compare_api_counters(db, flow_id)
-    compared = db.execute(
-        "SELECT (SELECT count(*) FROM flows WHERE api_counters IS NOT NULL)"
-        " + (SELECT count(*) FROM versions WHERE api_counters IS NOT NULL)"
-        " + (SELECT count(*) FROM executions WHERE api_counters IS NOT NULL)"
-    ).fetchone()[0]
-    return {
-        "compared": int(compared or 0),
-        "agree": not found,
-        "mismatches": [m.as_dict() for m in found],
-    }

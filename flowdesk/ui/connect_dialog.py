@@ -1,15 +1,14 @@
 """The "Connect ActiveCampaign" dialog: account URL, API token, Test connection.
 
-The test runs on a worker thread (the GUI never waits on the network) and its result comes back
-through signals. Accepting the dialog stores the token in the system keyring (never in settings
-or the cache) and leaves the normalised account URL in :meth:`ConnectDialog.base_url`.
+The test runs off the GUI thread through the window's task manager (the GUI never waits on the
+network); editing the fields or closing the dialog drops its answer. Accepting the dialog
+stores the token in the system keyring (never in settings or the cache) and leaves the
+normalised account URL in :meth:`ConnectDialog.base_url`.
 """
 
 from __future__ import annotations
 
-import threading
-
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 from flowdesk.core.sources.activecampaign import check_connection, normalize_base_url
 from flowdesk.core.sources.credentials import CredentialError, load_token, store_token
 from flowdesk.core.sources.http import AuthError, HttpError, redact
+from flowdesk.ui.tasks import Task, TaskManager
 
 TOKEN_HELP = "In ActiveCampaign: Settings → Developer → API Access."
 
@@ -35,73 +35,13 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-class _TestSignals(QObject):
-    succeeded = Signal(int, str)  # generation, message
-    failed = Signal(int, str)
-    finished = Signal(object)  # the job, last thing it emits
-
-
-class _TestJob(QRunnable):
-    """Calls the API once; never touches a widget."""
-
-    def __init__(self, generation: int, url: str, token: str) -> None:
-        super().__init__()
-        self.setAutoDelete(False)
-        self.generation = generation
-        self.url = url
-        self.token = token
-        self.signals = _TestSignals()
-        self.cancelled = threading.Event()
-        self.done = threading.Event()
-
-    def run(self) -> None:
-        try:
-            info = check_connection(self.url, self.token, is_cancelled=self.cancelled.is_set)
-        except AuthError:
-            self._fail("The token was rejected. Check the API token and the account URL.")
-        except (HttpError, ValueError) as exc:
-            self._fail(sentence(redact(str(exc), self.token)))
-        except Exception as exc:  # noqa: BLE001 - shown to the user, never raised into Qt
-            self._fail(redact(f"Connection failed: {exc.__class__.__name__}", self.token))
-        else:
-            self.signals.succeeded.emit(self.generation, info.message)
-        finally:
-            self.done.set()
-            self.signals.finished.emit(self)
-
-    def _fail(self, message: str) -> None:
-        self.signals.failed.emit(self.generation, message)
-
-
-class _Janitor(QObject):
-    """Keeps running jobs referenced (a job may outlive its dialog) until they report done."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.live: set[_TestJob] = set()
-
-    def keep(self, job: _TestJob) -> None:
-        self.live.add(job)
-        job.signals.finished.connect(self.forget)
-
-    @Slot(object)
-    def forget(self, job: _TestJob) -> None:
-        self.live.discard(job)
-
-
-_janitor: _Janitor | None = None
-
-
-def _jobs() -> _Janitor:
-    global _janitor
-    if _janitor is None:
-        _janitor = _Janitor()
-    return _janitor
-
-
-def running_tests() -> int:
-    """Connection tests still running (the app may wait for them before quitting)."""
-    return len(_jobs().live)
+def _failure_text(exc: BaseException, token: str) -> str:
+    """What a failed test says: never the token, never a traceback."""
+    if isinstance(exc, AuthError):
+        return "The token was rejected. Check the API token and the account URL."
+    if isinstance(exc, HttpError | ValueError):
+        return sentence(redact(str(exc), token))
+    return redact(f"Connection failed: {exc.__class__.__name__}", token)
 
 
 class ConnectDialog(QDialog):
@@ -111,15 +51,15 @@ class ConnectDialog(QDialog):
         self,
         url: str = "",
         parent: QWidget | None = None,
-        pool: QThreadPool | None = None,
+        *,
+        tasks: TaskManager,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Connect ActiveCampaign")
         self.setAccessibleName("Connect ActiveCampaign")
         self.setMinimumWidth(480)
-        self._pool = pool or QThreadPool.globalInstance()
-        self._generation = 0
-        self._job: _TestJob | None = None
+        self._tasks = tasks
+        self._test: Task | None = None
         self._base_url: str | None = None
         self._stored_token = False
         self._failed_test: str | None = None  # why the last test of these inputs failed
@@ -211,11 +151,9 @@ class ConnectDialog(QDialog):
         )
         self._failed_test = None  # other inputs: the failed test no longer speaks for them
         self.ok_button.setEnabled(ready)
-        self.test_button.setEnabled(ready and self._job is None)
-        if self._job is not None:  # the answer would be for other inputs
-            self._generation += 1
-            self._job.cancelled.set()
-            self._job = None
+        self.test_button.setEnabled(ready and self._test is None)
+        if self._test is not None:  # the answer would be for other inputs
+            self._stop_test()
             self.test_button.setEnabled(ready)
             self._show("", "")
 
@@ -229,7 +167,7 @@ class ConnectDialog(QDialog):
         return self._base_url
 
     def is_testing(self) -> bool:
-        return self._job is not None
+        return self._test is not None
 
     # -- test connection --------------------------------------------------------------------
 
@@ -244,29 +182,25 @@ class ConnectDialog(QDialog):
         if not token:
             self._show("Enter the API token.", "error")
             return
-        self._generation += 1
-        job = _TestJob(self._generation, url, token)
-        job.signals.succeeded.connect(self._test_succeeded)
-        job.signals.failed.connect(self._test_failed)
-        _jobs().keep(job)
-        self._job = job
+        self._test = self._tasks.call(
+            check_connection,
+            url,
+            token,
+            success=self._test_succeeded,
+            failure=lambda exc: self._test_failed(_failure_text(exc, token)),
+            key=(self, "test connection"),
+            cancellable=True,
+        )
         self.test_button.setEnabled(False)
         self._show("Testing…", "")
-        self._pool.start(job)
 
-    @Slot(int, str)
-    def _test_succeeded(self, generation: int, message: str) -> None:
-        if generation != self._generation:
-            return
-        self._job = None
+    def _test_succeeded(self, info) -> None:  # noqa: ANN001 - a ConnectionInfo
+        self._test = None
         self.test_button.setEnabled(True)
-        self._show("✓ " + message, "ok")
+        self._show("✓ " + info.message, "ok")
 
-    @Slot(int, str)
-    def _test_failed(self, generation: int, message: str) -> None:
-        if generation != self._generation:
-            return
-        self._job = None
+    def _test_failed(self, message: str) -> None:
+        self._test = None
         self.test_button.setEnabled(True)
         self._failed_test = message
         self._show("✗ " + message, "error")
@@ -312,14 +246,13 @@ class ConnectDialog(QDialog):
         super().done(result)
 
     def _stop_test(self) -> None:
-        if self._job is not None:
-            self._job.cancelled.set()
-            self._job = None
-        self._generation += 1
+        """Stop the running test (at its next check) and drop its answer."""
+        self._tasks.drop((self, "test connection"))
+        self._test = None
 
 
-def ask_for_account(parent: QWidget | None = None, url: str = "") -> str | None:
+def ask_for_account(tasks: TaskManager, parent: QWidget | None = None, url: str = "") -> str | None:
     """Show the dialog modally; the account URL when the user connected, else None."""
-    dialog = ConnectDialog(url, parent)
+    dialog = ConnectDialog(url, parent, tasks=tasks)
     accepted = dialog.exec() == QDialog.DialogCode.Accepted
     return dialog.base_url() if accepted else None

@@ -1,30 +1,25 @@
-"""Background exports for the desktop app: a job runner on its own small thread pool.
+"""Background exports for the desktop app: the jobs of the Downloads list.
 
-:class:`ExportRunnable` runs one export (``flowdesk.core.tasks.export_to_file``) in a child
-process driven from a pool thread, so the export's CPU-bound Python never competes with the GUI
-for the GIL. It uses its own SQLite connections and reports through a separate
-:class:`ExportSignals` object: ``started`` → ``progress``\\* → ``finished`` | ``failed`` |
-``canceled``. It records its own state changes in the jobs table (so the GUI thread never waits
-on the database for them) and never touches a widget.
-
-:class:`JobManager` lives on the GUI thread, owned by the main window. It creates jobs, keeps
-the in-memory list the notifications panel shows, and re-emits job events as its own signals.
+:class:`JobManager` lives on the GUI thread, owned by the main window. It keeps the jobs in
+memory (the panel reads them from here), starts each export as a long job of the window's
+:class:`~flowdesk.ui.tasks.TaskManager` (``flowdesk.core.tasks.export_job``, which records its
+own state changes from its process), and records the user's actions — a new job, cancel before
+start, retry, remove, seen — on the task manager's write lane, so the GUI thread never writes
+to the jobs table.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import sqlite3
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from flowdesk.core.background import BackgroundProcessError
-from flowdesk.core.db import CacheError, connect
+from flowdesk.core.db import connect
 from flowdesk.core.errors import Canceled
 from flowdesk.core.export import (
     ExportError,
@@ -32,140 +27,19 @@ from flowdesk.core.export import (
     ExportSpec,
     default_folder,
     export_title,
-    file_name,
-    unique_path,
 )
 from flowdesk.core.export import jobs_store as store
-from flowdesk.core.export.atomic import remove_leftovers
-from flowdesk.core.export.errors import describe_error
-from flowdesk.core.tasks import export_to_file
-from flowdesk.ui.workers import run_task
+from flowdesk.core.tasks import ExportStarted, export_job, export_to_file, record_lost_export
+from flowdesk.ui.errors import error_text
+from flowdesk.ui.tasks import Task, TaskManager
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_MESSAGE = "Canceled because Flowdesk was closed; no file was written."
 
 
-class ExportSignals(QObject):
-    """What one export reports; emitted from its pool thread, received on the GUI thread."""
-
-    started = Signal(int)  # job id
-    progress = Signal(int, int, int)  # job id, rows done, rows total
-    finished = Signal(int, object)  # job id, ExportResult
-    failed = Signal(int, str)  # job id, one-sentence reason
-    canceled = Signal(int)  # job id
-
-
-class ExportRunnable(QRunnable):
-    """One export job. Cancel with :meth:`cancel` from any thread; it stops within one batch of
-    rows, deletes its temporary file and reports ``canceled``."""
-
-    def __init__(
-        self,
-        job: store.JobRecord,
-        db_path: Path,
-        signals: ExportSignals,
-        progress_interval: float = 0.1,
-        in_child: bool = True,
-        task: Callable[..., ExportResult] = export_to_file,
-    ) -> None:
-        super().__init__()
-        self.setAutoDelete(False)  # the manager keeps the Python object until the job ends
-        self.job = dataclasses.replace(job, params=dict(job.params))  # the worker's own copy
-        self.db_path = Path(db_path)
-        self.signals = signals
-        self.progress_interval = progress_interval
-        self.in_child = in_child
-        self.task = task
-        self._cancel = threading.Event()
-
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    def is_cancelled(self) -> bool:
-        return self._cancel.is_set()
-
-    def _store(self, conn, action, *args, **kwargs) -> None:
-        """Record a state change; a busy or broken cache must not hide the outcome."""
-        if conn is None:
-            return
-        try:
-            action(conn, *args, **kwargs)
-        except sqlite3.Error:
-            log.exception("could not record the state of export job %s", self.job.id)
-
-    def run(self) -> None:
-        job, signals = self.job, self.signals
-        conn = None
-        path: Path | None = None
-        rows_done = 0
-        try:
-            try:
-                conn = connect(self.db_path, create=False).conn  # it records the job
-            except (CacheError, sqlite3.Error) as exc:
-                raise ExportError(f"Could not open the cache {self.db_path}: {exc}") from exc
-            if self.is_cancelled():
-                raise Canceled
-            spec = job.spec
-            folder = job.folder or default_folder()
-            path = unique_path(folder, file_name(conn, spec))
-            job.path = str(path)
-            self._store(conn, store.mark_running, job, path, time.time())
-            signals.started.emit(job.id)
-
-            total_known = False
-
-            def progress(report: tuple[int, int]) -> None:
-                nonlocal total_known, rows_done
-                done, total = report
-                rows_done = done
-                if not total_known:
-                    total_known = True
-                    self._store(conn, store.set_rows_total, job.id, total)
-                signals.progress.emit(job.id, done, total)
-
-            result = run_task(
-                self.task,
-                (str(self.db_path), spec, str(path), self.progress_interval),
-                progress,
-                self.is_cancelled,
-                in_child=self.in_child,
-            )
-            self._store(
-                conn,
-                store.mark_finished,
-                job,
-                path=result.path,
-                rows=result.rows,
-                size_bytes=result.size_bytes,
-                seconds=result.seconds,
-                sheets=result.sheets,
-            )
-            signals.finished.emit(job.id, result)
-        except Canceled:
-            self._store(conn, store.mark_canceled, job.id, rows_done)
-            signals.canceled.emit(job.id)
-        except ExportError as exc:
-            self._store(conn, store.mark_failed, job.id, str(exc), rows_done=rows_done)
-            signals.failed.emit(job.id, str(exc))
-        except BackgroundProcessError as exc:  # the export's process was killed or crashed
-            if path is not None:
-                remove_leftovers(path)
-            reason = f"{exc} No file was written; try again."
-            self._store(conn, store.mark_failed, job.id, reason, rows_done=rows_done)
-            signals.failed.emit(job.id, reason)
-        except Exception as exc:  # a bug: report it as a failed job, never raise into Qt
-            log.exception("export job %s failed", job.id)
-            reason = describe_error(exc, path or (job.folder or Path.home()) / job.title)
-            self._store(conn, store.mark_failed, job.id, reason, rows_done=rows_done)
-            signals.failed.emit(job.id, reason)
-        finally:
-            if conn is not None:
-                conn.close()
-
-
 class JobManager(QObject):
-    """Starts, cancels and retries exports; the notifications panel and main window listen.
+    """Starts, cancels and retries exports; the downloads panel and main window listen.
 
     Signals carry job ids; read the job with :meth:`job`. ``jobChanged`` fires on every change
     (state or progress), ``jobAdded`` / ``jobRemoved`` when the list itself changes.
@@ -181,33 +55,34 @@ class JobManager(QObject):
     jobCanceled = Signal(int)  # noqa: N815
     unseenChanged = Signal(int)  # noqa: N815
 
-    # What runs an export: ``task(db_path, spec, output_path, progress_interval, *, progress,
-    # is_cancelled)``. Tests swap in a wrapper that holds the export mid-way.
+    # What writes an export's file: ``export(db_path, spec, output_path, progress_interval, *,
+    # progress, is_cancelled)``, a module-level function. Tests swap in one that holds mid-way.
     export_task: Callable[..., ExportResult] = staticmethod(export_to_file)
 
     def __init__(
         self,
-        db_path: str | Path,
+        tasks: TaskManager,
         parent: QObject | None = None,
         *,
-        max_threads: int = 2,
         folder: str | Path | None = None,
         progress_interval: float = 0.1,
-        in_child: bool = True,
     ) -> None:
         super().__init__(parent)
-        self.in_child = in_child
-        self.db_path = Path(db_path)
+        if tasks.db_path is None:
+            raise ValueError("exports need a task manager on a cache")
+        self.tasks = tasks
+        self.db_path = Path(tasks.db_path)
         self.folder = Path(folder) if folder else None
         self.progress_interval = progress_interval
-        self._db = connect(self.db_path)
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(max(1, max_threads))
-        self._pool.setObjectName("flowdesk-exports")
-        self._running: dict[int, ExportRunnable] = {}
+        self._db = connect(self.db_path)  # reads only: names for titles, the list at start
+        jobs = store.list_jobs(self._db)
+        settled = store.settle_interrupted(jobs)
+        if settled:
+            self.tasks.write(store.save_settled, [_copy(job) for job in settled])
+        self._jobs: dict[int, store.JobRecord] = {job.id: job for job in jobs}
+        self._next_id = store.next_job_id(self._db)
+        self._running: dict[int, Task] = {}
         self._closed = False
-        store.recover_interrupted(self._db)
-        self._jobs: dict[int, store.JobRecord] = {j.id: j for j in store.list_jobs(self._db)}
         self._unseen = self._count_unseen()
 
     # -- reading ---------------------------------------------------------------------------------
@@ -225,10 +100,6 @@ class JobManager(QObject):
     def unseen_count(self) -> int:
         return self._unseen
 
-    @property
-    def pool(self) -> QThreadPool:
-        return self._pool
-
     # -- actions ---------------------------------------------------------------------------------
 
     def start_export(self, spec: ExportSpec, folder: str | Path | None = None) -> int:
@@ -237,25 +108,29 @@ class JobManager(QObject):
         if self._closed:
             raise RuntimeError("the job manager was shut down")
         target = Path(folder) if folder else (self.folder or default_folder())
-        job = store.create_export_job(self._db, spec, target, export_title(self._db, spec))
-        self._jobs[job.id] = job
-        self.jobAdded.emit(job.id)
-        self._launch(job)
-        return job.id
+        job_id = self._next_id
+        self._next_id += 1
+        job = store.new_export_job(job_id, spec, target, export_title(self._db, spec))
+        self._jobs[job_id] = job
+        self.jobAdded.emit(job_id)
+        self.tasks.write(
+            store.insert_job,
+            _copy(job),
+            success=lambda _none: self._launch(job_id),
+            failure=lambda exc: self._not_recorded(job_id, exc),
+        )
+        return job_id
 
     def cancel(self, job_id: int) -> bool:
         """Cancel a queued or running job; False when it is not active."""
         job = self._jobs.get(job_id)
-        runnable = self._running.get(job_id)
-        if job is None or not job.active or runnable is None:
+        if job is None or not job.active:
             return False
-        runnable.cancel()
-        if job.state == store.QUEUED and self._pool.tryTake(runnable):
-            # Never started: nothing to clean up, and no thread will report it.
-            self._running.pop(job_id, None)
-            store.mark_canceled(self._db, job_id)
-            self._settle(job_id, store.CANCELED, store.CANCELED_MESSAGE)
-            self.jobCanceled.emit(job_id)
+        task = self._running.get(job_id)
+        if task is None:  # its row is still being written: it never starts
+            self._cancel_unstarted(job_id, store.CANCELED_MESSAGE)
+        else:
+            task.cancel()  # a job that had not started reports Canceled at once
         return True
 
     def retry(self, job_id: int) -> int:
@@ -268,14 +143,16 @@ class JobManager(QObject):
             or not (job.state in (store.FAILED, store.CANCELED) or job.missing)
         ):
             return -1
-        store.reset_for_retry(self._db, job_id)
-        fresh = store.get_job(self._db, job_id)
-        if fresh is None:
-            return -1
-        self._jobs[job_id] = fresh
+        job.state, job.error, job.path, job.seen = store.QUEUED, None, None, True
+        job.rows_done, job.rows_total, job.size_bytes, job.finished_at = 0, None, None, None
         self.jobChanged.emit(job_id)
         self._update_unseen()
-        self._launch(fresh)
+        self.tasks.write(
+            store.reset_for_retry,
+            job_id,
+            success=lambda _none: self._launch(job_id),
+            failure=lambda exc: self._not_recorded(job_id, exc),
+        )
         return job_id
 
     def remove(self, job_id: int) -> bool:
@@ -283,8 +160,8 @@ class JobManager(QObject):
         job = self._jobs.get(job_id)
         if job is None or job.active or self._closed:
             return False
-        store.delete_job(self._db, job_id)
         del self._jobs[job_id]
+        self.tasks.write(store.delete_job, job_id)
         self.jobRemoved.emit(job_id)
         self._update_unseen()
         return True
@@ -300,9 +177,9 @@ class JobManager(QObject):
         unseen = [job.id for job in self._jobs.values() if job.ended and not job.seen]
         if not unseen or self._closed:
             return
-        store.mark_seen(self._db, unseen)
         for job_id in unseen:
             self._jobs[job_id].seen = True
+        self.tasks.write(store.mark_seen, unseen)
         self._update_unseen()
 
     def refresh_files(self) -> None:
@@ -312,40 +189,49 @@ class JobManager(QObject):
                 self.jobChanged.emit(job.id)
 
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
-        """Cancel every job, wait for the pool threads; True when they all stopped in time."""
+        """Cancel every job and wait until they and the writes they caused are done; True when
+        everything stopped in time. Running exports record their own end."""
         if self._closed:
             return True
+        for job in list(self._jobs.values()):
+            if not job.active:
+                continue
+            task = self._running.get(job.id)
+            if task is None or task.cancel():
+                self._cancel_unstarted(job.id, SHUTDOWN_MESSAGE)
         self._closed = True
-        for job_id, runnable in list(self._running.items()):
-            runnable.cancel()
-            if self._pool.tryTake(runnable):
-                self._running.pop(job_id, None)
-                store.mark_failed(self._db, job_id, SHUTDOWN_MESSAGE, state=store.CANCELED)
-                self._settle(job_id, store.CANCELED, SHUTDOWN_MESSAGE)
-        done = self._pool.waitForDone(timeout_ms)
+        done = self.tasks.wait(timeout_ms)
         self._db.conn.close()
         return done
 
     # -- plumbing ----------------------------------------------------------------------------
 
-    def _launch(self, job: store.JobRecord) -> None:
-        signals = ExportSignals()
-        queued = Qt.ConnectionType.QueuedConnection
-        signals.started.connect(self._on_started, queued)
-        signals.progress.connect(self._on_progress, queued)
-        signals.finished.connect(self._on_finished, queued)
-        signals.failed.connect(self._on_failed, queued)
-        signals.canceled.connect(self._on_canceled, queued)
-        runnable = ExportRunnable(
-            job,
-            self.db_path,
-            signals,
+    def _launch(self, job_id: int) -> None:
+        job = self._jobs.get(job_id)
+        if job is None or job.state != store.QUEUED or self._closed:
+            return  # canceled while its row was being written
+        self._running[job_id] = self.tasks.job(
+            export_job,
+            str(self.db_path),
+            _copy(job),
             self.progress_interval,
-            in_child=self.in_child,
-            task=self.export_task,
+            self.export_task,
+            success=lambda result: self._on_finished(job_id, result),
+            failure=lambda exc: self._on_failed(job_id, exc),
+            progress=lambda value: self._on_progress(job_id, value),
         )
-        self._running[job.id] = runnable
-        self._pool.start(runnable)
+
+    def _cancel_unstarted(self, job_id: int, message: str) -> None:
+        self._running.pop(job_id, None)
+        self.tasks.write(lambda db: store.mark_failed(db, job_id, message, state=store.CANCELED))
+        self._settle(job_id, store.CANCELED, message)
+        self.jobCanceled.emit(job_id)
+
+    def _not_recorded(self, job_id: int, exc: BaseException) -> None:
+        log.error("could not record export job %s: %r", job_id, exc)
+        reason = f"Could not record the export in the cache ({exc}); try again."
+        self._settle(job_id, store.FAILED, reason)
+        self.jobFailed.emit(job_id, reason)
 
     def _count_unseen(self) -> int:
         return sum(1 for job in self._jobs.values() if job.ended and not job.seen)
@@ -367,28 +253,20 @@ class JobManager(QObject):
         self.jobChanged.emit(job_id)
         self._update_unseen()
 
-    @Slot(int)
-    def _on_started(self, job_id: int) -> None:
-        job = self._jobs.get(job_id)
-        if job is None:
-            return
-        job.state = store.RUNNING
-        runnable = self._running.get(job_id)
-        if runnable is not None:  # set by the worker before it emitted ``started``
-            job.path, job.params = runnable.job.path, dict(runnable.job.params)
-        self.jobChanged.emit(job_id)
-        self.jobStarted.emit(job_id)
-
-    @Slot(int, int, int)
-    def _on_progress(self, job_id: int, done: int, total: int) -> None:
+    def _on_progress(self, job_id: int, value: object) -> None:
         job = self._jobs.get(job_id)
         if job is None or not job.active:
             return
+        if isinstance(value, ExportStarted):
+            job.state, job.path, job.params = store.RUNNING, value.path, dict(value.params)
+            self.jobChanged.emit(job_id)
+            self.jobStarted.emit(job_id)
+            return
+        done, total = value  # type: ignore[misc]
         job.rows_done, job.rows_total = done, total
         self.jobChanged.emit(job_id)
         self.jobProgress.emit(job_id, done, total)
 
-    @Slot(int, object)
     def _on_finished(self, job_id: int, result: ExportResult) -> None:
         self._running.pop(job_id, None)
         job = self._jobs.get(job_id)
@@ -401,17 +279,39 @@ class JobManager(QObject):
         self._settle(job_id, store.FINISHED, None)
         self.jobFinished.emit(job_id)
 
-    @Slot(int, str)
-    def _on_failed(self, job_id: int, reason: str) -> None:
+    def _on_failed(self, job_id: int, exc: BaseException) -> None:
         self._running.pop(job_id, None)
+        job = self._jobs.get(job_id)
+        if job is None or self._closed:
+            return
+        if isinstance(exc, Canceled):  # recorded again: it may have been taken off the queue
+            self._cancel_unstarted(job_id, store.CANCELED_MESSAGE)
+            return
+        if isinstance(exc, ExportError):
+            reason = str(exc)
+        else:  # the export's process was killed or crashed, or a bug: nobody recorded it
+            said = (
+                str(exc) if isinstance(exc, BackgroundProcessError) else error_text(exc, "Export")
+            )
+            reason = f"{said} No file was written; try again."
+            # Said once its half-written file is gone, as a failed job promises.
+            self.tasks.write(
+                record_lost_export,
+                job_id,
+                job.path,
+                reason,
+                job.rows_done,
+                success=lambda _none: self._fail(job_id, reason),
+                failure=lambda _exc: self._fail(job_id, reason),
+            )
+            return
+        self._fail(job_id, reason)
+
+    def _fail(self, job_id: int, reason: str) -> None:
         self._settle(job_id, store.FAILED, reason)
         self.jobFailed.emit(job_id, reason)
 
-    @Slot(int)
-    def _on_canceled(self, job_id: int) -> None:
-        self._running.pop(job_id, None)
-        job = self._jobs.get(job_id)
-        if job is not None and job.state == store.CANCELED:
-            return  # already settled when it was taken off the queue
-        self._settle(job_id, store.CANCELED, store.CANCELED_MESSAGE)
-        self.jobCanceled.emit(job_id)
+
+def _copy(job: store.JobRecord) -> store.JobRecord:
+    """A copy for another thread or process: the in-memory record belongs to the GUI thread."""
+    return dataclasses.replace(job, params=dict(job.params))

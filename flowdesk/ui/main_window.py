@@ -21,19 +21,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flowdesk.core.errors import UserError
 from flowdesk.core.queries import last_sync, list_flows, run_detail
 from flowdesk.core.tasks import sync_workspace
 from flowdesk.core.workspace import last_completed_sync
 from flowdesk.paths import SettingsKey
 from flowdesk.ui.app import apply_theme
+from flowdesk.ui.errors import error_text
+from flowdesk.ui.tasks import TaskManager, open_for_ui
 from flowdesk.ui.theme import fmt_ago, fmt_count, fmt_time, is_dark
 from flowdesk.ui.widgets.customers import CustomerSearch, CustomerSearchBox
 from flowdesk.ui.widgets.empty_state import EmptyState
 from flowdesk.ui.widgets.flow_list import FlowListPanel
 from flowdesk.ui.widgets.flow_page import FlowPage
 from flowdesk.ui.widgets.reflow import ElidedLabel
-from flowdesk.ui.workers import CacheRunner, WorkerPools, open_for_ui
 
 log = logging.getLogger(__name__)
 
@@ -57,22 +57,21 @@ class MainWindow(QMainWindow):
         self,
         db_path: str | Path,
         settings: QSettings | None = None,
-        pools: WorkerPools | None = None,
+        tasks: TaskManager | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.db_path = Path(db_path)
         self.settings = settings if settings is not None else QSettings()
         self.db = open_for_ui(self.db_path)
-        self.pools = pools or WorkerPools()
-        self.runner = CacheRunner(self.db_path, self.pools, self)
-        self._sync_worker = None
+        self.tasks = tasks or TaskManager(self.db_path, self)
+        self._sync_task = None
         self.setWindowTitle(f"Flowdesk — {self.db_path.name}")
         self.setAccessibleName("Flowdesk main window")
 
         self.flows = FlowListPanel(self)
         self.flows.setMinimumWidth(FLOWS_MIN_WIDTH)
-        self.page = FlowPage(self.db, self.runner, self)
+        self.page = FlowPage(self.db, self.tasks, self)
         self.no_flows = EmptyState("No flows yet", "", self)
         self.create_demo_button = self.no_flows.add_button(
             "Create demo workspace", self.create_demo, "Create demo workspace"
@@ -86,7 +85,7 @@ class MainWindow(QMainWindow):
             self,
         )
         self.customer_box = CustomerSearchBox(self)
-        self.customers = CustomerSearch(self.runner, self.customer_box, self)
+        self.customers = CustomerSearch(self.tasks, self.customer_box, self)
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.page)
         self.stack.addWidget(self.no_flows)
@@ -400,19 +399,19 @@ class MainWindow(QMainWindow):
     # -- sync ------------------------------------------------------------------------------------
 
     def is_syncing(self) -> bool:
-        return self._sync_worker is not None
+        return self._sync_task is not None
 
     @Slot()
     def toggle_sync(self) -> None:
-        if self._sync_worker is not None:
-            self._sync_worker.cancel()
+        if self._sync_task is not None:
+            self._sync_task.cancel()
             self.sync_button.setText("Canceling…")
             self.sync_button.setEnabled(False)
             return
         self.start_sync()
 
     def start_sync(self, create_demo: dict | None = None) -> None:
-        if self._sync_worker is not None:
+        if self._sync_task is not None:
             return
         self.progress.setRange(0, 0)
         self.progress.setFormat("Syncing…")
@@ -423,13 +422,13 @@ class MainWindow(QMainWindow):
         self.create_demo_button.setEnabled(False)
         self.first_sync_button.setEnabled(False)
         self.statusBar().showMessage("Sync started…", 3000)
-        self._sync_worker = self.runner.run_task(
+        self._sync_task = self.tasks.job(
             sync_workspace,
             str(self.db_path),
             create_demo,
-            on_result=self._on_sync_done,
-            on_error=self._on_sync_error,
-            on_progress=self._on_sync_progress,
+            success=self._on_sync_done,
+            failure=self._on_sync_error,
+            progress=self._on_sync_progress,
         )
 
     def create_demo(self) -> None:
@@ -448,7 +447,7 @@ class MainWindow(QMainWindow):
         )
 
     def _end_sync(self) -> None:
-        self._sync_worker = None
+        self._sync_task = None
         self.progress.hide()
         self.sync_button.setText("Sync now")
         self.sync_button.setToolTip("Fetch new and changed runs in the background (F5)")
@@ -472,12 +471,7 @@ class MainWindow(QMainWindow):
 
     def _on_sync_error(self, exc: BaseException) -> None:
         self._end_sync()
-        if isinstance(exc, UserError):
-            text = str(exc)
-            self.statusBar().showMessage(text[:1].upper() + text[1:], 15000)
-            return
-        log.error("sync failed: %s", getattr(exc, "__traceback_text__", repr(exc)))
-        self.statusBar().showMessage(f"Sync failed: {exc}", 15000)
+        self.statusBar().showMessage(error_text(exc, "Sync"), 15000)
 
     def _update_sync_label(self) -> None:
         info = last_sync(self.db)
@@ -537,7 +531,7 @@ class MainWindow(QMainWindow):
     def _connect_activecampaign(self) -> None:
         from flowdesk.ui.workspaces import connect_activecampaign
 
-        path = connect_activecampaign(self)
+        path = connect_activecampaign(self, self.tasks)
         if path is not None:
             window = self.open_workspace(path)
             if window is not None:
@@ -571,12 +565,13 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def shutdown(self) -> None:
+        if self._sync_task is not None:  # stops after its batch; the next sync resumes
+            self._sync_task.cancel()
         jobs = getattr(self, "jobs", None)
         if jobs is not None:  # exports first: cancel them and join their threads
             jobs.shutdown()
         self._clock.stop()
-        self.pools.shutdown()
-        self.runner.close()
+        self.tasks.shutdown()
         if self.db is not None:
             self.db.conn.close()
             self.db = None  # type: ignore[assignment]
@@ -588,9 +583,9 @@ class MainWindow(QMainWindow):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             QApplication.processEvents()
-            if not self.pools.busy() and not self.page.contacts_tab.model.pending_pages():
+            if not self.tasks.busy() and not self.page.contacts_tab.model.pending_pages():
                 QApplication.processEvents()
-                if not self.pools.busy():
+                if not self.tasks.busy():
                     return True
             time.sleep(0.005)
         return False

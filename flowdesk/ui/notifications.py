@@ -864,9 +864,7 @@ def install(window) -> NotificationsPanel:  # noqa: ANN001
 
     settings = window.settings
     folder = settings.value(_FOLDER_KEY, "", str) or ""
-    manager = JobManager(
-        window.db_path, window, folder=folder or None, in_child=window.pools.jobs_in_child
-    )
+    manager = JobManager(window.tasks, window, folder=folder or None)
     panel = NotificationsPanel(manager)
     dock = QDockWidget("Downloads", window)
     dock.setObjectName("downloadsDock")

@@ -59,12 +59,12 @@ def choose_cache_file(parent: QWidget | None) -> Path | None:
     return Path(path) if path else None
 
 
-def connect_activecampaign(parent: QWidget | None) -> Path | None:
+def connect_activecampaign(parent: QWidget | None, tasks) -> Path | None:  # noqa: ANN001
     """Ask for an account, then give it its own cache file; returns that file (or None)."""
     from flowdesk.core.sources.activecampaign import account_label
     from flowdesk.ui.connect_dialog import ask_for_account
 
-    url = ask_for_account(parent)
+    url = ask_for_account(tasks, parent)
     if not url:
         return None
     label = account_label(url)

@@ -354,3 +354,11 @@ def test_json_contract(two_versions):
         },
         {"id": "t5", "name": "Look up order", "changes": ["exit removed Error → Escalate"]},
     ]
+
+
+def test_a_version_compared_with_itself(two_versions):
+    comparison = compare_versions(two_versions, "f1", "v2", "v2")
+    assert comparison.diff.is_empty
+    assert comparison.completion.value == 0.0
+    assert comparison.verdict == "Second is compared with itself: pick two different versions."
+    assert all(s.reach_change == 0.0 for s in comparison.shifts)

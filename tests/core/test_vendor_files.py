@@ -18,9 +18,10 @@ import pytest
 from flowdesk.core.formats import twilio
 from flowdesk.core.formats.catalogue import NO_DEFINITION_NAME, Catalogue
 from flowdesk.core.formats.common import FileFormatError
-from flowdesk.core.formats.files import detect, import_flow_file, read_flows
+from flowdesk.core.formats.files import detect, read_flows
 from flowdesk.core.integrity import mismatches
 from flowdesk.core.queries import list_flows, list_versions, version_graph
+from flowdesk.core.tasks import import_flow_file
 from tests.factories import cache_content
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "vendors"

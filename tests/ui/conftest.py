@@ -104,16 +104,74 @@ def demo(demo_db_path):
     db.conn.close()
 
 
-@pytest.fixture
-def runner(demo_db_path, qtbot):
-    """A query runner on the demo copy, with its own worker pools."""
-    from flowdesk.ui.workers import CacheRunner, WorkerPools
+@pytest.fixture(autouse=True)
+def _no_background_work_left(monkeypatch):
+    """Fail a test that leaves a thread pool busy: its work would run into the next test."""
+    from PySide6.QtCore import QThreadPool
 
-    pools = WorkerPools()
-    runner = CacheRunner(demo_db_path, pools)
-    yield runner
-    pools.shutdown()
-    runner.close()
+    from flowdesk.ui import tasks as tasks_module
+
+    made: list[QThreadPool] = []
+    real = tasks_module._pool
+
+    def tracked(threads: int, name: str) -> QThreadPool:
+        pool = real(threads, name)
+        made.append(pool)
+        return pool
+
+    monkeypatch.setattr(tasks_module, "_pool", tracked)
+    yield
+    pools = [*made, QThreadPool.globalInstance()]
+    busy = [pool.objectName() or "global" for pool in pools if pool.activeThreadCount()]
+    for pool in pools:
+        pool.waitForDone(10_000)  # whatever happens, nothing leaks into the next test
+    assert not busy, f"the test left background work running on {busy}"
+
+
+@pytest.fixture
+def make_tasks(qtbot):
+    """Task managers as the app makes them (pools may be swapped for test pools); each is
+    shut down after the test."""
+    from flowdesk.ui.tasks import TaskManager
+
+    made = []
+
+    def make(db_path=None, **kwargs):
+        tasks = TaskManager(db_path, **kwargs)
+        made.append(tasks)
+        return tasks
+
+    yield make
+    for tasks in made:
+        assert tasks.shutdown(10_000)
+
+
+@pytest.fixture
+def tasks(make_tasks, demo_db_path):
+    """The background-work manager on the demo copy, with real thread pools."""
+    return make_tasks(demo_db_path)
+
+
+@pytest.fixture
+def make_jobs(make_tasks, factory_db_path, folder):
+    """Export job managers on the factory cache, as the app makes them: each export runs in a
+    child process unless ``in_child=False`` (a test that patches the export in this process);
+    ``max_threads`` long jobs run at once. Each is shut down after the test."""
+    from flowdesk.ui.jobs import JobManager
+
+    managers = []
+
+    def make(*, in_child: bool = True, max_threads: int = 2, **kwargs):
+        kwargs.setdefault("folder", folder)
+        kwargs.setdefault("progress_interval", 0.0)
+        tasks = make_tasks(factory_db_path, long_threads=max_threads, in_child=in_child)
+        manager = JobManager(tasks, **kwargs)
+        managers.append(manager)
+        return manager
+
+    yield make
+    for manager in managers:
+        assert manager.shutdown(10_000)
 
 
 @pytest.fixture
@@ -158,7 +216,7 @@ def wait_idle(qtbot, window, timeout: float = 20.0) -> None:
     model = window.page.contacts_tab.model
 
     def idle() -> bool:
-        return not window.pools.busy() and not model.pending_pages() and not model.is_loading()
+        return not window.tasks.busy() and not model.pending_pages() and not model.is_loading()
 
     while time.monotonic() < deadline:
         qtbot.wait(5)

@@ -137,6 +137,13 @@ def test_diff_graph_colours_and_ghosts(qtbot, compare_page):
         assert scene.nodes[key].opacity() == 1.0
         assert scene.nodes[key].colors.border == diff_color("added", tab.palette())
         assert scene.nodes[key].detail_text.startswith("Added · ")
+    # a row of the list rings its step on the graph, removed ones included
+    for row, change in enumerate(tab.changes_model.records()):
+        if change.status == "removed":
+            tab.changes_table.clicked.emit(tab.changes_model.index(row, 1))
+            assert scene.nodes[change.a.key].focused
+            assert tab.diff_view.view.focused_key == change.a.key
+            break
 
 
 def test_a_flow_with_one_version_says_so(qtbot, make_window, factory_db_path):

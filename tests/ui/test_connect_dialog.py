@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QLineEdit
 
 from flowdesk.core.sources import credentials
@@ -20,11 +19,12 @@ def server():
 
 
 @pytest.fixture
-def pool(qtbot):
-    threads = QThreadPool()
-    yield threads
-    threads.waitForDone(10000)
-    qtbot.waitUntil(lambda: connect_dialog.running_tests() == 0, timeout=5000)
+def pool(qtbot, make_tasks):
+    """The task manager the dialog's tests run on (no cache: a connection test needs none)."""
+    tasks = make_tasks()
+    yield tasks
+    tasks.wait(10000)
+    qtbot.waitUntil(lambda: not tasks.busy(), timeout=5000)
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +33,7 @@ def no_env_token(monkeypatch):
 
 
 def make(qtbot, pool, url: str = "") -> ConnectDialog:
-    dialog = ConnectDialog(url, pool=pool)
+    dialog = ConnectDialog(url, tasks=pool)
     qtbot.addWidget(dialog)
     return dialog
 
@@ -92,7 +92,7 @@ def test_editing_during_a_test_discards_its_answer(qtbot, pool, server):
     dialog.test_connection()
     dialog.token_edit.setText(TOKEN + "x")
     assert not dialog.is_testing() and dialog.status.text() == ""
-    pool.waitForDone(5000)
+    pool.wait(5000)
     qtbot.wait(50)
     assert dialog.status.text() == ""
 
@@ -125,10 +125,10 @@ def test_closing_while_testing_is_safe(qtbot, pool, server):
     dialog.test_connection()
     dialog.reject()
     assert not dialog.is_testing()
-    pool.waitForDone(5000)
+    pool.wait(5000)
     qtbot.wait(20)
     assert dialog.status.text() == "Testing…"  # the late answer was ignored
-    qtbot.waitUntil(lambda: connect_dialog.running_tests() == 0, timeout=5000)
+    qtbot.waitUntil(lambda: not pool.busy(), timeout=5000)
 
 
 def test_keyring_refusal_is_shown(qtbot, pool, monkeypatch):

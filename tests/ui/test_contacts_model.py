@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from flowdesk.core.queries import ContactQuery, Scope, contacts_page, count_contacts, list_flows
 from flowdesk.ui.models import contacts as contacts_module
 from flowdesk.ui.models.contacts import PLACEHOLDER, ROW_ROLE, ContactsModel, load_page
+from tests.ui.pools import HeldPool
 
 
 @pytest.fixture
@@ -45,9 +46,9 @@ def test_reverse_read_pages_equal_forward_pages(demo, sort):
         assert [r.run_key for r in stitched] == [r.run_key for r in everything]
 
 
-def test_pages_arrive_off_thread_and_match_sql(qtbot, demo, runner, small_pages):
+def test_pages_arrive_off_thread_and_match_sql(qtbot, demo, tasks, small_pages):
     flow = _busiest(demo)
-    model = ContactsModel(runner)
+    model = ContactsModel(tasks)
     query = ContactQuery(Scope(flow.id))
     _load(qtbot, model, query)
     count = count_contacts(demo, query)
@@ -64,9 +65,9 @@ def test_pages_arrive_off_thread_and_match_sql(qtbot, demo, runner, small_pages)
     assert len(model.cached_pages()) <= contacts_module.MAX_PAGES
 
 
-def test_sort_and_filters_reissue_sql(qtbot, demo, runner):
+def test_sort_and_filters_reissue_sql(qtbot, demo, tasks):
     flow = _busiest(demo)
-    model = ContactsModel(runner)
+    model = ContactsModel(tasks)
     _load(qtbot, model, ContactQuery(Scope(flow.id)))
     with qtbot.waitSignal(model.queryLoaded, timeout=10000):
         model.sort(1, Qt.SortOrder.AscendingOrder)
@@ -91,23 +92,23 @@ def test_sort_and_filters_reissue_sql(qtbot, demo, runner):
     assert model.rowCount() == 0
 
 
-def test_stale_results_are_dropped(qtbot, demo, runner):
+def test_stale_results_are_dropped(qtbot, demo, tasks):
     flow = _busiest(demo)
-    model = ContactsModel(runner)
+    model = ContactsModel(tasks)
     first = ContactQuery(Scope(flow.id), metric="completed")
     second = ContactQuery(Scope(flow.id), metric="failed")
     model.set_query(first)
     with qtbot.waitSignal(model.queryLoaded, timeout=10000):
         model.set_query(second)
-    qtbot.waitUntil(lambda: not runner.pools.busy(), timeout=10000)
+    qtbot.waitUntil(lambda: not tasks.busy(), timeout=10000)
     qtbot.wait(20)
     assert model.query() == second
     assert model.rowCount() == flow.counters.failed
 
 
-def test_status_is_colour_and_word(qtbot, demo, runner):
+def test_status_is_colour_and_word(qtbot, demo, tasks):
     flow = _busiest(demo)
-    model = ContactsModel(runner)
+    model = ContactsModel(tasks)
     _load(qtbot, model, ContactQuery(Scope(flow.id), metric="expired"))
     index = model.index(0, 3)
     assert model.data(index) == "Expired"
@@ -115,9 +116,9 @@ def test_status_is_colour_and_word(qtbot, demo, runner):
     assert model.data(index, Qt.ItemDataRole.ForegroundRole).isValid()
 
 
-def test_search_shows_first_matches_before_the_count(qtbot, demo, runner, small_pages):
+def test_search_shows_first_matches_before_the_count(qtbot, demo, tasks, small_pages):
     flow = _busiest(demo)
-    model = ContactsModel(runner)
+    model = ContactsModel(tasks)
     prefix = demo.execute(
         "SELECT substr(phone, 1, 3) p FROM runs WHERE flow_id = ?"
         " GROUP BY p ORDER BY count(*) DESC",
@@ -133,3 +134,20 @@ def test_search_shows_first_matches_before_the_count(qtbot, demo, runner, small_
     assert model.rowCount() == total and model.count_is_exact()
     expected = contacts_page(demo, query, 0, total)
     assert _row(qtbot, model, total - 1).run_key == expected[-1].run_key
+
+
+@pytest.mark.parametrize("order", [[1, 0], [0, 1]], ids=["older answer last", "older first"])
+def test_an_older_query_answering_late_never_replaces_the_newer(
+    qtbot, demo, make_tasks, demo_db_path, order
+):
+    held = HeldPool(running=True)  # both loads are under way; the test picks who answers first
+    model = ContactsModel(make_tasks(demo_db_path, interactive=held))
+    flow = _busiest(demo)
+    first = ContactQuery(Scope(flow.id), metric="completed")
+    second = ContactQuery(Scope(flow.id), metric="failed")
+    model.set_query(first)
+    model.set_query(second)
+    held.release_in(order)
+    held.release_all()  # pages the view asked for
+    assert model.query() == second
+    assert model.rowCount() == flow.counters.failed

@@ -11,9 +11,10 @@ import pytest
 
 from flowdesk.core import export as export_pkg
 from flowdesk.core.db import connect
-from flowdesk.core.export import ExportSpec, RowSource
+from flowdesk.core.export import ExportError, ExportSpec, RowSource
 from flowdesk.core.export import jobs_store as store
-from flowdesk.ui.jobs import SHUTDOWN_MESSAGE, ExportRunnable, ExportSignals, JobManager
+from flowdesk.core.tasks import export_job
+from flowdesk.ui.jobs import SHUTDOWN_MESSAGE, JobManager
 from tests import background_targets as targets
 
 pytestmark = pytest.mark.qt_log_ignore(
@@ -22,23 +23,16 @@ pytestmark = pytest.mark.qt_log_ignore(
 
 
 @pytest.fixture
-def manager(request, factory_db_path, folder):
+def manager(request, make_jobs):
     """Job managers as the app makes them: each export runs in a child process. A test that
     uses ``gate`` patches this process's row source, so its exports run on the pool thread."""
-    managers = []
     gated = "gate" in request.fixturenames
 
     def make(**kwargs):
-        kwargs.setdefault("folder", folder)
         kwargs.setdefault("in_child", not gated)
-        kwargs.setdefault("progress_interval", 0.0)
-        made = JobManager(factory_db_path, **kwargs)
-        managers.append(made)
-        return made
+        return make_jobs(**kwargs)
 
-    yield make
-    for made in managers:
-        assert made.shutdown(10_000)
+    return make
 
 
 @pytest.fixture
@@ -225,13 +219,12 @@ def test_unseen_count_and_remove(qtbot, manager):
 
 
 def test_a_worker_that_cannot_open_the_cache_fails_clearly(tmp_path):
-    signals = ExportSignals()
     events = []
-    signals.started.connect(lambda i: events.append(("started", i)))
-    signals.failed.connect(lambda i, reason: events.append(("failed", reason)))
     params = {"spec": ExportSpec("f1").to_dict(), "folder": str(tmp_path)}
     job = store.JobRecord(1, store.KIND_EXPORT, "t", store.QUEUED, params=params)
-    ExportRunnable(job, tmp_path / "missing.db", signals).run()  # on this thread, for the test
+    with pytest.raises(ExportError) as failed:  # on this thread, for the test
+        export_job(tmp_path / "missing.db", job, progress=lambda v: events.append(("started", v)))
+    events.append(("failed", str(failed.value)))
     assert len(events) == 1 and events[0][0] == "failed"
     assert events[0][1].startswith(f"Could not open the cache {tmp_path / 'missing.db'}")
     assert os.listdir(tmp_path) == []

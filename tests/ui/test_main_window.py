@@ -29,7 +29,13 @@ from flowdesk.core.queries import (
     summary,
 )
 from flowdesk.ui.models.contacts import ROW_ROLE
-from flowdesk.ui.widgets.flow_page import TAB_CONTACTS, TAB_EXECUTIONS, TAB_VERSIONS, TAB_VIEWER
+from flowdesk.ui.widgets.flow_page import (
+    TAB_COMPARE,
+    TAB_CONTACTS,
+    TAB_EXECUTIONS,
+    TAB_VERSIONS,
+    TAB_VIEWER,
+)
 from flowdesk.ui.widgets.metric_cards import CARD_METRICS
 from tests.ui.conftest import wait_idle
 
@@ -239,7 +245,8 @@ def test_shortcuts_switch_tabs_and_focus_search(qtbot, make_window, demo, demo_d
     outbound = next(f for f in list_flows(demo) if f.direction == "outbound")
     window.open_flow(outbound.id)
     wait_idle(qtbot, window)
-    for number, tab in ((4, TAB_VIEWER), (3, TAB_VERSIONS), (2, TAB_EXECUTIONS), (1, TAB_CONTACTS)):
+    shortcuts = ((5, TAB_COMPARE), (4, TAB_VIEWER), (3, TAB_VERSIONS), (2, TAB_EXECUTIONS))
+    for number, tab in (*shortcuts, (1, TAB_CONTACTS)):
         window.tab_actions[number - 1].trigger()
         assert window.page.tabs.currentIndex() == tab
     assert window.tab_actions[0].shortcut().toString() == "Ctrl+1"
@@ -269,9 +276,12 @@ def test_every_interactive_widget_has_an_accessible_name(qtbot, make_window, dem
     outbound = next(f for f in list_flows(demo) if f.direction == "outbound")
     window.open_flow(outbound.id)
     wait_idle(qtbot, window)
-    for tab in (TAB_CONTACTS, TAB_EXECUTIONS, TAB_VERSIONS, TAB_VIEWER):
+    for tab in (TAB_CONTACTS, TAB_EXECUTIONS, TAB_VERSIONS, TAB_VIEWER, TAB_COMPARE):
         window.page.tabs.setCurrentIndex(tab)
+        wait_idle(qtbot, window)
         assert _unnamed(window) == [], tab
+    window.page.compare_tab.sections.setCurrentIndex(1)
+    assert _unnamed(window) == []
     window.page.trace_contact(window.page.contacts_tab.model.row_at(0))
     assert _unnamed(window) == []
 
@@ -344,8 +354,9 @@ def building_demo(qtbot, make_window, tmp_path, monkeypatch):
         path = tmp_path / "building.db"
         window = make_window(path)
         progress: list[object] = []
+        shown = window._on_sync_progress
+        window._on_sync_progress = lambda report: (progress.append(report), shown(report))
         window.create_demo()
-        window._sync_worker.signals.progress.connect(progress.append)
         qtbot.waitUntil(lambda: len(progress) >= 2, timeout=60_000)
         return window, path
 

@@ -65,9 +65,9 @@ def test_versions_and_executions_models(qtbot, demo):
     assert executions.index(0, 0).data().startswith("Execution #")
 
 
-def test_contacts_model_under_the_tester(qtbot, demo, runner):
+def test_contacts_model_under_the_tester(qtbot, demo, tasks):
     flow = max(list_flows(demo), key=lambda f: f.counters.contacts)
-    model = ContactsModel(runner)
+    model = ContactsModel(tasks)
     QAbstractItemModelTester(model, FAIL)
     with qtbot.waitSignal(model.queryLoaded, timeout=10000):
         model.set_query(ContactQuery(Scope(flow.id)))

@@ -24,7 +24,6 @@ from flowdesk.core.export import ExportSpec, RowSource
 from flowdesk.core.export import jobs_store as store
 from flowdesk.core.export.naming import human_duration, human_size
 from flowdesk.core.queries import ContactQuery, Scope
-from flowdesk.ui.jobs import JobManager
 from flowdesk.ui.notifications import ExportDialog, JobsModel, NotificationsPanel
 
 pytestmark = pytest.mark.qt_log_ignore(
@@ -33,13 +32,9 @@ pytestmark = pytest.mark.qt_log_ignore(
 
 
 @pytest.fixture
-def make_panel(qtbot, factory_db_path, folder):
-    made = []
-
+def make_panel(qtbot, make_jobs):
     def make(in_child: bool = True):
-        manager = JobManager(
-            factory_db_path, folder=folder, progress_interval=0.0, in_child=in_child
-        )
+        manager = make_jobs(in_child=in_child)
         opened: list[tuple[str, str]] = []
         panel = NotificationsPanel(
             manager,
@@ -50,12 +45,9 @@ def make_panel(qtbot, factory_db_path, folder):
         qtbot.addWidget(panel)
         panel.resize(420, 600)
         panel.show()
-        made.append(manager)
         return manager, panel
 
-    yield make
-    for manager in made:
-        manager.shutdown(10_000)
+    return make
 
 
 def visible_buttons(panel: NotificationsPanel, job_id: int) -> list[str]:
@@ -74,9 +66,9 @@ def unnamed_interactive_widgets(root) -> list[str]:
 
 
 def test_the_model_passes_the_model_tester_through_adds_changes_and_removes(
-    qtbot, factory_db_path, folder
+    qtbot, make_jobs, folder
 ):
-    manager = JobManager(factory_db_path, folder=folder, progress_interval=0.0)
+    manager = make_jobs()
     model = JobsModel(manager)
     tester = QAbstractItemModelTester(model, QAbstractItemModelTester.FailureReportingMode.Fatal)
     with qtbot.waitSignal(manager.jobFinished, timeout=10_000):

@@ -1,6 +1,7 @@
 """Results exports ("Download results"): one row per run, CSV or XLSX, written atomically.
 
-Qt-free: the desktop app runs :func:`run_export` on a worker thread, the CLI in the foreground.
+Qt-free: the desktop app runs :func:`run_export` in a child process (through
+:func:`flowdesk.core.tasks.export_to_file`), the CLI in the foreground.
 See docs/exports.md for the columns, loop semantics, formula-injection rule and file naming.
 """
 

@@ -44,11 +44,6 @@ def iso_tables() -> tuple[dict[int, str], list[str]]:
     return _Dates(), _times_of_day()
 
 
-def format_iso(seconds: int) -> str:
-    dates, times = iso_tables()
-    return dates[seconds // 86400] + times[seconds % 86400]
-
-
 @cache
 def _times_of_day_plain() -> list[str]:
     """ "THH:MM:SS" for every second of a day (local times take their offset after it)."""

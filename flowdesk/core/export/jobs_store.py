@@ -3,7 +3,9 @@
 A job moves queued → running → finished | failed | canceled; Retry puts a failed or canceled job
 back to queued. ``params`` (JSON) holds the export spec, the destination folder and the timing
 (``started_at``, ``seconds``, ``sheets``). Each function commits its own short write; callers
-on the GUI thread only write on user actions, workers write their own state changes.
+the app makes every write on its write lane (``TaskManager.write``), never on the GUI thread:
+the manager keeps the jobs in memory and allocates new ids itself, so the GUI never waits for
+the write lock a sync may hold. A running export records its own state changes.
 """
 
 from __future__ import annotations
@@ -115,24 +117,34 @@ def list_jobs(db: Any, kind: str = KIND_EXPORT) -> list[JobRecord]:
     return [_record(row) for row in rows]
 
 
+def new_export_job(
+    job_id: int, spec: ExportSpec, folder: Path, title: str, now: float | None = None
+) -> JobRecord:
+    """A queued export job, in memory; :func:`insert_job` records it."""
+    params = {"spec": spec.to_dict(), "folder": str(folder), "pid": os.getpid()}
+    created = int(time.time() if now is None else now)
+    return JobRecord(job_id, KIND_EXPORT, title, QUEUED, params=params, created_at=created)
+
+
+def next_job_id(db: Any) -> int:
+    return int(_conn(db).execute("SELECT coalesce(max(id), 0) + 1 FROM jobs").fetchone()[0])
+
+
+def insert_job(db: Any, job: JobRecord) -> None:
+    conn = _conn(db)
+    with conn:
+        conn.execute(
+            "INSERT INTO jobs (id, kind, title, state, params, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [job.id, job.kind, job.title, job.state, json.dumps(job.params), job.created_at],
+        )
+
+
 def create_export_job(
     db: Any, spec: ExportSpec, folder: Path, title: str, now: float | None = None
 ) -> JobRecord:
-    conn = _conn(db)
-    params = {"spec": spec.to_dict(), "folder": str(folder), "pid": os.getpid()}
-    with conn:
-        cursor = conn.execute(
-            "INSERT INTO jobs (kind, title, state, params, created_at) VALUES (?, ?, ?, ?, ?)",
-            [
-                KIND_EXPORT,
-                title,
-                QUEUED,
-                json.dumps(params),
-                int(time.time() if now is None else now),
-            ],
-        )
-    job = get_job(conn, cursor.lastrowid)
-    assert job is not None
+    job = new_export_job(next_job_id(db), spec, folder, title, now)
+    insert_job(db, job)
     return job
 
 
@@ -276,29 +288,50 @@ def _owned_by_another_live_process(job: JobRecord) -> bool:
     return True
 
 
-def recover_interrupted(db: Any) -> list[int]:
-    """Settle jobs a previous session left queued or running (the app quit or crashed).
+def settle_interrupted(jobs: list[JobRecord], now: float | None = None) -> list[JobRecord]:
+    """Settle, in memory, the jobs a previous session left queued or running (the app quit or
+    crashed); returns them for :func:`save_settled`.
 
     A running export whose file exists did finish (the file only gets its name when complete);
     any other becomes failed, and its temporary file, if one was left, is deleted.
     """
-    recovered = []
-    for job in list_jobs(db):
+    settled = []
+    when = int(time.time() if now is None else now)
+    for job in jobs:
         if not job.active or _owned_by_another_live_process(job):
             continue
-        recovered.append(job.id)
+        settled.append(job)
+        job.seen, job.finished_at = False, when
         if job.state == RUNNING and job.file_exists():
-            path = Path(job.path or "")
-            mark_finished(
-                db,
-                job,
-                path=path,
-                rows=job.rows_total or 0,
-                size_bytes=path.stat().st_size,
-                seconds=job.seconds or 0.0,
-            )
+            job.state, job.error = FINISHED, None
+            job.rows_done = job.rows_total = job.rows_total or 0
+            job.size_bytes = Path(job.path or "").stat().st_size
+            job.params = {**job.params, "seconds": job.seconds or 0.0, "sheets": job.sheets}
             continue
         if job.path:
             remove_leftovers(Path(job.path))
-        mark_failed(db, job.id, INTERRUPTED_MESSAGE)
-    return recovered
+        job.state, job.error, job.size_bytes = FAILED, INTERRUPTED_MESSAGE, None
+    return settled
+
+
+def save_settled(db: Any, jobs: list[JobRecord]) -> None:
+    for job in jobs:
+        _update(
+            db,
+            job.id,
+            state=job.state,
+            error=job.error,
+            rows_done=job.rows_done,
+            rows_total=job.rows_total,
+            size_bytes=job.size_bytes,
+            params=job.params,
+            seen=int(job.seen),
+            finished_at=job.finished_at,
+        )
+
+
+def recover_interrupted(db: Any) -> list[int]:
+    """Settle and record the jobs a previous session left unfinished; returns their ids."""
+    settled = settle_interrupted(list_jobs(db))
+    save_settled(db, settled)
+    return [job.id for job in settled]

@@ -33,11 +33,6 @@ def _number_shaped(value: str) -> bool:
     return _NUMBER_SHAPED.match(value) is not None
 
 
-def needs_quote(value: str) -> bool:
-    """Whether a spreadsheet could evaluate ``value`` as a formula."""
-    return bool(value) and value[0] in TRIGGERS and not _number_shaped(value)
-
-
 def neutralise(value: str) -> str:
     """``value`` unchanged, or prefixed with ``'`` when it could run as a formula."""
     if value and value[0] in TRIGGERS and not _number_shaped(value):

@@ -5,13 +5,16 @@ run per line, optionally gzipped, or a JSON list of runs), a Twilio Studio flow 
 Flow/Revision resource holding one), and, failing those, a "Download results" CSV (read by
 ``flowdesk.core.importer``). Every problem in a JSON file stops the import before anything is
 written, with one line naming the position.
+
+Reading only: the file is fed to the engine by ``flowdesk.core.sources.files.FlowFileSource``
+(``flowdesk.core.tasks.import_flow_file``), so file formats depend on neither the sources nor
+the engine.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,14 +30,11 @@ from flowdesk.core.formats.common import (
     load_json,
     read_bytes,
 )
-from flowdesk.core.sources.base import Batch, Record, SyncState
 
 RAPIDPRO_FILE = "rapidpro-file"
 TWILIO_FILE = "twilio-file"
 CSV = "csv"
-BATCH_SIZE = 1000
 
-SOURCE_NAMES = {RAPIDPRO_FILE: "RapidPro/TextIt files", TWILIO_FILE: "Twilio Studio files"}
 FORMAT_LABELS = {
     "rapidpro-export": "RapidPro/TextIt flow export",
     "rapidpro-archive": "RapidPro run archive",
@@ -149,66 +149,12 @@ def prepare(parsed: ParsedFlows, db: sqlite_utils.Database) -> ParsedFlows:
     return parsed
 
 
-class FlowFileSource:
-    """Feeds a read file to the sync engine: definitions first, then runs in batches."""
-
-    def __init__(self, parsed: ParsedFlows, batch_size: int = BATCH_SIZE) -> None:
-        self.parsed = parsed
-        self.kind = parsed.kind
-        self.name = SOURCE_NAMES[parsed.kind]
-        self.batch_size = max(1, batch_size)
-
-    def batches(self, state: SyncState, is_cancelled: Callable[[], bool]) -> Iterator[Batch]:
-        parsed = self.parsed
-        cursor = state.cursor or {}
-        start = 0
-        if cursor.get("file") == parsed.digest and not cursor.get("complete"):
-            start = int(cursor.get("next") or 0)
-        runs = parsed.runs
-        total = len(runs)
-        position = start
-        first = True
-        while first or position < total:
-            chunk = runs[position : position + self.batch_size]
-            records = [Record("run", run) for run in chunk]
-            if first:
-                records = [Record("definition", d) for d in parsed.definitions] + records
-            position += len(chunk)
-            yield Batch(
-                records,
-                {"file": parsed.digest, "next": position, "complete": position >= total},
-                done=position,
-                total=total,
-                note=f"runs {position:,} of {total:,}",
-                stats={"runs": len(chunk)},
-            )
-            first = False
-            if is_cancelled():
-                return
-
-
-def import_flow_file(
-    db: sqlite_utils.Database,
-    parsed: ParsedFlows,
-    *,
-    progress: Callable[[Any], None] | None = None,
-    is_cancelled: Callable[[], bool] = lambda: False,
-):
-    """Write a read file into ``db``; returns the engine's SyncReport."""
-    from flowdesk.core.sync import SyncEngine
-
-    prepare(parsed, db)
-    return SyncEngine(db).run(FlowFileSource(parsed), progress=progress, is_cancelled=is_cancelled)
-
-
 __all__ = [
     "CSV",
     "FORMAT_LABELS",
     "FileFormatError",
-    "FlowFileSource",
     "ParsedFlows",
     "detect",
-    "import_flow_file",
     "load_json",
     "read_flows",
 ]

@@ -28,6 +28,7 @@ from flowdesk.core.queries import (
     contacts_page,
     count_contacts,
 )
+from flowdesk.ui.errors import error_text
 from flowdesk.ui.theme import fmt_time, muted_text, status_color, status_dot
 
 PAGE_SIZE = 200
@@ -99,12 +100,11 @@ class ContactsModel(QAbstractTableModel):
     queryFailed = Signal(str)  # noqa: N815
     queryLoaded = Signal()  # noqa: N815
 
-    def __init__(self, runner, parent=None) -> None:
+    def __init__(self, tasks, parent=None) -> None:  # noqa: ANN001 - a TaskManager
         super().__init__(parent)
-        self.runner = runner
+        self.tasks = tasks
         self._query: ContactQuery | None = None
         self._count = 0
-        self._generation = 0
         self._pages: OrderedDict[int, list[ContactRow]] = OrderedDict()
         self._in_flight: set[int] = set()
         self._wanted: list[int] = []
@@ -127,8 +127,7 @@ class ContactsModel(QAbstractTableModel):
 
     def set_query(self, query: ContactQuery | None) -> None:
         """Load a new query; the current rows stay visible until the new ones arrive."""
-        self._generation += 1
-        generation = self._generation
+        self.tasks.drop((self,))  # answers for the previous query are of no use now
         if query is None:
             self.beginResetModel()
             self._query, self._count = None, 0
@@ -137,29 +136,28 @@ class ContactsModel(QAbstractTableModel):
             self._set_loading(False)
             self.countChanged.emit(0)
             return
-        self._load_first(generation, query, reset=True)
+        self._load_first(query, reset=True)
 
     def refresh(self) -> None:
         """Re-read the current query after a sync, keeping the scroll position."""
         if self._query is None:
             return
-        self._generation += 1
-        self._load_first(self._generation, self._query, reset=False)
+        self.tasks.drop((self,))
+        self._load_first(self._query, reset=False)
 
-    def _load_first(self, generation: int, query: ContactQuery, *, reset: bool) -> None:
+    def _load_first(self, query: ContactQuery, *, reset: bool) -> None:
         """Count the query and read its first page off the GUI thread."""
         self._set_loading(True)
-        self.runner.submit(
+        self.tasks.query(
             load_first,
             query,
             PAGE_SIZE,
-            on_result=lambda result: self._on_first(generation, query, result, reset=reset),
-            on_error=lambda exc: self._on_error(generation, exc),
+            success=lambda result: self._on_first(query, result, reset=reset),
+            failure=self._on_error,
+            key=(self, "first"),
         )
 
-    def _on_first(self, generation: int, query: ContactQuery, result, reset: bool) -> None:
-        if generation != self._generation:
-            return
+    def _on_first(self, query: ContactQuery, result, reset: bool) -> None:  # noqa: ANN001
         count, rows, exact = result
         self._count_exact = exact
         if reset or query != self._query:
@@ -187,16 +185,15 @@ class ContactsModel(QAbstractTableModel):
         if exact:
             self.queryLoaded.emit()
             return
-        self.runner.submit(
+        self.tasks.query(
             count_contacts,
             query,
-            on_result=lambda total: self._on_count(generation, total),
-            on_error=lambda exc: self._on_error(generation, exc),
+            success=self._on_count,
+            failure=self._on_error,
+            key=(self, "count"),
         )
 
-    def _on_count(self, generation: int, total: int) -> None:
-        if generation != self._generation:
-            return
+    def _on_count(self, total: int) -> None:
         if total > self._count:
             self.beginInsertRows(QModelIndex(), self._count, total - 1)
             self._count = total
@@ -212,12 +209,10 @@ class ContactsModel(QAbstractTableModel):
     def count_is_exact(self) -> bool:
         return self._count_exact
 
-    def _on_error(self, generation: int, exc: BaseException) -> None:
-        if generation != self._generation:
-            return
+    def _on_error(self, exc: BaseException) -> None:
         self._in_flight.clear()
         self._set_loading(False)
-        self.queryFailed.emit(str(exc) or exc.__class__.__name__)
+        self.queryFailed.emit(error_text(exc, "Loading contacts"))
 
     def _clear_pages(self) -> None:
         self._pages.clear()
@@ -253,12 +248,6 @@ class ContactsModel(QAbstractTableModel):
     def is_row_loaded(self, row: int) -> bool:
         return (row // PAGE_SIZE) in self._pages
 
-    def fetch_rows(self, first: int, last: int) -> None:
-        """Ask for the pages covering rows first..last (e.g. to prefetch around a jump)."""
-        for page in range(max(0, first) // PAGE_SIZE, max(0, last) // PAGE_SIZE + 1):
-            if page * PAGE_SIZE < self._count:
-                self._want(page)
-
     def _want(self, page: int) -> None:
         if page in self._pages or page in self._in_flight:
             return
@@ -279,21 +268,17 @@ class ContactsModel(QAbstractTableModel):
             if page in self._pages or page in self._in_flight:
                 continue
             self._in_flight.add(page)
-            generation = self._generation
-            self.runner.submit(
+            self.tasks.query(
                 load_page,
                 query,
                 page,
                 self._count,
-                on_result=lambda rows, page=page, generation=generation: self._on_page(
-                    generation, page, rows
-                ),
-                on_error=lambda exc, generation=generation: self._on_error(generation, exc),
+                success=lambda rows, page=page: self._on_page(page, rows),
+                failure=self._on_error,
+                key=(self, "page", page),
             )
 
-    def _on_page(self, generation: int, page: int, rows: list[ContactRow]) -> None:
-        if generation != self._generation:
-            return
+    def _on_page(self, page: int, rows: list[ContactRow]) -> None:
         self._in_flight.discard(page)
         self._pages[page] = rows
         self._pages.move_to_end(page)

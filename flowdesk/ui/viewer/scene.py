@@ -35,7 +35,12 @@ def _contacts(count: int) -> str:
 
 
 class FlowScene(QGraphicsScene):
-    """Owns the items of one graph. ``nodes`` and ``edges`` are keyed for lookups and tests."""
+    """Owns the items of one graph. ``nodes`` and ``edges`` are keyed for lookups and tests.
+
+    Style hooks: ``_node_colors``, ``_detail_text`` and ``_node_tooltip`` are called for every
+    step while building; a subclass overrides them to draw the same graph another way (the
+    Compare tab's ``DiffScene`` colours steps by what changed).
+    """
 
     def __init__(self, parent=None) -> None:  # noqa: ANN001
         super().__init__(parent)

@@ -21,6 +21,7 @@ from flowdesk.ui.viewer import style
 from flowdesk.ui.viewer.items import NodeColors
 from flowdesk.ui.viewer.scene import FlowScene
 from flowdesk.ui.viewer.view import FlowView
+from flowdesk.ui.viewer.viewer import READABLE_SCALE
 
 GHOST_OPACITY = 0.42
 STATUS_WORDS = {"added": "Added", "changed": "Changed", "removed": "Removed", "same": ""}
@@ -126,6 +127,7 @@ class DiffView(QWidget):
         self.fit_button = QToolButton(self)
         self.fit_button.setText("Fit")
         self.fit_button.setToolTip("Fit the whole flow in view (0)")
+        self.fit_button.setAccessibleName("Fit the whole flow in view")
         self.fit_button.setAutoRaise(True)
         self.fit_button.clicked.connect(self.fit)
         top = QHBoxLayout()
@@ -152,6 +154,18 @@ class DiffView(QWidget):
         self.legend.refresh()
         self._auto_fit = True
         self._fit_if_auto()
+
+    def show_step(self, key: int | None) -> None:
+        """Bring one step into view and ring it (a row picked in the list beside the graph)."""
+        for node_key, node in self.scene.nodes.items():
+            node.set_focused(node_key == key)
+        node = self.scene.nodes.get(key) if key is not None else None
+        self.view.focused_key = key if node is not None else None
+        if node is not None:
+            self._auto_fit = False
+            if self.view.scale_factor() < READABLE_SCALE:
+                self.view.set_zoom(READABLE_SCALE)
+            self.view.centerOn(node)
 
     def fit(self) -> None:
         self._auto_fit = True

@@ -38,6 +38,7 @@ from flowdesk.core.compare.diff import duration_words
 from flowdesk.core.compare.graph import DiffGraph, diff_graph
 from flowdesk.core.compare.verdict import interval_words
 from flowdesk.core.queries import VersionInfo, version_graph
+from flowdesk.ui.errors import error_text
 from flowdesk.ui.models.compare import StepChangesModel, StepShiftsModel
 from flowdesk.ui.models.history import version_label
 from flowdesk.ui.theme import diff_color, fmt_count, fmt_share, muted_text, status_color
@@ -94,13 +95,12 @@ def _table(model, name: str, parent: QWidget) -> QTableView:  # noqa: ANN001
 
 
 class CompareTab(QWidget):
-    def __init__(self, runner, parent: QWidget | None = None) -> None:  # noqa: ANN001
+    def __init__(self, tasks, parent: QWidget | None = None) -> None:  # noqa: ANN001
         super().__init__(parent)
-        self.runner = runner
+        self.tasks = tasks
         self.flow_id: str | None = None
         self.versions: list[VersionInfo] = []
         self.loaded: Loaded | None = None
-        self._request = 0  # the latest request wins; earlier results are dropped
         self._dirty = False
 
         self.combo_a = QComboBox(self)
@@ -158,6 +158,8 @@ class CompareTab(QWidget):
         self.changes_table.setColumnWidth(0, 80)
         self.changes_table.setColumnWidth(1, 170)
         self.changes_table.setWordWrap(True)
+        self.changes_table.clicked.connect(self._show_change)
+        self.changes_table.activated.connect(self._show_change)
         self.transitions_label = QLabel("")
         self.transitions_label.setWordWrap(True)
         self.transitions_label.setAccessibleName("Transitions added and removed")
@@ -274,17 +276,16 @@ class CompareTab(QWidget):
         if self.flow_id is None or pair is None:
             return
         self._dirty = False
-        self._request += 1
-        request = self._request
         self.verdict.setText("Comparing…")
-        self.runner.submit(
+        self.tasks.query(  # the latest request wins; earlier answers are dropped
             load_comparison,
             self.flow_id,
             pair[0],
             pair[1],
             self.finished_only.isChecked(),
-            on_result=lambda loaded: self._show(request, loaded),
-            on_error=lambda exc: self._failed(request, exc),
+            success=self._show,
+            failure=self._failed,
+            key=(self, "comparison"),
         )
 
     def showEvent(self, event) -> None:  # noqa: ANN001
@@ -292,15 +293,18 @@ class CompareTab(QWidget):
         if self._dirty:
             self.reload()
 
+    def _show_change(self, index) -> None:  # noqa: ANN001
+        """A row of the list: its step on the graph (removed steps where they were)."""
+        change = self.changes_model.record_at(index.row())
+        if change is not None:
+            self.diff_view.show_step(change.step.key)
+
     # -- output ----------------------------------------------------------------------------------
 
-    def _failed(self, request: int, exc: BaseException) -> None:
-        if request == self._request:
-            self.verdict.setText(f"Could not compare these versions: {exc}")
+    def _failed(self, exc: BaseException) -> None:
+        self.verdict.setText(error_text(exc, "Comparing these versions"))
 
-    def _show(self, request: int, loaded: Loaded) -> None:
-        if request != self._request:
-            return
+    def _show(self, loaded: Loaded) -> None:
         self.loaded = loaded
         c = loaded.comparison
         a, b = c.a.label, c.b.label

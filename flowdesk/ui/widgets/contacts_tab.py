@@ -51,9 +51,9 @@ class ContactsTab(QWidget):
     scopeRequested = Signal(object)  # Scope  # noqa: N815
     metricChanged = Signal(object)  # str | None  # noqa: N815
 
-    def __init__(self, runner, parent: QWidget | None = None) -> None:
+    def __init__(self, tasks, parent: QWidget | None = None) -> None:  # noqa: ANN001
         super().__init__(parent)
-        self.model = ContactsModel(runner, self)
+        self.model = ContactsModel(tasks, self)
         self._flow_id: str | None = None
         self._scope: Scope | None = None
         self._executions: dict[str, ExecutionInfo] = {}
@@ -311,7 +311,7 @@ class ContactsTab(QWidget):
             self.count_label.setText("Searching…" if query and query.search else "Loading…")
 
     def _on_failed(self, message: str) -> None:
-        self.count_label.setText(f"Could not load contacts: {message}")
+        self.count_label.setText(message)
 
     def refresh(self) -> None:
         self.model.refresh()

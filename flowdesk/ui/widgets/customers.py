@@ -31,10 +31,13 @@ from flowdesk.core.model import METRIC_LABELS
 from flowdesk.core.queries import list_executions
 from flowdesk.ui.models.history import execution_labels
 from flowdesk.ui.models.records import RECORD_ROLE, Column, RecordTableModel
+from flowdesk.ui.tasks import TaskManager
 from flowdesk.ui.theme import fmt_ago, fmt_time, status_dot
 from flowdesk.ui.widgets.empty_state import EmptyState
 
 SEARCH_DEBOUNCE_MS = 150
+# What the pages show is the latest search or customer asked for: one key, the latest wins.
+_KEY = ("customer search",)
 RESULTS = 20  # contacts shown while typing: refine the text to narrow them
 
 
@@ -382,22 +385,24 @@ class CustomerPage(QWidget):
 
 class CustomerSearch(QWidget):
     """The two pages the search box leads to (results, then a customer), and the background
-    queries behind them. The latest request wins: a slower earlier answer is dropped."""
+    queries behind them. The latest request wins: a slower earlier answer is dropped (one
+    task key for both pages, so a late search cannot replace the customer opened since)."""
 
     runChosen = Signal(object)  # CustomerRun  # noqa: N815
     opened = Signal()  # a page of results or a customer is ready to show
     closed = Signal()
 
-    def __init__(self, runner, box: CustomerSearchBox, parent: QWidget | None = None) -> None:  # noqa: ANN001
+    def __init__(
+        self, tasks: TaskManager, box: CustomerSearchBox, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
-        self.runner = runner
+        self.tasks = tasks
         self.box = box
         self.results = SearchResultsPage(self)
         self.customer_page = CustomerPage(self)
         self.pages = QStackedLayout(self)
         self.pages.addWidget(self.results)
         self.pages.addWidget(self.customer_page)
-        self._generation = 0
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(SEARCH_DEBOUNCE_MS)
@@ -417,20 +422,13 @@ class CustomerSearch(QWidget):
     def search_now(self) -> None:
         self._timer.stop()
         text = self.box.text().strip()
-        self._generation += 1
         if not text:
+            self.tasks.drop(_KEY)  # a search still on its way must not reopen the results
             self.closed.emit()
             return
-        generation = self._generation
-        self.runner.submit(
-            search_customers,
-            text,
-            on_result=lambda found: self._on_found(generation, found),
-        )
+        self.tasks.query(search_customers, text, success=self._on_found, key=(*_KEY, "page"))
 
-    def _on_found(self, generation: int, found: Found) -> None:
-        if generation != self._generation:
-            return
+    def _on_found(self, found: Found) -> None:
         self.results.show_results(found)
         self.show_results()
         self.opened.emit()
@@ -447,16 +445,10 @@ class CustomerSearch(QWidget):
             self.open_customer(customer.contact_id)
 
     def open_customer(self, contact_id: str) -> None:
-        self._generation += 1
-        generation = self._generation
-        self.runner.submit(
-            load_customer,
-            contact_id,
-            on_result=lambda found: self._on_customer(generation, found),
-        )
+        self.tasks.query(load_customer, contact_id, success=self._on_customer, key=(*_KEY, "page"))
 
-    def _on_customer(self, generation: int, found: Found | None) -> None:
-        if generation != self._generation or found is None:
+    def _on_customer(self, found: Found | None) -> None:
+        if found is None:
             return
         self.customer_page.set_customer(found)
         self.pages.setCurrentWidget(self.customer_page)

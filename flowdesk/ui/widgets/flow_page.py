@@ -69,10 +69,10 @@ class FlowPage(QWidget):
     scopeChanged = Signal(object)  # noqa: N815
     timings = Signal(str, float)  # what, seconds (for the benchmark and the log)
 
-    def __init__(self, db, runner, parent: QWidget | None = None) -> None:
+    def __init__(self, db, tasks, parent: QWidget | None = None) -> None:  # noqa: ANN001
         super().__init__(parent)
         self.db = db
-        self.runner = runner
+        self.tasks = tasks
         self.flow: FlowSummary | None = None
         self.scope: Scope | None = None
         self.metric: str | None = None
@@ -126,11 +126,11 @@ class FlowPage(QWidget):
         self.banner.hide()
 
         self.cards = MetricCards(self)
-        self.contacts_tab = ContactsTab(runner, self)
+        self.contacts_tab = ContactsTab(tasks, self)
         self.executions_tab = ExecutionsTab(self)
         self.versions_tab = VersionsTab(self)
         self.viewer_tab = ViewerTab(self)
-        self.compare_tab = CompareTab(runner, self)
+        self.compare_tab = CompareTab(tasks, self)
         self.tabs = QTabWidget(self)
         self.tabs.setAccessibleName("Flow tabs")
         self.tabs.setDocumentMode(True)
@@ -419,11 +419,12 @@ class FlowPage(QWidget):
             return
         self.timings.emit("trace", time.perf_counter() - started)
         run_key = row.run_key
-        self.runner.submit(
+        self.tasks.query(
             runs_of_contact,
             row.contact_id,
             self.flow.id,
-            on_result=lambda runs: self._on_runs(run_key, runs),
+            success=lambda runs: self._on_runs(run_key, runs),
+            key=(self, "runs of contact"),
         )
 
     def _on_runs(self, run_key: int, runs: list[ContactRow]) -> None:
