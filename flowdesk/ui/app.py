@@ -11,7 +11,6 @@ from __future__ import annotations
 import faulthandler
 import logging
 import logging.handlers
-import os
 import sys
 import threading
 import traceback
@@ -22,8 +21,9 @@ from PySide6.QtCore import QObject, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from flowdesk.paths import SettingsKey, log_dir
+from flowdesk.paths import log_dir
 from flowdesk.ui.identity import apply_identity
+from flowdesk.ui.theme import apply_theme, saved_theme
 
 log = logging.getLogger("flowdesk")
 
@@ -141,29 +141,6 @@ def create_app(argv: list[str] | None = None, *, dark: bool | None = None) -> QA
     apply_identity(app)
     apply_theme(app, dark)
     return app  # type: ignore[return-value]
-
-
-def saved_theme(settings: QSettings) -> bool | None:
-    """True for dark, False for light, None when the user never chose (follow the system)."""
-    if os.environ.get("FLOWDESK_THEME", "").lower() in ("dark", "light"):
-        return None  # the environment decides, in apply_theme
-    value = str(settings.value(SettingsKey.THEME, "") or "")
-    return {"dark": True, "light": False}.get(value)
-
-
-def apply_theme(app: QApplication, dark: bool | None = None) -> None:
-    """Fusion with an explicit light or dark palette; None follows the system colour scheme."""
-    from flowdesk.ui.theme import dark_palette, light_palette
-
-    app.setStyle("Fusion")
-    if dark is None:
-        env = os.environ.get("FLOWDESK_THEME", "").lower()
-        if env in ("dark", "light"):
-            dark = env == "dark"
-        else:
-            scheme = QGuiApplication.styleHints().colorScheme()
-            dark = scheme == Qt.ColorScheme.Dark
-    app.setPalette(dark_palette() if dark else light_palette())
 
 
 def install_exception_handler(show_dialog: bool = True) -> ExceptionHandler:

@@ -25,15 +25,14 @@ from flowdesk.core.queries import last_sync, list_flows, run_detail
 from flowdesk.core.tasks import sync_workspace
 from flowdesk.core.workspace import last_completed_sync
 from flowdesk.paths import SettingsKey
-from flowdesk.ui.app import apply_theme
 from flowdesk.ui.errors import error_text
+from flowdesk.ui.reflow import ElidedLabel
 from flowdesk.ui.tasks import TaskManager, open_for_ui
-from flowdesk.ui.theme import fmt_ago, fmt_count, fmt_time, is_dark
+from flowdesk.ui.theme import apply_theme, fmt_ago, fmt_count, fmt_time, is_dark
 from flowdesk.ui.widgets.customers import CustomerSearch, CustomerSearchBox
 from flowdesk.ui.widgets.empty_state import EmptyState
 from flowdesk.ui.widgets.flow_list import FlowListPanel
 from flowdesk.ui.widgets.flow_page import FlowPage
-from flowdesk.ui.widgets.reflow import ElidedLabel
 
 log = logging.getLogger(__name__)
 

@@ -51,8 +51,9 @@ def take_screenshots(
 
     from flowdesk.core.db import connect
     from flowdesk.core.queries import ContactQuery, Scope, contacts_page, list_versions
-    from flowdesk.ui.app import apply_theme, create_app
+    from flowdesk.ui.app import create_app
     from flowdesk.ui.main_window import MainWindow
+    from flowdesk.ui.theme import apply_theme
     from flowdesk.ui.widgets.flow_page import (
         TAB_COMPARE,
         TAB_CONTACTS,

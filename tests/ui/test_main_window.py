@@ -447,8 +447,7 @@ def test_clicking_anywhere_on_a_card_filters_by_its_status(
 def test_view_menu_toggles_the_dark_theme_and_remembers_it(qtbot, make_window, demo_db_path):
     from PySide6.QtWidgets import QApplication
 
-    from flowdesk.ui.app import saved_theme
-    from flowdesk.ui.theme import is_dark
+    from flowdesk.ui.theme import is_dark, saved_theme
 
     window = make_window(demo_db_path)
     view = next(a.menu() for a in window.menuBar().actions() if a.text() == "&View")

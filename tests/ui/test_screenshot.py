@@ -87,6 +87,6 @@ def test_dark_screenshot(qtbot, demo_db_path, tmp_path, theme):
     image = QImage(str(paths[0]))
     # the window background is dark
     assert image.pixelColor(5, 880).lightness() < 100
-    from flowdesk.ui.app import apply_theme
+    from flowdesk.ui.theme import apply_theme
 
     apply_theme(__import__("PySide6.QtWidgets").QtWidgets.QApplication.instance(), False)

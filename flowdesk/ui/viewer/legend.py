@@ -15,8 +15,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
 
+from flowdesk.ui.reflow import ReflowLayout
 from flowdesk.ui.viewer import style
-from flowdesk.ui.widgets.reflow import ReflowLayout
 
 SHARE_DEFINITION = (
     "<b>% of previous step</b> \u2014 on an arrow: contacts who took it \u00f7 contacts who"

@@ -15,10 +15,10 @@ from PySide6.QtWidgets import (
 )
 
 from flowdesk.core.queries import FlowGraph, PathEntry
+from flowdesk.ui.reflow import ElidedLabel
 from flowdesk.ui.viewer.legend import Legend
 from flowdesk.ui.viewer.scene import FlowScene
 from flowdesk.ui.viewer.view import FlowView
-from flowdesk.ui.widgets.reflow import ElidedLabel
 
 EMPTY_NO_GRAPH = (
     "<p><b>No flow version selected</b></p>"

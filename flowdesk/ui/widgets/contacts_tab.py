@@ -25,9 +25,9 @@ from flowdesk.core.model import METRIC_LABELS, METRICS, Direction
 from flowdesk.core.queries import ContactQuery, ContactRow, ExecutionInfo, Scope, VersionInfo
 from flowdesk.ui.models.contacts import COLUMNS, ROW_ROLE, ContactsModel
 from flowdesk.ui.models.history import execution_labels, version_label
+from flowdesk.ui.reflow import ReflowLayout
 from flowdesk.ui.theme import fmt_count, status_dot
 from flowdesk.ui.widgets.empty_state import EmptyState
-from flowdesk.ui.widgets.reflow import ReflowLayout
 
 SEARCH_DEBOUNCE_MS = 250
 _WIDTHS = (128, 92, 100, 96, 140, 120, 70, 122, 120, 122)

@@ -51,12 +51,12 @@ from flowdesk.ui.models.history import (
     execution_who,
     version_label,
 )
+from flowdesk.ui.reflow import ElidedLabel
 from flowdesk.ui.theme import fmt_share, fmt_time, status_color
 from flowdesk.ui.widgets.compare_tab import CompareTab
 from flowdesk.ui.widgets.contacts_tab import ContactsTab
 from flowdesk.ui.widgets.history_tabs import ExecutionsTab, VersionsTab
 from flowdesk.ui.widgets.metric_cards import MetricCards
-from flowdesk.ui.widgets.reflow import ElidedLabel
 from flowdesk.ui.widgets.scope_selector import ScopeSelector
 from flowdesk.ui.widgets.viewer_tab import ViewerTab, graph_note
 
