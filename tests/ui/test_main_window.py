@@ -519,3 +519,41 @@ def test_a_version_scope_lists_only_that_versions_executions(
     assert {e.id: model.numbers[e.id] for e in shown} == {e.id: numbers[e.id] for e in shown}
     page.set_scope(Scope(flow.id))
     assert model.rowCount() == len(executions)
+
+
+def test_a_sync_keeps_the_selected_contact_and_the_rows_in_view(
+    qtbot, make_window, demo, demo_db_path
+):
+    from flowdesk.core.db import get_meta
+    from flowdesk.core.demo import DemoSource
+    from flowdesk.core.sync import SyncEngine
+
+    flow = max(list_flows(demo), key=lambda f: f.counters.contacts)
+    window = make_window(demo_db_path)
+    window.open_flow(flow.id)
+    wait_idle(qtbot, window)
+    tab = window.page.contacts_tab
+    table, model = tab.table, tab.model
+    table.scrollTo(model.index(60, 0), QAbstractItemView.ScrollHint.PositionAtTop)
+    wait_idle(qtbot, window)
+    table.selectRow(65)
+    wait_idle(qtbot, window)
+    selected = model.row_at(65)
+    top_row = table.rowAt(0)
+    top = model.row_at(top_row)
+    before = model.rowCount()
+
+    for _ in range(10):  # what F5 runs, until new contacts entered this flow
+        report = SyncEngine(demo).run(DemoSource(**get_meta(demo, "demo")))
+        assert report.outcome == "completed"
+        if summary(demo, Scope(flow.id)).contacts > before:
+            break
+    window.page.reload()
+    wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: model.rowCount() > before, timeout=10000)
+    wait_idle(qtbot, window)
+    row = table.currentIndex().row()
+    assert row != 65  # new contacts entered above: the same row number is someone else now
+    assert model.row_at(row).run_key == selected.run_key
+    assert table.selectionModel().selectedRows()[0].row() == row
+    assert model.row_at(table.rowAt(0)).run_key == top.run_key

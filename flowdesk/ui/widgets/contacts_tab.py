@@ -7,7 +7,7 @@ the cards above and the rows below always describe the same contacts.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -22,7 +22,14 @@ from PySide6.QtWidgets import (
 )
 
 from flowdesk.core.model import METRIC_LABELS, METRICS, Direction
-from flowdesk.core.queries import ContactQuery, ContactRow, ExecutionInfo, Scope, VersionInfo
+from flowdesk.core.queries import (
+    ContactQuery,
+    ContactRow,
+    ExecutionInfo,
+    Scope,
+    VersionInfo,
+    row_positions,
+)
 from flowdesk.ui.models.contacts import COLUMNS, ROW_ROLE, ContactsModel
 from flowdesk.ui.models.history import execution_labels, version_label
 from flowdesk.ui.reflow import ReflowLayout
@@ -54,6 +61,7 @@ class ContactsTab(QWidget):
     def __init__(self, tasks, parent: QWidget | None = None) -> None:  # noqa: ANN001
         super().__init__(parent)
         self.model = ContactsModel(tasks, self)
+        self._keep: tuple | None = None  # what a refresh keeps on screen (see refresh)
         self._flow_id: str | None = None
         self._scope: Scope | None = None
         self._executions: dict[str, ExecutionInfo] = {}
@@ -155,6 +163,7 @@ class ContactsTab(QWidget):
         self.model.countChanged.connect(self._on_count)
         self.model.loadingChanged.connect(self._on_loading)
         self.model.queryFailed.connect(self._on_failed)
+        self.model.queryLoaded.connect(self._after_load)
 
     # -- context ---------------------------------------------------------------------------------
 
@@ -314,4 +323,48 @@ class ContactsTab(QWidget):
         self.count_label.setText(message)
 
     def refresh(self) -> None:
+        """After a sync. New contacts enter above the rows on screen (the table is sorted by
+        entry, newest first), so the same row numbers would now be other people: once the
+        refreshed count is in, the contact that was selected is selected again and the rows
+        that were in view are in view again."""
+        query = self.model.query()
+        index = self.table.currentIndex()
+        selected = self.model.row_at(index.row(), fetch=False) if index.isValid() else None
+        top_row = self.table.rowAt(0)
+        top = self.model.row_at(top_row, fetch=False) if top_row >= 0 else None
+        self._keep = (query, selected, top) if query and (selected or top) else None
         self.model.refresh()
+
+    def _after_load(self) -> None:
+        keep, self._keep = self._keep, None
+        if keep is None or keep[0] != self.model.query():
+            return  # nothing to keep, or the user moved on to another query
+        query, selected, top = keep
+        keys = [row.run_key for row in (selected, top) if row is not None]
+        self.model.tasks.query(
+            row_positions,
+            query,
+            keys,
+            success=lambda positions: self._restore(query, selected, top, positions),
+            key=(self, "keep rows"),
+        )
+
+    def _restore(self, query, selected, top, positions: dict[int, int]) -> None:  # noqa: ANN001
+        if query != self.model.query():
+            return
+        count = self.model.rowCount()
+        if selected is not None:
+            row = positions.get(selected.run_key)
+            if row is None or row >= count:
+                self.table.clearSelection()  # the contact left this query (its status changed)
+            else:
+                self.table.selectionModel().setCurrentIndex(
+                    self.model.index(row, 0),
+                    QItemSelectionModel.SelectionFlag.ClearAndSelect
+                    | QItemSelectionModel.SelectionFlag.Rows,
+                )
+        if top is not None and positions.get(top.run_key, count) < count:
+            self.table.scrollTo(
+                self.model.index(positions[top.run_key], 0),
+                QAbstractItemView.ScrollHint.PositionAtTop,
+            )
