@@ -2,9 +2,11 @@
 # Install what Flowdesk needs on a fresh Debian/Ubuntu machine: the system libraries Qt loads,
 # a virtual environment in .venv, and the package with its test tools. Safe to run again.
 #
-#   scripts/bootstrap.sh             what the tests need
-#   scripts/bootstrap.sh --desktop   also fonts for the names the demo shows (Chinese, Japanese,
-#                                    Devanagari, emoji), which a headless image lacks (make run)
+#   scripts/bootstrap.sh             what the tests need, a PostgreSQL server's binaries included
+#                                    (the team-server tests start their own server with them)
+#   scripts/bootstrap.sh --desktop   instead of PostgreSQL, fonts for the names the demo shows
+#                                    (Chinese, Japanese, Devanagari, emoji), which a headless image
+#                                    lacks (make run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,8 +26,13 @@ DEBIAN_PACKAGES=(
 )
 
 DESKTOP_FONTS=(fonts-noto-cjk fonts-lohit-deva fonts-noto-color-emoji)
+# initdb and pg_ctl (under /usr/lib/postgresql/*/bin) for tests/pg_server.py; desktops need no
+# PostgreSQL server of their own.
+TEST_PACKAGES=(postgresql)
 if [ "$DESKTOP" = 1 ]; then
   DEBIAN_PACKAGES+=("${DESKTOP_FONTS[@]}")
+else
+  DEBIAN_PACKAGES+=("${TEST_PACKAGES[@]}")
 fi
 
 if command -v apt-get >/dev/null 2>&1; then

@@ -3,6 +3,7 @@ every command with options that exist: neither can drift from the code."""
 
 from __future__ import annotations
 
+import argparse
 import re
 from pathlib import Path
 
@@ -44,7 +45,13 @@ def test_the_readme_lists_every_command_with_real_options():
     assert set(listed) - {""} == set(commands)
 
     def options(p) -> set[str]:
-        return {flag for action in p._actions for flag in action.option_strings}
+        """A command's flags, and those of its own subcommands (``server init|sync``)."""
+        flags = {flag for action in p._actions for flag in action.option_strings}
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction) and p is not parser:
+                for sub in action.choices.values():
+                    flags |= options(sub)
+        return flags
 
     for name, flags in listed.items():
         known = options(parser) if name == "" else options(commands[name])

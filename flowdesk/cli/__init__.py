@@ -28,6 +28,7 @@ COMMANDS = (
     "import_file",
     "check",
     "doctor",
+    "server",
 )
 
 

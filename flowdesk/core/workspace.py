@@ -1,14 +1,14 @@
 """What a cache file is: which source fills it, under which name, for which account.
 
 A workspace is one cache file filled by one source: the demo, one ActiveCampaign account, CSV
-imports, one RapidPro/TextIt workspace or one Twilio account (through their APIs), or RapidPro or
-Twilio Studio files. This module is the only place that reads or writes that identity (the ``meta``
-keys below): the command line, the app and the sync engine ask it which source a cache belongs
-to (:func:`source_for`) and let it refuse to mix two sources in one file (:func:`claim`).
+imports, one RapidPro/TextIt workspace or one Twilio account (through their APIs), RapidPro or
+Twilio Studio files, or one Flowdesk team server. This module is the only place that reads or
+writes that identity (the ``meta`` keys below): the command line, the app and the sync engine ask
+it which source a cache belongs to (:func:`source_for`) and let it refuse to mix two sources in
+one file (:func:`claim`).
 
 ``--source`` (or the app's "Connect" and "Create demo") is needed only for a cache's first sync;
-afterwards the cache says what it is. A new kind of source (RapidPro, Twilio, a team server) is
-one more entry in :data:`KINDS`.
+afterwards the cache says what it is. A new kind of source is one more entry in :data:`KINDS`.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ SOURCE_KEY = "source"  # {"kind", "name"}: who filled the cache last
 DEMO_KEY = "demo"  # {"seed", "contacts"}: how to rebuild the simulated world
 ACCOUNT_KEY = "activecampaign"  # {"url", "label"}: the one account an ActiveCampaign cache holds
 LAST_SYNC_KEY = "last_sync_at"  # Unix seconds of the last completed sync
+TEAM_KEY = "team"  # {"url"}: the team server a team cache syncs from (URL without password)
 
 DEMO = "demo"
 ACTIVECAMPAIGN = "activecampaign"
@@ -37,12 +38,14 @@ RAPIDPRO = "rapidpro"  # meta "rapidpro": {"url"}, the API base URL of the one w
 TWILIO = "twilio"  # meta "twilio": {"sid", "url"}, the one Account SID and the Studio API URL
 RAPIDPRO_FILES = "rapidpro-file"
 TWILIO_FILES = "twilio-file"
-API_KINDS = frozenset({ACTIVECAMPAIGN, RAPIDPRO, TWILIO})  # a first sync may create the cache
+TEAM = "team"  # a Flowdesk team server (PostgreSQL), fed by `flowdesk server sync`
+API_KINDS = frozenset({ACTIVECAMPAIGN, RAPIDPRO, TWILIO, TEAM})  # a first sync may create it
 # Where each API source keeps the account it is bound to, and which field names it.
 ACCOUNT_KEYS = {
     ACTIVECAMPAIGN: (ACCOUNT_KEY, "url"),
     RAPIDPRO: (RAPIDPRO, "url"),
     TWILIO: (TWILIO, "sid"),
+    TEAM: (TEAM_KEY, "url"),
 }
 
 
@@ -86,6 +89,7 @@ class SourceOptions:
     url: str | None = None
     rate: float | None = None
     page_size: int | None = None
+    pg: str | None = None  # a team server's postgresql:// URL
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +203,26 @@ def _build_twilio(workspace: Workspace, options: SourceOptions) -> Source:
     )
 
 
+def _build_team(workspace: Workspace, options: SourceOptions) -> Source:
+    from flowdesk.core.sources.credentials import load_token
+    from flowdesk.core.team import source as team
+    from flowdesk.core.team.connection import with_password
+
+    url = options.pg or workspace.account
+    if not url:
+        raise WorkspaceError("the team server URL is needed for the first sync (--pg)")
+    found = team.source_for_url(url)
+    if workspace.account and workspace.account != found.base_url:
+        raise WorkspaceError(
+            f"this cache syncs from the team server {workspace.account}; sync {found.base_url} "
+            "into another cache file"
+        )
+    if not found.address.password:  # else PGPASSWORD, else the keyring (the app's Connect)
+        password = load_token(found.base_url, env=team.ENV_PASSWORD, service=team.KEYRING_SERVICE)
+        found.address = with_password(found.address, password)
+    return found
+
+
 _FILES_REFRESH = "import the files again to update it (flowdesk import --db PATH FILE)"
 KINDS: dict[str, Kind] = {
     DEMO: Kind("Demo workspace", _build_demo),
@@ -212,6 +236,7 @@ KINDS: dict[str, Kind] = {
     TWILIO: Kind("Twilio Studio", _build_twilio),
     RAPIDPRO_FILES: Kind("RapidPro/TextIt files", None, refresh=_FILES_REFRESH),
     TWILIO_FILES: Kind("Twilio Studio files", None, refresh=_FILES_REFRESH),
+    TEAM: Kind("Team server", _build_team, options=("pg",)),
 }
 
 
@@ -236,7 +261,7 @@ def describe(db: Any) -> Workspace:
     if kind is None:
         kind = DEMO if demo is not None else ACTIVECAMPAIGN if url else None
     extra: dict[str, Any] = {}
-    if kind in (RAPIDPRO, TWILIO):
+    if kind in (RAPIDPRO, TWILIO, TEAM):
         meta_key, field_name = ACCOUNT_KEYS[kind]
         extra = get_meta(db, meta_key) or {}
         url = extra.get(field_name)
@@ -334,12 +359,27 @@ def claim(db: Any, source: Source) -> None:
     set_meta(db, SOURCE_KEY, {"kind": source.kind, "name": source.name})
     if account and source.kind == ACTIVECAMPAIGN:
         _record_account(db, account)
-    elif account and source.kind in (RAPIDPRO, TWILIO):
+    elif account and source.kind in (RAPIDPRO, TWILIO, TEAM):
         meta_key, field_name = ACCOUNT_KEYS[source.kind]
         record = {field_name: account}
         if source.kind == TWILIO:
             record["url"] = getattr(source, "base_url", None)
         set_meta(db, meta_key, record)
+
+
+def connect_team(db: Any, url: str, name: str) -> None:
+    """Make a cache a team workspace for the server at ``url`` (no password) before its first
+    sync (the app's Connect team server)."""
+    current = describe(db)
+    if current.kind not in (None, TEAM) and current.has_runs:
+        raise WorkspaceError(f"this cache holds {current.holds()}; connect into another file")
+    if current.account and current.account != url and current.has_runs:
+        raise WorkspaceError(
+            f"this cache syncs from the team server {current.account}; connect into another file"
+        )
+    with db.conn:
+        set_meta(db, TEAM_KEY, {"url": url})
+        set_meta(db, SOURCE_KEY, {"kind": TEAM, "name": name})
 
 
 def claim_for_import(db: Any, where: Any, kind: str = CSV) -> None:

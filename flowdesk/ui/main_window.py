@@ -164,6 +164,9 @@ class MainWindow(QMainWindow):
         connect_action = QAction("&Connect ActiveCampaign…", self)
         connect_action.triggered.connect(self._connect_activecampaign)
         file_menu.addAction(connect_action)
+        team_action = QAction("Connect &team server…", self)
+        team_action.triggered.connect(self._connect_team_server)
+        file_menu.addAction(team_action)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -531,6 +534,15 @@ class MainWindow(QMainWindow):
         from flowdesk.ui.workspaces import connect_activecampaign
 
         path = connect_activecampaign(self, self.tasks)
+        if path is not None:
+            window = self.open_workspace(path)
+            if window is not None:
+                window.toggle_sync()
+
+    def _connect_team_server(self) -> None:
+        from flowdesk.ui.workspaces import connect_team_server
+
+        path = connect_team_server(self)
         if path is not None:
             window = self.open_workspace(path)
             if window is not None:

@@ -1,5 +1,5 @@
-"""Several sources side by side: each workspace (the demo, one per ActiveCampaign account) is its
-own cache file, listed and switched from the File menu."""
+"""Several sources side by side: each workspace (the demo, one per ActiveCampaign account, one
+per team server) is its own cache file, listed and switched from the File menu."""
 
 from __future__ import annotations
 
@@ -79,6 +79,33 @@ def connect_activecampaign(parent: QWidget | None, tasks) -> Path | None:  # noq
         workspace.connect_account(db, url)
     except UserError as exc:
         QMessageBox.warning(parent, "Connect ActiveCampaign", str(exc))
+        return None
+    finally:
+        db.conn.close()
+    return path
+
+
+def connect_team_server(parent: QWidget | None) -> Path | None:
+    """Ask for a team server, then give it its own cache file; returns that file (or None)."""
+    from flowdesk.core.team.source import source_for_url
+    from flowdesk.ui.team_dialog import ask_for_team_server
+
+    url = ask_for_team_server(parent)
+    if not url:
+        return None
+    source = source_for_url(url)
+    label = source.address.display
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in label).strip("-")
+    path = workspace_dir() / f"team-{safe or 'server'}.db"
+    try:
+        db = connect(path)
+    except Exception as exc:  # noqa: BLE001 - shown to the user, nothing is lost
+        QMessageBox.warning(parent, "Connect team server", f"Cannot create {path}: {exc}")
+        return None
+    try:
+        workspace.connect_team(db, source.base_url, source.name)
+    except UserError as exc:
+        QMessageBox.warning(parent, "Connect team server", str(exc))
         return None
     finally:
         db.conn.close()

@@ -1,0 +1,447 @@
+"""``flowdesk server sync``: any source's batches, written into the team server with change numbers.
+
+This is the only process that talks to the upstream. For every batch the source yields, in one
+PostgreSQL transaction: validate the records (as the desktop engine would), store flows,
+versions, step definitions, executions and runs whose content changed under a new change number,
+and save the source's cursor. A process killed at any point leaves the server as after its last
+whole batch; the next run resumes from that batch's cursor, and a replayed record whose content
+is unchanged keeps its change number, so desktops fetch nothing twice.
+
+A session-level advisory lock makes this the only writer: change numbers are then committed in
+the order they were drawn, which is what lets desktops read ``change > cursor`` safely.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from flowdesk.core.records import (
+    MalformedRecord,
+    RunRecord,
+    parse_definition,
+    parse_execution,
+    parse_run,
+)
+from flowdesk.core.sources.base import Batch, Source
+from flowdesk.core.team.connection import TeamServerError
+from flowdesk.core.team.schema import SCHEMA, WRITER_LOCK
+
+_ACTIVE = ("READY", "RUNNING")
+
+
+def canonical_json(value: Any) -> str:
+    """One text per content, so equal records get equal digests whatever their key order."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return text.replace("\\u0000", "\\ufffd")  # PostgreSQL's jsonb cannot hold NUL characters
+
+
+def digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _ref(value: Any) -> Any:
+    """An embedded object replaced by its id; the desktop puts the stored object back."""
+    return {"id": value["id"]} if isinstance(value, dict) and "id" in value else value
+
+
+@dataclass(slots=True)
+class ServerReport:
+    source: str
+    outcome: str = "running"  # completed | canceled | failed
+    message: str = ""
+    batches: int = 0
+    records: int = 0
+    changed: dict[str, int] = field(default_factory=dict)  # table → rows given a new change
+    problems: list[tuple[str, str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def summary(self) -> str:
+        changed = ", ".join(f"{n:,} {table}" for table, n in self.changed.items() if n)
+        return (
+            f"{self.outcome}: {self.records:,} records, changed: {changed or 'nothing'}, "
+            f"{len(self.problems)} skipped, {self.seconds:.1f} s"
+        )
+
+
+class _State:
+    """The upstream source's view of what the team server already holds (``SyncState``)."""
+
+    def __init__(self, conn: Any, cursor: dict[str, Any]) -> None:
+        self._conn = conn
+        self._cursor = cursor
+
+    @property
+    def cursor(self) -> dict[str, Any]:
+        return self._cursor
+
+    def known_run_status(self, run_id: str) -> str | None:
+        row = self._conn.execute(
+            f"SELECT status FROM {SCHEMA}.runs WHERE id = %s", [run_id]
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def active_run_ids(self) -> list[str]:
+        rows = self._conn.execute(
+            f"SELECT id FROM {SCHEMA}.runs WHERE status IN ('READY', 'RUNNING') ORDER BY id"
+        )
+        return [row[0] for row in rows]
+
+    def query(self, sql: str) -> list[tuple]:
+        raise TeamServerError(
+            "this upstream places its runs by reading a desktop cache's own tables, which a team "
+            "server does not have yet: sync it into a desktop cache instead"
+        )
+
+
+class ServerWriter:
+    """Writes one source into one team server database. Create it, ``lock()``, then ``run()``."""
+
+    def __init__(self, conn: Any, display: str) -> None:
+        self.conn = conn
+        self.display = display
+        self._digests: dict[str, dict[str, bytes]] = {}
+        self._staged = False
+
+    def lock(self) -> None:
+        """Become the only writer, or say who is and stop."""
+        locked = self.conn.execute("SELECT pg_try_advisory_lock(%s)", [WRITER_LOCK]).fetchone()[0]
+        if not locked:
+            raise TeamServerError(
+                f"another flowdesk server sync is already writing to {self.display}; "
+                "this one stops (only one may run)"
+            )
+
+    def claim(self, identity: dict[str, Any]) -> None:
+        """Tie the server to one upstream: a second, different one would mix two accounts."""
+        row = self.conn.execute(f"SELECT source FROM {SCHEMA}.server").fetchone()
+        stored = row[0] if row else None
+        if stored and (stored.get("kind"), stored.get("settings")) != (
+            identity.get("kind"),
+            identity.get("settings"),
+        ):
+            raise TeamServerError(
+                f"{self.display} already mirrors {stored.get('name') or stored.get('kind')}"
+                f" {_settings_text(stored)}; use another database for "
+                f"{identity.get('name')} {_settings_text(identity)}".rstrip()
+            )
+        if not stored:
+            self.conn.execute(f"UPDATE {SCHEMA}.server SET source = %s", [Jsonb(identity)])
+
+    # -- the sync -----------------------------------------------------------------------------
+
+    def run(
+        self,
+        source: Source,
+        *,
+        progress: Callable[[Batch, ServerReport], None] | None = None,
+        is_cancelled: Callable[[], bool] = lambda: False,
+    ) -> ServerReport:
+        started = time.monotonic()
+        report = ServerReport(source=source.kind)
+        conn = self.conn
+        cursor = conn.execute(f"SELECT cursor FROM {SCHEMA}.server").fetchone()[0] or {}
+        sync_id = conn.execute(
+            f"INSERT INTO {SCHEMA}.syncs (source) VALUES (%s) RETURNING id", [source.kind]
+        ).fetchone()[0]
+        self._load_digests()
+        try:
+            for batch in source.batches(_State(conn, cursor), is_cancelled):
+                self._write_batch(batch, report, sync_id)
+                if progress is not None:
+                    progress(batch, report)
+                if is_cancelled():
+                    report.outcome = "canceled"
+                    report.message = "canceled; the next sync resumes where this one stopped"
+                    break
+            else:
+                report.outcome = "completed"
+        except TeamServerError:
+            raise
+        except Exception as exc:  # the upstream failed: keep what committed, say why
+            report.outcome = "failed"
+            report.message = str(exc) or exc.__class__.__name__
+        report.seconds = time.monotonic() - started
+        conn.execute(
+            f"UPDATE {SCHEMA}.syncs SET finished_at = now(), outcome = %s, records = %s,"
+            " changed = %s, problems = %s, message = %s WHERE id = %s",
+            [
+                report.outcome,
+                report.records,
+                sum(report.changed.values()),
+                len(report.problems),
+                report.message,
+                sync_id,
+            ],
+        )
+        return report
+
+    def _load_digests(self) -> None:
+        """Digests of the small tables, kept in memory: this process is the only writer."""
+        for table in ("flows", "versions", "steps", "executions"):
+            rows = self.conn.execute(f"SELECT id, digest FROM {SCHEMA}.{table}")
+            self._digests[table] = {row[0]: bytes(row[1]) for row in rows}
+
+    # -- one batch ----------------------------------------------------------------------------
+
+    def _write_batch(self, batch: Batch, report: ServerReport, sync_id: int) -> None:
+        runs: dict[str, tuple[RunRecord, dict[str, Any]]] = {}
+        executions: dict[str, tuple[Any, dict[str, Any]]] = {}
+        definitions: dict[str, tuple[Any, dict[str, Any]]] = {}
+        problems: list[tuple[str, str, str]] = [("record", rid, msg) for rid, msg in batch.problems]
+        cache: dict[Any, Any] = {}
+        for record in batch.records:
+            try:
+                if record.kind == "run":
+                    parsed = parse_run(record.data, cache)
+                    runs[parsed.id] = (parsed, record.data)
+                elif record.kind == "execution":
+                    execution = parse_execution(record.data)
+                    executions[execution.id] = (execution, record.data)
+                elif record.kind == "definition":
+                    definition = parse_definition(record.data)
+                    definitions[definition.id] = (definition, record.data)
+                else:
+                    raise MalformedRecord("?", f"unknown record kind {record.kind!r}")
+            except MalformedRecord as exc:
+                problems.append((record.kind, exc.record_id, exc.message))
+        flows: dict[str, tuple[str, str, dict]] = {}
+        versions: dict[str, tuple[str, str, dict]] = {}
+        steps: dict[str, tuple[str, str, str, dict]] = {}
+        for parsed, data in (*definitions.values(), *executions.values(), *runs.values()):
+            if isinstance(data.get("flow"), dict):
+                flows[parsed.flow.id] = (parsed.flow.name, parsed.flow.trigger_type, data["flow"])
+            if parsed.version is not None and isinstance(data.get("flow_version"), dict):
+                version = parsed.version
+                versions[version.id] = (version.flow_id, version.name, data["flow_version"])
+        carried = [
+            (parsed.version.id, [item["step"] for item in data.get("execution_steps") or ()])
+            for parsed, data in runs.values()
+        ]
+        carried += [
+            (parsed.version.id, parsed.step_definitions) for parsed, _ in definitions.values()
+        ]
+        for version_id, definitions_of_version in carried:
+            for definition in definitions_of_version:
+                steps[str(definition["id"])] = (
+                    version_id,
+                    str(definition.get("name") or ""),
+                    str(definition.get("step_type") or ""),
+                    definition,
+                )
+        changed: dict[str, int] = {}
+        with self.conn.transaction():
+            changed["flows"] = self._upsert_small(
+                "flows",
+                "name, trigger_type",
+                [(key, name, trigger, data) for key, (name, trigger, data) in flows.items()],
+            )
+            changed["versions"] = self._upsert_small(
+                "versions",
+                "flow_id, name",
+                [(key, flow, name, data) for key, (flow, name, data) in versions.items()],
+            )
+            changed["steps"] = self._upsert_small(
+                "steps",
+                "version_id, name, step_type",
+                [(key, *values) for key, values in steps.items()],
+            )
+            changed["executions"] = self._upsert_small(
+                "executions",
+                "flow_id, version_id, status, created_on",
+                [
+                    (
+                        key,
+                        parsed.flow.id,
+                        parsed.version.id if parsed.version else None,
+                        parsed.status,
+                        _timestamp(parsed.created_on),
+                        _compact_execution(data),
+                    )
+                    for key, (parsed, data) in executions.items()
+                ],
+            )
+            changed["runs"] = self._write_runs(list(runs.values()))
+            if problems:
+                with self.conn.cursor() as cur:
+                    cur.executemany(
+                        f"INSERT INTO {SCHEMA}.sync_problems VALUES (%s, %s, %s, %s)",
+                        [(sync_id, *problem) for problem in problems],
+                    )
+            self.conn.execute(
+                f"UPDATE {SCHEMA}.server SET cursor = %s, last_sync_at = now()",
+                [Jsonb(batch.cursor)],
+            )
+        report.batches += 1
+        report.records += len(batch.records)
+        report.problems.extend(problems)
+        for table, count in changed.items():
+            report.changed[table] = report.changed.get(table, 0) + count
+
+    def _upsert_small(self, table: str, columns: str, rows: Iterable[tuple]) -> int:
+        """Upsert rows ``(id, *columns, data)`` whose content differs from what is stored."""
+        known = self._digests.setdefault(table, {})
+        changed: list[tuple] = []
+        fresh: dict[str, bytes] = {}
+        for key, *values, data in rows:
+            text = canonical_json(data)
+            mark = digest(text)
+            if known.get(key) != mark:
+                changed.append((key, *values, text, mark))
+                fresh[key] = mark
+        if not changed:
+            return 0
+        names = columns.split(", ")
+        placeholders = ", ".join(["%s"] * (len(names) + 1))
+        updates = ", ".join(f"{name} = excluded.{name}" for name in [*names, "data", "digest"])
+        with self.conn.cursor() as cur:
+            cur.executemany(
+                f"INSERT INTO {SCHEMA}.{table} (id, {columns}, data, digest, change)"
+                f" VALUES ({placeholders}, %s::jsonb, %s, nextval('{SCHEMA}.change_seq'))"
+                f" ON CONFLICT (id) DO UPDATE SET {updates}, change = excluded.change",
+                changed,
+            )
+        known.update(fresh)
+        return len(changed)
+
+    def _stage(self) -> None:
+        if self._staged:
+            return
+        self.conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS stage_runs (ord integer, id text, flow_id text,"
+            " version_id text, execution_id text, contact_id text, status text,"
+            " is_test boolean, created_on bigint, data jsonb, digest bytea)"
+            " ON COMMIT DELETE ROWS"
+        )
+        self.conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS stage_steps (run_id text, seq integer,"
+            " step_id text, status text, executed_at bigint) ON COMMIT DELETE ROWS"
+        )
+        self._staged = True
+
+    def _write_runs(self, runs: list[tuple[RunRecord, dict[str, Any]]]) -> int:
+        if not runs:
+            return 0
+        conn = self.conn
+        ids = [parsed.id for parsed, _ in runs]
+        stored = {
+            row[0]: bytes(row[1])
+            for row in conn.execute(
+                f"SELECT id, digest FROM {SCHEMA}.runs WHERE id = ANY(%s)", [ids]
+            )
+        }
+        list_only = [p.id for p, data in runs if data.get("execution_steps") is None]
+        kept_paths: dict[str, Any] = {}
+        if list_only:
+            kept_paths = dict(
+                conn.execute(
+                    f"SELECT id, data->'execution_steps' FROM {SCHEMA}.runs WHERE id = ANY(%s)",
+                    [list_only],
+                ).fetchall()
+            )
+        run_rows: list[tuple] = []
+        step_rows: list[tuple] = []
+        for parsed, data in runs:
+            compact = _compact_run(data)
+            if parsed.path is None:
+                compact["execution_steps"] = kept_paths.get(parsed.id)
+            text = canonical_json(compact)
+            mark = digest(text)
+            if stored.get(parsed.id) == mark:
+                continue
+            run_rows.append(
+                (
+                    len(run_rows),
+                    parsed.id,
+                    parsed.flow.id,
+                    parsed.version.id,
+                    parsed.execution_id,
+                    parsed.contact.id,
+                    parsed.status,
+                    parsed.is_test,
+                    parsed.entered_at,
+                    text,
+                    mark,
+                )
+            )
+            if parsed.path is not None:
+                step_rows.extend(
+                    (parsed.id, seq, step.step_id, step.status, step.executed_at)
+                    for seq, step in enumerate(parsed.path)
+                )
+        if not run_rows:
+            return 0
+        self._stage()
+        with conn.cursor() as cur:
+            with cur.copy(
+                "COPY stage_runs (ord, id, flow_id, version_id, execution_id, contact_id, status,"
+                " is_test, created_on, data, digest) FROM STDIN"
+            ) as copy:
+                for row in run_rows:
+                    copy.write_row(row)
+            with cur.copy(
+                "COPY stage_steps (run_id, seq, step_id, status, executed_at) FROM STDIN"
+            ) as copy:
+                for row in step_rows:
+                    copy.write_row(row)
+            columns = (
+                "flow_id, version_id, execution_id, contact_id, status, is_test, created_on,"
+                " data, digest"
+            )
+            cur.execute(
+                f"INSERT INTO {SCHEMA}.runs AS r (id, {columns}, change)"
+                " SELECT id, flow_id, version_id, execution_id, contact_id, status, is_test,"
+                " to_timestamp(created_on), data, digest, nextval('flowdesk.change_seq')"
+                " FROM stage_runs ORDER BY ord"
+                " ON CONFLICT (id) DO UPDATE SET "
+                + ", ".join(f"{c} = excluded.{c}" for c in [*columns.split(", "), "change"])
+            )
+            cur.execute(
+                f"DELETE FROM {SCHEMA}.run_steps WHERE run_id IN"
+                " (SELECT DISTINCT run_id FROM stage_steps)"
+            )
+            cur.execute(
+                f"INSERT INTO {SCHEMA}.run_steps (run_id, seq, step_id, status, executed_at)"
+                " SELECT run_id, seq, step_id, status, to_timestamp(executed_at) FROM stage_steps"
+            )
+        return len(run_rows)
+
+
+def _timestamp(epoch: int | None) -> Any:
+    if epoch is None:
+        return None
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def _compact_run(data: dict[str, Any]) -> dict[str, Any]:
+    """The run as stored: flow, version and step definitions by reference (stored once)."""
+    compact = dict(data)
+    compact["flow"] = _ref(data.get("flow"))
+    compact["flow_version"] = _ref(data.get("flow_version"))
+    steps = data.get("execution_steps")
+    if isinstance(steps, list):
+        compact["execution_steps"] = [{**item, "step": _ref(item["step"])} for item in steps]
+    return compact
+
+
+def _compact_execution(data: dict[str, Any]) -> dict[str, Any]:
+    compact = dict(data)
+    compact["flow"] = _ref(data.get("flow"))
+    compact["flow_version"] = _ref(data.get("flow_version"))
+    return compact
+
+
+def _settings_text(identity: dict[str, Any]) -> str:
+    settings = identity.get("settings") or {}
+    if not settings:
+        return ""
+    return "(" + ", ".join(f"{k} {v}" for k, v in sorted(settings.items())) + ")"
