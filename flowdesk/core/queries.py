@@ -6,7 +6,7 @@ with the number of runs. Contact pages are keyed on indexed columns and fetched 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -626,11 +626,19 @@ def edge_share(graph: FlowGraph, edge: GraphEdge) -> float | None:
     return edge.runs / source.reached
 
 
-def step_share(graph: FlowGraph, key: int) -> float | None:
+def step_share(graph: FlowGraph, key: int, loops: Collection[tuple[int, int]] = ()) -> float | None:
     """% of the previous step for a node: contacts arriving over its incoming edges divided by
     contacts who reached the steps those edges leave from. With one incoming edge this is that
-    edge's share; entry steps have no previous step (None)."""
-    incoming = [e for e in graph.edges if e.target_key == key and e.source_key != key]
+    edge's share; entry steps have no previous step (None).
+
+    ``loops`` are the (source, target) edges that go back to an earlier step: they are left out,
+    so a step in a loop shows the same share as the arrow that leads into it (counting the
+    loop's returns made a second, different "% of previous" on the same step)."""
+    incoming = [
+        e
+        for e in graph.edges
+        if e.target_key == key and e.source_key != key and (e.source_key, e.target_key) not in loops
+    ]
     if not incoming:
         return None
     arrived = sum(e.runs for e in incoming)

@@ -528,3 +528,23 @@ def test_step_names_stay_readable_in_a_narrow_timeline(synced, qtbot):
     timeline.resize(700, 700)
     qtbot.wait(20)
     assert model.index(6, TimelineModel.STATUS).data() == "Failed"  # room for the word again
+
+
+def test_a_step_in_a_loop_has_one_share_at_any_zoom(synced, viewer):
+    """Ask order number (s3) is entered from the menu and again from the retry loop: its own
+    "% of previous" is the share of the arrow into it, not a second figure counting the loop."""
+    from flowdesk.core.queries import edge_share
+
+    keys = _keys(synced)
+    graph = version_graph(synced, "v1")
+    viewer.set_graph(graph)
+    into = next(e for e in graph.edges if (e.source_key, e.target_key) == (keys["s2"], keys["s3"]))
+    assert any(
+        (e.source_key, e.target_key) == (keys["s4"], keys["s3"]) for e in graph.edges
+    )  # the loop back into it
+    node = viewer.scene.nodes[keys["s3"]]
+    assert node.share_text == f"{style.percent_text(edge_share(graph, into))} of previous"
+    # Zoomed out, the card keeps the percentage beside the reach.
+    assert (
+        node.overview_count() == f"{graph.step(keys['s3']).reached} · {node.share_text.split()[0]}"
+    )

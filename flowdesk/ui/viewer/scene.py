@@ -66,8 +66,8 @@ class FlowScene(QGraphicsScene):
         self.heat = style.HeatScale([s.reached for s in graph.steps if not s.is_placeholder])
 
         label_metrics = QFontMetricsF(fonts.label)
-        # The core's definitions of "% of previous step", computed once per item.
-        step_shares = {s.key: step_share(graph, s.key) for s in graph.steps}
+        # The core's definitions of "% of previous step", computed once per item (the steps'
+        # once the layout says which arrows loop back).
         edge_shares = [edge_share(graph, e) for e in graph.edges]
         steps_by_key = {s.key: s for s in graph.steps}
         edge_lines = [
@@ -90,6 +90,12 @@ class FlowScene(QGraphicsScene):
             options=LayoutOptions(node_spacing=36.0, layer_spacing=52.0, edge_spacing=12.0),
         )
 
+        loops = {
+            (graph.edges[routed.key].source_key, graph.edges[routed.key].target_key)
+            for routed in layout.edges
+            if routed.is_back_edge
+        }
+        step_shares = {s.key: step_share(graph, s.key, loops) for s in graph.steps}
         max_runs = max((e.runs for e in graph.edges), default=0)
         base_edge = style.edge_color(palette)
         loop = style.loop_color(palette)
