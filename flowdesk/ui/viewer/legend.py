@@ -21,12 +21,12 @@ from flowdesk.ui.viewer import style
 SHARE_DEFINITION = (
     "<b>% of previous step</b> \u2014 on an arrow: contacts who took it \u00f7 contacts who"
     " reached the step it leaves. On a step: contacts arriving over its arrows \u00f7 contacts"
-    " who reached the steps those arrows leave."
+    " who reached the steps those arrows leave (arrows looping back left out)."
 )
 SHARE_DEFINITION_PLAIN = (
     "% of previous step: on an arrow, contacts who took it divided by contacts who reached the"
     " step it leaves. On a step, contacts arriving over its arrows divided by contacts who"
-    " reached the steps those arrows leave."
+    " reached the steps those arrows leave (arrows looping back left out)."
 )
 
 
