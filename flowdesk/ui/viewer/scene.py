@@ -48,6 +48,7 @@ class FlowScene(QGraphicsScene):
         self.nodes: dict[int, NodeItem] = {}
         self.edges: list[EdgeItem] = []
         self.labels: dict[int, EdgeLabelItem] = {}
+        self.loops: set[tuple[int, int]] = set()  # (source, target) of arrows looping back
         self.badges: dict[int, PathBadgeItem] = {}
         self.heat = style.HeatScale([])
         self.path: list[PathEntry] = []
@@ -90,12 +91,12 @@ class FlowScene(QGraphicsScene):
             options=LayoutOptions(node_spacing=36.0, layer_spacing=52.0, edge_spacing=12.0),
         )
 
-        loops = {
+        self.loops = {
             (graph.edges[routed.key].source_key, graph.edges[routed.key].target_key)
             for routed in layout.edges
             if routed.is_back_edge
         }
-        step_shares = {s.key: step_share(graph, s.key, loops) for s in graph.steps}
+        step_shares = {s.key: step_share(graph, s.key, self.loops) for s in graph.steps}
         max_runs = max((e.runs for e in graph.edges), default=0)
         base_edge = style.edge_color(palette)
         loop = style.loop_color(palette)
@@ -168,6 +169,7 @@ class FlowScene(QGraphicsScene):
     def clear_graph(self) -> None:
         self.clear()
         self.graph = None
+        self.loops = set()
         self.nodes.clear()
         self.edges.clear()
         self.labels.clear()
