@@ -281,7 +281,7 @@ def measure_gui(db_path: Path, spec: ExportSpec, folder: Path) -> str:
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from flowdesk.ui.jobs import JobManager
+    from flowdesk.ui.downloads.manager import JobManager
     from flowdesk.ui.tasks import TaskManager
 
     _app = QApplication.instance() or QApplication([])  # noqa: F841 - must exist for the loop

@@ -30,6 +30,7 @@ def _pick_xlsx_spec(db, flow_id: str, cap: int):  # noqa: ANN001, ANN202
     """The scope of ``flow_id`` with the most rows not above ``cap``."""
     from flowdesk.core import queries as q
     from flowdesk.core.export import ExportSpec
+    from flowdesk.core.model import METRICS
 
     flow = next(f for f in q.list_flows(db) if f.id == flow_id)
     candidates = [(flow.counters.contacts, ExportSpec(flow_id, format="xlsx"))]
@@ -37,7 +38,7 @@ def _pick_xlsx_spec(db, flow_id: str, cap: int):  # noqa: ANN001, ANN202
         candidates.append(
             (version.counters.contacts, ExportSpec(flow_id, version.id, format="xlsx"))
         )
-    for metric in ("expired", "ongoing", "canceled", "failed", "completed"):
+    for metric in METRICS:
         query = q.ContactQuery(q.Scope(flow_id), metric=metric)
         candidates.append((getattr(flow.counters, metric), ExportSpec.for_contacts(query, "xlsx")))
     fitting = [c for c in candidates if 0 < c[0] <= cap]

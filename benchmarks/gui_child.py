@@ -187,9 +187,10 @@ def latency(db_path: str, seconds: float, idle: bool) -> int:
     started = time.perf_counter()
     if not idle:
         window.start_sync()
-        window.jobs.jobFinished.connect(lambda _job: export_done.append("finished"))
-        window.jobs.jobFailed.connect(lambda _job, why: export_done.append(why))
-        window.jobs.start_export(spec, out)  # the app's own path: the Downloads job manager
+        window.downloads.manager.jobFinished.connect(lambda _job: export_done.append("finished"))
+        window.downloads.manager.jobFailed.connect(lambda _job, why: export_done.append(why))
+        # The app's own path: the Downloads job manager.
+        window.downloads.manager.start_export(spec, out)
     # Run the real event loop (as the app does) until both jobs end or time is up.
     loop = QEventLoop()
     watcher = QTimer()
@@ -209,11 +210,10 @@ def latency(db_path: str, seconds: float, idle: bool) -> int:
     sync_running = window.is_syncing()
     if sync_running:
         window.toggle_sync()  # cancel: the sync stops after its batch
-    jobs = getattr(window, "jobs", None)
-    if jobs is not None:
-        for job in jobs.jobs():
-            if job.active:
-                jobs.cancel(job.id)
+    jobs = window.downloads.manager
+    for job in jobs.jobs():
+        if job.active:
+            jobs.cancel(job.id)
     ordered = sorted(lateness)
     _emit(
         {

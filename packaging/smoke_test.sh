@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Smoke-test a built Flowdesk app headless: --version, a demo workspace built by the app itself,
 # `flowdesk doctor` (which starts a background child process from the bundle, as sync and export
-# do in the app), and `flowdesk screenshot`, which must write non-blank PNGs.
+# do in the app), `flowdesk screenshot`, which must write non-blank PNGs, and the team server
+# client (psycopg with its own libpq) refusing a closed port in one line.
 #
 #   packaging/smoke_test.sh [PATH_TO_EXECUTABLE]      (default: dist/flowdesk/flowdesk)
 #
@@ -55,4 +56,15 @@ for png in "$WORK"/shots/*.png; do
 done
 [ "$count" -gt 0 ] || fail "screenshot wrote no PNG"
 echo "ok  screenshot: $count PNGs"
+# The team server client (psycopg and its bundled libpq): a refused connection, in one line.
+set +e
+limit 60 "$APP" sync --db "$WORK/team.db" --source team \
+  --pg "postgresql://smoke:pw@127.0.0.1:9/flowdesk" >"$WORK/team.log" 2>&1
+status=$?
+set -e
+[ "$status" = 2 ] && grep -q "cannot connect to the team server" "$WORK/team.log" \
+  || { cat "$WORK/team.log" >&2; fail "the team server client is not in the bundle (exit $status)"; }
+[ ! -e "$WORK/team.db" ] || fail "a refused team server left a cache behind"
+echo "ok  team server client: $(cat "$WORK/team.log")"
+
 echo "smoke test passed in $(( $(date +%s) - start )) s"

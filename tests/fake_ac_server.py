@@ -862,7 +862,15 @@ class _Handler(BaseHTTPRequestHandler):
         for key, value in (headers or {}).items():
             self.send_header(key, value)
         self.end_headers()
+        # Logged before the body goes out: a test reads the log as soon as its client is done,
+        # which can be before this thread gets to run again.
+        self._log(status)
         self.wfile.write(body)
+
+    def _log(self, status: int) -> None:
+        with self.fake.lock:
+            self.fake.log.append((time.monotonic(), self.path, status))
+        self._logged = True
 
     def do_GET(self) -> None:  # noqa: N802
         fake = self.fake
@@ -870,12 +878,14 @@ class _Handler(BaseHTTPRequestHandler):
             fake.in_flight += 1
             fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
         status = 0
+        self._logged = False
         try:
             status = self._handle()
         finally:
             with fake.lock:
                 fake.in_flight -= 1
-                fake.log.append((time.monotonic(), self.path, status))
+            if not self._logged:  # a fault that sent nothing (timeout, reset)
+                self._log(status)
 
     def _handle(self) -> int:
         fake = self.fake

@@ -75,7 +75,7 @@ def _format(args: argparse.Namespace) -> str:
 def run(args: argparse.Namespace) -> int:
     from flowdesk.core.errors import Canceled
     from flowdesk.core.export import ExportSpec, file_name, run_export
-    from flowdesk.core.export.naming import human_duration, human_size
+    from flowdesk.core.formatting import elapsed, size
 
     fmt = _format(args)
     db = open_cache(args.db)
@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     sheets = f" on {result.sheets} sheets" if result.sheets > 1 else ""
     print(
         f"exported {result.rows:,} rows{sheets} to {result.path} "
-        f"({human_size(result.size_bytes)}) in {human_duration(result.seconds)}",
+        f"({size(result.size_bytes)}) in {elapsed(result.seconds)}",
         file=sys.stderr,
     )
     print(result.path)

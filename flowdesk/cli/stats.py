@@ -19,10 +19,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def flow_stats(db: Any, flow: Any) -> dict[str, Any]:
     from flowdesk.core.counters_check import compare_api_counters
-    from flowdesk.core.queries import COUNTER_FIELDS, list_executions, list_versions
+    from flowdesk.core.queries import list_executions, list_versions
 
     def counters(c: Any) -> dict[str, int]:
-        return {name: getattr(c, name) for name in COUNTER_FIELDS}
+        return c.as_dict()
 
     return {
         "id": flow.id,

@@ -11,9 +11,7 @@ from typing import Any
 
 import sqlite_utils
 
-from flowdesk.core.model import METRICS
-
-_COLUMNS = ("contacts", *(m.value for m in METRICS), "waited", "responded")
+from flowdesk.core.model import METRICS, STORED_COUNTERS
 
 
 def recount(db: sqlite_utils.Database) -> dict[str, dict[Any, tuple[int, ...]]]:
@@ -73,7 +71,7 @@ def recount(db: sqlite_utils.Database) -> dict[str, dict[Any, tuple[int, ...]]]:
 
 
 def stored(db: sqlite_utils.Database) -> dict[str, dict[Any, tuple[int, ...]]]:
-    columns = ", ".join(_COLUMNS)
+    columns = ", ".join(STORED_COUNTERS)
     result: dict[str, dict[Any, tuple[int, ...]]] = {}
     for table in ("flows", "versions", "executions"):
         result[table] = {

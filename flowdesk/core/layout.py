@@ -241,6 +241,9 @@ def _count_inversions(pairs: list[tuple[int, int]], size: int) -> int:
     is O(E log V), cheap enough to evaluate after every sweep.
     """
     pairs.sort()
+    lowers = [lower for _, lower in pairs]
+    if lowers == sorted(lowers):
+        return 0  # most gaps of a big flow are parallel lanes: nothing crosses
     tree = [0] * (size + 1)
     crossings = 0
     for seen, (_, lower) in enumerate(pairs):
@@ -558,11 +561,12 @@ class _Layout:
 
     def crossings(self) -> int:
         total = 0
+        pos, seg_lower, down_segs = self.pos, self.seg_lower, self.down_segs
         for index, layer in enumerate(self.layers[:-1]):
             pairs = [
-                (self.pos[element], self.pos[self.seg_lower[seg]])
+                (pos[element], pos[seg_lower[seg]])
                 for element in layer
-                for seg in self.down_segs[element]
+                for seg in down_segs[element]
             ]
             if len(pairs) > 1:
                 total += _count_inversions(pairs, len(self.layers[index + 1]))
@@ -578,8 +582,11 @@ class _Layout:
             neighbours = self.up_nbrs if downward else self.down_nbrs
             for element in layer:
                 nbrs = neighbours[element]
-                if nbrs:
-                    bary[element] = sum(pos[e] for e in nbrs) / len(nbrs)
+                # Most elements are the lanes of long edges, with one neighbour each.
+                if len(nbrs) == 1:
+                    bary[element] = pos[nbrs[0]]
+                elif nbrs:
+                    bary[element] = sum(map(pos.__getitem__, nbrs)) / len(nbrs)
             # Elements without neighbours keep their slot; the others are sorted into the rest.
             movable = sorted(bary, key=lambda e: (bary[e], self.pos[e]))
             cursor = iter(movable)

@@ -39,6 +39,12 @@ METRICS: tuple[Metric, ...] = (
     Metric.COMPLETED,
 )
 
+# The report's six numbers, named once: Contacts, then the five buckets that partition it.
+COUNTERS: tuple[str, ...] = ("contacts", *(m.value for m in METRICS))
+# Every counter the cache maintains per flow, version and execution: the six, and the two
+# behind the response rate (runs asked for a reply, runs that replied).
+STORED_COUNTERS: tuple[str, ...] = (*COUNTERS, "waited", "responded")
+
 METRIC_LABELS: dict[str, str] = {
     "contacts": "Contacts",
     Metric.EXPIRED: "Expired",

@@ -12,9 +12,7 @@ from typing import Any
 
 import sqlite_utils
 
-from flowdesk.core.model import METRICS
-
-COUNTER_FIELDS = ("contacts", *(m.value for m in METRICS))
+from flowdesk.core.model import COUNTERS, METRICS
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +39,7 @@ class Counters:
         return getattr(self, name) / self.contacts if self.contacts else None
 
     def as_dict(self) -> dict[str, int]:
-        return {name: getattr(self, name) for name in COUNTER_FIELDS}
+        return {name: getattr(self, name) for name in COUNTERS}
 
 
 _COUNTER_SQL = "contacts, expired, ongoing, canceled, failed, completed, waited, responded"

@@ -199,7 +199,7 @@ MIGRATION_1 = [
         record_id TEXT NOT NULL,
         message TEXT NOT NULL
     )""",
-    # Background jobs (exports) listed in the notifications panel; kept across restarts.
+    # Background jobs (exports) listed in the Downloads panel; kept across restarts.
     """CREATE TABLE jobs (
         id INTEGER PRIMARY KEY,
         kind TEXT NOT NULL,

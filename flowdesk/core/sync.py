@@ -25,7 +25,12 @@ import sqlite_utils
 from flowdesk.core import search_terms, workspace
 from flowdesk.core.db import failure_message, get_meta, set_meta, sync_lock
 from flowdesk.core.errors import Outcome
-from flowdesk.core.model import METRICS, PLACEHOLDER_STEP_TYPE, metric_for_status
+from flowdesk.core.model import (
+    METRICS,
+    PLACEHOLDER_STEP_TYPE,
+    STORED_COUNTERS,
+    metric_for_status,
+)
 from flowdesk.core.records import (
     DefinitionRecord,
     ExecutionRecord,
@@ -44,7 +49,6 @@ from flowdesk.core.steps import parse_step
 
 _EXECUTED = frozenset({"RUNNING", "COMPLETED", "CANCELED", "FAILED", "EXPIRED"})
 # contacts, expired, ongoing, canceled, failed, completed, waited, responded
-_COUNTER_COLUMNS = ("contacts", *(m.value for m in METRICS), "waited", "responded")
 _METRIC_INDEX = {m.value: i for i, m in enumerate(METRICS)}
 _CHUNK = 900
 
@@ -161,7 +165,7 @@ class _Deltas:
         self.runs[key] += sign
 
     def _expand(self) -> tuple[dict, dict, dict, dict, dict]:
-        width = len(_COUNTER_COLUMNS)
+        width = len(STORED_COUNTERS)
         flows: dict[str, list[int]] = defaultdict(lambda: [0] * width)
         versions: dict[str, list[int]] = defaultdict(lambda: [0] * width)
         executions: dict[str, list[int]] = defaultdict(lambda: [0] * width)
@@ -202,7 +206,7 @@ class _Deltas:
 
     def apply(self, conn: Any) -> None:
         flows, versions, executions, steps, transitions = self._expand()
-        assignments = ", ".join(f"{c} = {c} + ?" for c in _COUNTER_COLUMNS)
+        assignments = ", ".join(f"{c} = {c} + ?" for c in STORED_COUNTERS)
         for table, deltas in (
             ("flows", flows),
             ("versions", versions),

@@ -25,6 +25,7 @@ from flowdesk.core.sources.activecampaign import check_connection, normalize_bas
 from flowdesk.core.sources.credentials import CredentialError, load_token, store_token
 from flowdesk.core.sources.http import AuthError, HttpError, redact
 from flowdesk.ui.tasks import Task, TaskManager
+from flowdesk.ui.theme import status_color
 
 TOKEN_HELP = "In ActiveCampaign: Settings → Developer → API Access."
 
@@ -158,7 +159,8 @@ class ConnectDialog(QDialog):
             self._show("", "")
 
     def _show(self, text: str, kind: str) -> None:
-        colour = {"ok": "#1b7f3b", "error": "#b3261e"}.get(kind, "")
+        metric = {"ok": "completed", "error": "failed"}.get(kind)
+        colour = status_color(metric, self.palette()).name() if metric else ""
         self.status.setStyleSheet(f"color: {colour};" if colour else "")
         self.status.setText(text)
 

@@ -21,14 +21,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdesk.core import formatting
 from flowdesk.core.queries import last_sync, list_flows, run_detail
 from flowdesk.core.tasks import sync_workspace
 from flowdesk.core.workspace import last_completed_sync
 from flowdesk.paths import SettingsKey
+from flowdesk.ui.downloads import Downloads
 from flowdesk.ui.errors import error_text
 from flowdesk.ui.reflow import ElidedLabel
 from flowdesk.ui.tasks import TaskManager, open_for_ui
-from flowdesk.ui.theme import apply_theme, fmt_ago, fmt_count, fmt_time, is_dark
+from flowdesk.ui.theme import apply_theme, is_dark
 from flowdesk.ui.widgets.customers import CustomerSearch, CustomerSearchBox
 from flowdesk.ui.widgets.empty_state import EmptyState
 from flowdesk.ui.widgets.flow_list import FlowListPanel
@@ -122,7 +124,12 @@ class MainWindow(QMainWindow):
         self.restore_settings()
         self.load_flows(select=self.settings.value(SettingsKey.LAST_FLOW, "", str) or None)
         self._update_sync_label()
-        self._install_jobs()
+        # Exports: the Downloads dock and badge, and the dialog for "Download results…".
+        self.downloads = Downloads(self, self.tasks, self.settings, self.db)
+        self.page.exportRequested.connect(self.downloads.request_export)
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(self.downloads.toggle_action)
+        self.downloads.dock.installEventFilter(self)
 
     # -- building --------------------------------------------------------------------------------
 
@@ -179,7 +186,7 @@ class MainWindow(QMainWindow):
         box_layout.addWidget(self.customer_box)
         menu.setCornerWidget(box_holder, Qt.Corner.TopRightCorner)
 
-        view_menu = menu.addMenu("&View")
+        view_menu = self.view_menu = menu.addMenu("&View")
         self.find_customer_action = QAction("Find &customer in every flow", self)
         self.find_customer_action.setShortcut(QKeySequence("Ctrl+K"))
         self.find_customer_action.triggered.connect(self.focus_customer_search)
@@ -219,19 +226,13 @@ class MainWindow(QMainWindow):
         about.triggered.connect(self._about)
         help_menu.addAction(about)
 
-    def _install_jobs(self) -> None:
-        """Background exports, the Downloads dock and the "Download results…" buttons."""
-        from flowdesk.ui.notifications import install as install_notifications
-
-        install_notifications(self)
-        self.downloads_dock.installEventFilter(self)
-
     # -- fitting the screen ---------------------------------------------------------------------
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is getattr(self, "downloads_dock", None):
+        downloads = getattr(self, "downloads", None)
+        if downloads is not None and watched is downloads.dock:
             if event.type() == QEvent.Type.Show:
-                self._make_room_for(self.downloads_dock)
+                self._make_room_for(downloads.dock)
             elif event.type() == QEvent.Type.Hide:
                 self._give_room_back()
         return super().eventFilter(watched, event)
@@ -440,12 +441,12 @@ class MainWindow(QMainWindow):
         if progress.total:
             self.progress.setRange(0, int(progress.total))
             self.progress.setValue(min(int(progress.done), int(progress.total)))
-            self.progress.setFormat(f"%p% · {fmt_count(progress.runs_changed)} runs")
+            self.progress.setFormat(f"%p% · {formatting.count(progress.runs_changed)} runs")
         else:
             self.progress.setRange(0, 0)
         self.progress.setToolTip(
-            f"{fmt_count(progress.records)} records, {fmt_count(progress.runs_changed)} runs "
-            f"changed {progress.note}".strip()
+            f"{formatting.count(progress.records)} records, "
+            f"{formatting.count(progress.runs_changed)} runs changed {progress.note}".strip()
         )
 
     def _end_sync(self) -> None:
@@ -461,8 +462,9 @@ class MainWindow(QMainWindow):
     def _on_sync_done(self, report) -> None:  # noqa: ANN001
         self._end_sync()
         skipped = f", {len(report.problems)} skipped" if report.problems else ""
+        changed = formatting.count(report.runs_changed)
         message = {
-            "completed": f"Sync finished: {fmt_count(report.runs_changed)} runs changed{skipped}.",
+            "completed": f"Sync finished: {changed} runs changed{skipped}.",
             "canceled": "Sync canceled; the next sync resumes where this one stopped.",
         }.get(report.outcome, f"Sync failed: {report.message}")
         self.statusBar().showMessage(message, 15000)
@@ -481,12 +483,12 @@ class MainWindow(QMainWindow):
         if info is None and last_ok is None:
             self.sync_label.setText("Never synced")
             return
-        text = f"Last sync {fmt_ago(last_ok)}" if last_ok else "No completed sync"
+        text = f"Last sync {formatting.ago(last_ok)}" if last_ok else "No completed sync"
         if info is not None and info["outcome"] != "completed":
             text += f" (last attempt {info['outcome']})"
         self.sync_label.setText(text)
         self.sync_label.setToolTip(
-            f"Last completed sync: {fmt_time(last_ok, True) if last_ok else 'never'}"
+            f"Last completed sync: {formatting.timestamp(last_ok, True) if last_ok else 'never'}"
         )
 
     # -- settings and lifecycle ------------------------------------------------------------------
@@ -578,9 +580,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         if self._sync_task is not None:  # stops after its batch; the next sync resumes
             self._sync_task.cancel()
-        jobs = getattr(self, "jobs", None)
-        if jobs is not None:  # exports first: cancel them and join their threads
-            jobs.shutdown()
+        self.downloads.shutdown()  # exports first: cancel them and wait for them
         self._clock.stop()
         self.tasks.shutdown()
         if self.db is not None:

@@ -159,8 +159,8 @@ def take_screenshots(
             job_id = _show_a_finished_export(window, flow.id, Path(folder))
             if job_id is not None:
                 grab("09-downloads")
-                window.downloads_dock.hide()
-                window.jobs.remove(job_id)
+                window.downloads.dock.hide()
+                window.downloads.manager.remove(job_id)
 
         # Finding a customer by name, and their page with runs in several flows.
         customer = _customer_in_most_flows(db)
@@ -204,7 +204,7 @@ def _show_a_finished_export(window, flow_id: str, folder: Path) -> int | None:  
 
     from flowdesk.core.export import ExportSpec
 
-    jobs = window.jobs
+    jobs = window.downloads.manager
     job_id = jobs.start_export(ExportSpec(flow_id, format="csv"), folder)
     deadline = time.monotonic() + 120
     while jobs.job(job_id).active and time.monotonic() < deadline:
@@ -213,7 +213,7 @@ def _show_a_finished_export(window, flow_id: str, folder: Path) -> int | None:  
     if jobs.job(job_id).active:
         jobs.cancel(job_id)
         return None
-    window.downloads_dock.show()
+    window.downloads.dock.show()
     return job_id
 
 

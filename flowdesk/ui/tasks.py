@@ -328,11 +328,6 @@ class TaskManager(QObject):
         self._close_connections()
         return done
 
-    def is_closed(self) -> bool:
-        return self._closed
-
-    # -- plumbing --------------------------------------------------------------------------------
-
     def _launch(self, task: Task, work: Callable[[], Any]) -> Task:
         if self._closed:
             raise RuntimeError("the task manager was shut down")

@@ -1,4 +1,6 @@
-"""Colours and number formats that stay legible on light and dark palettes.
+"""Colours that stay legible on light and dark palettes; one colour per status, everywhere.
+
+Numbers, shares and times are written by :mod:`flowdesk.core.formatting`.
 
 Status colours are never the only signal: every place that shows one also shows the word. The two
 tone sets are chosen for contrast against a light (white) and a dark (#1e1e1e-ish) base.
@@ -6,7 +8,6 @@ tone sets are chosen for contrast against a light (white) and a dark (#1e1e1e-is
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
 
 from PySide6.QtCore import QSettings, Qt
@@ -165,58 +166,3 @@ def apply_theme(app: QApplication, dark: bool | None = None) -> None:
             scheme = QGuiApplication.styleHints().colorScheme()
             dark = scheme == Qt.ColorScheme.Dark
     app.setPalette(dark_palette() if dark else light_palette())
-
-
-# -- formats ---------------------------------------------------------------------------------
-
-
-def fmt_count(value: int | None) -> str:
-    return "—" if value is None else f"{value:,}"
-
-
-def fmt_share(value: float | None, digits: int = 1) -> str:
-    """A share as a percentage; "—" when there is nothing to divide by."""
-    if value is None:
-        return "—"
-    percent = value * 100
-    if 0 < percent < 0.1:
-        return "<0.1%"
-    return f"{percent:.{digits}f}%"
-
-
-def fmt_time(epoch: int | None, seconds: bool = False) -> str:
-    """Local date and time, ISO-like so columns line up and sort visually."""
-    if not epoch:
-        return ""
-    moment = _dt.datetime.fromtimestamp(int(epoch))
-    return moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
-
-
-def fmt_duration(seconds: int | None) -> str:
-    if seconds is None:
-        return ""
-    seconds = int(seconds)
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min"
-    if seconds < 86400:
-        hours, rest = divmod(seconds, 3600)
-        return f"{hours} h" if not rest else f"{hours} h {rest // 60} min"
-    days, rest = divmod(seconds, 86400)
-    return f"{days} d" if not rest else f"{days} d {rest // 3600} h"
-
-
-def fmt_ago(epoch: int | None, now: int | None = None) -> str:
-    if not epoch:
-        return "never"
-    import time
-
-    delta = int((now if now is not None else time.time()) - epoch)
-    if delta < 60:
-        return "just now"
-    if delta < 3600:
-        return f"{delta // 60} min ago"
-    if delta < 86400:
-        return f"{delta // 3600} h ago"
-    return f"{delta // 86400} d ago"

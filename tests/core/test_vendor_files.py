@@ -91,6 +91,16 @@ def test_a_rapidpro_export_becomes_flows_with_typed_steps_and_category_exits(db,
     assert [v.name for v in versions] == ["Revision 42"]
     # Spec 14 subflow without a revision: its version is named by the file's date.
     assert [v.name for v in list_versions(db, SUB_FLOW)] == ["Imported 2026-03-01 10:00 UTC"]
+
+
+def test_revision_zero_of_generated_exports_is_no_revision(db, tmp_path):
+    data = json.loads(EXPORT.read_text(encoding="utf-8"))
+    data["flows"][0]["revision"] = 0
+    path = tmp_path / "generated.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    os.utime(path, (MARCH_1, MARCH_1))
+    load(db, path)
+    assert [v.name for v in list_versions(db, MAIN_FLOW)] == ["Imported 2026-03-01 10:00 UTC"]
     _, _, sub_steps, _ = graph_of(db, SUB_FLOW)
     assert {s.step_type for s in sub_steps.values()} == {"CONTACT_UPDATE"}
     assert not mismatches(db)
@@ -279,6 +289,16 @@ BROKEN_EXPORT = '{"version": "13", "flows": [\n  {"uuid": "x", "nodes": [}\n]}'
             json.dumps({"version": 10, "flows": [{"uuid": "f", "action_sets": [], "nodes": []}]}),
             "legacy.json: flows[0]: a legacy RapidPro flow",
         ),
+        (  # RapidPro 1.x-10.x exports wrapped each flow's rule sets in "definition"
+            "clinic.json",
+            json.dumps(
+                {
+                    "version": 3,
+                    "flows": [{"id": 1, "name": "Clinic", "definition": {"action_sets": []}}],
+                }
+            ),
+            "clinic.json: flows[0]: a legacy RapidPro flow",
+        ),
         (
             "studio.json",
             json.dumps({"initial_state": "Trigger", "states": [{"name": "Trigger"}]}),
@@ -352,3 +372,46 @@ def test_import_cli_says_a_csv_is_a_results_file(tmp_path, capsys):
     path.write_text("Phone,Status,Welcome\n+1555,Completed,2026-03-01 10:00\n", encoding="utf-8")
     assert main(["import", "--db", str(tmp_path / "c.db"), str(path)]) == 0
     assert "found: ActiveCampaign results CSV" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fixture", [EXPORT, STUDIO])
+def test_imported_flows_lay_out_without_overlapping_labels(db, tmp_path, fixture):
+    """Category names and Studio events are long and many a step: none may hide another."""
+    from flowdesk.core.layout import LayoutEdge, LayoutNode, compute_layout
+
+    load(db, copy(tmp_path, fixture))
+    for flow in list_flows(db):
+        graph = version_graph(db, flow.current_version_id)
+        layout = compute_layout(
+            [LayoutNode(str(s.key), 216.0, 76.0) for s in graph.steps],
+            [
+                LayoutEdge(str(e.source_key), str(e.target_key), "\n".join(e.labels))
+                for e in graph.edges
+            ],
+        )
+        labels = [e.label_rect for e in layout.edges if e.label_rect is not None]
+        assert len(labels) == sum(1 for e in graph.edges if e.labels)
+        boxes = [n.rect for n in layout.nodes.values()]
+        for index, label in enumerate(labels):
+            assert not any(label.intersects(other) for other in labels[index + 1 :])
+            assert not any(label.intersects(box) for box in boxes)
+
+
+def test_a_studio_flow_resource_keeps_its_sid_name_and_revision(db, tmp_path):
+    """What `twilio api:studio:v2:flows:fetch -o json` or the REST API save: the definition
+    inside a Flow resource."""
+    resource = {
+        "sid": "FW" + "1" * 32,
+        "friendly_name": "Reminders",
+        "revision": 7,
+        "status": "published",
+        "date_updated": "2026-02-01T09:30:00Z",
+        "definition": json.loads(STUDIO.read_text(encoding="utf-8")),
+    }
+    path = tmp_path / "flow.json"
+    path.write_text(json.dumps(resource), encoding="utf-8")
+    assert detect(path) == "twilio-definition"
+    load(db, path)
+    flow = list_flows(db)[0]
+    assert (flow.id, flow.name) == ("FW" + "1" * 32, "Reminders")
+    assert [v.name for v in list_versions(db, flow.id)] == ["Revision 7"]

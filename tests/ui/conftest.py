@@ -157,7 +157,7 @@ def make_jobs(make_tasks, factory_db_path, folder):
     """Export job managers on the factory cache, as the app makes them: each export runs in a
     child process unless ``in_child=False`` (a test that patches the export in this process);
     ``max_threads`` long jobs run at once. Each is shut down after the test."""
-    from flowdesk.ui.jobs import JobManager
+    from flowdesk.ui.downloads.manager import JobManager
 
     managers = []
 

@@ -7,11 +7,11 @@ import sys
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
+from flowdesk.core.formatting import count as fmt_count
+from flowdesk.core.formatting import share as fmt_share
 from flowdesk.ui import app as app_module
 from flowdesk.ui.theme import (
     dark_palette,
-    fmt_count,
-    fmt_share,
     is_dark,
     light_palette,
     status_color,

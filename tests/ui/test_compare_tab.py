@@ -12,9 +12,10 @@ from PySide6.QtTest import QAbstractItemModelTester
 from flowdesk.core.compare import compare_versions, comparison_json, default_pair
 from flowdesk.core.compare.graph import diff_graph
 from flowdesk.core.compare.verdict import interval_words, signed_points
+from flowdesk.core.formatting import share as fmt_share
 from flowdesk.core.queries import list_flows, list_versions, version_graph
 from flowdesk.ui.models.compare import StepChangesModel, StepShiftsModel
-from flowdesk.ui.theme import diff_color, fmt_share
+from flowdesk.ui.theme import diff_color
 from flowdesk.ui.widgets.compare_graph import GHOST_OPACITY
 from flowdesk.ui.widgets.flow_page import TAB_COMPARE, TAB_VERSIONS
 from tests.ui.conftest import wait_idle

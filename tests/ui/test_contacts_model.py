@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QAbstractItemModelTester
 
 from flowdesk.core.queries import ContactQuery, Scope, contacts_page, count_contacts, list_flows
 from flowdesk.ui.models import contacts as contacts_module
@@ -142,6 +143,7 @@ def test_an_older_query_answering_late_never_replaces_the_newer(
 ):
     held = HeldPool(running=True)  # both loads are under way; the test picks who answers first
     model = ContactsModel(make_tasks(demo_db_path, interactive=held))
+    QAbstractItemModelTester(model, QAbstractItemModelTester.FailureReportingMode.Fatal)
     flow = _busiest(demo)
     first = ContactQuery(Scope(flow.id), metric="completed")
     second = ContactQuery(Scope(flow.id), metric="failed")

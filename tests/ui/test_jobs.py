@@ -14,7 +14,7 @@ from flowdesk.core.db import connect
 from flowdesk.core.export import ExportError, ExportSpec, RowSource
 from flowdesk.core.export import jobs_store as store
 from flowdesk.core.tasks import export_job
-from flowdesk.ui.jobs import SHUTDOWN_MESSAGE, JobManager
+from flowdesk.ui.downloads.manager import SHUTDOWN_MESSAGE, JobManager
 from tests import background_targets as targets
 
 pytestmark = pytest.mark.qt_log_ignore(
@@ -272,3 +272,29 @@ def test_a_killed_export_process_fails_the_job_and_leaves_no_file(qtbot, held_ex
     with qtbot.waitSignal(jobs.jobFinished, timeout=20_000):
         assert jobs.retry(job_id) == job_id
     assert os.listdir(folder) == [os.path.basename(jobs.job(job_id).path)]
+
+
+def test_the_gui_thread_never_writes_the_jobs_table(qtbot, manager, monkeypatch, tmp_path):
+    """A sync's child can hold the write lock for 100+ ms: every write goes to another thread."""
+    writers: list[str] = []
+    for name in ("insert_job", "_update", "delete_job", "mark_seen"):
+        original = getattr(store, name)
+
+        def recorded(*args, _original=original, **kwargs):
+            writers.append(threading.current_thread().name)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(store, name, recorded)
+    jobs = manager(in_child=False)
+    with qtbot.waitSignal(jobs.jobFinished, timeout=10_000):
+        done = jobs.start_export(ExportSpec("f1"))
+    with qtbot.waitSignal(jobs.jobFailed, timeout=10_000):
+        failed = jobs.start_export(ExportSpec("f1"), tmp_path / "gone")
+    jobs.mark_all_seen()
+    (tmp_path / "gone").mkdir()
+    with qtbot.waitSignal(jobs.jobFinished, timeout=10_000):
+        jobs.retry(failed)
+    assert jobs.remove(done)
+    assert jobs.shutdown(10_000)  # waits for the writes
+    assert len(writers) >= 8
+    assert threading.main_thread().name not in writers

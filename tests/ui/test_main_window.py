@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from flowdesk.core.db import connect
+from flowdesk.core.model import COUNTERS
 from flowdesk.core.queries import (
     ContactQuery,
     Scope,
@@ -36,7 +37,6 @@ from flowdesk.ui.widgets.flow_page import (
     TAB_VERSIONS,
     TAB_VIEWER,
 )
-from flowdesk.ui.widgets.metric_cards import CARD_METRICS
 from tests.ui.conftest import wait_idle
 
 
@@ -48,11 +48,11 @@ def demo(demo_db_path):
 
 
 def _cards(window) -> dict[str, str]:
-    return {m: window.page.cards.value_text(m) for m in CARD_METRICS}
+    return {m: window.page.cards.value_text(m) for m in COUNTERS}
 
 
 def _expected(counters) -> dict[str, str]:
-    return {m: f"{getattr(counters, m):,}" for m in CARD_METRICS}
+    return {m: f"{getattr(counters, m):,}" for m in COUNTERS}
 
 
 def test_selecting_a_flow_shows_the_cache_counts(qtbot, make_window, demo, demo_db_path):

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QStyle,
 )
 
+from flowdesk.core import formatting
 from flowdesk.core.queries import (
     FlowGraph,
     GraphEdge,
@@ -94,7 +95,7 @@ def test_one_node_per_step_and_one_arrow_per_edge_with_counts_and_shares(synced,
         assert f"{edge.runs:,}" in label
         share = edge_share(graph, edge)
         if share is not None:
-            assert style.percent_text(share) in label
+            assert formatting.share(share) in label
         for option in edge.labels:
             assert option in label
     for graph_step in graph.steps:
@@ -106,15 +107,16 @@ def test_one_node_per_step_and_one_arrow_per_edge_with_counts_and_shares(synced,
         if graph_step.key in graph.entry_keys:
             assert node.share_text == "entry step"
         elif share is not None:
-            assert node.share_text == f"{style.percent_text(share)} of previous"
+            assert node.share_text == f"{formatting.share(share)} of previous"
 
 
 def test_step_share_text_matches_a_hand_count(synced, viewer):
     keys = _keys(synced)
     graph = version_graph(synced, "v1")
     viewer.set_graph(graph)
-    # Main menu: 11 contacts reached Welcome, 10 went on to the menu (r5 went to s8).
-    assert viewer.scene.nodes[keys["s2"]].share_text == "91% of previous"
+    # Main menu: 11 contacts reached Welcome, 10 went on to the menu (r5 went to s8). Shares
+    # read as everywhere else in the app (the Versions table said 90.9% where this said 91%).
+    assert viewer.scene.nodes[keys["s2"]].share_text == "90.9% of previous"
     menu_to_goodbye = next(e for e in viewer.scene.labels.values() if "No reply" in e.text)
     assert "6 \u00b7 60%" in menu_to_goodbye.text  # 6 of the 10 who reached the menu
 
@@ -328,7 +330,7 @@ def test_highlighted_path_is_numbered_in_order_and_the_rest_dimmed(synced, viewe
     for key, node in scene.nodes.items():
         assert node.on_path == (key in badges)
         assert node.opacity() == (1.0 if key in badges else DIM_OPACITY)
-    times = [style.clock_time(e.executed_at) for e in detail.path if e.step_key == keys["s3"]]
+    times = [formatting.clock(e.executed_at) for e in detail.path if e.step_key == keys["s3"]]
     assert scene.nodes[keys["s3"]].path_text == f"at {times[0]}, {times[1]}"
     assert "Failed" in scene.nodes[keys["s7"]].path_text
     walked = {
@@ -494,10 +496,10 @@ def test_wait_and_expiry_wording():
     assert wait_text(running, None, 1_000_000 + 3600).startswith("expires ")
     assert "(in 23 h)" in wait_text(running, None, 1_000_000 + 3600)
     assert wait_text(_entry(DONE, step_type="MESSAGE", wait=None), nxt, 0) == ""
-    assert style.duration_text(45) == "45 s"
-    assert style.duration_text(3 * 86400 + 4 * 3600) == "3 d 4 h"
-    assert style.percent_text(0.0834) == "8.3%"
-    assert style.percent_text(None) == "\u2014"
+    assert formatting.duration(45) == "45 s"
+    assert formatting.duration(3 * 86400 + 4 * 3600) == "3 d 4 h"
+    assert formatting.share(0.0834) == "8.3%"
+    assert formatting.share(None) == "\u2014"
 
 
 def test_step_names_stay_readable_in_a_narrow_timeline(synced, qtbot):
@@ -543,7 +545,7 @@ def test_a_step_in_a_loop_has_one_share_at_any_zoom(synced, viewer):
         (e.source_key, e.target_key) == (keys["s4"], keys["s3"]) for e in graph.edges
     )  # the loop back into it
     node = viewer.scene.nodes[keys["s3"]]
-    assert node.share_text == f"{style.percent_text(edge_share(graph, into))} of previous"
+    assert node.share_text == f"{formatting.share(edge_share(graph, into))} of previous"
     # Zoomed out, the card keeps the percentage beside the reach.
     assert (
         node.overview_count() == f"{graph.step(keys['s3']).reached} · {node.share_text.split()[0]}"

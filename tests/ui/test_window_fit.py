@@ -50,16 +50,16 @@ def test_no_view_grows_the_window(qtbot, make_window, demo, demo_db_path, size):
     page = window.page
     page.trace_contact(page.contacts_tab.model.row_at(0))
     _assert_fits(qtbot, window, size, "a trace")
-    window.downloads_dock.show()
+    window.downloads.dock.show()
     _assert_fits(qtbot, window, size, "a trace and the Downloads panel")
-    window.downloads_dock.hide()
+    window.downloads.dock.hide()
     _assert_fits(qtbot, window, size, "the Downloads panel closed")
     assert window.flows.isVisible()
     window.focus_customer_search()
     window.customer_box.setText("a")
     window.customers.search_now()
     _assert_fits(qtbot, window, size, "customer search")
-    window.downloads_dock.show()
+    window.downloads.dock.show()
     _assert_fits(qtbot, window, size, "customer search and the Downloads panel")
 
 
@@ -68,10 +68,10 @@ def test_closing_the_panel_gives_back_the_size_it_took(qtbot, make_window, demo_
     window.resize(1024, 700)
     wait_idle(qtbot, window)
     qtbot.wait(20)
-    window.downloads_dock.show()
+    window.downloads.dock.show()
     wait_idle(qtbot, window)
     window.resize(1100, 700)  # whatever grew it while the panel was open
-    window.downloads_dock.hide()
+    window.downloads.dock.hide()
     _assert_fits(qtbot, window, QSize(1024, 700), "closed")
 
 

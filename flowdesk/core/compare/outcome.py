@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
-from flowdesk.core.model import METRICS, Metric
+from flowdesk.core.model import METRICS, STORED_COUNTERS, Metric
 from flowdesk.core.queries import Counters
 
 _COUNTER_SQL = "contacts, expired, ongoing, canceled, failed, completed, waited, responded"
@@ -93,8 +93,9 @@ def _entered_after(db: sqlite_utils.Database, version_id: str, since: int) -> Ou
 
 
 def _minus(total: Outcome, part: Outcome) -> Outcome:
-    names = ("contacts", *(m.value for m in METRICS), "waited", "responded")
-    counters = Counters(*(getattr(total.counters, n) - getattr(part.counters, n) for n in names))
+    counters = Counters(
+        *(getattr(total.counters, n) - getattr(part.counters, n) for n in STORED_COUNTERS)
+    )
     steps = {}
     for key, tally in total.steps.items():
         gone = part.steps.get(key, StepTally())

@@ -23,7 +23,7 @@ from flowdesk.core.compare.verdict import (
     short_label,
 )
 from flowdesk.core.errors import UserError
-from flowdesk.core.queries import COUNTER_FIELDS, Counters, VersionInfo, list_versions
+from flowdesk.core.queries import Counters, VersionInfo, list_versions
 
 
 class CompareError(UserError):
@@ -275,7 +275,7 @@ def _side_json(side: Side) -> dict[str, Any]:
         "name": side.label,
         "is_current": side.version.is_current,
         "published_at": side.version.published_at,
-        **{name: getattr(c, name) for name in COUNTER_FIELDS},
+        **c.as_dict(),
         "waited": c.waited,
         "responded": c.responded,
         "completion_rate": c.completion_rate,

@@ -1,4 +1,4 @@
-"""The jobs table: every export the notifications panel lists, kept across restarts.
+"""The jobs table: every export the Downloads panel lists, kept across restarts.
 
 A job moves queued → running → finished | failed | canceled; Retry puts a failed or canceled job
 back to queued. ``params`` (JSON) holds the export spec, the destination folder and the timing

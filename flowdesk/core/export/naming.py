@@ -1,4 +1,4 @@
-"""Human names for exports: the job title in the notifications panel and the file name."""
+"""Human names for exports: the job title in the Downloads panel and the file name."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def scope_label(conn: Any, spec: ExportSpec) -> str:
 
 
 def export_title(conn: Any, spec: ExportSpec) -> str:
-    """The line the notifications panel shows for a job."""
+    """The line the Downloads panel shows for a job."""
     return f"{flow_name(conn, spec)} · {scope_label(conn, spec)} · {spec.format.upper()}"
 
 
@@ -87,35 +87,3 @@ def unique_path(folder: Path, name: str) -> Path:
         number += 1
         candidate = folder / f"{stem} ({number}){suffix}"
     return candidate
-
-
-def human_size(size: int | None) -> str:
-    """``812 bytes``, ``14.2 KB``, ``3.4 MB``, ``1.2 GB`` (decimal units, as file managers show)."""
-    if size is None:
-        return ""
-    if size < 1000:
-        return f"{size} bytes"
-    value = float(size)
-    for unit in ("KB", "MB", "GB", "TB"):
-        value /= 1000
-        if value < 1000 or unit == "TB":
-            return f"{value:.1f} {unit}"
-    return f"{size} bytes"  # pragma: no cover
-
-
-def human_duration(seconds: float | None) -> str:
-    """``under 0.1 s``, ``0.4 s``, ``12 s``, ``3 min 05 s``, ``1 h 02 min``."""
-    if seconds is None:
-        return ""
-    if seconds < 0.1:
-        return "under 0.1 s"
-    if seconds < 10:
-        return f"{seconds:.1f} s"
-    whole = int(round(seconds))
-    if whole < 60:
-        return f"{whole} s"
-    minutes, secs = divmod(whole, 60)
-    if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"

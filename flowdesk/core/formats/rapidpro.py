@@ -300,7 +300,8 @@ def definitions_from_export(
     for index, flow in enumerate(flows):
         where = f"flows[{index}]"
         expect(isinstance(flow, dict), name, where, "is not an object")
-        if "action_sets" in flow or "rule_sets" in flow:
+        inner = flow.get("definition") if isinstance(flow.get("definition"), dict) else {}
+        if any(key in holder for holder in (flow, inner) for key in ("action_sets", "rule_sets")):
             raise FileFormatError(
                 f"{name}: {where}: a legacy RapidPro flow (before spec 11); export it again "
                 "from a current RapidPro or TextIt"
@@ -313,7 +314,8 @@ def definitions_from_export(
         revision = flow.get("revision")
         spec = flow.get("spec_version") or data.get("version") or "?"
         date = iso(imported_on)
-        label = f"Revision {revision}" if isinstance(revision, int) else None
+        # Generated exports (ParentText's toolkit) write revision 0 for every flow: no revision.
+        label = f"Revision {revision}" if isinstance(revision, int) and revision > 0 else None
         label = label or f"Imported {imported_on.strftime('%Y-%m-%d %H:%M')} UTC"
         records.append(
             {

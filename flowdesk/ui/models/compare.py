@@ -3,10 +3,10 @@ per-step reach and loss shares ("where it changed")."""
 
 from __future__ import annotations
 
+from flowdesk.core import formatting
 from flowdesk.core.compare import StepChange, StepShift
 from flowdesk.core.compare.verdict import signed_points
 from flowdesk.ui.models.records import Column, RecordTableModel
-from flowdesk.ui.theme import fmt_share
 
 CHANGE_WORDS = {"added": "Added", "changed": "Changed", "removed": "Removed", "same": "Same"}
 
@@ -43,7 +43,9 @@ class StepChangesModel(RecordTableModel[StepChange]):
 
 
 def _share_column(title: str, get, tip: str) -> Column[StepShift]:  # noqa: ANN001
-    return Column(title, lambda s: fmt_share(get(s)), sort_key=get, numeric=True, header_tip=tip)
+    return Column(
+        title, lambda s: formatting.share(get(s)), sort_key=get, numeric=True, header_tip=tip
+    )
 
 
 def _change_column(title: str, get, tip: str) -> Column[StepShift]:  # noqa: ANN001

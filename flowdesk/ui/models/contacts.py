@@ -21,6 +21,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QFont
 
+from flowdesk.core import formatting
 from flowdesk.core.model import METRIC_DEFINITIONS, METRIC_LABELS
 from flowdesk.core.queries import (
     ContactQuery,
@@ -29,7 +30,7 @@ from flowdesk.core.queries import (
     count_contacts,
 )
 from flowdesk.ui.errors import error_text
-from flowdesk.ui.theme import fmt_time, muted_text, status_color, status_dot
+from flowdesk.ui.theme import muted_text, status_color, status_dot
 
 PAGE_SIZE = 200
 MAX_PAGES = 40  # 8,000 rows cached at most
@@ -357,10 +358,10 @@ class ContactsModel(QAbstractTableModel):
             label = self.execution_labels.get(row.execution_id, row.execution_id)
             return label.split(" · ", 1)[0]
         if column == 7:
-            return fmt_time(row.entered_at)
+            return formatting.timestamp(row.entered_at)
         if column == 8:
             return row.last_step
-        return fmt_time(row.last_activity)
+        return formatting.timestamp(row.last_activity)
 
     def _tooltip(self, row: ContactRow, column: int) -> str | None:
         if column == STATUS_COLUMN:
@@ -371,9 +372,9 @@ class ContactsModel(QAbstractTableModel):
         if column == 4 and row.reason:
             return row.reason
         if column == 7:
-            return fmt_time(row.entered_at, True)
+            return formatting.timestamp(row.entered_at, True)
         if column == 9:
-            return fmt_time(row.last_activity, True)
+            return formatting.timestamp(row.last_activity, True)
         if column == 6 and row.execution_id:
             label = self.execution_labels.get(row.execution_id, "")
             return f"Execution {label}\n{row.execution_id}".strip()

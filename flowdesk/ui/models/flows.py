@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
+from flowdesk.core import formatting
 from flowdesk.core.model import Direction
 from flowdesk.core.queries import FlowSummary
-from flowdesk.ui.theme import fmt_count, fmt_share
 
 FLOW_ROLE = Qt.ItemDataRole.UserRole + 1
 FLOW_ID_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -28,9 +28,10 @@ _Index = QModelIndex | QPersistentModelIndex
 
 def flow_subtitle(flow: FlowSummary) -> str:
     counters = flow.counters
+    noun = "contact" if counters.contacts == 1 else "contacts"
     return (
-        f"{fmt_count(counters.contacts)} {'contact' if counters.contacts == 1 else 'contacts'} · "
-        f"{fmt_share(counters.completion_rate, 0)} completed"
+        f"{formatting.count(counters.contacts)} {noun} · "
+        f"{formatting.share(counters.completion_rate)} completed"
     )
 
 

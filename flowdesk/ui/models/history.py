@@ -5,28 +5,32 @@ from __future__ import annotations
 import json
 import re
 
-from flowdesk.core.model import EXECUTION_METHOD_LABELS, METRIC_DEFINITIONS, METRIC_LABELS, METRICS
+from flowdesk.core import formatting
+from flowdesk.core.model import (
+    COUNTERS,
+    EXECUTION_METHOD_LABELS,
+    METRIC_DEFINITIONS,
+    METRIC_LABELS,
+)
 from flowdesk.core.queries import Counters, ExecutionInfo, VersionInfo
 from flowdesk.ui.models.records import Column, RecordTableModel
-from flowdesk.ui.theme import fmt_count, fmt_share, fmt_time
-
-COUNTER_NAMES = ("contacts", *(m.value for m in METRICS))
 
 
 def _counter_columns(get) -> list[Column]:
     columns = []
-    for name in COUNTER_NAMES:
+    for name in COUNTERS:
 
         def display(record, name=name):
-            return fmt_count(getattr(get(record), name))
+            return formatting.count(getattr(get(record), name))
 
         def tooltip(record, name=name):
             counters: Counters = get(record)
             if name == "contacts":
-                return f"{fmt_count(counters.contacts)} contact entries"
+                return f"{formatting.count(counters.contacts)} contact entries"
             return (
-                f"{fmt_count(getattr(counters, name))} of {fmt_count(counters.contacts)} "
-                f"contacts ({fmt_share(counters.share(name))})"
+                f"{formatting.count(getattr(counters, name))} of "
+                f"{formatting.count(counters.contacts)} contacts "
+                f"({formatting.share(counters.share(name))})"
             )
 
         columns.append(
@@ -46,7 +50,7 @@ def _rate_columns(get) -> list[Column]:
     return [
         Column(
             "Completion",
-            lambda r: fmt_share(get(r).completion_rate),
+            lambda r: formatting.share(get(r).completion_rate),
             lambda r: "Completed ÷ Contacts",
             sort_key=lambda r: get(r).completion_rate,
             numeric=True,
@@ -54,10 +58,10 @@ def _rate_columns(get) -> list[Column]:
         ),
         Column(
             "Response",
-            lambda r: fmt_share(get(r).response_rate),
+            lambda r: formatting.share(get(r).response_rate),
             lambda r: (
-                f"{fmt_count(get(r).responded)} of {fmt_count(get(r).waited)} contacts asked for"
-                " a reply answered at least once"
+                f"{formatting.count(get(r).responded)} of {formatting.count(get(r).waited)}"
+                " contacts asked for a reply answered at least once"
             ),
             sort_key=lambda r: get(r).response_rate,
             numeric=True,
@@ -86,7 +90,11 @@ class VersionsModel(RecordTableModel[VersionInfo]):
         ),
         Column("Description", lambda v: v.description, lambda v: v.description or None),
         Column("Published by", lambda v: v.published_by or "—"),
-        Column("Published", lambda v: fmt_time(v.published_at), sort_key=lambda v: v.published_at),
+        Column(
+            "Published",
+            lambda v: formatting.timestamp(v.published_at),
+            sort_key=lambda v: v.published_at,
+        ),
         *_counter_columns(lambda v: v.counters),
         *_rate_columns(lambda v: v.counters),
     ]
@@ -104,7 +112,7 @@ def execution_label(execution: ExecutionInfo, number: int | None = None) -> str:
     name = getattr(execution, "name", "") or ""
     if name and name != f"Execution {execution.id}":
         return name
-    when = fmt_time(execution.start_on or execution.created_on)
+    when = formatting.timestamp(execution.start_on or execution.created_on)
     if number is not None:
         return f"#{number} · {when}" if when else f"#{number}"
     return when or execution.id
@@ -200,7 +208,7 @@ def execution_state(execution: ExecutionInfo) -> str:
     ongoing = execution.counters.ongoing
     if ongoing and state in ("completed", "finished", "done"):
         noun = "contact" if ongoing == 1 else "contacts"
-        return f"Sending {state}; {fmt_count(ongoing)} {noun} still ongoing"
+        return f"Sending {state}; {formatting.count(ongoing)} {noun} still ongoing"
     return state[:1].upper() + state[1:]
 
 
@@ -244,10 +252,10 @@ _EXECUTION_COLUMNS: list[Column] = [
     ),
     Column(
         "When",
-        lambda e: fmt_time(e.start_on or e.created_on),
+        lambda e: formatting.timestamp(e.start_on or e.created_on),
         lambda e: (
-            f"Created {fmt_time(e.created_on, True)}"
-            + (f"\nStarted {fmt_time(e.start_on, True)}" if e.start_on else "")
+            f"Created {formatting.timestamp(e.created_on, True)}"
+            + (f"\nStarted {formatting.timestamp(e.start_on, True)}" if e.start_on else "")
         ),
         sort_key=lambda e: e.start_on or e.created_on,
     ),

@@ -137,10 +137,6 @@ class NodeItem(QGraphicsItem):
     def type(self) -> int:
         return self.Type
 
-    @property
-    def is_name_elided(self) -> bool:
-        return self.elided_name != self.name
-
     def boundingRect(self) -> QRectF:
         return self._bounds
 

@@ -15,6 +15,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
 
+from flowdesk.core import formatting
 from flowdesk.ui.reflow import ReflowLayout
 from flowdesk.ui.viewer import style
 
@@ -58,8 +59,8 @@ class HeatBar(QWidget):
             text = "No contact reached any step."
         else:
             text = (
-                f"Step colour by contacts who reached it, from {style.count_text(ticks[0])}"
-                f" (dark purple) to {style.count_text(ticks[-1])} (yellow), logarithmic."
+                f"Step colour by contacts who reached it, from {formatting.count(ticks[0])}"
+                f" (dark purple) to {formatting.count(ticks[-1])} (yellow), logarithmic."
             )
         self.setAccessibleDescription(text)
         self.setToolTip(text)
@@ -86,7 +87,7 @@ class HeatBar(QWidget):
             painter.drawText(
                 QRectF(bar.left(), text_top, bar.width(), height),
                 Qt.AlignmentFlag.AlignRight,
-                style.count_text(ticks[0]),
+                formatting.count(ticks[0]),
             )
         elif ticks:
             aligns = (
@@ -98,7 +99,7 @@ class HeatBar(QWidget):
                 painter.drawText(
                     QRectF(bar.left(), text_top, bar.width(), height),
                     align,
-                    style.count_text(value),
+                    formatting.count(value),
                 )
         painter.end()
 

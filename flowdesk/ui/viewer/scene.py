@@ -10,6 +10,7 @@ from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPalette
 from PySide6.QtWidgets import QGraphicsScene
 
+from flowdesk.core import formatting
 from flowdesk.core.layout import LayoutEdge, LayoutNode, LayoutOptions, compute_layout
 from flowdesk.core.model import METRIC_LABELS, METRICS
 from flowdesk.core.queries import FlowGraph, GraphEdge, GraphStep, PathEntry, edge_share, step_share
@@ -187,9 +188,9 @@ class FlowScene(QGraphicsScene):
             if len(text) > _LABEL_MAX_CHARS:
                 text = text[: _LABEL_MAX_CHARS - 1].rstrip() + "\u2026"
             lines.append(text)
-        numbers = style.count_text(edge.runs)
+        numbers = formatting.count(edge.runs)
         if share is not None:
-            numbers += f" \u00b7 {style.percent_text(share)}"
+            numbers += f" \u00b7 {formatting.share(share)}"
         lines.append(numbers)
         return lines
 
@@ -199,7 +200,7 @@ class FlowScene(QGraphicsScene):
             return "Not executed yet"
         text = style.type_label(step.step_type)
         if step.wait_seconds:
-            text += f" \u00b7 waits {style.duration_text(step.wait_seconds)}"
+            text += f" \u00b7 waits {formatting.duration(step.wait_seconds)}"
         if step.reached == 0:
             text += " \u00b7 not reached"
         return text
@@ -208,7 +209,7 @@ class FlowScene(QGraphicsScene):
     def _reached_text(step: GraphStep) -> str:
         if step.is_placeholder:
             return "\u2014"
-        return f"{style.count_text(step.reached)} reached"
+        return f"{formatting.count(step.reached)} reached"
 
     @staticmethod
     def _share_text(graph: FlowGraph, step: GraphStep, share: float | None) -> str:
@@ -218,7 +219,7 @@ class FlowScene(QGraphicsScene):
             return "entry step"
         if share is None:
             return ""
-        return f"{style.percent_text(share)} of previous"
+        return f"{formatting.share(share)} of previous"
 
     def _node_colors(self, step: GraphStep, palette: QPalette) -> NodeColors:
         if step.is_placeholder or step.reached <= 0:
@@ -246,26 +247,26 @@ class FlowScene(QGraphicsScene):
                 else f" ({html.escape(step.step_type)}: type not recognised)"
             )
             rows.append(f"Type: {html.escape(kind)}{raw}")
-            reach = f"Reached: {style.count_text(step.reached)} {_contacts(step.reached)}"
+            reach = f"Reached: {formatting.count(step.reached)} {_contacts(step.reached)}"
             if step.key in graph.entry_keys:
                 reach += " (entry step)"
             elif share is not None:
-                reach += f" ({style.percent_text(share)} of the previous step)"
+                reach += f" ({formatting.share(share)} of the previous step)"
             rows.append(reach)
             repeats = step.visits - step.reached
             if repeats > 0:
                 rows.append(
-                    f"Visits: {style.count_text(step.visits)} ({style.count_text(repeats)} repeat"
+                    f"Visits: {formatting.count(step.visits)} ({formatting.count(repeats)} repeat"
                     f" visit{'s' if repeats != 1 else ''} through loops)"
                 )
             ended = [
-                f"{METRIC_LABELS[m]} {style.count_text(step.ended.get(m.value, 0))}"
+                f"{METRIC_LABELS[m]} {formatting.count(step.ended.get(m.value, 0))}"
                 for m in METRICS
                 if step.ended.get(m.value, 0)
             ]
             rows.append("Ended here: " + (", ".join(ended) if ended else "none"))
             if step.wait_seconds:
-                rows.append(f"Waits up to {style.duration_text(step.wait_seconds)} for a reply")
+                rows.append(f"Waits up to {formatting.duration(step.wait_seconds)} for a reply")
         rows.append(f"<span style='color:gray'>Step id {html.escape(step.id)}</span>")
         return "<br>".join(rows)
 
@@ -283,10 +284,10 @@ class FlowScene(QGraphicsScene):
             rows.append("Not in the step definition; seen in contacts' paths")
         if is_back:
             rows.append("Loop: goes back to an earlier step")
-        took = f"{style.count_text(edge.runs)} {_contacts(edge.runs)} took it"
+        took = f"{formatting.count(edge.runs)} {_contacts(edge.runs)} took it"
         if share is not None and source is not None:
             took += (
-                f" = {style.percent_text(share)} of the {style.count_text(source.reached)}"
+                f" = {formatting.share(share)} of the {formatting.count(source.reached)}"
                 f" who reached {source_name}"
             )
         rows.append(took)
@@ -335,7 +336,7 @@ class FlowScene(QGraphicsScene):
         return covered
 
     def _visit_text(self, entries: list[PathEntry]) -> str:
-        times = ", ".join(style.clock_time(e.executed_at) for e in entries)
+        times = ", ".join(formatting.clock(e.executed_at) for e in entries)
         last = entries[-1]
         text = f"at {times}"
         if last.status != "COMPLETED":

@@ -10,11 +10,11 @@ are always shown next to a word, never alone.
 from __future__ import annotations
 
 import math
-from datetime import datetime
 
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPalette
 
 from flowdesk.core.model import KNOWN_STEP_TYPES, PLACEHOLDER_STEP_TYPE
+from flowdesk.ui import theme
 
 # -- heat ------------------------------------------------------------------------------------
 
@@ -152,16 +152,15 @@ def _tone(hue: float, saturation: float, palette: QPalette) -> QColor:
 
 # -- statuses ----------------------------------------------------------------------------------
 
-# Hue per upstream step/run status; None means "neutral" (drawn in the quiet text colour).
-_STATUS_HUES: dict[str, float | None] = {
-    "COMPLETED": 0.36,  # green
-    "RUNNING": 0.58,  # blue
-    "READY": 0.58,
-    "WAITING_TO_START": None,
-    "NOT_EXECUTED": None,
-    "CANCELED": None,
-    "FAILED": 0.0,  # red
-    "EXPIRED": 0.09,  # orange
+# The report bucket whose colour an upstream step/run status takes (ui.theme holds one colour per
+# status); a status not listed is neutral (drawn in the quiet text colour).
+_STATUS_METRICS: dict[str, str] = {
+    "COMPLETED": "completed",
+    "RUNNING": "ongoing",
+    "READY": "ongoing",
+    "CANCELED": "canceled",
+    "FAILED": "failed",
+    "EXPIRED": "expired",
 }
 
 STATUS_WORDS: dict[str, str] = {
@@ -181,10 +180,10 @@ def status_word(status: str) -> str:
 
 
 def status_color(status: str, palette: QPalette) -> QColor:
-    hue = _STATUS_HUES.get(status)
-    if hue is None:
+    metric = _STATUS_METRICS.get(status)
+    if metric is None:
         return quiet_color(palette)
-    return _tone(hue, 0.85 if hue == 0.0 else 0.75, palette)
+    return theme.status_color(metric, palette)
 
 
 # -- step types --------------------------------------------------------------------------------
@@ -257,62 +256,3 @@ def type_badge(step_type: str, font: QFont) -> tuple[str, QColor]:
     if len(glyph) == 1 and not QFontMetricsF(font).inFontUcs4(ord(glyph)):
         glyph = letter
     return glyph, QColor(color)
-
-
-# -- numbers and times -------------------------------------------------------------------------
-
-
-def count_text(n: int) -> str:
-    return f"{n:,}"
-
-
-def percent_text(share: float | None) -> str:
-    """A share as a percentage: whole numbers from 10 %, one decimal below; a dash for none."""
-    if share is None:
-        return "\u2014"
-    pct = share * 100.0
-    if pct == 0:
-        return "0%"
-    if pct < 0.1:
-        return "<0.1%"
-    if pct < 10:
-        return f"{pct:.1f}%"
-    return f"{pct:.0f}%"
-
-
-def duration_text(seconds: float | None) -> str:
-    """'45 s', '12 min', '2 h 14 min', '3 d 4 h'."""
-    if seconds is None:
-        return ""
-    seconds = max(0, int(round(seconds)))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:  # "24 h", "36 h": wait limits are set in hours
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
-
-
-def local_time(epoch: int | None, *, seconds: bool = True, now: datetime | None = None) -> str:
-    """Local, readable date and time: 'Sun 1 Nov, 10:02:05' (the year only when not this year)."""
-    if epoch is None:
-        return ""
-    moment = datetime.fromtimestamp(epoch).astimezone()
-    current = now or datetime.now().astimezone()
-    clock = f"{moment:%H:%M:%S}" if seconds else f"{moment:%H:%M}"
-    year = f" {moment.year}" if moment.year != current.year else ""
-    return f"{moment:%a} {moment.day} {moment:%b}{year}, {clock}"
-
-
-def clock_time(epoch: int, *, seconds: bool = False) -> str:
-    moment = datetime.fromtimestamp(epoch).astimezone()
-    return f"{moment:%H:%M:%S}" if seconds else f"{moment:%H:%M}"
-
-
-def utc_offset_text() -> str:
-    offset = datetime.now().astimezone().strftime("%z")
-    return f"UTC{offset[:3]}:{offset[3:]}" if offset else "local time"

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdesk.core import formatting
 from flowdesk.core.model import METRIC_LABELS
 from flowdesk.core.queries import PathEntry, RunDetail
 from flowdesk.ui.viewer import style
@@ -82,19 +83,19 @@ def wait_text(entry: PathEntry, following: PathEntry | None, now: float) -> str:
         limit = entry.wait_seconds
         if limit is None and entry.expire_on:
             limit = entry.expire_on - entry.executed_at
-        return f"expired after {style.duration_text(limit)}" if limit else "expired"
+        return f"expired after {formatting.duration(limit)}" if limit else "expired"
     if following is not None:
         if not waits:
             return ""
-        return f"waited {style.duration_text(following.executed_at - entry.executed_at)}"
+        return f"waited {formatting.duration(following.executed_at - entry.executed_at)}"
     if entry.status in ("RUNNING", "WAITING_TO_START"):
         if entry.expire_on:
             if entry.expire_on > now:
-                left = style.duration_text(entry.expire_on - now)
-                return f"expires {style.local_time(entry.expire_on, seconds=False)} (in {left})"
-            return f"expiry was due {style.local_time(entry.expire_on, seconds=False)}"
+                left = formatting.duration(entry.expire_on - now)
+                return f"expires {formatting.moment(entry.expire_on, seconds=False)} (in {left})"
+            return f"expiry was due {formatting.moment(entry.expire_on, seconds=False)}"
         if waits:
-            return f"waiting for {style.duration_text(now - entry.executed_at)}"
+            return f"waiting for {formatting.duration(now - entry.executed_at)}"
     return ""
 
 
@@ -114,8 +115,8 @@ def _when(epoch: int, previous: int | None) -> str:
     if previous is not None:
         day = datetime.fromtimestamp(epoch).astimezone().date()
         if day == datetime.fromtimestamp(previous).astimezone().date():
-            return style.clock_time(epoch, seconds=True)
-    return style.local_time(epoch)
+            return formatting.clock(epoch, seconds=True)
+    return formatting.moment(epoch)
 
 
 class TimelineModel(QAbstractTableModel):
@@ -424,11 +425,11 @@ class PathTimeline(QWidget):
         if row.execution_id:
             name = self._execution or row.execution_id
             context.append(f"execution {html.escape(name)}")
-        context.append(f"entered {html.escape(style.local_time(row.entered_at))}")
+        context.append(f"entered {html.escape(formatting.moment(row.entered_at))}")
         steps = len(detail.path)
         footer = (
             f"{steps} step{'s' if steps != 1 else ''} \u00b7 times in local time"
-            f" ({style.utc_offset_text()})"
+            f" ({formatting.utc_offset()})"
         )
         return "<br>".join(
             [

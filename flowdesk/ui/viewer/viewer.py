@@ -8,6 +8,7 @@ from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QStackedWidget,
     QToolButton,
     QVBoxLayout,
@@ -15,8 +16,11 @@ from PySide6.QtWidgets import (
 )
 
 from flowdesk.core.queries import FlowGraph, PathEntry
+from flowdesk.core.step_search import find_steps
 from flowdesk.ui.reflow import ElidedLabel
+from flowdesk.ui.viewer import style
 from flowdesk.ui.viewer.legend import Legend
+from flowdesk.ui.viewer.minimap import Minimap
 from flowdesk.ui.viewer.scene import FlowScene
 from flowdesk.ui.viewer.view import FlowView
 
@@ -31,16 +35,19 @@ EMPTY_NO_STEPS = (
     "<p>Steps appear once at least one contact has entered this version and the cache has been"
     " synced.</p>"
 )
-# The first view of a flow fits it whole unless that needs a smaller scale than this; tall
-# flows then open at this scale on their entry steps (cards switch to large text below 60 %).
-OVERVIEW_MIN_SCALE = 0.3
+# The first view of a flow fits it whole unless that needs a smaller scale than this (cards
+# switch to large names below 60 %); bigger flows open at READABLE_SCALE on their entry steps,
+# with the overview map for the rest. Real flows of 50-110 steps fitted at 30 % showed names
+# eight pixels high: unreadable.
+OVERVIEW_MIN_SCALE = 0.5
 # Centring on a step zooms in to at least this scale, so its text is readable.
 READABLE_SCALE = 0.75
 
 
 class FlowViewer(QWidget):
     """Public API: ``set_graph``, ``highlight_path``, ``center_on_step``, ``fit``, ``zoom_in``,
-    ``zoom_out``; ``stepActivated(step_key)`` on double-click or Enter on a step."""
+    ``zoom_out``, ``find_step``, ``zoom_to_path``; ``stepActivated(step_key)`` on double-click
+    or Enter on a step. Big flows get a search box, an overview map and a "Path" button."""
 
     stepActivated = Signal(int)  # noqa: N815
 
@@ -75,6 +82,24 @@ class FlowViewer(QWidget):
         self.stack.addWidget(self.empty_label)
         self.stack.addWidget(self.view)
 
+        self.search_edit = QLineEdit(self)
+        self.search_edit.setPlaceholderText("Find a step…")
+        self.search_edit.setClearButtonEnabled(True)
+        for clear in self.search_edit.findChildren(QToolButton):
+            clear.setAccessibleName("Clear the step search")
+        self.search_edit.setAccessibleName("Find a step")
+        self.search_edit.setToolTip(
+            "Find a step by its name, type or id; Enter goes to the next match, Esc clears"
+        )
+        self.search_edit.setMaximumWidth(220)
+        self.search_edit.textChanged.connect(self._search_changed)
+        self.search_edit.returnPressed.connect(self.next_match)
+        self.search_edit.installEventFilter(self)
+        self.match_label = QLabel("", self)
+        self.match_label.setAccessibleName("Step search matches")
+        self._matches: list[int] = []
+        self._match_index = -1
+        self.path_button = self._button("Path", "Zoom to the traced path", self.zoom_to_path)
         self.zoom_out_button = self._button("\u2212", "Zoom out (\u2212)", self.zoom_out)
         self.zoom_in_button = self._button("+", "Zoom in (+)", self.zoom_in)
         self.fit_button = self._button("Fit", "Fit the whole flow in view (0)", self.fit)
@@ -88,12 +113,19 @@ class FlowViewer(QWidget):
         toolbar = QHBoxLayout()
         toolbar.setContentsMargins(8, 4, 8, 0)
         toolbar.addWidget(self.status_label, 1)
+        toolbar.addWidget(self.search_edit)
+        toolbar.addWidget(self.match_label)
+        toolbar.addWidget(self.path_button)
         toolbar.addWidget(self.zoom_out_button)
         toolbar.addWidget(self.zoom_label)
         toolbar.addWidget(self.zoom_in_button)
         toolbar.addWidget(self.fit_button)
 
         self.legend = Legend(self)
+        self.minimap = Minimap(self.view)
+        self.minimap.navigated.connect(self._stop_auto_fit)
+        self.view.zoomChanged.connect(lambda _scale: self.minimap.place())
+        self.view.resized.connect(self.minimap.place)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -131,6 +163,8 @@ class FlowViewer(QWidget):
         self._update_status()
         self._auto_fit = "overview"
         self._apply_auto_fit()
+        self.minimap.refresh()
+        self._search_changed(self.search_edit.text())
 
     def graph(self) -> FlowGraph | None:
         return self._graph
@@ -143,6 +177,8 @@ class FlowViewer(QWidget):
             return
         covered = self.scene.highlight(self._path)
         self._update_status()
+        self.path_button.setEnabled(bool(self._path))
+        self.minimap.refresh()
         if self._path and not covered.isEmpty():
             # Keep the path in view through resizes (a side panel opening) until the user
             # zooms or pans; a hidden viewer does it when shown.
@@ -162,6 +198,26 @@ class FlowViewer(QWidget):
             self.view.set_zoom(READABLE_SCALE)
         self.focus_step(step_key)
         self.view.centerOn(node)
+
+    def find_step(self, text: str) -> list[int]:
+        """Search the steps (the search box's text) and go to the first match; returns the
+        matching keys in reading order, top to bottom."""
+        self.search_edit.setText(text)
+        return list(self._matches)
+
+    def next_match(self) -> None:
+        """Go to the next step matching the search (wrapping round)."""
+        if not self._matches:
+            return
+        self._match_index = (self._match_index + 1) % len(self._matches)
+        self._show_match()
+
+    def zoom_to_path(self) -> None:
+        """Bring the traced path back into view after zooming or panning away from it."""
+        if not self._path or self._path_rect.isEmpty():
+            return
+        self._auto_fit = "path"
+        self._apply_auto_fit()
 
     def focus_step(self, step_key: int | None) -> None:
         """Mark one step as the current one (ring around it; Enter activates it)."""
@@ -216,8 +272,52 @@ class FlowViewer(QWidget):
         self._set_controls_enabled(False)
 
     def _set_controls_enabled(self, enabled: bool) -> None:
-        for widget in (self.zoom_in_button, self.zoom_out_button, self.fit_button, self.zoom_label):
+        for widget in (
+            self.zoom_in_button,
+            self.zoom_out_button,
+            self.fit_button,
+            self.zoom_label,
+            self.search_edit,
+        ):
             widget.setEnabled(enabled)
+        self.path_button.setEnabled(enabled and bool(self._path))
+        if not enabled:
+            self.minimap.hide()
+
+    def _search_changed(self, text: str) -> None:
+        graph = self._graph
+        nodes = self.scene.nodes
+
+        def reading_order(key: int) -> tuple[float, float]:
+            rect = nodes[key].sceneBoundingRect()
+            return (rect.top(), rect.left())
+
+        steps = [s for s in graph.steps if s.key in nodes] if graph is not None else []
+        self._matches = find_steps(steps, text, type_label=style.type_label, order=reading_order)
+        self._match_index = -1
+        if not text.strip():
+            self.match_label.setText("")
+            return
+        if not self._matches:
+            self.match_label.setText("No step")
+            return
+        self.next_match()
+
+    def _show_match(self) -> None:
+        key = self._matches[self._match_index]
+        self.match_label.setText(f"{self._match_index + 1} of {len(self._matches)}")
+        self.center_on_step(key)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: ANN001, N802 - Qt override
+        if (
+            watched is self.search_edit
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() == Qt.Key.Key_Escape
+        ):
+            self.search_edit.clear()
+            self.view.setFocus()
+            return True
+        return super().eventFilter(watched, event)
 
     def _update_status(self) -> None:
         graph = self._graph
@@ -256,11 +356,12 @@ class FlowViewer(QWidget):
         if scale >= OVERVIEW_MIN_SCALE:
             self.view.fit_rect(rect)
             return
-        self.view.set_zoom(OVERVIEW_MIN_SCALE)
-        visible_height = viewport.height() / OVERVIEW_MIN_SCALE
+        self.view.set_zoom(READABLE_SCALE)
+        visible_height = viewport.height() / READABLE_SCALE
         entries = [self.scene.nodes[k] for k in self._graph.entry_keys if k in self.scene.nodes]
         x = entries[0].sceneBoundingRect().center().x() if entries else rect.center().x()
         self.view.centerOn(x, rect.top() + visible_height / 2)
+        self.minimap.place()
 
     def _show_zoom(self, scale: float) -> None:
         self.zoom_label.setText(f"{scale * 100:.0f}%")
@@ -284,3 +385,4 @@ class FlowViewer(QWidget):
             if path:
                 self.scene.highlight(path)
             self.focus_step(focused)
+            self.minimap.refresh()

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdesk.core import formatting
 from flowdesk.core.compare import Comparison, Side, compare_versions, default_pair
 from flowdesk.core.compare.diff import duration_words
 from flowdesk.core.compare.graph import DiffGraph, diff_graph
@@ -41,7 +42,7 @@ from flowdesk.core.queries import VersionInfo, version_graph
 from flowdesk.ui.errors import error_text
 from flowdesk.ui.models.compare import StepChangesModel, StepShiftsModel
 from flowdesk.ui.models.history import version_label
-from flowdesk.ui.theme import diff_color, fmt_count, fmt_share, muted_text, status_color
+from flowdesk.ui.theme import diff_color, muted_text, status_color
 from flowdesk.ui.widgets.compare_graph import DiffView
 from flowdesk.ui.widgets.empty_state import EmptyState
 
@@ -61,9 +62,9 @@ def load_comparison(db, flow_id: str, a: str, b: str, finished_only: bool) -> Lo
 
 def rate_line(rate: float | None, part: int, whole: int, interval) -> str:  # noqa: ANN001
     """ "62.0% · 310 of 500 · 95 %: 57.7–66.2%"."""
-    text = f"{fmt_share(rate)} · {fmt_count(part)} of {fmt_count(whole)}"
+    text = f"{formatting.share(rate)} · {formatting.count(part)} of {formatting.count(whole)}"
     if interval is not None:
-        text += f" · 95 %: {fmt_share(interval.low)}–{fmt_share(interval.high)}"
+        text += f" · 95 %: {formatting.share(interval.low)}–{formatting.share(interval.high)}"
     return text
 
 
@@ -348,14 +349,15 @@ class CompareTab(QWidget):
         if c.ongoing:
             running = (
                 f"<br><span style='color:{status_color('ongoing', self.palette()).name()}'>"
-                f"{fmt_count(c.ongoing)} still in the flow ({fmt_share(c.share('ongoing'))})"
+                f"{formatting.count(c.ongoing)} still in the flow"
+                f" ({formatting.share(c.share('ongoing'))})"
                 "</span>"
             )
         completion = rate_line(c.completion_rate, c.completed, c.contacts, side.completion)
         response = rate_line(c.response_rate, c.responded, c.waited, side.response)
         return (
             f"<span style='color:{muted}'>{role}{current}</span><br>"
-            f"<b>{html.escape(side.label)}</b> · {fmt_count(c.contacts)} contacts<br>"
+            f"<b>{html.escape(side.label)}</b> · {formatting.count(c.contacts)} contacts<br>"
             f"Completion <b>{completion}</b><br>Response <b>{response}</b>{running}"
         )
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdesk.core import formatting
 from flowdesk.core.model import METRIC_LABELS, METRICS, Direction
 from flowdesk.core.queries import (
     ContactQuery,
@@ -33,7 +34,7 @@ from flowdesk.core.queries import (
 from flowdesk.ui.models.contacts import COLUMNS, ROW_ROLE, ContactsModel
 from flowdesk.ui.models.history import execution_labels, version_label
 from flowdesk.ui.reflow import ReflowLayout
-from flowdesk.ui.theme import fmt_count, status_dot
+from flowdesk.ui.theme import status_dot
 from flowdesk.ui.widgets.empty_state import EmptyState
 
 SEARCH_DEBOUNCE_MS = 250
@@ -286,9 +287,11 @@ class ContactsTab(QWidget):
         filtered = bool(query and (query.search or query.metric or query.hide_test))
         noun = "contact" if count == 1 else "contacts"
         if not self.model.count_is_exact():
-            self.count_label.setText(f"{fmt_count(count)}+ {noun} match · counting…")
+            self.count_label.setText(f"{formatting.count(count)}+ {noun} match · counting…")
         else:
-            self.count_label.setText(f"{fmt_count(count)} {noun}" + (" match" if filtered else ""))
+            self.count_label.setText(
+                f"{formatting.count(count)} {noun}" + (" match" if filtered else "")
+            )
         if count == 0:
             if query is not None and query.search:
                 self.empty.set_text(

@@ -26,13 +26,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdesk.core import formatting
 from flowdesk.core.customers import Customer, CustomerRun, find_customers, get_customer
 from flowdesk.core.model import METRIC_LABELS
 from flowdesk.core.queries import list_executions
 from flowdesk.ui.models.history import execution_labels
 from flowdesk.ui.models.records import RECORD_ROLE, Column, RecordTableModel
 from flowdesk.ui.tasks import TaskManager
-from flowdesk.ui.theme import fmt_ago, fmt_time, status_dot
+from flowdesk.ui.theme import status_dot
 from flowdesk.ui.widgets.empty_state import EmptyState
 
 SEARCH_DEBOUNCE_MS = 150
@@ -80,7 +81,7 @@ def flows_summary(customer: Customer) -> str:
     runs = len(customer.runs)
     return (
         f"{runs} run{'s' if runs != 1 else ''} in {flows} flow{'s' if flows != 1 else ''}"
-        f" · last active {fmt_ago(customer.last_activity)}"
+        f" · last active {formatting.ago(customer.last_activity)}"
     )
 
 
@@ -149,7 +150,7 @@ class ResultsModel(QStandardItemModel):
                 what.setIcon(status_dot(run.metric))
                 what.setToolTip("Trace this run's path (Enter)")
                 execution = found.executions.get(run.execution_id or "", run.execution_id)
-                bits = [status_text(run), f"entered {fmt_time(run.entered_at)}"]
+                bits = [status_text(run), f"entered {formatting.timestamp(run.entered_at)}"]
                 if execution:
                     bits.append(f"execution {execution}")
                 if run.reason:
@@ -261,7 +262,11 @@ class CustomerRunsModel(RecordTableModel[CustomerRun]):
         self.executions: dict[str, str] = {}
         # What an agent reads first comes first, so a narrow window shows it without scrolling.
         self.columns = [
-            Column("Entered", lambda r: fmt_time(r.entered_at), sort_key=lambda r: r.entered_at),
+            Column(
+                "Entered",
+                lambda r: formatting.timestamp(r.entered_at),
+                sort_key=lambda r: r.entered_at,
+            ),
             Column(
                 "Flow",
                 lambda r: r.flow,
@@ -279,7 +284,7 @@ class CustomerRunsModel(RecordTableModel[CustomerRun]):
             ),
             Column(
                 "Last activity",
-                lambda r: fmt_time(r.last_activity),
+                lambda r: formatting.timestamp(r.last_activity),
                 sort_key=lambda r: r.last_activity,
             ),
             Column("Last step", lambda r: r.last_step),

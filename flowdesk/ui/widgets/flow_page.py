@@ -14,7 +14,6 @@ from __future__ import annotations
 import html
 import logging
 import time
-from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -26,6 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdesk.core import formatting
+from flowdesk.core.export import ExportSpec
 from flowdesk.core.model import Direction
 from flowdesk.core.queries import (
     ContactRow,
@@ -52,7 +53,7 @@ from flowdesk.ui.models.history import (
     version_label,
 )
 from flowdesk.ui.reflow import ElidedLabel
-from flowdesk.ui.theme import fmt_share, fmt_time, status_color
+from flowdesk.ui.theme import status_color
 from flowdesk.ui.widgets.compare_tab import CompareTab
 from flowdesk.ui.widgets.contacts_tab import ContactsTab
 from flowdesk.ui.widgets.history_tabs import ExecutionsTab, VersionsTab
@@ -68,6 +69,7 @@ TAB_CONTACTS, TAB_EXECUTIONS, TAB_VERSIONS, TAB_VIEWER, TAB_COMPARE = range(5)
 class FlowPage(QWidget):
     scopeChanged = Signal(object)  # noqa: N815
     timings = Signal(str, float)  # what, seconds (for the benchmark and the log)
+    exportRequested = Signal(object)  # noqa: N815 - the ExportSpec of what is on screen
 
     def __init__(self, db, tasks, parent: QWidget | None = None) -> None:  # noqa: ANN001
         super().__init__(parent)
@@ -80,7 +82,6 @@ class FlowPage(QWidget):
         self.executions: list[ExecutionInfo] = []
         self._graphs: dict[tuple[str, str | None], FlowGraph] = {}
         self._viewer_dirty = True
-        self._export_handler: Callable[[str, object], None] | None = None
 
         # header
         self.title = ElidedLabel("")
@@ -96,7 +97,6 @@ class FlowPage(QWidget):
         self.download = QPushButton("Download results…")
         self.download.setAccessibleName("Download results")
         self.download.setToolTip("Export this scope's contacts and their steps in the background")
-        self.download.hide()
         header = QHBoxLayout()
         header.setContentsMargins(0, 0, 0, 0)
         header.addWidget(self.title)
@@ -318,7 +318,7 @@ class FlowPage(QWidget):
                 if execution.status:
                     parts.append(html.escape(execution_state(execution)))
                 counters = execution.counters
-                parts.append(f"completion {fmt_share(counters.completion_rate)}")
+                parts.append(f"completion {formatting.share(counters.completion_rate)}")
             else:
                 parts.append(f"<b>Execution {html.escape(scope.execution_id)}</b>")
         else:
@@ -332,12 +332,12 @@ class FlowPage(QWidget):
                 if version.published_by:
                     published += f" by {html.escape(version.published_by)}"
                 if version.published_at:
-                    published += f" on {fmt_time(version.published_at)}"
+                    published += f" on {formatting.timestamp(version.published_at)}"
                 parts.append(published)
                 counters = version.counters
                 parts.append(
-                    f"completion {fmt_share(counters.completion_rate)}, "
-                    f"response {fmt_share(counters.response_rate)}"
+                    f"completion {formatting.share(counters.completion_rate)}, "
+                    f"response {formatting.share(counters.response_rate)}"
                 )
             else:
                 parts.append(f"<b>Version {html.escape(scope.version_id or '')}</b>")
@@ -455,15 +455,16 @@ class FlowPage(QWidget):
 
     # -- export ----------------------------------------------------------------------------------
 
-    def set_export_handler(self, handler: Callable[[str, object], None] | None) -> None:
-        """``handler(kind, payload)``: kind "scope" with a Scope, or "contacts" with a query."""
-        self._export_handler = handler
-        self.download.setVisible(handler is not None)
+    def export_spec(self) -> ExportSpec | None:
+        """What "Download results…" exports: the Contacts tab's filtered list when it is
+        showing, else the whole scope."""
+        if self.scope is None:
+            return None
+        if self.tabs.currentWidget() is self.contacts_tab:
+            return ExportSpec.for_contacts(self.contacts_tab.current_query())
+        return ExportSpec.for_scope(self.scope)
 
     def _on_download(self) -> None:
-        if self._export_handler is None or self.scope is None:
-            return
-        if self.tabs.currentWidget() is self.contacts_tab:
-            self._export_handler("contacts", self.contacts_tab.current_query())
-        else:
-            self._export_handler("scope", self.scope)
+        spec = self.export_spec()
+        if spec is not None:
+            self.exportRequested.emit(spec)

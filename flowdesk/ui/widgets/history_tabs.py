@@ -17,11 +17,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdesk.core import formatting
 from flowdesk.core.compare.stats import wilson_interval
 from flowdesk.core.queries import ExecutionInfo, VersionInfo
 from flowdesk.ui.models.history import ExecutionsModel, VersionsModel, version_label
 from flowdesk.ui.models.records import RECORD_ROLE, RecordTableModel
-from flowdesk.ui.theme import fmt_share, series_color
+from flowdesk.ui.theme import series_color
 from flowdesk.ui.widgets.empty_state import EmptyState
 
 
@@ -263,7 +264,9 @@ class RatesChart(QWidget):
                 for x, y in points:
                     other = self.series["completion" if name == "response" else "response"][x]
                     up = above if other is None else y >= other
-                    label = pg.TextItem(f"{y:.0f}%", color=color, anchor=(0.5, 1.3 if up else -0.3))
+                    label = pg.TextItem(
+                        formatting.share(y / 100), color=color, anchor=(0.5, 1.3 if up else -0.3)
+                    )
                     label.setPos(x, y)
                     self.plot.addItem(label)
         self.plot.setXRange(-0.5, max(len(versions) - 0.5, 0.5), padding=0)
@@ -286,15 +289,15 @@ class RatesChart(QWidget):
             return "" if found is None else f", 95 % {found[0]:.1f}–{found[1]:.1f} %"
 
         text = (
-            f"{version_label(version)}: response rate {fmt_share(c.response_rate)}"
+            f"{version_label(version)}: response rate {formatting.share(c.response_rate)}"
             f" ({c.responded:,} of {c.waited:,}{interval('response')}), completion rate"
-            f" {fmt_share(c.completion_rate)} ({c.completed:,} of {c.contacts:,}"
+            f" {formatting.share(c.completion_rate)} ({c.completed:,} of {c.contacts:,}"
             f"{interval('completion')})"
         )
         if c.ongoing:
             text += (
                 f"; still running: {c.ongoing:,} contacts in the flow"
-                f" ({fmt_share(c.share('ongoing'))}), so its rates will move"
+                f" ({formatting.share(c.share('ongoing'))}), so its rates will move"
             )
         return text
 

@@ -17,11 +17,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flowdesk.core.model import METRIC_DEFINITIONS, METRIC_LABELS
+from flowdesk.core import formatting
+from flowdesk.core.model import COUNTERS, METRIC_DEFINITIONS, METRIC_LABELS
 from flowdesk.core.queries import Counters
-from flowdesk.ui.theme import fmt_count, fmt_share, status_color
-
-CARD_METRICS = ("contacts", "expired", "ongoing", "canceled", "failed", "completed")
+from flowdesk.ui.theme import status_color
 
 
 class MetricCard(QFrame):
@@ -68,17 +67,17 @@ class MetricCard(QFrame):
     def set_counters(self, counters: Counters) -> None:
         self._counters = counters
         count = getattr(counters, self.metric_name)
-        self.value.setText(fmt_count(count))
+        self.value.setText(formatting.count(count))
         definition = METRIC_DEFINITIONS[self.metric_name]
         if self.metric_name == "contacts":
             self._set_share("all entries", "")
-            tip = f"{definition}\n\n{fmt_count(count)} contact entries in this scope."
+            tip = f"{definition}\n\n{formatting.count(count)} contact entries in this scope."
         else:
             share = counters.share(self.metric_name)
-            self._set_share(f"{fmt_share(share)} of contacts", fmt_share(share))
+            self._set_share(f"{formatting.share(share)} of contacts", formatting.share(share))
             tip = (
-                f"{definition}\n\n{fmt_count(count)} of {fmt_count(counters.contacts)} "
-                f"contacts ({fmt_share(share)})."
+                f"{definition}\n\n{formatting.count(count)} of "
+                f"{formatting.count(counters.contacts)} contacts ({formatting.share(share)})."
             )
             tip += "\nClick to list these contacts."
         self.setToolTip(tip)
@@ -173,12 +172,12 @@ class MetricCards(QWidget):
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._grid.setSpacing(8)
         self.cards: dict[str, MetricCard] = {}
-        for metric in CARD_METRICS:
+        for metric in COUNTERS:
             card = MetricCard(metric, self)
             card.clicked.connect(self.metricClicked)
             self.cards[metric] = card
         self.columns = 0
-        self._arrange(len(CARD_METRICS))
+        self._arrange(len(COUNTERS))
         self.counters = Counters()
 
     def _card_width(self) -> int:
@@ -196,13 +195,13 @@ class MetricCards(QWidget):
         for index, card in enumerate(self.cards.values()):
             self._grid.removeWidget(card)
             self._grid.addWidget(card, index // columns, index % columns)
-            card.set_compact(columns < len(CARD_METRICS))
-        for column in range(len(CARD_METRICS)):
+            card.set_compact(columns < len(COUNTERS))
+        for column in range(len(COUNTERS)):
             self._grid.setColumnStretch(column, 1 if column < columns else 0)
 
     def minimumSizeHint(self) -> QSize:
         """Three columns wide (the narrowest arrangement), as tall as the current one."""
-        rows = -(-len(CARD_METRICS) // self.columns)
+        rows = -(-len(COUNTERS) // self.columns)
         card = max(c.sizeHint().height() for c in self.cards.values())
         return QSize(self._width_for(3), rows * card + (rows - 1) * self._grid.spacing())
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QWidget
 
+from flowdesk.core import formatting
 from flowdesk.core.queries import ExecutionInfo, Scope, VersionInfo
 from flowdesk.ui.models.history import execution_how, execution_labels, version_label
-from flowdesk.ui.theme import fmt_count
 
 
 class ScopeSelector(QComboBox):
@@ -38,7 +38,7 @@ class ScopeSelector(QComboBox):
             current = " (current)" if version.is_current else ""
             self.addItem(
                 f"Version: {version_label(version)}{current} · "
-                f"{fmt_count(version.counters.contacts)}",
+                f"{formatting.count(version.counters.contacts)}",
                 Scope(flow_id, version.id),
             )
         if executions:
@@ -47,7 +47,7 @@ class ScopeSelector(QComboBox):
         for execution in executions:
             self.addItem(
                 f"Execution {labels[execution.id]} · {execution_how(execution)} · "
-                f"{fmt_count(execution.counters.contacts)}",
+                f"{formatting.count(execution.counters.contacts)}",
                 Scope(flow_id, execution.version_id, execution.id),
             )
         self._updating = False
@@ -67,9 +67,6 @@ class ScopeSelector(QComboBox):
                 self.setCurrentIndex(i)
                 break
         self._updating = False
-
-    def current_scope(self) -> Scope | None:
-        return self.currentData()
 
     def _on_activated(self, index: int) -> None:
         if self._updating:

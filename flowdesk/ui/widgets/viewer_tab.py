@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdesk.core import formatting
 from flowdesk.core.model import METRIC_LABELS
 from flowdesk.core.queries import ContactRow, FlowGraph, PathEntry, RunDetail
-from flowdesk.ui.theme import fmt_time
 from flowdesk.ui.viewer import FlowViewer, PathTimeline
 
 log = logging.getLogger(__name__)
@@ -130,8 +130,8 @@ class ViewerTab(QWidget):
         self.run_picker.clear()
         for run in runs:
             self.run_picker.addItem(
-                f"{fmt_time(run.entered_at)} · {METRIC_LABELS.get(run.metric, run.metric)}"
-                f" · {run.version_name}",
+                f"{formatting.timestamp(run.entered_at)}"
+                f" · {METRIC_LABELS.get(run.metric, run.metric)} · {run.version_name}",
                 run.run_key,
             )
         self.run_picker.blockSignals(False)

@@ -1,7 +1,7 @@
-"""Background exports for the desktop app: the jobs of the Downloads list.
+"""The exports of the Downloads list: which jobs there are and what happens to them.
 
-:class:`JobManager` lives on the GUI thread, owned by the main window. It keeps the jobs in
-memory (the panel reads them from here), starts each export as a long job of the window's
+:class:`JobManager` lives on the GUI thread. It keeps the jobs in memory (the panel reads them
+from here), starts each export as a long job of the window's
 :class:`~flowdesk.ui.tasks.TaskManager` (``flowdesk.core.tasks.export_job``, which records its
 own state changes from its process), and records the user's actions — a new job, cancel before
 start, retry, remove, seen — on the task manager's write lane, so the GUI thread never writes
@@ -39,7 +39,7 @@ SHUTDOWN_MESSAGE = "Canceled because Flowdesk was closed; no file was written."
 
 
 class JobManager(QObject):
-    """Starts, cancels and retries exports; the downloads panel and main window listen.
+    """Starts, cancels and retries exports; the Downloads panel and its badge listen.
 
     Signals carry job ids; read the job with :meth:`job`. ``jobChanged`` fires on every change
     (state or progress), ``jobAdded`` / ``jobRemoved`` when the list itself changes.

@@ -1,4 +1,4 @@
-"""The notifications panel, its model, and the "Download results" dialog."""
+"""The Downloads panel, its model and row actions, the "Download results" dialog, the wiring."""
 
 from __future__ import annotations
 
@@ -22,9 +22,12 @@ from PySide6.QtWidgets import (
 from flowdesk.core import export as export_pkg
 from flowdesk.core.export import ExportSpec, RowSource
 from flowdesk.core.export import jobs_store as store
-from flowdesk.core.export.naming import human_duration, human_size
+from flowdesk.core.formatting import elapsed as human_duration
+from flowdesk.core.formatting import size as human_size
 from flowdesk.core.queries import ContactQuery, Scope
-from flowdesk.ui.notifications import ExportDialog, JobsModel, NotificationsPanel
+from flowdesk.ui.downloads.export_dialog import ExportDialog
+from flowdesk.ui.downloads.model import JobsModel, row_actions
+from flowdesk.ui.downloads.panel import DownloadsPanel
 
 pytestmark = pytest.mark.qt_log_ignore(
     "This plugin does not support propagateSizeHints", "OpenType support missing"
@@ -36,7 +39,7 @@ def make_panel(qtbot, make_jobs):
     def make(in_child: bool = True):
         manager = make_jobs(in_child=in_child)
         opened: list[tuple[str, str]] = []
-        panel = NotificationsPanel(
+        panel = DownloadsPanel(
             manager,
             opener=lambda path: opened.append(("open", path)) or True,
             revealer=lambda path: opened.append(("reveal", path)) or True,
@@ -50,7 +53,7 @@ def make_panel(qtbot, make_jobs):
     return make
 
 
-def visible_buttons(panel: NotificationsPanel, job_id: int) -> list[str]:
+def visible_buttons(panel: DownloadsPanel, job_id: int) -> list[str]:
     row = panel.row_widget(job_id)
     assert row is not None
     return [name for name, button in row.buttons.items() if button.isVisibleTo(row)]
@@ -265,29 +268,59 @@ def test_export_dialog_warns_when_rows_need_several_sheets(qtbot, folder):
     assert dialog.rows_label.text().startswith("2,500,000 rows")
 
 
-def test_install_wires_download_results_into_the_main_window(
+def test_the_window_opens_download_results_for_the_spec_its_page_asks_for(
     qtbot, make_window, factory_db_path, folder, settings
 ):
     settings.setValue("exports/folder", str(folder))
     window = make_window(factory_db_path)
-    assert window.jobs is not None and window.downloads_dock.isHidden()
-    window.request_export("scope", Scope("f1"))
-    dialog = window.export_dialog
+    downloads = window.downloads
+    assert downloads.manager is not None and downloads.dock.isHidden()
+    qtbot.mouseClick(window.page.download, Qt.MouseButton.LeftButton)  # on the Contacts tab
+    shown = window.page.contacts_tab.current_query()
+    assert downloads.dialog.spec() == ExportSpec.for_contacts(shown)
+    downloads.dialog.reject()
+    window.page.exportRequested.emit(ExportSpec.for_scope(Scope("f1")))
+    dialog = downloads.dialog
     assert dialog.isVisible() and dialog.folder() == folder
-    with qtbot.waitSignal(window.jobs.jobFinished, timeout=10_000):
+    with qtbot.waitSignal(downloads.manager.jobFinished, timeout=10_000):
         dialog.button_box.button(QDialogButtonBox.StandardButton.Ok).click()
-    assert window.downloads_dock.isVisible()
-    [job] = window.jobs.jobs()
+    assert downloads.dock.isVisible()
+    [job] = downloads.manager.jobs()
     assert job.state == store.FINISHED and os.path.dirname(job.path) == str(folder)
-    assert window.jobs.unseen_count() == 0  # it arrived while the panel was open
-    window.downloads_dock.hide()
-    window.request_export("contacts", ContactQuery(Scope("f1"), metric="failed"))
-    assert not window.export_dialog.local_time.isChecked()  # UTC unless asked
-    window.export_dialog.local_time.setChecked(True)
-    with qtbot.waitSignal(window.jobs.jobFinished, timeout=10_000):
-        window.export_dialog.button_box.button(QDialogButtonBox.StandardButton.Ok).click()
-    assert window.jobs.unseen_count() == 0  # starting an export opens the panel again
-    assert window.jobs.job(window.jobs.jobs()[0].id).spec.local_time
-    window.request_export("scope", Scope("f1"))  # the choice is remembered
-    assert window.export_dialog.local_time.isChecked()
-    window.export_dialog.reject()
+    assert downloads.manager.unseen_count() == 0  # it arrived while the panel was open
+    downloads.dock.hide()
+    spec = ExportSpec.for_contacts(ContactQuery(Scope("f1"), metric="failed"))
+    window.page.exportRequested.emit(spec)
+    assert not downloads.dialog.local_time.isChecked()  # UTC unless asked
+    downloads.dialog.local_time.setChecked(True)
+    with qtbot.waitSignal(downloads.manager.jobFinished, timeout=10_000):
+        downloads.dialog.button_box.button(QDialogButtonBox.StandardButton.Ok).click()
+    assert downloads.manager.unseen_count() == 0  # starting an export opens the panel again
+    assert downloads.manager.job(downloads.manager.jobs()[0].id).spec.local_time
+    window.page.exportRequested.emit(ExportSpec.for_scope(Scope("f1")))  # choice remembered
+    assert downloads.dialog.local_time.isChecked()
+    downloads.dialog.reject()
+
+
+def _job(state: str, path: str | None = None) -> store.JobRecord:
+    return store.JobRecord(1, store.KIND_EXPORT, "t", state, path=path)
+
+
+@pytest.mark.parametrize(
+    ("state", "file", "offered"),
+    [
+        (store.QUEUED, None, ("cancel",)),
+        (store.RUNNING, None, ("cancel",)),
+        (store.FINISHED, "on disk", ("open", "reveal", "copy", "remove")),
+        (store.FINISHED, "deleted", ("copy", "retry", "remove")),
+        (store.FAILED, None, ("retry", "remove")),
+        (store.CANCELED, None, ("retry", "remove")),
+    ],
+)
+def test_the_buttons_a_row_offers_follow_from_its_state(state, file, offered, tmp_path):
+    path = None
+    if file is not None:
+        path = tmp_path / "export.csv"
+        if file == "on disk":
+            path.write_text("phone\n")
+    assert row_actions(_job(state, str(path) if path else None)) == offered
