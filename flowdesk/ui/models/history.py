@@ -6,6 +6,11 @@ import json
 import re
 
 from flowdesk.core import formatting
+from flowdesk.core.execution_names import (  # noqa: F401 - the UI imports them from here too
+    execution_label,
+    execution_labels,
+    execution_numbers,
+)
 from flowdesk.core.model import (
     COUNTERS,
     EXECUTION_METHOD_LABELS,
@@ -98,29 +103,6 @@ class VersionsModel(RecordTableModel[VersionInfo]):
         *_counter_columns(lambda v: v.counters),
         *_rate_columns(lambda v: v.counters),
     ]
-
-
-def execution_numbers(executions: list[ExecutionInfo]) -> dict[str, int]:
-    """Executions numbered 1, 2, 3… in the order they started, per flow."""
-    ordered = sorted(executions, key=lambda e: (e.start_on or e.created_on or 0, e.id))
-    return {e.id: n for n, e in enumerate(ordered, start=1)}
-
-
-def execution_label(execution: ExecutionInfo, number: int | None = None) -> str:
-    """A short readable name. The API gives executions no name of their own, so an execution
-    is "#n · start time" unless the source provides a real one."""
-    name = getattr(execution, "name", "") or ""
-    if name and name != f"Execution {execution.id}":
-        return name
-    when = formatting.timestamp(execution.start_on or execution.created_on)
-    if number is not None:
-        return f"#{number} · {when}" if when else f"#{number}"
-    return when or execution.id
-
-
-def execution_labels(executions: list[ExecutionInfo]) -> dict[str, str]:
-    numbers = execution_numbers(executions)
-    return {e.id: execution_label(e, numbers[e.id]) for e in executions}
 
 
 def execution_how(execution: ExecutionInfo) -> str:
