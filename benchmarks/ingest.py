@@ -9,7 +9,7 @@
 * Raw: the engine's resulting ``runs`` and ``run_steps`` rows, read back beforehand (not timed),
   inserted with ``sqlite3.executemany`` into an empty copy of the schema, one transaction per
   2,000 runs like the engine's batches, with the same indexes deferred and built at the end as
-  the engine's bulk build defers (``RUN_INDEXES`` less ``SYNC_INDEXES``).
+  the engine's bulk build defers (``DEFERRED_INDEXES`` less ``SYNC_INDEXES``).
 
 So the ratio isolates the engine's own work — parsing, fingerprints, counters, steps, contacts —
 on top of storing the same rows in the same schema the same way.
@@ -83,12 +83,12 @@ def raw_insert(source_path: Path, path: Path) -> tuple[float, float]:
     import sqlite3
 
     from flowdesk.core.db import connect
-    from flowdesk.core.schema import RUN_INDEXES, SYNC_INDEXES
+    from flowdesk.core.schema import DEFERRED_INDEXES, SYNC_INDEXES
 
     remove_db(path)
     db = connect(path)
     conn = db.conn
-    deferred = [(name, sql) for name, sql in RUN_INDEXES if name not in SYNC_INDEXES]
+    deferred = [(name, sql) for name, sql in DEFERRED_INDEXES if name not in SYNC_INDEXES]
     with conn:
         for name, _ in deferred:
             conn.execute(f"DROP INDEX {name}")

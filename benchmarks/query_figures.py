@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from benchmarks import insight_figures
 from benchmarks.common import Figure, paired_ms
 
 PAGE = 200
@@ -152,6 +153,7 @@ def measure(db_path: Path, scale: int, repeat: int = 7) -> list[Figure]:
         "versions table vs GROUP BY version over the flow's runs",
     )
     _compare_figures(db, flow_id, add)
+    insight_figures.measure_into(db, flow_id, version_id, add, figures, scale, load_first, repeat)
     add(
         "executions",
         lambda: q.list_executions(db, outbound.id),

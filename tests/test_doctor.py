@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flowdesk.cli import main
 from flowdesk.core.db import connect
+from flowdesk.core.schema import SCHEMA_VERSION
 
 
 def test_a_healthy_install_reports_every_check(tmp_path, capsys, monkeypatch):
@@ -12,7 +13,7 @@ def test_a_healthy_install_reports_every_check(tmp_path, capsys, monkeypatch):
     connect(path).conn.close()
     assert main(["doctor", "--db", str(path)]) == 0
     out = capsys.readouterr().out
-    assert f"ok    cache: {path} opens: schema v2, 0 runs" in out
+    assert f"ok    cache: {path} opens: schema v{SCHEMA_VERSION}, 0 runs" in out
     assert "ok    background jobs: a child process answered in" in out
     assert "ok    qt: PySide6" in out
     assert "FLOWDESK_AC_TOKEN is set" in out and "secret-token" not in out

@@ -20,9 +20,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 def flow_stats(db: Any, flow: Any) -> dict[str, Any]:
     from flowdesk.core.counters_check import compare_api_counters
     from flowdesk.core.queries import list_executions, list_versions
+    from flowdesk.core.step_report import as_of, steps_json
 
     def counters(c: Any) -> dict[str, int]:
         return c.as_dict()
+
+    now = as_of(db)  # "overdue" is measured against the cache's clock (docs/metrics.md)
 
     return {
         "id": flow.id,
@@ -36,6 +39,7 @@ def flow_stats(db: Any, flow: Any) -> dict[str, Any]:
                 "name": v.name,
                 **counters(v.counters),
                 "response_rate": v.counters.response_rate,
+                "steps": steps_json(db, v.id, now),
             }
             for v in list_versions(db, flow.id)
         ],

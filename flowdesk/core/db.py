@@ -21,6 +21,7 @@ from typing import Any
 
 import sqlite_utils
 
+from flowdesk.core import insights
 from flowdesk.core.errors import UserError
 from flowdesk.core.schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -164,6 +165,11 @@ def migrate(db: sqlite_utils.Database) -> int:
                     step(conn)
                 else:
                     conn.execute(step)
+            if get_meta(db, "insights_rebuild"):
+                # A cache that held runs before the per-step counters existed: fill them from
+                # its runs in the same transaction, so no cache is left half-upgraded.
+                insights.rebuild(db)
+                conn.execute("DELETE FROM meta WHERE key = 'insights_rebuild'")
             conn.execute(f"PRAGMA user_version = {number + 1}")
     return SCHEMA_VERSION
 

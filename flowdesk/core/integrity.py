@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlite_utils
 
+from flowdesk.core import insights
 from flowdesk.core.model import METRICS, STORED_COUNTERS
 
 
@@ -100,6 +101,8 @@ def stored(db: sqlite_utils.Database) -> dict[str, dict[Any, tuple[int, ...]]]:
 def mismatches(db: sqlite_utils.Database) -> list[str]:
     """Human-readable differences between maintained and recounted counters (empty = exact)."""
     expected, actual = recount(db), stored(db)
+    expected.update(insights.as_tables(insights.recount(db)))
+    actual.update(insights.stored(db))
     problems: list[str] = []
     for table in expected:
         for key in sorted(set(expected[table]) | set(actual[table]), key=str):

@@ -7,7 +7,7 @@ with the number of runs. Contact pages are keyed on indexed columns and fetched 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlite_utils
@@ -205,6 +205,47 @@ CONTACT_COLUMNS: dict[str, str] = {
 }
 
 
+STEP_MODES = ("reached", "ended", "edge")
+
+
+@dataclass(frozen=True, slots=True)
+class StepFilter:
+    """Who went through a step: runs whose path holds it (``reached``), whose last executed step
+    it is (``ended``), or that moved directly from it to ``target_key`` (``edge``)."""
+
+    step_key: int
+    mode: str = "reached"
+    target_key: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in STEP_MODES or (self.mode == "edge") != (self.target_key is not None):
+            raise ValueError(f"bad step filter {self.mode!r} → {self.target_key!r}")
+
+    def clause(self, walk: bool = False) -> tuple[str, list[Any]]:
+        """The filter on ``runs r``. By default shaped to be answered from the step indexes
+        (few matches: read them by key); ``walk`` checks one run at a time, for walking
+        another index in sort order until a page is full (many matches)."""
+        if self.mode == "ended":
+            if walk:
+                return "+r.last_step_key = ?", [self.step_key]
+            return "r.key IN (SELECT key FROM runs WHERE last_step_key = ?)", [self.step_key]
+        if self.mode == "reached":
+            if walk:
+                sql = (
+                    "EXISTS (SELECT 1 FROM run_steps p WHERE p.run_key = r.key AND p.step_key = ?)"
+                )
+            else:
+                sql = "r.key IN (SELECT run_key FROM run_steps WHERE step_key = ?)"
+            return sql, [self.step_key]
+        pair = (
+            "SELECT p.run_key FROM run_steps p JOIN run_steps q ON q.run_key = p.run_key"
+            " AND q.seq = p.seq + 1 WHERE p.step_key = ? AND q.step_key = ?"
+        )
+        if walk:
+            return f"EXISTS ({pair} AND p.run_key = r.key)", [self.step_key, self.target_key]
+        return f"r.key IN ({pair})", [self.step_key, self.target_key]
+
+
 @dataclass(frozen=True, slots=True)
 class ContactQuery:
     scope: Scope
@@ -213,6 +254,7 @@ class ContactQuery:
     sort: str = "entered"
     descending: bool = True
     hide_test: bool = False
+    step: StepFilter | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,6 +358,10 @@ def _scope_where(query: ContactQuery) -> tuple[list[str], list[Any]]:
         params.append(query.metric)
     if query.hide_test:
         clauses.append("r.is_test = 0")
+    if query.step is not None:
+        sql, values = query.step.clause()
+        clauses.append(sql)
+        params.extend(values)
     return clauses, params
 
 
@@ -330,13 +376,47 @@ def _where(query: ContactQuery) -> tuple[str, list[Any]]:
     return " AND ".join(clauses), params
 
 
+def _step_count(db: sqlite_utils.Database, query: ContactQuery) -> int | None:
+    """The maintained count of a step filter (with the status filter only for "ended")."""
+    step, scope = query.step, query.scope.execution_id or ""
+    if step is None:
+        return None
+    if step.mode == "edge":
+        row = db.execute(
+            "SELECT runs FROM transition_stats WHERE source_key = ? AND target_key = ?"
+            " AND execution_id = ?",
+            [step.step_key, step.target_key, scope],
+        ).fetchone()
+        return row[0] if row else 0
+    if step.mode == "reached":
+        column = "reached"
+    elif query.metric:
+        column = f"ended_{query.metric}"
+    else:
+        column = " + ".join(f"ended_{m.value}" for m in METRICS)
+    row = db.execute(
+        f"SELECT {column} FROM step_stats WHERE step_key = ? AND execution_id = ?",
+        [step.step_key, scope],
+    ).fetchone()
+    return row[0] if row else 0
+
+
+def count_is_maintained(query: ContactQuery) -> bool:
+    """Whether :func:`count_contacts` reads a maintained counter (else it scans)."""
+    if query.search.strip() or query.hide_test:
+        return False
+    return query.step is None or not query.metric or query.step.mode == "ended"
+
+
 def count_contacts(db: sqlite_utils.Database, query: ContactQuery) -> int:
     """Row count for a contacts query; read from counters when no search or test filter applies.
 
     A search counts the matching index entries (a range of the phone index, or the union of
     the name indexes' ranges) instead of scanning the flow.
     """
-    if not query.search.strip() and not query.hide_test:
+    if count_is_maintained(query):
+        if query.step is not None:
+            return _step_count(db, query) or 0
         counters = summary(db, query.scope)
         return counters.contacts if not query.metric else getattr(counters, query.metric)
     search = _search(query)
@@ -365,6 +445,12 @@ def _scope_size(db: sqlite_utils.Database, query: ContactQuery) -> int:
     return getattr(counters, query.metric) if query.metric else counters.contacts
 
 
+def _sparse_limit(db: sqlite_utils.Database, query: ContactQuery) -> int:
+    """Reading m matches by key costs ~m row reads; walking the sort order to fill a page
+    costs ~page × n / m: the two meet near m = 6·√n."""
+    return max(1000, int(6 * _scope_size(db, query) ** 0.5))
+
+
 def contacts_page(
     db: sqlite_utils.Database, query: ContactQuery, offset: int, limit: int
 ) -> list[ContactRow]:
@@ -382,15 +468,28 @@ def contacts_page(
     direction = "DESC" if query.descending else "ASC"
     order = f"{column} {direction}, r.key {direction}"
     search = _search(query)
-    if search is None:
+    step_count = _step_count(db, query) if search is None else None
+    if step_count is not None and step_count > _sparse_limit(db, query):
+        # Many runs went through the step: walk the sort order, checking each run's path.
+        clauses, params = _scope_where(replace(query, step=None))
+        sql, values = query.step.clause(walk=True)
+        where = " AND ".join([*clauses, sql])
+        keys = f"SELECT r.key FROM runs r WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
+        keys_params = [*params, *values, limit, offset]
+    elif step_count is not None:
+        # Few: read them by key from the step index, then sort.
+        where, params = _where(query)
+        keys = (
+            f"SELECT r.key FROM runs r NOT INDEXED WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
+        )
+        keys_params = [*params, limit, offset]
+    elif search is None:
         where, params = _where(query)
         keys = f"SELECT r.key FROM runs r WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
         keys_params = [*params, limit, offset]
     else:
         clauses, params = _scope_where(query)
-        # Reading m matches by key costs ~m row reads; walking the sort order to fill a page
-        # costs ~page × n / m: the two meet near m = 6·√n.
-        sparse = max(1000, int(6 * _scope_size(db, query) ** 0.5))
+        sparse = _sparse_limit(db, query)
         found = db.execute(
             f"SELECT count(*) FROM (SELECT 1 FROM ({search.keys}) LIMIT ?)",
             [*search.keys_params, sparse + 1],

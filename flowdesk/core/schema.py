@@ -217,9 +217,68 @@ MIGRATION_1 = [
     )""",
 ]
 
+# Indexes for "who went through a step": the runs whose path holds a step, and the runs whose
+# last step it is. Deferred during a bulk build like the runs indexes above.
+PATH_INDEXES: list[tuple[str, str]] = [
+    ("run_steps_step", "CREATE INDEX run_steps_step ON run_steps(step_key, run_key)"),
+    ("runs_last_step", "CREATE INDEX runs_last_step ON runs(last_step_key, metric)"),
+]
+# Every index the engine drops for a bulk build and builds once at its end.
+DEFERRED_INDEXES: list[tuple[str, str]] = [*RUN_INDEXES, *PATH_INDEXES]
+
+# Where runs stop, why, how long they take, when they entered (flowdesk/core/insights.py). A
+# cache that already holds runs is filled from them once, when it is next opened
+# (meta ``insights_rebuild``).
+MIGRATION_2 = [
+    """CREATE TABLE step_time_stats (
+        step_key INTEGER NOT NULL,
+        execution_id TEXT NOT NULL,
+        bucket INTEGER NOT NULL,
+        visits INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (step_key, execution_id, bucket)
+    ) WITHOUT ROWID""",
+    # step_key 0: the run stopped before its first step.
+    """CREATE TABLE step_reason_stats (
+        version_id TEXT NOT NULL,
+        execution_id TEXT NOT NULL,
+        step_key INTEGER NOT NULL,
+        metric TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        runs INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (version_id, execution_id, step_key, metric, reason)
+    ) WITHOUT ROWID""",
+    f"""CREATE TABLE entry_day_stats (
+        flow_id TEXT NOT NULL,
+        version_id TEXT NOT NULL,
+        execution_id TEXT NOT NULL,
+        day INTEGER NOT NULL,
+        {_COUNTERS},
+        PRIMARY KEY (flow_id, version_id, execution_id, day)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE completion_time_stats (
+        flow_id TEXT NOT NULL,
+        version_id TEXT NOT NULL,
+        execution_id TEXT NOT NULL,
+        bucket INTEGER NOT NULL,
+        runs INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (flow_id, version_id, execution_id, bucket)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE waiting_runs (
+        step_key INTEGER NOT NULL,
+        arrived_at INTEGER NOT NULL,
+        run_key INTEGER NOT NULL,
+        execution_id TEXT NOT NULL,
+        PRIMARY KEY (step_key, arrived_at, run_key)
+    ) WITHOUT ROWID""",
+    *(statement for _, statement in PATH_INDEXES),
+    "INSERT INTO meta (key, value) SELECT 'insights_rebuild', 'true'"
+    " WHERE EXISTS (SELECT 1 FROM runs)",
+]
+
+
 # Find a customer across flows: prefix-searchable terms of every contact (search_terms.py). A
 # WITHOUT ROWID table is its own index on (term, contact_id): one B-tree, read range by range.
-MIGRATION_2: list[str | Callable[[sqlite3.Connection], None]] = [
+MIGRATION_3: list[str | Callable[[sqlite3.Connection], None]] = [
     """CREATE TABLE contact_terms (
         term TEXT NOT NULL,
         contact_id TEXT NOT NULL,
@@ -229,5 +288,9 @@ MIGRATION_2: list[str | Callable[[sqlite3.Connection], None]] = [
 ]
 
 # A step is an SQL statement, or a function of the connection for data SQL cannot compute.
-MIGRATIONS: list[list[str | Callable[[sqlite3.Connection], None]]] = [MIGRATION_1, MIGRATION_2]
+MIGRATIONS: list[list[str | Callable[[sqlite3.Connection], None]]] = [
+    MIGRATION_1,
+    MIGRATION_2,
+    MIGRATION_3,
+]
 SCHEMA_VERSION = len(MIGRATIONS)

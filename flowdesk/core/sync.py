@@ -25,6 +25,7 @@ import sqlite_utils
 from flowdesk.core import search_terms, workspace
 from flowdesk.core.db import failure_message, get_meta, set_meta, sync_lock
 from flowdesk.core.errors import Outcome
+from flowdesk.core.insights import InsightDeltas
 from flowdesk.core.model import (
     METRICS,
     PLACEHOLDER_STEP_TYPE,
@@ -43,7 +44,7 @@ from flowdesk.core.records import (
     parse_execution,
     parse_run,
 )
-from flowdesk.core.schema import RUN_INDEXES, SYNC_INDEXES
+from flowdesk.core.schema import DEFERRED_INDEXES, SYNC_INDEXES
 from flowdesk.core.sources.base import Batch, Source
 from flowdesk.core.steps import parse_step
 
@@ -141,6 +142,7 @@ class _Deltas:
 
     def __init__(self) -> None:
         self.runs: dict[tuple, int] = defaultdict(int)
+        self.insights = InsightDeltas()  # where runs stop, why, how long: per run, not per route
 
     def add_run(
         self,
@@ -231,6 +233,7 @@ class _Deltas:
             "DO UPDATE SET runs = runs + excluded.runs",
             [(*key, runs) for key, runs in transitions.items() if runs],
         )
+        self.insights.apply(conn)
 
 
 def _path_summary(path: Sequence[PathStep]) -> str:
@@ -360,14 +363,14 @@ class SyncEngine:
         if self.conn.execute("SELECT EXISTS (SELECT 1 FROM runs)").fetchone()[0]:
             return False
         with self.conn:
-            for name, _ in RUN_INDEXES:
+            for name, _ in DEFERRED_INDEXES:
                 if name not in SYNC_INDEXES:
                     self.conn.execute(f"DROP INDEX IF EXISTS {name}")
         return True
 
     def _ensure_indexes(self) -> None:
         with self.conn:
-            for _, statement in RUN_INDEXES:
+            for _, statement in DEFERRED_INDEXES:
                 self.conn.execute(
                     statement.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1)
                 )
@@ -805,6 +808,7 @@ class SyncEngine:
                 update_rows.append((*row, run_key))
                 if new_path is not None:
                     delete_keys.append((run_key,))
+            path_start = len(step_rows)
             if new_path:
                 step_rows += [
                     (
@@ -820,6 +824,12 @@ class SyncEngine:
                     )
                     for seq, (key, step) in enumerate(zip(path_keys, new_path, strict=True))
                 ]
+            deltas.insights.add_run(
+                (run_key, *row[:3], metric, waited, responded, entered_at, last_activity, reason),
+                None if new_path is None else step_rows[path_start:],
+                previous is not None,
+            )
+        deltas.insights.settle(conn, graph.waits, graph.edges)
         conn.executemany(
             "INSERT INTO runs (key, id, flow_id, version_id, execution_id, contact_id, phone,"
             " first_name, last_name, status, metric, status_reason, is_test, entered_at,"

@@ -214,6 +214,7 @@ class MainWindow(QMainWindow):
             "Versions",
             "Flow Viewer",
             "Compare versions",
+            "Over Time",
         )
         for index, name in enumerate(names):
             action = QAction(name, self)

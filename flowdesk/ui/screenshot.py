@@ -145,6 +145,10 @@ def take_screenshots(
             page.tabs.setCurrentIndex(TAB_VIEWER)
             grab("08-execution-viewer")
 
+        # Where runs stop, why, how long, who went through, over time (all versions).
+        window.open_flow(flow.id)
+        _insight_views(page, grab)
+
         # Two versions compared: current against previous.
         window.open_flow(flow.id)
         if page.tabs.isTabEnabled(TAB_COMPARE) and len(versions) >= 2:
@@ -169,9 +173,9 @@ def take_screenshots(
             window.focus_customer_search()
             window.customer_box.setText(name)
             window.customers.search_now()
-            grab("11-customer-search")
+            grab("16-customer-search")
             window.customers.open_customer(contact_id)
-            grab("12-customer")
+            grab("17-customer")
             window.customer_box.clear()
             window.customers.search_now()
     finally:
@@ -181,6 +185,43 @@ def take_screenshots(
         db.conn.close()
         settings_path.unlink(missing_ok=True)
     return written
+
+
+def _insight_views(page, grab) -> None:  # noqa: ANN001
+    """The "Where runs stop" mode with each of its tables, a step's contacts, and Over time."""
+    from flowdesk.core.queries import StepFilter
+    from flowdesk.ui.widgets.flow_page import TAB_OVER_TIME, TAB_VIEWER
+    from flowdesk.ui.widgets.viewer_tab import MODE_STOPS, MODE_TRAFFIC
+
+    tab = page.viewer_tab
+    page.tabs.setCurrentIndex(TAB_VIEWER)
+    tab.set_mode(MODE_STOPS)
+    grab("11-stops")  # waits for the numbers, read in the background
+    panel = tab.stops_panel
+    if panel.losses.rowCount():
+        panel.loss_table.selectRow(0)
+        grab("11-stops")
+    panel.tabs.setCurrentIndex(1)
+    grab("12-why")
+    panel.tabs.setCurrentIndex(2)
+    rows = panel.times.rows()
+    waiting = [i for i, r in enumerate(rows) if r.step is not None and r.step.wait_seconds]
+    if rows:
+        panel.time_table.selectRow(waiting[0] if waiting else 0)
+    grab("13-how-long")
+    panel.tabs.setCurrentIndex(0)
+    tab.set_mode(MODE_TRAFFIC)
+    # Who went through the step losing most (or, when none lost anyone, the busiest one).
+    outcomes = tab.stops_view.outcomes if tab.stops_view is not None else []
+    if outcomes:
+        step = max(outcomes, key=lambda s: (s.lost, s.reached))
+        page.show_contacts_through(
+            StepFilter(step.key), None, f"reached \u201c{step.name or step.id}\u201d"
+        )
+        grab("14-who-went-through")
+        page.contacts_tab.set_step_filter(None)
+    page.tabs.setCurrentIndex(TAB_OVER_TIME)
+    grab("15-over-time")
 
 
 def _customer_in_most_flows(db) -> tuple[str, str] | None:  # noqa: ANN001

@@ -44,6 +44,10 @@ updates = st.lists(
         st.sampled_from(STATUSES),
         st.booleans(),  # second version
         st.sampled_from([None, "e1", "e2"]),
+        st.sampled_from(["COMPLETED", "RUNNING", "EXPIRED", "FAILED", "CANCELED"]),  # last step
+        st.sampled_from([None, "Contact had an open Inbox conversation", "Canceled by Ana"]),
+        st.integers(0, 600),  # minutes after 10:00 the run entered: times and waits vary
+        st.booleans(),  # a list-only record: the stored path stays
     ),
     min_size=1,
     max_size=25,
@@ -59,17 +63,30 @@ def test_counters_equal_a_recount_after_any_sequence_of_batches(tmp_path_factory
     source_batches = []
     for updates_in_batch in batches:
         records = []
-        for number, path, status, second, execution in updates_in_batch:
-            records.append(
-                run(
-                    f"r{number}",
-                    path,
-                    status,
-                    contact=f"c{number % 3}",
-                    execution=execution,
-                    version=SECOND_VERSION if second else None,
-                )
+        for (
+            number,
+            path,
+            status,
+            second,
+            execution,
+            last,
+            reason,
+            start,
+            listed,
+        ) in updates_in_batch:
+            record = run(
+                f"r{number}",
+                [*path[:-1], (path[-1][0], last)],
+                status,
+                contact=f"c{number % 3}",
+                execution=execution,
+                version=SECOND_VERSION if second else None,
+                reason=reason,
+                start=start,
             )
+            if listed:
+                del record["execution_steps"]
+            records.append(record)
         source_batches.append(runs_batch(*records))
     report = SyncEngine(db).run(ListSource(source_batches))
     assert report.outcome == "completed"

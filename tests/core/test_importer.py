@@ -80,9 +80,10 @@ def test_an_activecampaign_results_file_imports_as_a_flow(db, tmp_path):
     # Paths follow the dates, not the column order.
     path_of = dict(
         db.execute(
-            "SELECT r.phone, group_concat(s.name, ' > ') FROM runs r JOIN run_steps p"
-            " ON p.run_key = r.key JOIN steps s ON s.key = p.step_key"
-            " GROUP BY r.key ORDER BY r.key"
+            "SELECT phone, group_concat(name, ' > ') FROM (SELECT r.key, r.phone, s.name"
+            " FROM runs r JOIN run_steps p ON p.run_key = r.key"
+            " JOIN steps s ON s.key = p.step_key ORDER BY r.key, p.seq)"
+            " GROUP BY key ORDER BY key"
         ).fetchall()
     )
     assert path_of["+5215500000005"] == "Bienvenida > Pregunta > Menú"

@@ -34,9 +34,11 @@ from flowdesk.ui.widgets.flow_page import (
     TAB_COMPARE,
     TAB_CONTACTS,
     TAB_EXECUTIONS,
+    TAB_OVER_TIME,
     TAB_VERSIONS,
     TAB_VIEWER,
 )
+from flowdesk.ui.widgets.viewer_tab import MODE_STOPS
 from tests.ui.conftest import wait_idle
 
 
@@ -276,11 +278,24 @@ def test_every_interactive_widget_has_an_accessible_name(qtbot, make_window, dem
     outbound = next(f for f in list_flows(demo) if f.direction == "outbound")
     window.open_flow(outbound.id)
     wait_idle(qtbot, window)
-    for tab in (TAB_CONTACTS, TAB_EXECUTIONS, TAB_VERSIONS, TAB_VIEWER, TAB_COMPARE):
+    for tab in (
+        TAB_CONTACTS,
+        TAB_EXECUTIONS,
+        TAB_VERSIONS,
+        TAB_VIEWER,
+        TAB_COMPARE,
+        TAB_OVER_TIME,
+    ):
         window.page.tabs.setCurrentIndex(tab)
         wait_idle(qtbot, window)
         assert _unnamed(window) == [], tab
+    window.page.tabs.setCurrentIndex(TAB_COMPARE)
     window.page.compare_tab.sections.setCurrentIndex(1)
+    assert _unnamed(window) == []
+    window.page.tabs.setCurrentIndex(TAB_VIEWER)
+    window.page.viewer_tab.set_mode(MODE_STOPS)
+    wait_idle(qtbot, window)
+    assert window.page.viewer_tab.stops_panel.isVisible()
     assert _unnamed(window) == []
     window.page.trace_contact(window.page.contacts_tab.model.row_at(0))
     assert _unnamed(window) == []

@@ -25,8 +25,13 @@ def test_screenshot_command_writes_every_view(qtbot, demo_db_path, tmp_path, cap
         "08-execution-viewer.png",
         "09-downloads.png",
         "10-compare.png",
-        "11-customer-search.png",
-        "12-customer.png",
+        "11-stops.png",
+        "12-why.png",
+        "13-how-long.png",
+        "14-who-went-through.png",
+        "15-over-time.png",
+        "16-customer-search.png",
+        "17-customer.png",
     ]
     for name in names:
         image = QImage(str(out / name))

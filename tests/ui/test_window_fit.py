@@ -82,7 +82,7 @@ def test_screenshots_at_an_exact_size(qtbot, demo_db_path, tmp_path, capsys):
         == 0
     )
     names = sorted(p.name for p in out.glob("*.png"))
-    assert "09-downloads.png" in names and "12-customer.png" in names and "05-trace.png" in names
+    assert "09-downloads.png" in names and "17-customer.png" in names and "05-trace.png" in names
     for name in names:
         image = QImage(str(out / name))
         assert (image.width(), image.height()) == (1024, 700), name

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from flowdesk.core.queries import ContactQuery, Scope
+from flowdesk.core.queries import ContactQuery, Scope, StepFilter
 
 FORMATS = ("csv", "xlsx")
 
@@ -14,10 +14,10 @@ FORMATS = ("csv", "xlsx")
 class ExportSpec:
     """Everything an export needs besides the destination; stored as JSON in the jobs table.
 
-    ``contacts`` marks an export started from the Contacts tab: ``metric``, ``search`` and
-    ``hide_test`` then carry that tab's filter and the rows are exactly the tab's rows (through
-    the same SQL filter, :func:`flowdesk.core.queries._where`). ``local_time`` writes times in
-    the machine's zone, as the app shows them, instead of UTC.
+    ``contacts`` marks an export started from the Contacts tab: ``metric``, ``search``,
+    ``hide_test`` and ``step_*`` then carry that tab's filter and the rows are exactly the tab's
+    rows (through the same SQL filter, :func:`flowdesk.core.queries._where`). ``local_time``
+    writes times in the machine's zone, as the app shows them, instead of UTC.
     """
 
     flow_id: str
@@ -30,6 +30,10 @@ class ExportSpec:
     search: str = ""
     hide_test: bool = False
     local_time: bool = False
+    # "Who went through": the Contacts tab's step filter (queries.StepFilter), flattened.
+    step_key: int | None = None
+    step_mode: str = "reached"
+    step_target: int | None = None
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
@@ -57,6 +61,9 @@ class ExportSpec:
             metric=query.metric or None,
             search=query.search.strip(),
             hide_test=query.hide_test,
+            step_key=query.step.step_key if query.step else None,
+            step_mode=query.step.mode if query.step else "reached",
+            step_target=query.step.target_key if query.step else None,
         )
 
     @property
@@ -68,8 +75,17 @@ class ExportSpec:
         return "." + self.format
 
     def contact_query(self) -> ContactQuery:
+        step = (
+            None
+            if self.step_key is None
+            else StepFilter(self.step_key, self.step_mode, self.step_target)
+        )
         return ContactQuery(
-            self.scope, metric=self.metric, search=self.search, hide_test=self.hide_test
+            self.scope,
+            metric=self.metric,
+            search=self.search,
+            hide_test=self.hide_test,
+            step=step,
         )
 
     def with_format(self, format: str, excel_bom: bool = False) -> ExportSpec:

@@ -28,6 +28,7 @@ from flowdesk.core.queries import (
     ContactRow,
     contacts_page,
     count_contacts,
+    count_is_maintained,
 )
 from flowdesk.ui.errors import error_text
 from flowdesk.ui.theme import muted_text, status_color, status_dot
@@ -59,8 +60,9 @@ _Index = QModelIndex | QPersistentModelIndex
 
 
 def count_needs_scan(query: ContactQuery) -> bool:
-    """Counts come from maintained counters unless a search or the test filter applies."""
-    return bool(query.search.strip()) or query.hide_test
+    """Counts come from maintained counters unless a search, the test filter, or a status
+    filter on top of a step filter applies."""
+    return not count_is_maintained(query)
 
 
 def load_first(db, query: ContactQuery, limit: int) -> tuple[int, list[ContactRow], bool]:

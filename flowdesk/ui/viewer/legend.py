@@ -15,7 +15,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
 
-from flowdesk.core import formatting
 from flowdesk.ui.reflow import ReflowLayout
 from flowdesk.ui.viewer import style
 
@@ -31,6 +30,10 @@ SHARE_DEFINITION_PLAIN = (
 )
 
 
+REACH_CAPTION = "Contacts who reached the step (log scale)"
+LOSS_CAPTION = "Share of the step's arrivals lost there"
+
+
 class HeatBar(QWidget):
     """The colour scale, with the smallest, middle and largest reach counts under it."""
 
@@ -42,6 +45,8 @@ class HeatBar(QWidget):
         self._update_description()
 
     def set_scale(self, scale: style.HeatScale) -> None:
+        """A reach scale, or any scale with the same interface (``gradient``, ``label``,
+        ``describe``: the "where runs stop" loss scale)."""
         self.scale = scale
         self._update_description()
         self.update()
@@ -55,13 +60,7 @@ class HeatBar(QWidget):
 
     def _update_description(self) -> None:
         ticks = self.tick_values()
-        if not ticks:
-            text = "No contact reached any step."
-        else:
-            text = (
-                f"Step colour by contacts who reached it, from {formatting.count(ticks[0])}"
-                f" (dark purple) to {formatting.count(ticks[-1])} (yellow), logarithmic."
-            )
+        text = self.scale.describe(ticks) if ticks else "No contact reached any step."
         self.setAccessibleDescription(text)
         self.setToolTip(text)
 
@@ -75,7 +74,7 @@ class HeatBar(QWidget):
         bar = QRectF(4, 2, self.width() - 8, 14)
         gradient = QLinearGradient(bar.topLeft(), bar.topRight())
         for i in range(9):
-            gradient.setColorAt(i / 8, style.colormap(i / 8))
+            gradient.setColorAt(i / 8, self.scale.gradient(i / 8))
         painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Mid), 1))
         painter.setBrush(gradient)
         painter.drawRoundedRect(bar, 3, 3)
@@ -87,7 +86,7 @@ class HeatBar(QWidget):
             painter.drawText(
                 QRectF(bar.left(), text_top, bar.width(), height),
                 Qt.AlignmentFlag.AlignRight,
-                formatting.count(ticks[0]),
+                self.scale.label(ticks[0]),
             )
         elif ticks:
             aligns = (
@@ -99,7 +98,7 @@ class HeatBar(QWidget):
                 painter.drawText(
                     QRectF(bar.left(), text_top, bar.width(), height),
                     align,
-                    formatting.count(value),
+                    self.scale.label(value),
                 )
         painter.end()
 
@@ -146,7 +145,7 @@ class Legend(QWidget):
         super().__init__(parent)
         self.setAccessibleName("Flow diagram legend")
         self.heat_bar = HeatBar(self)
-        self.caption = QLabel("Contacts who reached the step (log scale)", self)
+        self.caption = QLabel(REACH_CAPTION, self)
         self.definition = QLabel(SHARE_DEFINITION, self)
         self.definition.setWordWrap(True)
         self.definition.setTextFormat(Qt.TextFormat.RichText)
@@ -190,8 +189,9 @@ class Legend(QWidget):
         layout.addWidget(self.definition)
         self.heat_bar.setFixedWidth(max(180, self.caption.sizeHint().width()))
 
-    def set_scale(self, scale: style.HeatScale) -> None:
+    def set_scale(self, scale: style.HeatScale, caption: str = REACH_CAPTION) -> None:
         self.heat_bar.set_scale(scale)
+        self.caption.setText(caption)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

@@ -14,7 +14,8 @@ from flowdesk.core import formatting
 from flowdesk.core.layout import LayoutEdge, LayoutNode, LayoutOptions, compute_layout
 from flowdesk.core.model import METRIC_LABELS, METRICS
 from flowdesk.core.queries import FlowGraph, GraphEdge, GraphStep, PathEntry, edge_share, step_share
-from flowdesk.ui.viewer import style
+from flowdesk.core.step_report import StepOutcome
+from flowdesk.ui.viewer import stops, style
 from flowdesk.ui.viewer.items import (
     NODE_HEIGHT,
     NODE_WIDTH,
@@ -56,6 +57,9 @@ class FlowScene(QGraphicsScene):
         self.graph_rect = QRectF()
         self._fonts = Fonts.from_base(QFont())
         self._palette = QPalette()
+        # Each card's traffic-heat look, to come back to from "where runs stop".
+        self._heat_looks: dict[int, tuple] = {}
+        self.stops: dict[int, StepOutcome] | None = None
 
     # -- building ------------------------------------------------------------------------------
 
@@ -124,6 +128,13 @@ class FlowScene(QGraphicsScene):
             item.setPos(placed.rect.x, placed.rect.y)
             self.addItem(item)
             self.nodes[step.key] = item
+            self._heat_looks[step.key] = (
+                item.detail_text,
+                item.reached_text,
+                item.share_text,
+                item.colors,
+                item.toolTip(),
+            )
 
         for routed in layout.edges:
             index = routed.key
@@ -167,10 +178,31 @@ class FlowScene(QGraphicsScene):
         margin = 24.0
         self.setSceneRect(self.graph_rect.adjusted(-margin, -margin, margin, margin))
 
+    def show_stops(self, outcomes: dict[int, StepOutcome] | None) -> None:
+        """Switch the cards to "where runs stop" (per step outcomes), or back to traffic heat
+        (None). Texts and colours only: the layout stays."""
+        self.stops = outcomes
+        scale = stops.LossScale()
+        for key, item in self.nodes.items():
+            step = outcomes.get(key) if outcomes is not None else None
+            if step is None:
+                look = self._heat_looks[key]
+            else:
+                look = (
+                    *stops.node_texts(step),
+                    stops.node_colors(step, self._palette, scale),
+                    stops.node_tooltip(step),
+                )
+            item.detail_text, item.reached_text, item.share_text, item.colors, tip = look
+            item.setToolTip(tip)
+            item.update()
+
     def clear_graph(self) -> None:
         self.clear()
         self.graph = None
         self.loops = set()
+        self.stops = None
+        self._heat_looks.clear()
         self.nodes.clear()
         self.edges.clear()
         self.labels.clear()

@@ -13,6 +13,7 @@ import math
 
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPalette
 
+from flowdesk.core import formatting
 from flowdesk.core.model import KNOWN_STEP_TYPES, PLACEHOLDER_STEP_TYPE
 from flowdesk.ui import theme
 
@@ -75,6 +76,20 @@ class HeatScale:
         if self.high == self.low:
             return self.high
         return round(self.low * (self.high / self.low) ** t)
+
+    # What the legend bar draws (the "where runs stop" scale has its own).
+    gradient = staticmethod(colormap)
+
+    @staticmethod
+    def label(value: int) -> str:
+        return formatting.count(value)
+
+    @staticmethod
+    def describe(ticks: list[int]) -> str:
+        return (
+            f"Step colour by contacts who reached it, from {formatting.count(ticks[0])}"
+            f" (dark purple) to {formatting.count(ticks[-1])} (yellow), logarithmic."
+        )
 
 
 def relative_luminance(color: QColor) -> float:

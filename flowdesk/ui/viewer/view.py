@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
 from PySide6.QtWidgets import QFrame, QGraphicsView, QWidget
 
-from flowdesk.ui.viewer.items import NodeItem
+from flowdesk.ui.viewer.items import EdgeItem, EdgeLabelItem, NodeItem
 
 MIN_SCALE = 0.1
 MAX_SCALE = 4.0
@@ -18,6 +18,9 @@ FIT_MAX_SCALE = 1.0
 class FlowView(QGraphicsView):
     nodeActivated = Signal(int)  # noqa: N815
     nodeClicked = Signal(int)  # noqa: N815
+    # Right-click on a step (its key) or an arrow (its index in the graph's edges), and where.
+    stepMenuRequested = Signal(int, object)  # noqa: N815
+    edgeMenuRequested = Signal(int, object)  # noqa: N815
     zoomChanged = Signal(float)  # noqa: N815
     fitRequested = Signal()  # noqa: N815
     # The user zoomed or panned: an automatic fit must not undo that.
@@ -111,6 +114,20 @@ class FlowView(QGraphicsView):
             if isinstance(item, NodeItem):
                 return item
         return None
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        node = self.node_at(QPointF(event.pos()))
+        if node is not None:
+            self.stepMenuRequested.emit(node.key, event.globalPos())
+            return
+        for item in self.items(event.pos()):
+            if isinstance(item, EdgeItem):
+                self.edgeMenuRequested.emit(item.index, event.globalPos())
+                return
+            if isinstance(item, EdgeLabelItem):
+                self.edgeMenuRequested.emit(item.edge_index, event.globalPos())
+                return
+        super().contextMenuEvent(event)
 
     def resizeEvent(self, event) -> None:  # noqa: ANN001
         super().resizeEvent(event)

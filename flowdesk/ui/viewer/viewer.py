@@ -9,19 +9,22 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QStackedWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from flowdesk.core.queries import FlowGraph, PathEntry
+from flowdesk.core.queries import FlowGraph, PathEntry, StepFilter
+from flowdesk.core.step_report import StepOutcome
 from flowdesk.core.step_search import find_steps
 from flowdesk.ui.reflow import ElidedLabel
 from flowdesk.ui.viewer import style
-from flowdesk.ui.viewer.legend import Legend
+from flowdesk.ui.viewer.legend import LOSS_CAPTION, Legend
 from flowdesk.ui.viewer.minimap import Minimap
 from flowdesk.ui.viewer.scene import FlowScene
+from flowdesk.ui.viewer.stops import LossScale
 from flowdesk.ui.viewer.view import FlowView
 
 EMPTY_NO_GRAPH = (
@@ -50,12 +53,15 @@ class FlowViewer(QWidget):
     or Enter on a step. Big flows get a search box, an overview map and a "Path" button."""
 
     stepActivated = Signal(int)  # noqa: N815
+    # "Who went through": a StepFilter and a few words saying what it selects.
+    contactsRequested = Signal(object, str)  # noqa: N815
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName("Flow viewer")
         self._graph: FlowGraph | None = None
         self._path: list[PathEntry] | None = None
+        self._stops: dict[int, StepOutcome] | None = None
         # Fit again on every resize until the user zooms, pans or a path/step is shown:
         # "overview" (first show: fit, but not below a legible scale) or "whole" (Fit button).
         self._auto_fit: str | None = "overview"
@@ -70,6 +76,8 @@ class FlowViewer(QWidget):
         self.view.userNavigated.connect(self._stop_auto_fit)
         self.view.resized.connect(self._view_resized)
         self.view.nodeClicked.connect(self.focus_step)
+        self.view.stepMenuRequested.connect(self._step_menu)
+        self.view.edgeMenuRequested.connect(self._edge_menu)
 
         self.empty_label = QLabel(EMPTY_NO_GRAPH, self)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -150,6 +158,7 @@ class FlowViewer(QWidget):
         """Show a version's graph; None (or a graph without steps) shows an explanatory message."""
         self._graph = graph
         self._path = None
+        self._stops = None
         if graph is None or not graph.steps:
             self.scene.clear_graph()
             self._set_empty(EMPTY_NO_GRAPH if graph is None else EMPTY_NO_STEPS)
@@ -168,6 +177,66 @@ class FlowViewer(QWidget):
 
     def graph(self) -> FlowGraph | None:
         return self._graph
+
+    def show_stops(self, outcomes: list[StepOutcome] | None) -> None:
+        """ "Where runs stop" mode with these per-step outcomes (of the graph shown), or back to
+        traffic heat (None)."""
+        self._stops = None if outcomes is None else {s.key: s for s in outcomes}
+        if self._graph is None or not self._graph.steps:
+            return
+        self.scene.show_stops(self._stops)
+        self._update_legend()
+
+    def stops(self) -> dict[int, StepOutcome] | None:
+        return self._stops
+
+    def step_menu(self, step_key: int) -> QMenu:
+        """What a right-click on a step offers: its contacts, all who went through or those who
+        ended there."""
+        menu = QMenu(self)
+        step = self._graph.step(step_key) if self._graph else None
+        if step is None:
+            return menu
+        name = step.name or step.id
+        reached = menu.addAction(f"Contacts who reached “{name}”")
+        reached.triggered.connect(
+            lambda: self.contactsRequested.emit(StepFilter(step_key), f"reached “{name}”")
+        )
+        ended = menu.addAction(f"Contacts who ended at “{name}”")
+        ended.triggered.connect(
+            lambda: self.contactsRequested.emit(StepFilter(step_key, "ended"), f"ended at “{name}”")
+        )
+        return menu
+
+    def edge_menu(self, index: int) -> QMenu:
+        menu = QMenu(self)
+        if self._graph is None or not 0 <= index < len(self._graph.edges):
+            return menu
+        edge = self._graph.edges[index]
+        source, target = self._graph.step(edge.source_key), self._graph.step(edge.target_key)
+        words = (
+            f"went from “{source.name if source else '?'}” to “{target.name if target else '?'}”"
+        )
+        action = menu.addAction(f"Contacts who {words}")
+        action.triggered.connect(
+            lambda: self.contactsRequested.emit(
+                StepFilter(edge.source_key, "edge", edge.target_key), words
+            )
+        )
+        return menu
+
+    def _step_menu(self, step_key: int, where) -> None:  # noqa: ANN001
+        self.focus_step(step_key)
+        self.step_menu(step_key).exec(where)
+
+    def _edge_menu(self, index: int, where) -> None:  # noqa: ANN001
+        self.edge_menu(index).exec(where)
+
+    def _update_legend(self) -> None:
+        if self._stops is None:
+            self.legend.set_scale(self.scene.heat)
+        else:
+            self.legend.set_scale(LossScale(), LOSS_CAPTION)
 
     def highlight_path(self, path: list[PathEntry] | None) -> None:
         """Number and emphasise a run's path, dim the rest, and bring the path into view.
@@ -381,7 +450,9 @@ class FlowViewer(QWidget):
             # Colours and text sizes are baked into the cached items: rebuild them.
             path, focused = self._path, self.view.focused_key
             self.scene.build(self._graph, self.palette(), self.font())
-            self.legend.set_scale(self.scene.heat)
+            if self._stops is not None:
+                self.scene.show_stops(self._stops)
+            self._update_legend()
             if path:
                 self.scene.highlight(path)
             self.focus_step(focused)

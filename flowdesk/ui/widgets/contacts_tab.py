@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QStackedLayout,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -28,6 +29,7 @@ from flowdesk.core.queries import (
     ContactRow,
     ExecutionInfo,
     Scope,
+    StepFilter,
     VersionInfo,
     row_positions,
 )
@@ -67,6 +69,7 @@ class ContactsTab(QWidget):
         self._scope: Scope | None = None
         self._executions: dict[str, ExecutionInfo] = {}
         self._updating = False
+        self._step: StepFilter | None = None
 
         self.search = QLineEdit(self)
         self.search.setPlaceholderText("Search phone or name…  (Ctrl+F)")
@@ -102,6 +105,15 @@ class ContactsTab(QWidget):
             "Hides test contacts from this table, its count and its downloads. The cards above"
             " count every contact, as ActiveCampaign's report does."
         )
+        # "Who went through": set from the Flow Viewer; click to drop it.
+        self.step_chip = QToolButton(self)
+        self.step_chip.setAccessibleName("Step filter")
+        self.step_chip.setToolTip(
+            "Contacts who went through a step of the Flow Viewer: click to show everyone again"
+        )
+        self.step_chip.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.step_chip.setMinimumWidth(80)  # long step names must not widen the window
+        self.step_chip.hide()
 
         self.count_label = QLabel("", self)
         self.count_label.setAccessibleName("Contacts count")
@@ -114,6 +126,7 @@ class ContactsTab(QWidget):
         bar.addWidget(self.version)
         bar.addWidget(self.execution)
         bar.addWidget(self.hide_test)
+        bar.addWidget(self.step_chip)
         bar.addWidget(self.count_label)
         self.toolbar = bar
 
@@ -157,6 +170,7 @@ class ContactsTab(QWidget):
         self.search.textChanged.connect(self._debounce.start)
         self.status.activated.connect(self._on_status)
         self.hide_test.toggled.connect(self.reload)
+        self.step_chip.clicked.connect(lambda: self.set_step_filter(None))
         self.version.activated.connect(self._on_version)
         self.execution.activated.connect(self._on_execution)
         self.table.doubleClicked.connect(self._on_trace)
@@ -198,6 +212,8 @@ class ContactsTab(QWidget):
         self.search.blockSignals(False)
         self._debounce.stop()
         self.status.setCurrentIndex(0)
+        self._step = None
+        self.step_chip.hide()
         self._updating = False
 
     def set_scope(self, scope: Scope, metric: str | None = None, reload: bool = True) -> None:
@@ -209,6 +225,22 @@ class ContactsTab(QWidget):
         self._updating = False
         if reload:
             self.reload()
+
+    def set_step_filter(
+        self, step: StepFilter | None, words: str = "", metric: str | None = None
+    ) -> None:
+        """Show only the runs that went through a step ("reached …", "ended at …", "went from
+        … to …"), combined with the other filters; None shows everyone again."""
+        self._step = step
+        self.step_chip.setText(f"Contacts who {words}  ✕" if step is not None else "")
+        self.step_chip.setVisible(step is not None)
+        self.toolbar.invalidate()  # the chip's width leaves the tab's size hint with it
+        if metric is not None:
+            self._select_data(self.status, metric)
+        self.reload()
+
+    def step_filter(self) -> StepFilter | None:
+        return self._step
 
     def set_metric(self, metric: str | None) -> None:
         self._select_data(self.status, metric)
@@ -235,6 +267,7 @@ class ContactsTab(QWidget):
             sort=sort,
             descending=order == Qt.SortOrder.DescendingOrder,
             hide_test=self.hide_test.isChecked(),
+            step=self._step,
         )
 
     @Slot()
@@ -284,7 +317,7 @@ class ContactsTab(QWidget):
 
     def _on_count(self, count: int) -> None:
         query = self.model.query()
-        filtered = bool(query and (query.search or query.metric or query.hide_test))
+        filtered = bool(query and (query.search or query.metric or query.hide_test or query.step))
         noun = "contact" if count == 1 else "contacts"
         if not self.model.count_is_exact():
             self.count_label.setText(f"{formatting.count(count)}+ {noun} match · counting…")

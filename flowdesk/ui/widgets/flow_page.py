@@ -34,6 +34,7 @@ from flowdesk.core.queries import (
     FlowGraph,
     FlowSummary,
     Scope,
+    StepFilter,
     VersionInfo,
     get_flow,
     list_executions,
@@ -43,6 +44,7 @@ from flowdesk.core.queries import (
     summary,
     version_graph,
 )
+from flowdesk.core.step_report import StopsView, entry_days, step_time_histogram, stops_view
 from flowdesk.ui.models.flows import DIRECTION_LABELS
 from flowdesk.ui.models.history import (
     execution_how,
@@ -58,12 +60,13 @@ from flowdesk.ui.widgets.compare_tab import CompareTab
 from flowdesk.ui.widgets.contacts_tab import ContactsTab
 from flowdesk.ui.widgets.history_tabs import ExecutionsTab, VersionsTab
 from flowdesk.ui.widgets.metric_cards import MetricCards
+from flowdesk.ui.widgets.over_time import OverTimeTab
 from flowdesk.ui.widgets.scope_selector import ScopeSelector
-from flowdesk.ui.widgets.viewer_tab import ViewerTab, graph_note
+from flowdesk.ui.widgets.viewer_tab import MODE_STOPS, ViewerTab, graph_note
 
 log = logging.getLogger(__name__)
 
-TAB_CONTACTS, TAB_EXECUTIONS, TAB_VERSIONS, TAB_VIEWER, TAB_COMPARE = range(5)
+TAB_CONTACTS, TAB_EXECUTIONS, TAB_VERSIONS, TAB_VIEWER, TAB_COMPARE, TAB_OVER_TIME = range(6)
 
 
 class FlowPage(QWidget):
@@ -131,6 +134,8 @@ class FlowPage(QWidget):
         self.versions_tab = VersionsTab(self)
         self.viewer_tab = ViewerTab(self)
         self.compare_tab = CompareTab(tasks, self)
+        self.over_time_tab = OverTimeTab(self)
+        self._over_time_dirty = True
         self.tabs = QTabWidget(self)
         self.tabs.setAccessibleName("Flow tabs")
         self.tabs.setDocumentMode(True)
@@ -139,13 +144,15 @@ class FlowPage(QWidget):
         self.tabs.addTab(self.versions_tab, "&Versions")
         self.tabs.addTab(self.viewer_tab, "Flow &Viewer")
         self.tabs.addTab(self.compare_tab, "Com&pare versions")
+        self.tabs.addTab(self.over_time_tab, "Over &time")
         for index, tip in enumerate(
             (
                 "Contacts (Ctrl+1)",
                 "Outbound executions: who, when, how (Ctrl+2)",
                 "Change history with rates per version (Ctrl+3)",
-                "Heat-coloured diagram; traced paths (Ctrl+4)",
+                "Heat-coloured diagram, where runs stop; traced paths (Ctrl+4)",
                 "Two versions side by side: what changed, and did it do better (Ctrl+5)",
+                "Contacts entered per day by outcome, and the rates by entry day (Ctrl+6)",
             )
         ):
             self.tabs.setTabToolTip(index, tip)
@@ -170,6 +177,12 @@ class FlowPage(QWidget):
         )
         self.viewer_tab.runPicked.connect(self.trace_run)
         self.viewer_tab.traceCleared.connect(self._load_viewer)
+        self.viewer_tab.modeChanged.connect(self._load_stops)
+        self.viewer_tab.viewer.contactsRequested.connect(
+            lambda step, words: self.show_contacts_through(step, None, words)
+        )
+        self.viewer_tab.stops_panel.contactsRequested.connect(self.show_contacts_through)
+        self.viewer_tab.stops_panel.histogramRequested.connect(self._load_histogram)
         self.back.clicked.connect(
             lambda: self.set_scope(Scope(self.flow.id)) if self.flow else None
         )
@@ -234,6 +247,9 @@ class FlowPage(QWidget):
         self._viewer_dirty = True
         if self.tabs.currentWidget() is self.viewer_tab and self.viewer_tab.traced is None:
             self._load_viewer()
+        self._over_time_dirty = True
+        if self.tabs.currentWidget() is self.over_time_tab:
+            self._load_over_time()
 
     # -- scope -----------------------------------------------------------------------------------
 
@@ -256,6 +272,9 @@ class FlowPage(QWidget):
         self._viewer_dirty = True
         if self.tabs.currentWidget() is self.viewer_tab:
             self._load_viewer()
+        self._over_time_dirty = True
+        if self.tabs.currentWidget() is self.over_time_tab:
+            self._load_over_time()
         self.scopeChanged.emit(scope)
         self.timings.emit("scope", time.perf_counter() - started)
 
@@ -355,6 +374,20 @@ class FlowPage(QWidget):
     def _on_tab(self, index: int) -> None:
         if index == TAB_VIEWER and self._viewer_dirty and self.viewer_tab.traced is None:
             self._load_viewer()
+        if index == TAB_OVER_TIME and self._over_time_dirty:
+            self._load_over_time()
+
+    def _load_over_time(self) -> None:
+        if self.scope is None:
+            return
+        self._over_time_dirty = False
+        scope, started = self.scope, time.perf_counter()
+
+        def shown(days: list) -> None:  # noqa: ANN001
+            self.over_time_tab.set_days(days)
+            self.timings.emit("over_time", time.perf_counter() - started)
+
+        self.tasks.query(entry_days, scope, success=shown, key=(self, "over time"))
 
     def _graph(self, version_id: str, execution_id: str | None) -> FlowGraph:
         key = (version_id, execution_id)
@@ -397,6 +430,7 @@ class FlowPage(QWidget):
         graph, what = self.scope_graph()
         self.viewer_tab.set_graph(graph, graph_note(graph, what))
         self._viewer_dirty = False
+        self._load_stops()
         self.timings.emit("viewer", time.perf_counter() - started)
 
     def _drop_trace(self) -> None:
@@ -408,6 +442,48 @@ class FlowPage(QWidget):
         finally:
             self.viewer_tab.blockSignals(False)
         self._viewer_dirty = True
+
+    def _load_stops(self, _mode: str = "") -> None:
+        """ "Where runs stop": its numbers for the graph shown, read off the GUI thread."""
+        graph = self.viewer_tab.graph
+        if self.viewer_tab.mode != MODE_STOPS or graph is None or self.scope is None:
+            return
+        started = time.perf_counter()
+        self.tasks.query(
+            stops_view,
+            self.scope,
+            graph.version_id,
+            success=lambda view: self._on_stops(view, started),
+            key=(self, "where runs stop"),
+        )
+
+    def _on_stops(self, view: StopsView, started: float) -> None:
+        self.viewer_tab.set_stops_view(view)
+        self.timings.emit("stops", time.perf_counter() - started)
+
+    def _load_histogram(self, step_key: int) -> None:
+        view = self.viewer_tab.stops_view
+        step = view.outcome(step_key) if view is not None else None
+        if step is None:
+            return
+        self.tasks.query(
+            step_time_histogram,
+            step_key,
+            view.execution_id,
+            success=lambda counts: self.viewer_tab.stops_panel.show_histogram(step, counts),
+            key=(self, "time histogram"),
+        )
+
+    def show_contacts_through(self, step: StepFilter, metric: str | None, words: str) -> None:
+        """ "Who went through": the Contacts tab on the runs that reached a step, ended there or
+        took an arrow (with a status when one is given), within the page's scope."""
+        if self.flow is None:
+            return
+        if metric is not None:
+            self.metric = metric
+            self.cards.set_active(metric)
+        self.contacts_tab.set_step_filter(step, words, metric)
+        self.tabs.setCurrentWidget(self.contacts_tab)
 
     def trace_contact(self, row: ContactRow) -> None:
         """Trace a contact's run at once; their other runs fill the run picker when read."""

@@ -1,5 +1,8 @@
 """Flow Viewer tab: the heat-coloured diagram of the scoped version, and a contact's traced path.
 
+Two modes: traffic heat (how many reached each step) and "Where runs stop" (where contacts were
+lost, waiting or overdue, why and how long), the latter with its panel of tables beside.
+
 The diagram widgets (``FlowViewer``, ``PathTimeline``) live in ``flowdesk.ui.viewer``; when that
 package is not importable this tab falls back to plain lists with the same methods, so the page
 still works (and its tests still run) without it.
@@ -11,11 +14,13 @@ import logging
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QComboBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
     QSplitter,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -23,7 +28,15 @@ from PySide6.QtWidgets import (
 from flowdesk.core import formatting
 from flowdesk.core.model import METRIC_LABELS
 from flowdesk.core.queries import ContactRow, FlowGraph, PathEntry, RunDetail
+from flowdesk.core.step_report import StopsView
 from flowdesk.ui.viewer import FlowViewer, PathTimeline
+from flowdesk.ui.widgets.stops_panel import StopsPanel
+
+MODE_TRAFFIC, MODE_STOPS = "traffic", "stops"
+COLOUR_TRAFFIC = "colour = contacts who reached the step"
+COLOUR_STOPS = (
+    "colour = share of the step's arrivals lost there; right-click a step for its contacts"
+)
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +44,7 @@ log = logging.getLogger(__name__)
 class ViewerTab(QWidget):
     runPicked = Signal(int)  # run key chosen in the run picker  # noqa: N815
     traceCleared = Signal()  # noqa: N815
+    modeChanged = Signal(str)  # noqa: N815
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -45,9 +59,36 @@ class ViewerTab(QWidget):
         self.note = QLabel(" ")
         self.note.setWordWrap(True)
         self.note.setAccessibleName("Viewer scope")
+        self.mode = MODE_TRAFFIC
+        self.stops_view: StopsView | None = None
+        self.mode_buttons = QButtonGroup(self)
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.note, 1)
+        for mode, text, tip in (
+            (MODE_TRAFFIC, "Traffic", "Colour by contacts who reached each step"),
+            (
+                MODE_STOPS,
+                "Where runs stop",
+                "Colour by the share of each step's arrivals lost there; waiting and overdue"
+                " contacts; why and how long",
+            ),
+        ):
+            button = QToolButton(self)
+            button.setText(text)
+            button.setToolTip(tip)
+            button.setAccessibleName(f"{text} mode")
+            button.setCheckable(True)
+            button.setChecked(mode == MODE_TRAFFIC)
+            button.setProperty("mode", mode)
+            self.mode_buttons.addButton(button)
+            top.addWidget(button)
+        self.mode_buttons.buttonClicked.connect(
+            lambda button: self.set_mode(button.property("mode"))
+        )
+        self.stops_panel = StopsPanel(self)
+        self.stops_panel.hide()
+        self.stops_panel.setMinimumWidth(360)
 
         self.side = QWidget(self)
         self.side.setAccessibleName("Traced path")
@@ -69,6 +110,7 @@ class ViewerTab(QWidget):
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.addWidget(self.viewer)
         self.splitter.addWidget(self.side)
+        self.splitter.addWidget(self.stops_panel)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(False)
@@ -84,6 +126,8 @@ class ViewerTab(QWidget):
         self.viewer.stepActivated.connect(self._on_step_activated)
         self.run_picker.activated.connect(self._on_pick)
         self.clear_button.clicked.connect(self.clear_trace)
+        self.stops_panel.stepSelected.connect(self.viewer.center_on_step)
+        self.viewer.view.nodeClicked.connect(self._on_step_clicked)
         self._scope_note = " "
 
     def set_graph(self, graph: FlowGraph | None, note: str) -> None:
@@ -102,6 +146,54 @@ class ViewerTab(QWidget):
             self.viewer.set_graph(graph)
             self.viewer.highlight_path(None)
         self.note.setText(note)
+        self._show_mode()
+
+    def set_mode(self, mode: str) -> None:
+        """Traffic heat or "Where runs stop"; the page loads the latter's numbers
+        (``modeChanged``) and hands them to :meth:`set_stops_view`."""
+        if mode == self.mode:
+            return
+        self.mode = mode
+        for button in self.mode_buttons.buttons():
+            button.setChecked(button.property("mode") == mode)
+        self._show_mode()
+        self.modeChanged.emit(mode)
+
+    def set_stops_view(self, view: StopsView | None) -> None:
+        if view is not None and (self.graph is None or view.version_id != self.graph.version_id):
+            return  # an answer for a graph no longer shown
+        self.stops_view = view
+        self._show_mode()
+
+    def _show_mode(self) -> None:
+        stops = self.mode == MODE_STOPS and self.traced is None
+        if self.traced is None:
+            note = self._scope_note
+            if stops:
+                note = note.replace(COLOUR_TRAFFIC, COLOUR_STOPS)
+            self.note.setText(note)
+        view = self.stops_view
+        current = (
+            view is not None
+            and self.graph is not None
+            and view.version_id == self.graph.version_id
+            and view.execution_id == self.graph.execution_id
+        )
+        self.viewer.show_stops(view.outcomes if stops and current else None)
+        self.stops_panel.set_view(view if stops and current else None)
+        visible = stops and self.graph is not None
+        if visible == self.stops_panel.isHidden():  # not isVisible(): the tab may be hidden
+            self.stops_panel.setVisible(visible)
+            # While this tab is not shown, Qt would keep the panel's minimum width in the
+            # tab's size hint (and a window with the Downloads panel open would grow).
+            self.splitter.updateGeometry()
+            width = self.splitter.width()
+            if visible and width > 900:
+                self.splitter.setSizes([width - 480, 0, 480])
+
+    def _on_step_clicked(self, step_key: int) -> None:
+        if self.mode == MODE_STOPS:
+            self.stops_panel.select_step(step_key)
 
     def show_trace(
         self, detail: RunDetail, graph: FlowGraph, note: str, execution: str | None = None
@@ -114,6 +206,7 @@ class ViewerTab(QWidget):
         self.highlighted = list(detail.path)
         self.viewer.highlight_path(self.highlighted)
         self.timeline.set_run(detail, execution=execution)
+        self._show_mode()
         row = detail.row
         self._select_run(row.run_key)
         self.note.setText(note)
@@ -157,6 +250,7 @@ class ViewerTab(QWidget):
         self.timeline.set_run(None)
         self.side.hide()
         self.note.setText(self._scope_note)
+        self._show_mode()
         self.traceCleared.emit()
 
     def _on_step_activated(self, step_key: int) -> None:
@@ -176,7 +270,4 @@ def graph_note(graph: FlowGraph | None, what: str) -> str:
     if graph is None:
         return "No steps recorded for this scope yet."
     reached = sum(1 for s in graph.steps if s.reached)
-    return (
-        f"{what} · {len(graph.steps)} steps, {reached} reached"
-        " · colour = contacts who reached the step"
-    )
+    return f"{what} · {len(graph.steps)} steps, {reached} reached · {COLOUR_TRAFFIC}"

@@ -1,0 +1,149 @@
+"""Where runs stop, why, how long, who went through, over time: the views on a known cache."""
+
+from __future__ import annotations
+
+from flowdesk.core.db import connect
+from flowdesk.core.queries import Scope
+from flowdesk.core.step_report import StopsView, ranked_losses, stops_view
+from flowdesk.ui.models.insights import (
+    LOSS_COLUMNS,
+    REASON_COLUMNS,
+    ROW_ROLE,
+    TIME_COLUMNS,
+    RowsModel,
+    time_rows,
+)
+from flowdesk.ui.viewer.legend import LOSS_CAPTION, REACH_CAPTION
+from flowdesk.ui.widgets.flow_page import TAB_CONTACTS, TAB_OVER_TIME, TAB_VIEWER
+from flowdesk.ui.widgets.over_time import periods
+from flowdesk.ui.widgets.viewer_tab import COLOUR_STOPS, COLOUR_TRAFFIC, MODE_STOPS, MODE_TRAFFIC
+from tests.ui.conftest import wait_idle
+
+
+def _view(path) -> StopsView:
+    db = connect(path)
+    try:
+        return stops_view(db, Scope("f1"), "v1")
+    finally:
+        db.conn.close()
+
+
+def test_the_panel_models_pass_the_model_tester(qtmodeltester, factory_db_path):
+    view = _view(factory_db_path)
+    for columns, rows in (
+        (LOSS_COLUMNS, ranked_losses(view.outcomes)),
+        (REASON_COLUMNS, view.reasons),
+        (TIME_COLUMNS, time_rows(view.outcomes, None)),
+    ):
+        model = RowsModel(columns)
+        model.set_rows(rows)
+        assert model.rowCount() == len(rows) > 0
+        qtmodeltester.check(model)
+
+
+def _stops_mode(qtbot, make_window, path):
+    window = make_window(path)
+    page = window.page
+    page.tabs.setCurrentIndex(TAB_VIEWER)
+    wait_idle(qtbot, window)
+    tab = page.viewer_tab
+    tab.set_mode(MODE_STOPS)
+    qtbot.waitUntil(lambda: tab.stops_view is not None)
+    wait_idle(qtbot, window)
+    return window, page, tab
+
+
+def test_where_runs_stop_mode_recolours_the_steps_and_ranks_losses(
+    qtbot, make_window, factory_db_path
+):
+    window, page, tab = _stops_mode(qtbot, make_window, factory_db_path)
+    scene = tab.viewer.scene
+    keys = {s.id: s.key for s in tab.graph.steps}
+    menu = scene.nodes[keys["s2"]]
+    # s2 (the menu): reached by r1..r5, r4 expired there, r2 still waits there.
+    assert menu.reached_text == "1 lost · 20%"
+    assert menu.detail_text == "expired 1"
+    assert menu.share_text == "1 waiting"
+    assert tab.viewer.legend.caption.text() == LOSS_CAPTION
+    assert tab.stops_panel.isVisible()
+    ranked = [row.id for row in tab.stops_panel.losses.rows()]
+    assert ranked == ["s7", "s2"]  # one each; s7 lost its only arrival
+    assert COLOUR_STOPS in tab.note.text()
+    # Back to traffic: the reach heat again, panel gone.
+    tab.set_mode(MODE_TRAFFIC)
+    assert menu.reached_text == "5 reached"
+    assert tab.viewer.legend.caption.text() == REACH_CAPTION
+    assert not tab.stops_panel.isVisible()
+    assert COLOUR_TRAFFIC in tab.note.text()
+
+
+def test_why_and_how_long_tables(qtbot, make_window, factory_db_path):
+    window, page, tab = _stops_mode(qtbot, make_window, factory_db_path)
+    panel = tab.stops_panel
+    reasons = {(r.step_name, r.metric, r.reason) for r in panel.reasons.rows()}
+    assert ("Escalate", "failed", "External API failed: HTTP 502") in reasons
+    times = {row.label: row for row in panel.times.rows()}
+    assert times["Welcome"].passes == 5
+    assert times["Entry → completion (whole flow)"].passes == 2
+    row = next(i for i, r in enumerate(panel.times.rows()) if r.label == "Ask order number")
+    panel.tabs.setCurrentIndex(2)
+    panel.time_table.selectRow(row)
+    qtbot.waitUntil(lambda: panel.histogram.counts and sum(panel.histogram.counts.values()) == 3)
+    assert "3 passes" in panel.histogram.readout.text()
+
+
+def test_who_went_through_opens_the_contacts_of_a_step_and_combines(
+    qtbot, make_window, factory_db_path
+):
+    window, page, tab = _stops_mode(qtbot, make_window, factory_db_path)
+    keys = {s.id: s.key for s in tab.graph.steps}
+    # Right-click menu of the menu step → "ended at".
+    actions = tab.viewer.step_menu(keys["s2"]).actions()
+    assert [a.text() for a in actions] == [
+        "Contacts who reached “Main menu”",
+        "Contacts who ended at “Main menu”",
+    ]
+    actions[1].trigger()
+    wait_idle(qtbot, window)
+    contacts = page.contacts_tab
+    assert page.tabs.currentIndex() == TAB_CONTACTS
+    model = contacts.model
+    ids = {model.data(model.index(r, 0), ROW_ROLE).run_id for r in range(model.rowCount())}
+    assert ids == {"r2", "r4"}
+    assert contacts.step_chip.isVisible() and "ended at" in contacts.step_chip.text()
+    # Combined with the status filter.
+    contacts.set_metric("expired")
+    wait_idle(qtbot, window)
+    assert model.rowCount() == 1
+    # An arrow: s4 → s3 is r3's retry loop.
+    index = next(
+        i
+        for i, e in enumerate(tab.graph.edges)
+        if (e.source_key, e.target_key) == (keys["s4"], keys["s3"])
+    )
+    contacts.set_metric(None)
+    tab.viewer.edge_menu(index).actions()[0].trigger()
+    wait_idle(qtbot, window)
+    ids = {model.data(model.index(r, 0), ROW_ROLE).run_id for r in range(model.rowCount())}
+    assert ids == {"r3"}
+    # The chip drops the filter.
+    contacts.step_chip.click()
+    wait_idle(qtbot, window)
+    assert model.rowCount() == 5 and not contacts.step_chip.isVisible()
+
+
+def test_over_time_chart_counts_entries_per_day(qtbot, make_window, demo_db_path, demo):
+    window = make_window(demo_db_path)
+    page = window.page
+    page.tabs.setCurrentIndex(TAB_OVER_TIME)
+    wait_idle(qtbot, window)
+    chart = page.over_time_tab
+    qtbot.waitUntil(lambda: bool(chart.days))
+    assert sum(d.counters.contacts for d in chart.days) == page.flow.counters.contacts
+    chart.grouping.setCurrentIndex(1)
+    chart.grouping.activated.emit(1)
+    weeks = periods(chart.days, weekly=True)
+    assert chart.shown == weeks
+    assert sum(w.counters.contacts for w in weeks) == page.flow.counters.contacts
+    assert all((w.start // 86_400 + 3) % 7 == 0 for w in weeks)  # Mondays
+    assert chart.period_at(weeks[0].start + 3600) == weeks[0]
