@@ -279,7 +279,8 @@ MIGRATION_2 = [
 # Find a customer across flows: prefix-searchable terms of every contact (search_terms.py). A
 # WITHOUT ROWID table is its own index on (term, contact_id): one B-tree, read range by range.
 MIGRATION_3: list[str | Callable[[sqlite3.Connection], None]] = [
-    """CREATE TABLE contact_terms (
+    # IF NOT EXISTS: a cache turned back to an older version keeps the table; rebuild refills it.
+    """CREATE TABLE IF NOT EXISTS contact_terms (
         term TEXT NOT NULL,
         contact_id TEXT NOT NULL,
         PRIMARY KEY (term, contact_id)
