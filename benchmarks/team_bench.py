@@ -2,7 +2,7 @@
 
 ``python -m benchmarks.team_bench [--runs 100000] [--desktops 4] [--pg URL]``
 
-Without ``--pg`` a temporary PostgreSQL server is started (tests/pg_server.py: initdb + pg_ctl,
+Without ``--pg`` a temporary PostgreSQL server is started (tests/pg_server.py: initdb + postgres,
 durability off, as in the tests). Figures, each against a raw baseline:
 
 * server sync: ``flowdesk server sync`` of the demo's first sync (N runs) into PostgreSQL vs the

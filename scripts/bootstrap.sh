@@ -26,7 +26,7 @@ DEBIAN_PACKAGES=(
 )
 
 DESKTOP_FONTS=(fonts-noto-cjk fonts-lohit-deva fonts-noto-color-emoji)
-# initdb and pg_ctl (under /usr/lib/postgresql/*/bin) for tests/pg_server.py; desktops need no
+# initdb and postgres (under /usr/lib/postgresql/*/bin) for tests/pg_server.py; desktops need no
 # PostgreSQL server of their own.
 TEST_PACKAGES=(postgresql)
 if [ "$DESKTOP" = 1 ]; then
