@@ -11,11 +11,12 @@ from PySide6.QtTest import QAbstractItemModelTester
 
 from flowdesk.core.compare import compare_versions, comparison_json, default_pair
 from flowdesk.core.compare.graph import diff_graph
-from flowdesk.core.compare.verdict import interval_words, signed_points
+from flowdesk.core.compare.verdict import interval_words, short_label, signed_points
 from flowdesk.core.formatting import share as fmt_share
 from flowdesk.core.queries import list_flows, list_versions, version_graph
 from flowdesk.ui.models.compare import StepChangesModel, StepShiftsModel
 from flowdesk.ui.theme import diff_color
+from flowdesk.ui.viewer.viewer import OVERVIEW_MIN_SCALE
 from flowdesk.ui.widgets.compare_graph import GHOST_OPACITY
 from flowdesk.ui.widgets.flow_page import TAB_COMPARE, TAB_VERSIONS
 from tests.ui.conftest import wait_idle
@@ -49,7 +50,7 @@ def compare_page(qtbot, make_window, demo, demo_db_path):
     return window, page.compare_tab, flow, pair
 
 
-def test_models_pass_the_model_tester(qtbot, demo):
+def test_models_pass_the_model_tester(qtbot, qtmodeltester, demo):
     flow, pair = _flow_with_removed_steps(demo)
     comparison = compare_versions(demo, flow.id, *pair)
     changes = StepChangesModel()
@@ -64,6 +65,8 @@ def test_models_pass_the_model_tester(qtbot, demo):
     _touch_all(shifts)
     for column in range(shifts.columnCount()):
         shifts.sort(column, Qt.SortOrder.DescendingOrder)
+    qtmodeltester.check(changes, force_py=True)
+    qtmodeltester.check(shifts, force_py=True)
     changes.set_changes([], "A", "B")
     assert changes.rowCount() == 0
 
@@ -99,6 +102,12 @@ def test_page_shows_what_the_json_says(qtbot, compare_page, demo):
         status: [{"id": c["id"], "name": c["name"]} for c in data["steps"][status]]
         for status in ("added", "removed", "changed")
     }
+    only = [tab.only_model.data(tab.only_model.index(r, 0)) for r in range(len(data["only_b"]))]
+    assert only == [f"{item['name']} (added)" for item in data["only_b"]]
+    header = tab.shifts_model.headerData(1, Qt.Orientation.Horizontal)
+    assert header == f"Reached · {short_label(data['a']['name'])}"  # "v2", not "v2 – Menu…"
+    tip = tab.transitions_label.toolTip()
+    assert tip.count("<br>") == sum(map(len, data["steps"]["transitions"].values())) - 1
     rows = tab.shifts_model.rowCount()
     assert rows == len(data["where"])
     for row, item in enumerate(data["where"]):
@@ -138,6 +147,8 @@ def test_diff_graph_colours_and_ghosts(qtbot, compare_page):
         assert scene.nodes[key].opacity() == 1.0
         assert scene.nodes[key].colors.border == diff_color("added", tab.palette())
         assert scene.nodes[key].detail_text.startswith("Added · ")
+    # a large flow opens legible, on its changes, rather than fitted whole
+    assert tab.diff_view.view.scale_factor() >= OVERVIEW_MIN_SCALE - 1e-6
     # a row of the list rings its step on the graph, removed ones included
     for row, change in enumerate(tab.changes_model.records()):
         if change.status == "removed":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flowdesk.core import formatting
 from flowdesk.core.compare import StepChange, StepShift
-from flowdesk.core.compare.verdict import signed_points
+from flowdesk.core.compare.verdict import short_label, signed_points
 from flowdesk.ui.models.records import Column, RecordTableModel
 
 CHANGE_WORDS = {"added": "Added", "changed": "Changed", "removed": "Removed", "same": "Same"}
@@ -72,7 +72,7 @@ class StepShiftsModel(RecordTableModel[StepShift]):
         loss = "Share of the version's contacts whose run ended at the step expired, failed or"
         loss += " canceled"
         return [
-            Column("Step", lambda s: s.name, lambda s: CHANGE_WORDS.get(s.status, s.status)),
+            Column("Step", _step_name, lambda s: CHANGE_WORDS.get(s.status, s.status)),
             _share_column(f"Reached · {a}", lambda s: s.a_reach, reach),
             _share_column(f"Reached · {b}", lambda s: s.b_reach, reach),
             _change_column("Δ reached (pts)", lambda s: s.reach_change, f"{b} − {a}"),
@@ -82,10 +82,20 @@ class StepShiftsModel(RecordTableModel[StepShift]):
         ]
 
     def set_shifts(self, shifts: list[StepShift], a_label: str, b_label: str) -> None:
+        a, b = short_label(a_label), short_label(b_label)
+        if a == b:
+            a, b = a_label, b_label
         self.beginResetModel()
-        self.columns = self._columns(_short(a_label), _short(b_label))
+        self.columns = self._columns(_short(a), _short(b))
         self._records = list(shifts)
         self.endResetModel()
+
+
+def _step_name(shift: StepShift) -> str:
+    """A step in one version only says which: "AI order assistant (added)"."""
+    if shift.status in ("added", "removed"):
+        return f"{shift.name} ({shift.status})"
+    return shift.name
 
 
 def _short(text: str, limit: int = 14) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
@@ -21,7 +21,7 @@ from flowdesk.ui.viewer import style
 from flowdesk.ui.viewer.items import NodeColors
 from flowdesk.ui.viewer.scene import FlowScene
 from flowdesk.ui.viewer.view import FlowView
-from flowdesk.ui.viewer.viewer import READABLE_SCALE
+from flowdesk.ui.viewer.viewer import OVERVIEW_MIN_SCALE, READABLE_SCALE
 
 GHOST_OPACITY = 0.42
 STATUS_WORDS = {"added": "Added", "changed": "Changed", "removed": "Removed", "same": ""}
@@ -175,8 +175,26 @@ class DiffView(QWidget):
         self._auto_fit = False
 
     def _fit_if_auto(self) -> None:
-        if self._auto_fit and not self.scene.graph_rect.isEmpty() and self.isVisible():
-            self.view.fit_rect(self.scene.sceneRect())
+        """The whole graph when it fits at a legible scale; else, at that scale, the part where
+        the changes are (a 60-step flow fitted whole is unreadable)."""
+        if not self._auto_fit or self.scene.graph_rect.isEmpty() or not self.isVisible():
+            return
+        rect = self.scene.sceneRect()
+        viewport = self.view.viewport().rect()
+        if viewport.width() <= 0 or viewport.height() <= 0:
+            return
+        if min(viewport.width() / rect.width(), viewport.height() / rect.height()) >= (
+            OVERVIEW_MIN_SCALE
+        ):
+            self.view.fit_rect(rect)
+            return
+        changed = QRectF()
+        for key, node in self.scene.nodes.items():
+            if self.scene.status_of(key) != "same":
+                box = node.sceneBoundingRect()
+                changed = box if changed.isNull() else changed.united(box)
+        self.view.set_zoom(OVERVIEW_MIN_SCALE)
+        self.view.centerOn(changed.center() if not changed.isNull() else rect.center())
 
     def showEvent(self, event) -> None:  # noqa: ANN001
         super().showEvent(event)

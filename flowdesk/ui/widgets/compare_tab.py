@@ -333,9 +333,16 @@ class CompareTab(QWidget):
         added = [t for t in c.diff.transitions if t.status == "added"]
         removed = [t for t in c.diff.transitions if t.status == "removed"]
         self.transitions_label.setText(
-            f"Transitions: {len(added)} added, {len(removed)} removed."
+            f"Transitions: {len(added)} added, {len(removed)} removed (hover for the list)."
             if c.diff.transitions
             else ("No change to the steps." if c.diff.is_empty else "")
+        )
+        self.transitions_label.setToolTip(
+            "<br>".join(
+                html.escape(f"{'+' if t.status == 'added' else '−'} {t.source} → {t.target}")
+                + (f" <i>({html.escape(t.label)})</i>" if t.label else "")
+                for t in c.diff.transitions
+            )
         )
         self.diff_view.set_diff(loaded.graph)
         self.shifts_model.set_shifts(list(c.shifts), a, b)
