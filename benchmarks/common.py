@@ -50,6 +50,8 @@ TARGETS: dict[str, Target] = {
     "contacts_filtered": Target("max", 50),
     "search_phone": Target("max", 100),
     "search_name": Target("max", 100),
+    "find_phone": Target("max", 100),
+    "find_name": Target("max", 100),
     "path": Target("max", 50),
     "stops": Target("max", 50),
     "step_times": Target("max", 50),

@@ -42,7 +42,7 @@ def _ingest_repeat(scale: int, quick: bool) -> int:
 
 
 def measure_scale(scale: int, quick: bool, groups: set[str]) -> tuple[list[Figure], dict]:
-    from benchmarks import export_figures, gui_figures, ingest, query_figures
+    from benchmarks import export_figures, find_figures, gui_figures, ingest, query_figures
     from benchmarks.workspaces import workspace
 
     log(f"[{fmt_scale(scale)}] workspace")
@@ -52,6 +52,7 @@ def measure_scale(scale: int, quick: bool, groups: set[str]) -> tuple[list[Figur
     if "queries" in groups:
         log(f"[{fmt_scale(scale)}] queries")
         figures += query_figures.measure(path, scale)
+        figures += find_figures.measure(path, scale)
     if "exports" in groups:
         log(f"[{fmt_scale(scale)}] exports")
         figures += export_figures.measure(

@@ -24,7 +24,7 @@ SEED = 1
 def schema_tag() -> str:
     from flowdesk.core.schema import MIGRATIONS
 
-    text = json.dumps(MIGRATIONS) + f"/build{BUILD}"
+    text = json.dumps(MIGRATIONS, default=lambda step: step.__qualname__) + f"/build{BUILD}"
     return hashlib.sha1(text.encode()).hexdigest()[:10]
 
 

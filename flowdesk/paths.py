@@ -40,6 +40,7 @@ class SettingsKey:
     EXPORT_FORMAT = "exports/format"
     EXPORT_EXCEL_BOM = "exports/excel_bom"
     EXPORT_LOCAL_TIME = "exports/local_time"
+    THEME = "view/theme"  # "dark" or "light" (View → Dark theme); FLOWDESK_THEME overrides it
 
 
 def data_dir() -> Path:

@@ -168,6 +168,7 @@ SYNCED_TABLES = (
     "contacts",
     "runs",
     "run_steps",
+    "contact_terms",
 )
 
 

@@ -21,6 +21,7 @@ COMMANDS = (
     "demo",
     "sync",
     "stats",
+    "find",
     "compare",
     "export",
     "screenshot",

@@ -1,5 +1,5 @@
-"""``flowdesk check``: prove the maintained counters exact, and compare the upstream's own
-counters with the recount from the synced runs."""
+"""``flowdesk check``: prove the maintained counters and the contact search index exact, and
+compare the upstream's own counters with the recount from the synced runs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from flowdesk.cli._common import add_db_option, open_cache, resolve_db, terminal
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
-        "check", help="verify counters (maintained and upstream) against a recount"
+        "check",
+        help="verify counters (maintained and upstream) and the contact search index",
     )
     add_db_option(parser, help="cache file")
     parser.add_argument("--json", action="store_true")
@@ -18,6 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from flowdesk.core import search_terms
     from flowdesk.core.counters_check import compare_api_counters
     from flowdesk.core.db import damaged, quick_check
     from flowdesk.core.integrity import mismatches
@@ -28,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
         raise damaged(resolve_db(args.db), problems)
     internal = mismatches(db)
     upstream = compare_api_counters(db)
+    search_index = search_terms.mismatches(db.conn)
     if args.json:
         print(
             terminal_json(
@@ -36,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
                     "counter_problems": internal,
                     "api_counters_agree": not upstream,
                     "api_counter_mismatches": [m.as_dict() for m in upstream],
+                    "search_index_exact": not search_index,
+                    "search_index_problems": search_index,
                 }
             )
         )
@@ -52,4 +57,10 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  {terminal_text(mismatch.describe())}")
         else:
             print("Upstream counters: agree with the synced runs (or none to compare).")
-    return 1 if internal or upstream else 0
+        if search_index:
+            print("Contact search index differs from the contacts:")
+            for line in search_index:
+                print(f"  {terminal_text(line)}")
+        else:
+            print("Contact search index: exact.")
+    return 1 if internal or upstream or search_index else 0

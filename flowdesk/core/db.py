@@ -160,8 +160,11 @@ def migrate(db: sqlite_utils.Database) -> int:
     conn = db.conn
     for number in range(current, SCHEMA_VERSION):
         with conn:
-            for statement in MIGRATIONS[number]:
-                conn.execute(statement)
+            for step in MIGRATIONS[number]:
+                if callable(step):
+                    step(conn)
+                else:
+                    conn.execute(step)
             if get_meta(db, "insights_rebuild"):
                 # A cache that held runs before the per-step counters existed: fill them from
                 # its runs in the same transaction, so no cache is left half-upgraded.

@@ -6,6 +6,7 @@ with the number of runs. Contact pages are keyed on indexed columns and fetched 
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -514,6 +515,44 @@ def contacts_page(
     return [ContactRow(*row[:15], bool(row[15])) for row in rows]
 
 
+def row_positions(
+    db: sqlite_utils.Database, query: ContactQuery, run_keys: Sequence[int]
+) -> dict[int, int]:
+    """Where runs now stand in a contacts query's order (0-based), for those still in it.
+
+    After a sync new contacts enter above the rows on screen; the table uses this to keep the
+    same contact selected and the same rows in view. Each position is a count of the rows
+    sorted before the run (SQLite sorts NULL first, so the comparisons say where NULLs go).
+    """
+    column = CONTACT_COLUMNS.get(query.sort, "r.entered_at")
+    where, params = _where(query)
+    before = ">" if query.descending else "<"
+    positions: dict[int, int] = {}
+    for key in run_keys:
+        row = db.execute(
+            f"SELECT {column} FROM runs r WHERE r.key = ? AND {where}", [key, *params]
+        ).fetchone()
+        if row is None:
+            continue  # no longer in the query (a filter it left, or gone)
+        value = row[0]
+        if value is None:
+            nulls_first = "" if query.descending else f" AND r.key {before} ?"
+            test = (
+                f"({column} IS NOT NULL OR r.key {before} ?)"
+                if query.descending
+                else f"({column} IS NULL{nulls_first})"
+            )
+            extra = [key]
+        else:
+            null_side = "" if query.descending else f" OR {column} IS NULL"
+            test = f"({column} {before} ?{null_side} OR ({column} = ? AND r.key {before} ?))"
+            extra = [value, value, key]
+        positions[key] = db.execute(
+            f"SELECT count(*) FROM runs r WHERE {where} AND {test}", [*params, *extra]
+        ).fetchone()[0]
+    return positions
+
+
 def runs_of_contact(db: sqlite_utils.Database, contact_id: str, flow_id: str) -> list[ContactRow]:
     """Every entry of one contact into one flow, newest first (the run picker)."""
     rows = db.execute(
@@ -684,11 +723,19 @@ def edge_share(graph: FlowGraph, edge: GraphEdge) -> float | None:
     return edge.runs / source.reached
 
 
-def step_share(graph: FlowGraph, key: int) -> float | None:
+def step_share(graph: FlowGraph, key: int, loops: Collection[tuple[int, int]] = ()) -> float | None:
     """% of the previous step for a node: contacts arriving over its incoming edges divided by
     contacts who reached the steps those edges leave from. With one incoming edge this is that
-    edge's share; entry steps have no previous step (None)."""
-    incoming = [e for e in graph.edges if e.target_key == key and e.source_key != key]
+    edge's share; entry steps have no previous step (None).
+
+    ``loops`` are the (source, target) edges that go back to an earlier step: they are left out,
+    so a step in a loop shows the same share as the arrow that leads into it (counting the
+    loop's returns made a second, different "% of previous" on the same step)."""
+    incoming = [
+        e
+        for e in graph.edges
+        if e.target_key == key and e.source_key != key and (e.source_key, e.target_key) not in loops
+    ]
     if not incoming:
         return None
     arrived = sum(e.runs for e in incoming)

@@ -10,6 +10,11 @@ millions of rows; the UI and the exports format them.
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Callable
+
+from flowdesk.core import search_terms
+
 _COUNTERS = """
     contacts INTEGER NOT NULL DEFAULT 0,
     expired INTEGER NOT NULL DEFAULT 0,
@@ -270,5 +275,23 @@ MIGRATION_2 = [
     " WHERE EXISTS (SELECT 1 FROM runs)",
 ]
 
-MIGRATIONS: list[list[str]] = [MIGRATION_1, MIGRATION_2]
+
+# Find a customer across flows: prefix-searchable terms of every contact (search_terms.py). A
+# WITHOUT ROWID table is its own index on (term, contact_id): one B-tree, read range by range.
+MIGRATION_3: list[str | Callable[[sqlite3.Connection], None]] = [
+    # IF NOT EXISTS: a cache turned back to an older version keeps the table; rebuild refills it.
+    """CREATE TABLE IF NOT EXISTS contact_terms (
+        term TEXT NOT NULL,
+        contact_id TEXT NOT NULL,
+        PRIMARY KEY (term, contact_id)
+    ) WITHOUT ROWID""",
+    search_terms.rebuild,
+]
+
+# A step is an SQL statement, or a function of the connection for data SQL cannot compute.
+MIGRATIONS: list[list[str | Callable[[sqlite3.Connection], None]]] = [
+    MIGRATION_1,
+    MIGRATION_2,
+    MIGRATION_3,
+]
 SCHEMA_VERSION = len(MIGRATIONS)

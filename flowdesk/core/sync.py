@@ -23,7 +23,7 @@ from typing import Any
 
 import sqlite_utils
 
-from flowdesk.core import workspace
+from flowdesk.core import search_terms, workspace
 from flowdesk.core.db import failure_message, get_meta, set_meta, sync_lock
 from flowdesk.core.errors import Outcome
 from flowdesk.core.insights import InsightDeltas
@@ -925,6 +925,11 @@ class SyncEngine:
                 inserts.append((contact.id, *values))
             elif previous != values:
                 renamed.append((*values, contact.id))
+        search_terms.write_contact_terms(
+            conn,
+            ((row[0], row[1:]) for row in inserts),
+            ((row[-1], stored[row[-1]], row[:-1]) for row in renamed),
+        )
         conn.executemany(
             "INSERT INTO contacts (id, phone, first_name, last_name, email) VALUES (?, ?, ?, ?, ?)",
             inserts,

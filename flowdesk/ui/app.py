@@ -11,19 +11,19 @@ from __future__ import annotations
 import faulthandler
 import logging
 import logging.handlers
-import os
 import sys
 import threading
 import traceback
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from flowdesk.paths import log_dir
 from flowdesk.ui.identity import apply_identity
+from flowdesk.ui.theme import apply_theme, saved_theme
 
 log = logging.getLogger("flowdesk")
 
@@ -143,21 +143,6 @@ def create_app(argv: list[str] | None = None, *, dark: bool | None = None) -> QA
     return app  # type: ignore[return-value]
 
 
-def apply_theme(app: QApplication, dark: bool | None = None) -> None:
-    """Fusion with an explicit light or dark palette; None follows the system colour scheme."""
-    from flowdesk.ui.theme import dark_palette, light_palette
-
-    app.setStyle("Fusion")
-    if dark is None:
-        env = os.environ.get("FLOWDESK_THEME", "").lower()
-        if env in ("dark", "light"):
-            dark = env == "dark"
-        else:
-            scheme = QGuiApplication.styleHints().colorScheme()
-            dark = scheme == Qt.ColorScheme.Dark
-    app.setPalette(dark_palette() if dark else light_palette())
-
-
 def install_exception_handler(show_dialog: bool = True) -> ExceptionHandler:
     global _handler, _fault_file
     try:
@@ -177,6 +162,9 @@ def install_exception_handler(show_dialog: bool = True) -> ExceptionHandler:
 
 def run_app(db_path: str | Path, argv: list[str] | None = None) -> int:
     app = create_app(argv)
+    saved = saved_theme(QSettings())
+    if saved is not None:
+        apply_theme(app, saved)
     install_exception_handler()
     from flowdesk.ui.main_window import MainWindow
 

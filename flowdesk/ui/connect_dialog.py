@@ -30,12 +30,18 @@ from flowdesk.ui.theme import status_color
 TOKEN_HELP = "In ActiveCampaign: Settings → Developer → API Access."
 
 
+def sentence(text: str) -> str:
+    """The first letter up, the rest as written: ``str.capitalize`` lower-cases the rest, and
+    turned the variable FLOWDESK_AC_TOKEN into flowdesk_ac_token."""
+    return text[:1].upper() + text[1:]
+
+
 def _failure_text(exc: BaseException, token: str) -> str:
     """What a failed test says: never the token, never a traceback."""
     if isinstance(exc, AuthError):
         return "The token was rejected. Check the API token and the account URL."
     if isinstance(exc, HttpError | ValueError):
-        return redact(str(exc), token).capitalize()
+        return sentence(redact(str(exc), token))
     return redact(f"Connection failed: {exc.__class__.__name__}", token)
 
 
@@ -57,6 +63,7 @@ class ConnectDialog(QDialog):
         self._test: Task | None = None
         self._base_url: str | None = None
         self._stored_token = False
+        self._failed_test: str | None = None  # why the last test of these inputs failed
 
         intro = QLabel(
             "Flowdesk reads your WhatsApp flows, executions and contact runs from ActiveCampaign. "
@@ -143,6 +150,7 @@ class ConnectDialog(QDialog):
         ready = bool(self.url_edit.text().strip()) and bool(
             self.token_edit.text().strip() or self._stored_token
         )
+        self._failed_test = None  # other inputs: the failed test no longer speaks for them
         self.ok_button.setEnabled(ready)
         self.test_button.setEnabled(ready and self._test is None)
         if self._test is not None:  # the answer would be for other inputs
@@ -170,7 +178,7 @@ class ConnectDialog(QDialog):
         try:
             url = normalize_base_url(self.url_edit.text())
         except ValueError as exc:
-            self._show(str(exc).capitalize() + ".", "error")
+            self._show(sentence(str(exc)) + ".", "error")
             return
         token = self._token()
         if not token:
@@ -196,15 +204,23 @@ class ConnectDialog(QDialog):
     def _test_failed(self, message: str) -> None:
         self._test = None
         self.test_button.setEnabled(True)
+        self._failed_test = message
         self._show("✗ " + message, "error")
 
     # -- closing ----------------------------------------------------------------------------
 
     def accept(self) -> None:
+        if self._failed_test is not None:  # keeping a token the account refused helps no one
+            self._show(
+                f"✗ {self._failed_test} Fix the URL or the token (or test again) before"
+                " connecting.",
+                "error",
+            )
+            return
         try:
             url = normalize_base_url(self.url_edit.text())
         except ValueError as exc:
-            self._show(str(exc).capitalize() + ".", "error")
+            self._show(sentence(str(exc)) + ".", "error")
             self.url_edit.setFocus()
             return
         typed = self.token_edit.text().strip()
@@ -212,7 +228,7 @@ class ConnectDialog(QDialog):
             try:
                 store_token(url, typed)
             except CredentialError as exc:
-                self._show(str(exc).capitalize() + ".", "error")
+                self._show(sentence(str(exc)) + ".", "error")
                 return
         elif not load_token(url):
             self._show("Enter the API token.", "error")

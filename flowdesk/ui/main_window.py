@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, QSettings, QSize, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
+    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -20,13 +22,16 @@ from PySide6.QtWidgets import (
 )
 
 from flowdesk.core import formatting
-from flowdesk.core.queries import last_sync, list_flows
+from flowdesk.core.queries import last_sync, list_flows, run_detail
 from flowdesk.core.tasks import sync_workspace
 from flowdesk.core.workspace import last_completed_sync
 from flowdesk.paths import SettingsKey
 from flowdesk.ui.downloads import Downloads
 from flowdesk.ui.errors import error_text
+from flowdesk.ui.reflow import ElidedLabel
 from flowdesk.ui.tasks import TaskManager, open_for_ui
+from flowdesk.ui.theme import apply_theme, is_dark
+from flowdesk.ui.widgets.customers import CustomerSearch, CustomerSearchBox
 from flowdesk.ui.widgets.empty_state import EmptyState
 from flowdesk.ui.widgets.flow_list import FlowListPanel
 from flowdesk.ui.widgets.flow_page import FlowPage
@@ -34,6 +39,14 @@ from flowdesk.ui.widgets.flow_page import FlowPage
 log = logging.getLogger(__name__)
 
 DEMO_DEFAULTS = {"seed": 1, "contacts": 5000}
+# The window fits a 1024×700 screen: the flows list gives way first (see _fit_panels).
+FLOWS_MIN_WIDTH = 180
+FIRST_SIZE = (1440, 900)  # on a first launch, or less: what the screen has room for
+
+
+def first_size(available: QRect) -> QSize:
+    """A first launch opens at 1440×900, or at what the screen has room for."""
+    return QSize(min(FIRST_SIZE[0], available.width()), min(FIRST_SIZE[1], available.height()))
 
 
 # Windows opened by switching workspace; the first one belongs to run_app.
@@ -58,28 +71,31 @@ class MainWindow(QMainWindow):
         self.setAccessibleName("Flowdesk main window")
 
         self.flows = FlowListPanel(self)
-        self.flows.setMinimumWidth(240)
+        self.flows.setMinimumWidth(FLOWS_MIN_WIDTH)
         self.page = FlowPage(self.db, self.tasks, self)
-        self.no_flows = EmptyState(
-            "No flows yet",
-            "This cache has no messaging flows. Create the demo workspace to explore the app "
-            "with realistic data, or connect a source and sync.<br><br>From a terminal:<br>"
-            f"<code>flowdesk demo --db {self.db_path}</code><br>"
-            f"<code>flowdesk sync --db {self.db_path} --source activecampaign --url …</code>",
-            self,
-        )
+        self.no_flows = EmptyState("No flows yet", "", self)
         self.create_demo_button = self.no_flows.add_button(
             "Create demo workspace", self.create_demo, "Create demo workspace"
+        )
+        self.first_sync_button = self.no_flows.add_button(
+            "Sync now", self.toggle_sync, "Sync this account now"
         )
         self.pick_flow = EmptyState(
             "Pick a flow",
             "Choose a flow on the left to see its contacts, executions, versions and diagram.",
             self,
         )
+        self.customer_box = CustomerSearchBox(self)
+        self.customers = CustomerSearch(self.tasks, self.customer_box, self)
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.page)
         self.stack.addWidget(self.no_flows)
         self.stack.addWidget(self.pick_flow)
+        self.stack.addWidget(self.customers)
+        self._before_search: QWidget | None = None
+        self._flows_hidden_for_room = False
+        self._size_before_dock: QSize | None = None
+        self._settled_size: QSize | None = None
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setAccessibleName("Flows and flow page")
@@ -95,6 +111,9 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self.flows.flowSelected.connect(self.open_flow)
         self.flows.searchChanged.connect(self._on_flow_search)
+        self.customers.opened.connect(self._show_customers)
+        self.customers.closed.connect(self._close_customers)
+        self.customers.runChosen.connect(self.trace_customer_run)
         self.page.timings.connect(self._log_timing)
 
         self._clock = QTimer(self)
@@ -110,12 +129,13 @@ class MainWindow(QMainWindow):
         self.page.exportRequested.connect(self.downloads.request_export)
         self.view_menu.addSeparator()
         self.view_menu.addAction(self.downloads.toggle_action)
+        self.downloads.dock.installEventFilter(self)
 
     # -- building --------------------------------------------------------------------------------
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        self.cache_label = QLabel(f"Cache: {self.db_path}")
+        self.cache_label = ElidedLabel(f"Cache: {self.db_path}", mode=Qt.TextElideMode.ElideMiddle)
         self.cache_label.setAccessibleName("Cache location")
         self.cache_label.setToolTip(str(self.db_path))
         self.sync_label = QLabel("")
@@ -160,8 +180,18 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
 
+        box_holder = QWidget(self)
+        box_layout = QHBoxLayout(box_holder)
+        box_layout.setContentsMargins(4, 2, 6, 2)
+        box_layout.addWidget(self.customer_box)
+        menu.setCornerWidget(box_holder, Qt.Corner.TopRightCorner)
+
         view_menu = self.view_menu = menu.addMenu("&View")
-        self.find_action = QAction("&Find contact", self)
+        self.find_customer_action = QAction("Find &customer in every flow", self)
+        self.find_customer_action.setShortcut(QKeySequence("Ctrl+K"))
+        self.find_customer_action.triggered.connect(self.focus_customer_search)
+        view_menu.addAction(self.find_customer_action)
+        self.find_action = QAction("&Find contact in this flow", self)
         self.find_action.setShortcut(QKeySequence.StandardKey.Find)
         self.find_action.triggered.connect(self.focus_search)
         view_menu.addAction(self.find_action)
@@ -169,6 +199,13 @@ class MainWindow(QMainWindow):
         find_flow.setShortcut(QKeySequence("Ctrl+Shift+F"))
         find_flow.triggered.connect(self._focus_flow_search)
         view_menu.addAction(find_flow)
+        view_menu.addSeparator()
+        self.dark_action = QAction("&Dark theme", self)
+        self.dark_action.setCheckable(True)
+        self.dark_action.setChecked(is_dark())
+        self.dark_action.setToolTip("Switch between the light and the dark theme (remembered)")
+        self.dark_action.toggled.connect(self.set_dark_theme)
+        view_menu.addAction(self.dark_action)
         view_menu.addSeparator()
         self.tab_actions: list[QAction] = []
         names = (
@@ -190,6 +227,61 @@ class MainWindow(QMainWindow):
         about.triggered.connect(self._about)
         help_menu.addAction(about)
 
+    # -- fitting the screen ---------------------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        downloads = getattr(self, "downloads", None)
+        if downloads is not None and watched is downloads.dock:
+            if event.type() == QEvent.Type.Show:
+                self._make_room_for(downloads.dock)
+            elif event.type() == QEvent.Type.Hide:
+                self._give_room_back()
+        return super().eventFilter(watched, event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self._settle_size)
+
+    def _settle_size(self) -> None:
+        """The size the window had once events settled: a panel that opens grows the window
+        inside one call, before this runs, so the size before the growth is still known."""
+        self._settled_size = self.size()
+
+    def _make_room_for(self, dock: QWidget) -> None:
+        """The Downloads panel opens beside the page. Qt grows the window to make room for it;
+        instead the flows list steps aside (until the panel closes) and the window keeps its
+        size, so it never grows past a small screen or past the size a screenshot asked."""
+        kept = self._settled_size or self.size()
+        self._size_before_dock = kept
+        need = (
+            self.splitter.minimumSizeHint().width()
+            + dock.minimumSizeHint().width()
+            + self.style().pixelMetric(self.style().PixelMetric.PM_DockWidgetSeparatorExtent)
+        )
+        if self.flows.isVisible() and need > kept.width():
+            self._flows_hidden_for_room = True
+            self.flows.hide()
+        # After the show that grew the window has finished laying out:
+        QTimer.singleShot(0, lambda: self._shrink_to(kept) if self._size_before_dock else None)
+
+    def _shrink_to(self, size: QSize) -> None:
+        """Back to ``size``, once the layouts have taken in what was just hidden (the minimum
+        the window got while growing holds until then)."""
+        from PySide6.QtWidgets import QApplication
+
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        if self.size() != size:
+            self.resize(size)
+
+    def _give_room_back(self) -> None:
+        if self._flows_hidden_for_room:
+            self._flows_hidden_for_room = False
+            self.flows.show()
+        before = self._size_before_dock
+        self._size_before_dock = None
+        if before is not None and self.size() != before:
+            self._shrink_to(before)  # anything that grew the window while it was open
+
     # -- flows -----------------------------------------------------------------------------------
 
     def load_flows(self, select: str | None = None) -> None:
@@ -198,19 +290,55 @@ class MainWindow(QMainWindow):
         any_flows = bool(flows) or bool(search and list_flows(self.db))
         self.flows.set_flows(flows, select=select)
         if not any_flows:
-            self.stack.setCurrentWidget(self.no_flows)
+            self._explain_no_flows()
+            self._show_page(self.no_flows)
             return
         current = select or self.flows.current_flow_id()
         if current and self.flows.select_flow(current):
             if self.page.flow is None or self.page.flow.id != current:
                 self.open_flow(current)
             else:
-                self.stack.setCurrentWidget(self.page)
+                self._show_page(self.page)
             return
         if flows and self.page.flow is None:
             self.flows.select_flow(flows[0].id)
         elif self.page.flow is None:
-            self.stack.setCurrentWidget(self.pick_flow)
+            self._show_page(self.pick_flow)
+
+    def _explain_no_flows(self) -> None:
+        """An empty account workspace waits for its first sync; only an empty cache that is
+        no account's offers the demo (and the commands, each short enough to show whole)."""
+        from flowdesk.core.workspace import API_KINDS, describe
+
+        workspace = describe(self.db)
+        account = workspace.kind in API_KINDS
+        self.create_demo_button.setVisible(not account)
+        self.first_sync_button.setVisible(account)
+        if account:
+            self.no_flows.set_text(
+                "No flows synced yet",
+                f"This workspace is {html.escape(workspace.title(self.db_path.name))}. Sync now"
+                " (F5) fetches its flows, executions and contact runs; the first sync of a"
+                " large account takes a while, and you can keep working meanwhile.",
+            )
+            return
+        path = html.escape(str(self.db_path)).replace("/", "/\u200b")  # may wrap after a /
+        self.no_flows.set_text(
+            "No flows yet",
+            "This cache has no messaging flows. Create the demo workspace to explore the app"
+            " with realistic data, or connect an account (File → Connect ActiveCampaign).<br><br>"
+            f"From a terminal, with FILE = {path}:<br>"
+            "<code>flowdesk demo --db FILE</code><br>"
+            "<code>flowdesk sync --db FILE --source activecampaign --url …</code>",
+        )
+
+    def _show_page(self, widget: QWidget) -> None:
+        """Show a page, or make it the one to return to when a customer search is on screen
+        (a sync re-reading the flows must not take the agent away from a customer)."""
+        if self.stack.currentWidget() is self.customers:
+            self._before_search = widget
+        else:
+            self.stack.setCurrentWidget(widget)
 
     @Slot(str)
     def open_flow(self, flow_id: str) -> None:
@@ -234,6 +362,39 @@ class MainWindow(QMainWindow):
             self.page.contacts_tab.focus_search()
         else:
             self._focus_flow_search()
+
+    def set_dark_theme(self, dark: bool) -> None:
+        """The View menu's theme toggle: every window repaints at once, and the choice is kept
+        for the next start."""
+        from PySide6.QtWidgets import QApplication
+
+        apply_theme(QApplication.instance(), dark)
+        self.settings.setValue(SettingsKey.THEME, "dark" if dark else "light")
+
+    # -- customers -------------------------------------------------------------------------------
+
+    def focus_customer_search(self) -> None:
+        self.customer_box.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.customer_box.selectAll()
+        if self.customer_box.text().strip():
+            self._show_customers()
+
+    def _show_customers(self) -> None:
+        if self.stack.currentWidget() is not self.customers:
+            self._before_search = self.stack.currentWidget()
+            self.stack.setCurrentWidget(self.customers)
+
+    def _close_customers(self) -> None:
+        if self.stack.currentWidget() is self.customers:
+            self.stack.setCurrentWidget(self._before_search or self.pick_flow)
+
+    def trace_customer_run(self, run) -> None:  # noqa: ANN001 - a CustomerRun
+        """One click on a customer's run: its flow opens with that run traced."""
+        detail = run_detail(self.db, run.run_key)
+        if detail is None:
+            return
+        self.open_flow(run.flow_id)
+        self.page.trace_contact(detail.row)
 
     def _focus_flow_search(self) -> None:
         self.flows.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -263,6 +424,7 @@ class MainWindow(QMainWindow):
         self.sync_button.setToolTip("Stop after the current batch; the next sync resumes (F5)")
         self.sync_action.setText("Cancel &sync")
         self.create_demo_button.setEnabled(False)
+        self.first_sync_button.setEnabled(False)
         self.statusBar().showMessage("Sync started…", 3000)
         self._sync_task = self.tasks.job(
             sync_workspace,
@@ -296,6 +458,7 @@ class MainWindow(QMainWindow):
         self.sync_button.setEnabled(True)
         self.sync_action.setText("&Sync now")
         self.create_demo_button.setEnabled(True)
+        self.first_sync_button.setEnabled(True)
 
     def _on_sync_done(self, report) -> None:  # noqa: ANN001
         self._end_sync()
@@ -309,6 +472,7 @@ class MainWindow(QMainWindow):
         self._update_sync_label()
         self.load_flows()
         self.page.reload()
+        self.customers.reload()
 
     def _on_sync_error(self, exc: BaseException) -> None:
         self._end_sync()
@@ -333,9 +497,9 @@ class MainWindow(QMainWindow):
     def restore_settings(self) -> None:
         geometry = self.settings.value(SettingsKey.WINDOW_GEOMETRY)
         if isinstance(geometry, QByteArray | bytes) and geometry:
-            self.restoreGeometry(QByteArray(geometry))
+            self.restoreGeometry(QByteArray(geometry))  # Qt keeps it on a screen that exists
         else:
-            self.resize(1440, 900)
+            self.resize(first_size(self.screen().availableGeometry()))
         splitter = self.settings.value(SettingsKey.WINDOW_SPLITTER)
         if isinstance(splitter, QByteArray | bytes) and splitter:
             self.splitter.restoreState(QByteArray(splitter))

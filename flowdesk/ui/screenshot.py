@@ -1,18 +1,26 @@
-"""``flowdesk screenshot``: render the main window at 1440×900 and save one PNG per view.
+"""``flowdesk screenshot``: render the main window at one size (1440×900 unless ``--size``) and
+save one PNG per view.
 
 Works headless (``QT_QPA_PLATFORM=offscreen`` is the default here). Every grab waits until the
 worker pools are idle and the contacts pages on screen have arrived, so images never show "…".
+Every view is grabbed at exactly the asked size: if the window cannot fit it (its minimum is
+larger, or a view grew it), the command fails and says which view and how large it became.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from flowdesk.core.errors import UserError
+
 WIDTH, HEIGHT = 1440, 900
 
 
+class WindowDoesNotFit(UserError):
+    """The window is not at the asked size for a view; the message says which and why."""
+
+
 def _pick_flow(db, wanted: str | None):  # noqa: ANN001
-    from flowdesk.core.errors import UserError
     from flowdesk.core.queries import get_flow, list_flows
 
     if wanted:
@@ -34,6 +42,7 @@ def take_screenshots(
     *,
     dark: bool = False,
     suffix: str = "",
+    size: tuple[int, int] = (WIDTH, HEIGHT),
 ) -> list[Path]:
     import tempfile
 
@@ -42,8 +51,9 @@ def take_screenshots(
 
     from flowdesk.core.db import connect
     from flowdesk.core.queries import ContactQuery, Scope, contacts_page, list_versions
-    from flowdesk.ui.app import apply_theme, create_app
+    from flowdesk.ui.app import create_app
     from flowdesk.ui.main_window import MainWindow
+    from flowdesk.ui.theme import apply_theme
     from flowdesk.ui.widgets.flow_page import (
         TAB_COMPARE,
         TAB_CONTACTS,
@@ -61,13 +71,21 @@ def take_screenshots(
     settings = QSettings(str(settings_path), QSettings.Format.IniFormat)
     settings.clear()
     window = MainWindow(db_path, settings=settings)
-    window.resize(WIDTH, HEIGHT)
+    width, height = size
+    window.resize(width, height)
     window.show()
     written: list[Path] = []
 
     def grab(name: str) -> None:
         window.wait_idle()
         _settle(window)
+        actual = (window.width(), window.height())
+        if actual != size:
+            raise WindowDoesNotFit(
+                f"the window cannot fit {width}×{height}: {name} made it {actual[0]}×{actual[1]}"
+                f" (its minimum is {window.minimumSizeHint().width()}×"
+                f"{window.minimumSizeHint().height()})"
+            )
         path = out / f"{name}{suffix}.png"
         window.grab().save(str(path))
         written.append(path)
@@ -147,6 +165,19 @@ def take_screenshots(
                 grab("09-downloads")
                 window.downloads.dock.hide()
                 window.downloads.manager.remove(job_id)
+
+        # Finding a customer by name, and their page with runs in several flows.
+        customer = _customer_in_most_flows(db)
+        if customer is not None:
+            contact_id, name = customer
+            window.focus_customer_search()
+            window.customer_box.setText(name)
+            window.customers.search_now()
+            grab("16-customer-search")
+            window.customers.open_customer(contact_id)
+            grab("17-customer")
+            window.customer_box.clear()
+            window.customers.search_now()
     finally:
         window.close()
         window.deleteLater()
@@ -191,6 +222,18 @@ def _insight_views(page, grab) -> None:  # noqa: ANN001
         page.contacts_tab.set_step_filter(None)
     page.tabs.setCurrentIndex(TAB_OVER_TIME)
     grab("15-over-time")
+
+
+def _customer_in_most_flows(db) -> tuple[str, str] | None:  # noqa: ANN001
+    """(contact id, "first last") of a named contact with runs in the most flows, among the
+    first runs synced (a bounded read at any size)."""
+    row = db.execute(
+        "SELECT c.id, c.first_name || ' ' || c.last_name FROM"
+        " (SELECT contact_id, flow_id FROM runs ORDER BY key LIMIT 20000) r"
+        " JOIN contacts c ON c.id = r.contact_id WHERE c.last_name != '' AND c.first_name != ''"
+        " GROUP BY c.id ORDER BY count(DISTINCT r.flow_id) DESC, count(*) DESC, c.id LIMIT 1"
+    ).fetchone()
+    return (row[0], row[1]) if row else None
 
 
 def _show_a_finished_export(window, flow_id: str, folder: Path) -> int | None:  # noqa: ANN001

@@ -8,9 +8,13 @@ tone sets are chosen for contrast against a light (white) and a dark (#1e1e1e-is
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
+import os
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication
+
+from flowdesk.paths import SettingsKey
 
 # metric → (light palette tone, dark palette tone)
 _STATUS_TONES: dict[str, tuple[str, str]] = {
@@ -141,3 +145,24 @@ def light_palette() -> QPalette:
     p.setColor(QPalette.ColorRole.Dark, QColor("#9aa0a6"))
     p.setColor(QPalette.ColorRole.Light, QColor("#ffffff"))
     return p
+
+
+def saved_theme(settings: QSettings) -> bool | None:
+    """True for dark, False for light, None when the user never chose (follow the system)."""
+    if os.environ.get("FLOWDESK_THEME", "").lower() in ("dark", "light"):
+        return None  # the environment decides, in apply_theme
+    value = str(settings.value(SettingsKey.THEME, "") or "")
+    return {"dark": True, "light": False}.get(value)
+
+
+def apply_theme(app: QApplication, dark: bool | None = None) -> None:
+    """Fusion with an explicit light or dark palette; None follows the system colour scheme."""
+    app.setStyle("Fusion")
+    if dark is None:
+        env = os.environ.get("FLOWDESK_THEME", "").lower()
+        if env in ("dark", "light"):
+            dark = env == "dark"
+        else:
+            scheme = QGuiApplication.styleHints().colorScheme()
+            dark = scheme == Qt.ColorScheme.Dark
+    app.setPalette(dark_palette() if dark else light_palette())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from flowdesk.core import search_terms
 from flowdesk.core.db import connect
 from flowdesk.core.integrity import mismatches
 from flowdesk.core.queries import Scope, list_versions, summary
@@ -90,6 +91,7 @@ def test_counters_equal_a_recount_after_any_sequence_of_batches(tmp_path_factory
     report = SyncEngine(db).run(ListSource(source_batches))
     assert report.outcome == "completed"
     assert mismatches(db) == []
+    assert search_terms.mismatches(db.conn) == []
     flow = summary(db, Scope("f1"))
     # The five statuses partition contacts, and versions add up to the flow.
     assert (

@@ -18,6 +18,7 @@ from flowdesk.cli import main
 from flowdesk.core import export as export_pkg
 from flowdesk.core.db import connect
 from flowdesk.core.errors import Canceled
+from flowdesk.core.execution_names import flow_execution_labels
 from flowdesk.core.export import (
     ExportError,
     ExportSpec,
@@ -156,6 +157,9 @@ def expected_rows(path: Path, where: str = "1", params: tuple = ()) -> list[dict
             params,
         ).fetchall()
         versions = dict(db.execute("SELECT id, name FROM versions").fetchall())
+        executions: dict[str, str] = {}  # named as the app names them: "#1 · 2026-11-01 10:00"
+        for (flow_id,) in db.execute("SELECT id FROM flows").fetchall():
+            executions.update(flow_execution_labels(db, flow_id))
         result = []
         for key, phone, first, last, status, reason, version, execution, entered in runs:
             times: dict[str, int] = {}
@@ -174,7 +178,7 @@ def expected_rows(path: Path, where: str = "1", params: tuple = ()) -> list[dict
                     "Status": STATUS_WORD[status],
                     "Reason": reason if status in ("FAILED", "CANCELED") else "",
                     "Version": versions[version],
-                    "Execution": execution or "",
+                    "Execution": executions[execution] if execution else "",
                     "Entered": entered,
                     "times": times,
                 }
@@ -258,7 +262,7 @@ def test_unicode_empty_last_names_and_loops(cache, out):
     # Expired runs carry no reason; failed and canceled ones do.
     assert rows["'+cmd|' /C calc'!A0"]["Reason"] == ""
     assert rows["'\tTabbed"]["Reason"] == "Open Inbox conversation"
-    assert rows["'\tTabbed"]["Execution"] == "e1"
+    assert rows["'\tTabbed"]["Execution"] == "#1"  # named as the app names it
     assert rows["José"]["Execution"] == ""
 
 
@@ -803,3 +807,35 @@ def test_an_old_job_without_the_local_time_field_reads_as_utc():
     spec = ExportSpec.from_dict({"flow_id": "f1", "format": "csv"})
     assert spec.local_time is False
     assert ExportSpec.from_dict(ExportSpec("f1", local_time=True).to_dict()).local_time
+
+
+def test_an_exported_file_gets_the_permissions_of_any_new_file(tmp_path):
+    """mkstemp made exports private (0600): a colleague could not open a shared file."""
+    from flowdesk.core.export.atomic import atomic_output
+
+    target = tmp_path / "results.csv"
+    with atomic_output(target) as temp:
+        temp.write_text("a,b\n", encoding="utf-8")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_executions_are_named_as_the_app_names_them_not_by_id(cache, out):
+    """The Execution column, the Downloads title and the file name say "#2 · …", not "e2"."""
+    from flowdesk.core.export.naming import export_title, file_name
+
+    spec = ExportSpec("f1", execution_id="e2")
+    run_export(cache, spec, out / "e2.csv")
+    rows = read_csv(out / "e2.csv")
+    column = rows[0].index("Execution")
+    db = connect(cache)
+    try:
+        label = flow_execution_labels(db, "f1")["e2"]
+        assert label.startswith("#") and "e2" not in label
+        assert {row[column] for row in rows[1:]} == {label}
+        assert f"Execution {label}" in export_title(db.conn, spec)
+        name = file_name(db.conn, spec)
+        assert "Execution #" in name and " e2 " not in name
+    finally:
+        db.conn.close()

@@ -61,3 +61,29 @@ def test_name_sort_ignores_case(db):
         "mariana Anaya",
         "Zoë",
     ]
+
+
+def test_row_positions_agree_with_the_page_order_for_every_sort(db):
+    """Where a run stands in a query, as the table shows it, NULLs (no execution) included."""
+    from flowdesk.core.queries import CONTACT_COLUMNS, row_positions
+
+    records = [
+        run(
+            f"r{i}",
+            [("s1", "COMPLETED")],
+            "COMPLETED" if i % 3 else "EXPIRED",
+            contact=f"c{i}",
+            first=f"N{i % 4}",
+            start=(i * 7) % 11,
+            execution="e1" if i % 2 else None,
+        )
+        for i in range(14)
+    ]
+    SyncEngine(db).run(ListSource([runs_batch(*records)]))
+    for sort in CONTACT_COLUMNS:
+        for descending in (True, False):
+            for metric in (None, "expired"):
+                query = ContactQuery(Scope("f1"), metric=metric, sort=sort, descending=descending)
+                order = [row.run_key for row in contacts_page(db, query, 0, 100)]
+                positions = row_positions(db, query, [*order, 10_000])
+                assert positions == {key: i for i, key in enumerate(order)}, (sort, descending)

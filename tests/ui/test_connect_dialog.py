@@ -141,3 +141,36 @@ def test_keyring_refusal_is_shown(qtbot, pool, monkeypatch):
     dialog.accept()
     assert dialog.result() == 0
     assert "keyring" in dialog.status.text()
+
+
+def test_connect_after_a_failed_test_keeps_the_dialog_and_no_token(qtbot, pool, server):
+    dialog = make(qtbot, pool, server.base_url)
+    dialog.token_edit.setText("wrong-token-xyz")
+    dialog.test_connection()
+    qtbot.waitUntil(lambda: not dialog.is_testing(), timeout=5000)
+    dialog.accept()
+    assert dialog.result() == 0
+    assert "before connecting" in dialog.status.text()
+    assert credentials.load_token(server.base_url) is None
+    dialog.token_edit.setText(TOKEN)  # new inputs: the old failure no longer applies
+    dialog.accept()
+    assert dialog.result() == 1
+    assert credentials.load_token(server.base_url) == TOKEN
+    credentials.delete_token(server.base_url)
+
+
+def test_the_keyring_message_names_the_variable_as_it_is_spelled(qtbot, pool, monkeypatch):
+    def refuse(account, token):
+        raise credentials.CredentialError(
+            "no system keyring is available to keep the token; set the environment variable "
+            "FLOWDESK_AC_TOKEN instead"
+        )
+
+    monkeypatch.setattr(connect_dialog, "store_token", refuse)
+    dialog = make(qtbot, pool, "acme.api-us1.com")
+    dialog.token_edit.setText("abc")
+    dialog.accept()
+    assert dialog.status.text() == (
+        "No system keyring is available to keep the token; set the environment variable "
+        "FLOWDESK_AC_TOKEN instead."
+    )

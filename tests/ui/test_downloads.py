@@ -277,7 +277,8 @@ def test_the_window_opens_download_results_for_the_spec_its_page_asks_for(
     assert downloads.manager is not None and downloads.dock.isHidden()
     qtbot.mouseClick(window.page.download, Qt.MouseButton.LeftButton)  # on the Contacts tab
     shown = window.page.contacts_tab.current_query()
-    assert downloads.dialog.spec() == ExportSpec.for_contacts(shown)
+    # Times in local time by default, as the app shows them.
+    assert downloads.dialog.spec() == ExportSpec.for_contacts(shown).with_local_time(True)
     downloads.dialog.reject()
     window.page.exportRequested.emit(ExportSpec.for_scope(Scope("f1")))
     dialog = downloads.dialog
@@ -291,14 +292,14 @@ def test_the_window_opens_download_results_for_the_spec_its_page_asks_for(
     downloads.dock.hide()
     spec = ExportSpec.for_contacts(ContactQuery(Scope("f1"), metric="failed"))
     window.page.exportRequested.emit(spec)
-    assert not downloads.dialog.local_time.isChecked()  # UTC unless asked
-    downloads.dialog.local_time.setChecked(True)
+    assert downloads.dialog.local_time.isChecked()  # local time, as the app shows times
+    downloads.dialog.local_time.setChecked(False)
     with qtbot.waitSignal(downloads.manager.jobFinished, timeout=10_000):
         downloads.dialog.button_box.button(QDialogButtonBox.StandardButton.Ok).click()
     assert downloads.manager.unseen_count() == 0  # starting an export opens the panel again
-    assert downloads.manager.job(downloads.manager.jobs()[0].id).spec.local_time
+    assert not downloads.manager.job(downloads.manager.jobs()[0].id).spec.local_time
     window.page.exportRequested.emit(ExportSpec.for_scope(Scope("f1")))  # choice remembered
-    assert downloads.dialog.local_time.isChecked()
+    assert not downloads.dialog.local_time.isChecked()
     downloads.dialog.reject()
 
 

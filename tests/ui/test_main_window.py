@@ -318,7 +318,9 @@ def test_empty_cache_explains_and_creates_the_demo(qtbot, make_window, tmp_path,
     monkeypatch.setattr(main_window, "DEMO_DEFAULTS", {"seed": 2, "contacts": 120})
     window = make_window(tmp_path / "empty.db")
     assert window.stack.currentWidget() is window.no_flows
-    assert "flowdesk demo" in window.no_flows.body.text()
+    assert "flowdesk demo --db FILE" in window.no_flows.body.text()
+    assert window.create_demo_button.isVisibleTo(window)
+    assert not window.first_sync_button.isVisibleTo(window)
     window.sync_action.trigger()  # no source yet: says so, keeps running
     qtbot.waitUntil(lambda: not window.is_syncing(), timeout=10000)
     assert "no source" in window.statusBar().currentMessage()
@@ -418,3 +420,155 @@ def test_cancel_sync_stops_its_process_and_the_next_sync_resumes(qtbot, building
     total = db.execute("SELECT count(*) FROM runs").fetchone()[0]
     assert total > partial and mismatches(db) == []
     db.conn.close()
+
+
+def test_a_trace_does_not_stay_under_another_flow(qtbot, make_window, demo, demo_db_path):
+    """Trace a contact, switch flow from another tab, open the viewer: the new flow's graph,
+    not the old path under the new header."""
+    flows = sorted(list_flows(demo), key=lambda f: -f.counters.contacts)
+    first, second = flows[0], flows[1]
+    window = make_window(demo_db_path)
+    window.open_flow(first.id)
+    wait_idle(qtbot, window)
+    page = window.page
+    page.trace_contact(page.contacts_tab.model.row_at(0))
+    assert page.viewer_tab.traced is not None
+    page.tabs.setCurrentIndex(TAB_CONTACTS)
+    window.open_flow(second.id)
+    wait_idle(qtbot, window)
+    page.tabs.setCurrentIndex(TAB_VIEWER)
+    assert page.viewer_tab.traced is None
+    assert not page.viewer_tab.side.isVisible()
+    assert not page.viewer_tab.note.text().startswith("Path of")
+    assert page.viewer_tab.graph is page.scope_graph()[0]
+    assert page.viewer_tab.graph.version_id == second.current_version_id
+
+
+@pytest.mark.parametrize("part", ["value", "title", "share"])
+def test_clicking_anywhere_on_a_card_filters_by_its_status(
+    qtbot, make_window, demo, demo_db_path, part
+):
+    """The tooltip promises "Click to list these contacts": the big number is most of the card."""
+    window = make_window(demo_db_path)
+    card = window.page.cards.cards["failed"]
+    target = getattr(card, part)
+    with qtbot.waitSignal(window.page.cards.metricClicked, timeout=2000) as signal:
+        qtbot.mouseClick(target, Qt.MouseButton.LeftButton, pos=target.rect().center())
+    assert signal.args == ["failed"]
+    wait_idle(qtbot, window)
+    assert window.page.contacts_tab.current_query().metric == "failed"
+
+
+def test_view_menu_toggles_the_dark_theme_and_remembers_it(qtbot, make_window, demo_db_path):
+    from PySide6.QtWidgets import QApplication
+
+    from flowdesk.ui.theme import is_dark, saved_theme
+
+    window = make_window(demo_db_path)
+    view = next(a.menu() for a in window.menuBar().actions() if a.text() == "&View")
+    assert window.dark_action in view.actions()
+    assert not window.dark_action.isChecked() and not is_dark()
+    try:
+        window.dark_action.trigger()
+        qtbot.wait(10)
+        assert is_dark(QApplication.instance().palette())
+        assert is_dark(window.page.cards.palette())
+        assert saved_theme(window.settings) is True
+    finally:
+        window.dark_action.trigger()
+    assert not is_dark()
+    assert saved_theme(window.settings) is False
+
+
+def test_the_trace_names_its_execution_as_the_rest_of_the_app(
+    qtbot, make_window, demo, demo_db_path
+):
+    run_key, flow_id, execution_id = demo.execute(
+        "SELECT key, flow_id, execution_id FROM runs WHERE execution_id IS NOT NULL LIMIT 1"
+    ).fetchone()
+    window = make_window(demo_db_path)
+    window.open_flow(flow_id)
+    wait_idle(qtbot, window)
+    window.page.trace_contact(run_detail(demo, run_key).row)
+    header = window.page.viewer_tab.timeline.header.text()
+    assert execution_id not in header
+    assert "execution #" in header
+
+
+def test_an_empty_account_workspace_offers_its_first_sync_not_the_demo(
+    qtbot, make_window, tmp_path
+):
+    from flowdesk.core import workspace
+
+    path = tmp_path / "acme.db"
+    db = connect(path)
+    workspace.connect_account(db, "https://acme.api-us1.com")
+    db.conn.close()
+    window = make_window(path)
+    assert window.stack.currentWidget() is window.no_flows
+    assert window.no_flows.title.text() == "No flows synced yet"
+    assert "acme" in window.no_flows.body.text()
+    assert not window.create_demo_button.isVisibleTo(window)
+    assert window.first_sync_button.isVisibleTo(window)
+
+
+def test_a_version_scope_lists_only_that_versions_executions(
+    qtbot, make_window, demo, demo_db_path
+):
+    flow = next(
+        f for f in list_flows(demo) if len({e.version_id for e in list_executions(demo, f.id)}) > 1
+    )
+    executions = list_executions(demo, flow.id)
+    version_id = executions[0].version_id
+    window = make_window(demo_db_path)
+    window.open_flow(flow.id)
+    wait_idle(qtbot, window)
+    page = window.page
+    model = page.executions_tab.model
+    assert model.rowCount() == len(executions)
+    numbers = dict(model.numbers)
+    page.set_scope(Scope(flow.id, version_id))
+    shown = model.records()
+    assert shown and {e.version_id for e in shown} == {version_id}
+    assert len(shown) == sum(1 for e in executions if e.version_id == version_id)
+    assert {e.id: model.numbers[e.id] for e in shown} == {e.id: numbers[e.id] for e in shown}
+    page.set_scope(Scope(flow.id))
+    assert model.rowCount() == len(executions)
+
+
+def test_a_sync_keeps_the_selected_contact_and_the_rows_in_view(
+    qtbot, make_window, demo, demo_db_path
+):
+    from flowdesk.core.db import get_meta
+    from flowdesk.core.demo import DemoSource
+    from flowdesk.core.sync import SyncEngine
+
+    flow = max(list_flows(demo), key=lambda f: f.counters.contacts)
+    window = make_window(demo_db_path)
+    window.open_flow(flow.id)
+    wait_idle(qtbot, window)
+    tab = window.page.contacts_tab
+    table, model = tab.table, tab.model
+    table.scrollTo(model.index(60, 0), QAbstractItemView.ScrollHint.PositionAtTop)
+    wait_idle(qtbot, window)
+    table.selectRow(65)
+    wait_idle(qtbot, window)
+    selected = model.row_at(65)
+    top_row = table.rowAt(0)
+    top = model.row_at(top_row)
+    before = model.rowCount()
+
+    for _ in range(10):  # what F5 runs, until new contacts entered this flow
+        report = SyncEngine(demo).run(DemoSource(**get_meta(demo, "demo")))
+        assert report.outcome == "completed"
+        if summary(demo, Scope(flow.id)).contacts > before:
+            break
+    window.page.reload()
+    wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: model.rowCount() > before, timeout=10000)
+    wait_idle(qtbot, window)
+    row = table.currentIndex().row()
+    assert row != 65  # new contacts entered above: the same row number is someone else now
+    assert model.row_at(row).run_key == selected.run_key
+    assert table.selectionModel().selectedRows()[0].row() == row
+    assert model.row_at(table.rowAt(0)).run_key == top.run_key

@@ -85,3 +85,54 @@ def test_contacts_model_under_the_tester(qtbot, demo, tasks):
     with qtbot.waitSignal(model.countChanged, timeout=1000):
         model.set_query(None)
     assert model.rowCount() == 0
+
+
+def test_contact_filters_read_as_words_not_json(demo):
+    from flowdesk.ui.models.history import describe_filters, execution_how_detail
+
+    executions = [
+        e
+        for flow in list_flows(demo)
+        for e in list_executions(demo, flow.id)
+        if e.method == "filter" and e.contact_filters not in (None, "", "[]")
+    ]
+    assert executions
+    for execution in executions:
+        text = execution_how_detail(execution)
+        assert text.startswith("Contacts where ")
+        assert not any(ch in text for ch in '{}[]"')
+    assert describe_filters(
+        [
+            {"field": "last_order_date", "comparison": "gte", "value": "{{today-30d}}"},
+            {"field": "tags", "comparison": "!icontains", "value": "opt_out"},
+            {"field": "country", "comparison": "!exact", "value": "JP"},
+            {"field": "signup_date", "comparison": "lt", "value": "2026-05-01"},
+            {"field": "marketing_opt_in", "comparison": "exact", "value": "true"},
+            {"field": "phone", "comparison": "!isnull", "value": ""},
+        ]
+    ) == (
+        "last order date is on or after 30 days ago and tags does not contain “opt_out” and"
+        " country is not “JP” and signup date is before 2026-05-01 and marketing opt in is yes"
+        " and phone is set"
+    )
+
+
+def test_words_an_agent_reads(demo):
+    from dataclasses import replace
+
+    from flowdesk.ui.models.flows import flow_subtitle
+    from flowdesk.ui.models.history import execution_state
+    from flowdesk.ui.viewer.style import type_label
+
+    assert type_label("AI_AGENT") == "AI agent"
+    assert type_label("GO_TO_FLOW") == "Go to flow"
+    flow = list_flows(demo)[0]
+    one = replace(flow, counters=replace(flow.counters, contacts=1))
+    assert flow_subtitle(one).startswith("1 contact · ")
+    execution = next(e for f in list_flows(demo) for e in list_executions(demo, f.id))
+    sending_done = replace(
+        execution, status="COMPLETED", counters=replace(execution.counters, ongoing=312)
+    )
+    assert execution_state(sending_done) == "Sending completed; 312 contacts still ongoing"
+    finished = replace(sending_done, counters=replace(execution.counters, ongoing=0))
+    assert execution_state(finished) == "Completed"

@@ -30,6 +30,8 @@ def test_screenshot_command_writes_every_view(qtbot, demo_db_path, tmp_path, cap
         "13-how-long.png",
         "14-who-went-through.png",
         "15-over-time.png",
+        "16-customer-search.png",
+        "17-customer.png",
     ]
     for name in names:
         image = QImage(str(out / name))
@@ -90,6 +92,6 @@ def test_dark_screenshot(qtbot, demo_db_path, tmp_path, theme):
     image = QImage(str(paths[0]))
     # the window background is dark
     assert image.pixelColor(5, 880).lightness() < 100
-    from flowdesk.ui.app import apply_theme
+    from flowdesk.ui.theme import apply_theme
 
     apply_theme(__import__("PySide6.QtWidgets").QtWidgets.QApplication.instance(), False)

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QPalette, QWheelEvent
 from PySide6.QtTest import QAbstractItemModelTester
-from PySide6.QtWidgets import QAbstractButton, QAbstractItemView, QApplication, QGraphicsView
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QApplication,
+    QGraphicsView,
+    QStyle,
+)
 
 from flowdesk.core import formatting
 from flowdesk.core.queries import (
@@ -97,7 +103,7 @@ def test_one_node_per_step_and_one_arrow_per_edge_with_counts_and_shares(synced,
         if graph_step.is_placeholder:
             continue
         assert node.reached_text == f"{graph_step.reached:,} reached"
-        share = step_share(graph, graph_step.key)
+        share = step_share(graph, graph_step.key, scene.loops)  # arrows looping back left out
         if graph_step.key in graph.entry_keys:
             assert node.share_text == "entry step"
         elif share is not None:
@@ -164,8 +170,8 @@ def test_unknown_types_and_placeholders_render(synced, viewer):
     keys = _keys(synced)
     viewer.set_graph(version_graph(synced, "v1"))
     mystery = viewer.scene.nodes[keys["s7"]]
-    assert mystery.detail_text == "MYSTERY_STEP"
-    assert "type not recognised" in mystery.toolTip()
+    assert mystery.detail_text == "Mystery step"  # words, not the API's raw name
+    assert "MYSTERY_STEP: type not recognised" in mystery.toolTip()
     placeholder = viewer.scene.nodes[keys["s99"]]
     assert placeholder.detail_text == "Not executed yet"
     assert placeholder.colors.dashed
@@ -436,7 +442,7 @@ def test_timeline_rows_equal_the_path(synced, timeline):
     assert failed.data() == "Failed"
     assert failed.data(Qt.ItemDataRole.DecorationRole) is not None  # coloured dot beside the word
     assert "\u26a0" in model.index(6, TimelineModel.STEP).data()  # the step's error
-    assert "MYSTERY_STEP" in model.index(6, TimelineModel.STEP).data()
+    assert "Mystery step" in model.index(6, TimelineModel.STEP).data()
     assert "waited 1 min" in model.index(1, TimelineModel.WHEN).data()  # menu answered
     assert "reported an error" in timeline.details.text()  # first problem shown in full
     header = timeline.header.text()
@@ -494,3 +500,53 @@ def test_wait_and_expiry_wording():
     assert formatting.duration(3 * 86400 + 4 * 3600) == "3 d 4 h"
     assert formatting.share(0.0834) == "8.3%"
     assert formatting.share(None) == "\u2014"
+
+
+def test_step_names_stay_readable_in_a_narrow_timeline(synced, qtbot):
+    """Names wrap instead of shrinking to "…"; a narrow panel shows the status as its dot."""
+    timeline = PathTimeline()
+    qtbot.addWidget(timeline)
+    timeline.resize(290, 700)
+    timeline.show()
+    timeline.set_run(run_detail(synced, _run_key(synced, "r3")))
+    qtbot.wait(20)
+    view, model = timeline.view, timeline.model
+    metrics = view.fontMetrics()
+    # The style's text margin on each side of an item (as QStyledItemDelegate lays text out).
+    margin = 2 * (view.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1)
+    for row in range(model.rowCount()):
+        index = model.index(row, TimelineModel.STEP)
+        rect = view.visualRect(index)
+        text = index.data()
+        widest_word = max(metrics.horizontalAdvance(word) for word in text.split())
+        assert rect.width() - margin >= widest_word, (text, rect.width())
+        wrapped = metrics.boundingRect(
+            QRect(0, 0, rect.width() - margin, 10_000), int(Qt.TextFlag.TextWordWrap), text
+        )
+        assert rect.height() >= wrapped.height(), (text, rect.height(), wrapped.height())
+    status = model.index(6, TimelineModel.STATUS)
+    assert "Failed" in status.data(Qt.ItemDataRole.ToolTipRole)
+    assert status.data(Qt.ItemDataRole.DecorationRole) is not None
+    timeline.resize(700, 700)
+    qtbot.wait(20)
+    assert model.index(6, TimelineModel.STATUS).data() == "Failed"  # room for the word again
+
+
+def test_a_step_in_a_loop_has_one_share_at_any_zoom(synced, viewer):
+    """Ask order number (s3) is entered from the menu and again from the retry loop: its own
+    "% of previous" is the share of the arrow into it, not a second figure counting the loop."""
+    from flowdesk.core.queries import edge_share
+
+    keys = _keys(synced)
+    graph = version_graph(synced, "v1")
+    viewer.set_graph(graph)
+    into = next(e for e in graph.edges if (e.source_key, e.target_key) == (keys["s2"], keys["s3"]))
+    assert any(
+        (e.source_key, e.target_key) == (keys["s4"], keys["s3"]) for e in graph.edges
+    )  # the loop back into it
+    node = viewer.scene.nodes[keys["s3"]]
+    assert node.share_text == f"{formatting.share(edge_share(graph, into))} of previous"
+    # Zoomed out, the card keeps the percentage beside the reach.
+    assert (
+        node.overview_count() == f"{graph.step(keys['s3']).reached} · {node.share_text.split()[0]}"
+    )

@@ -43,6 +43,10 @@ def atomic_output(target: Path) -> Iterator[Path]:
         raise ExportError(describe_os_error(exc, target)) from exc
     os.close(handle)
     temp = Path(name)
+    # mkstemp makes the file private (0600); an export is an ordinary document the user shares,
+    # so it gets the permissions any new file of theirs gets (0666 less their umask).
+    with contextlib.suppress(OSError):
+        os.chmod(temp, 0o666 & ~_umask())
     try:
         yield temp
         _sync(temp)
@@ -54,6 +58,12 @@ def atomic_output(target: Path) -> Iterator[Path]:
         with contextlib.suppress(OSError):
             temp.unlink()
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _sync(path: Path) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from flowdesk.core.execution_names import flow_execution_labels
 from flowdesk.core.export.spec import ExportSpec
 from flowdesk.core.model import METRIC_LABELS
 from flowdesk.paths import downloads_dir as default_folder  # noqa: F401 - the export's default
@@ -33,7 +34,7 @@ def scope_label(conn: Any, spec: ExportSpec) -> str:
     """ "All versions", "Version First", "Execution Campaign 4", "Contacts: Failed, “ana”"."""
     parts: list[str] = []
     if spec.execution_id:
-        name = _lookup(conn, "SELECT name FROM executions WHERE id = ?", spec.execution_id)
+        name = flow_execution_labels(conn, spec.flow_id).get(spec.execution_id)
         parts.append(f"Execution {name or spec.execution_id}")
     elif spec.version_id:
         name = _lookup(conn, "SELECT name FROM versions WHERE id = ?", spec.version_id)

@@ -21,6 +21,7 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
+from flowdesk.core.execution_names import flow_execution_labels
 from flowdesk.core.export.columns import StepColumn, headers, step_columns
 from flowdesk.core.export.spec import ExportSpec
 from flowdesk.core.model import METRIC_LABELS
@@ -71,11 +72,9 @@ class RowSource:
                 "SELECT id, name FROM versions WHERE flow_id = ?", [spec.flow_id]
             )
         }
+        # "#60 · 2026-11-03 10:00", as the app names executions (not their ids).
         self.execution_labels = {
-            eid: text(name or eid)
-            for eid, name in conn.execute(
-                "SELECT id, name FROM executions WHERE flow_id = ?", [spec.flow_id]
-            )
+            eid: text(label) for eid, label in flow_execution_labels(conn, spec.flow_id).items()
         }
 
     @property

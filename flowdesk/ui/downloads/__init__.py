@@ -76,7 +76,9 @@ class Downloads(QObject):
         fmt = settings.value(FORMAT_KEY, "csv", str) or "csv"
         bom = bool(settings.value(BOM_KEY, False, bool))
         spec = spec.with_format(fmt if fmt in ("csv", "xlsx") else "csv", bom)
-        spec = spec.with_local_time(bool(settings.value(LOCAL_TIME_KEY, False, bool)))
+        # Local time unless the user chose UTC: the app shows every time in local time, and an
+        # export that silently differs from the screen by the UTC offset misleads.
+        spec = spec.with_local_time(bool(settings.value(LOCAL_TIME_KEY, True, bool)))
         target = Path(settings.value(FOLDER_KEY, "", str) or downloads_dir())
         dialog = ExportDialog.for_spec(self.db, spec, target, parent=self.window)
         dialog.accepted.connect(self._start)

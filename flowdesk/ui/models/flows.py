@@ -28,8 +28,9 @@ _Index = QModelIndex | QPersistentModelIndex
 
 def flow_subtitle(flow: FlowSummary) -> str:
     counters = flow.counters
+    noun = "contact" if counters.contacts == 1 else "contacts"
     return (
-        f"{formatting.count(counters.contacts)} contacts · "
+        f"{formatting.count(counters.contacts)} {noun} · "
         f"{formatting.share(counters.completion_rate)} completed"
     )
 

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 
 from flowdesk.core import formatting
+from flowdesk.core.execution_names import (  # noqa: F401 - the UI imports them from here too
+    execution_label,
+    execution_labels,
+    execution_numbers,
+)
 from flowdesk.core.model import (
     COUNTERS,
     EXECUTION_METHOD_LABELS,
@@ -99,31 +105,64 @@ class VersionsModel(RecordTableModel[VersionInfo]):
     ]
 
 
-def execution_numbers(executions: list[ExecutionInfo]) -> dict[str, int]:
-    """Executions numbered 1, 2, 3… in the order they started, per flow."""
-    ordered = sorted(executions, key=lambda e: (e.start_on or e.created_on or 0, e.id))
-    return {e.id: n for n, e in enumerate(ordered, start=1)}
-
-
-def execution_label(execution: ExecutionInfo, number: int | None = None) -> str:
-    """A short readable name. The API gives executions no name of their own, so an execution
-    is "#n · start time" unless the source provides a real one."""
-    name = getattr(execution, "name", "") or ""
-    if name and name != f"Execution {execution.id}":
-        return name
-    when = formatting.timestamp(execution.start_on or execution.created_on)
-    if number is not None:
-        return f"#{number} · {when}" if when else f"#{number}"
-    return when or execution.id
-
-
-def execution_labels(executions: list[ExecutionInfo]) -> dict[str, str]:
-    numbers = execution_numbers(executions)
-    return {e.id: execution_label(e, numbers[e.id]) for e in executions}
-
-
 def execution_how(execution: ExecutionInfo) -> str:
     return EXECUTION_METHOD_LABELS.get(execution.method, execution.method or "—")
+
+
+# The API's comparisons (ComparisonEnum), in words; dates read "on or after", numbers "at least".
+_COMPARISONS = {
+    "exact": ("is", "is"),
+    "!exact": ("is not", "is not"),
+    "gte": ("is at least", "is on or after"),
+    "gt": ("is more than", "is after"),
+    "lte": ("is at most", "is on or before"),
+    "lt": ("is less than", "is before"),
+    "icontains": ("contains", "contains"),
+    "!icontains": ("does not contain", "does not contain"),
+}
+_RELATIVE_DAY = re.compile(r"^\{\{\s*today\s*(?:([+-])\s*(\d+)\s*d)?\s*\}\}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def _filter_value(value: str) -> tuple[str, bool]:
+    """(the value in words, whether it is a date)."""
+    relative = _RELATIVE_DAY.match(value.strip())
+    if relative is not None:
+        sign, days = relative.groups()
+        if not days or int(days) == 0:
+            return "today", True
+        unit = "day" if int(days) == 1 else "days"
+        return (f"{days} {unit} ago" if sign == "-" else f"{days} {unit} from now"), True
+    if _DATE.match(value.strip()):
+        return value.strip(), True
+    if value.strip().lower() in ("true", "false"):
+        return ("yes" if value.strip().lower() == "true" else "no"), False
+    return f"“{value}”", False
+
+
+def describe_filter(condition: object) -> str:
+    """One contact filter condition in words: "last order date is on or after 30 days ago"."""
+    if not isinstance(condition, dict):
+        return str(condition)
+    field = str(condition.get("field", "?")).replace("_", " ")
+    comparison = str(condition.get("comparison", ""))
+    if comparison == "isnull":
+        return f"{field} is empty"
+    if comparison == "!isnull":
+        return f"{field} is set"
+    value, is_date = _filter_value(str(condition.get("value", "")))
+    words = _COMPARISONS.get(comparison)
+    verb = words[1 if is_date else 0] if words else comparison
+    return f"{field} {verb} {value}"
+
+
+def describe_filters(filters: object) -> str:
+    """An execution's contact filters in words, joined by "and" (every condition applies)."""
+    if isinstance(filters, dict):
+        filters = [filters]
+    if not isinstance(filters, list):
+        return str(filters)
+    return " and ".join(describe_filter(condition) for condition in filters)
 
 
 def execution_how_detail(execution: ExecutionInfo) -> str:
@@ -136,8 +175,23 @@ def execution_how_detail(execution: ExecutionInfo) -> str:
             filters = execution.contact_filters
         if execution.execute_for.upper() == "ALL":
             return "All contacts"
-        return f"Contacts matching a filter: {json.dumps(filters, ensure_ascii=False)[:300]}"
+        if not filters:
+            return "Contacts matching a filter (its conditions were not recorded)"
+        return f"Contacts where {describe_filters(filters)}"
     return "Contacts listed in an API call"
+
+
+def execution_state(execution: ExecutionInfo) -> str:
+    """The upstream state is the sending's: "Completed" once every message went out, while
+    the contacts' runs may go on. Say both, so an agent does not read it as the runs'."""
+    state = (execution.status or "").replace("_", " ").lower()
+    if not state:
+        return ""
+    ongoing = execution.counters.ongoing
+    if ongoing and state in ("completed", "finished", "done"):
+        noun = "contact" if ongoing == 1 else "contacts"
+        return f"Sending {state}; {formatting.count(ongoing)} {noun} still ongoing"
+    return state[:1].upper() + state[1:]
 
 
 def execution_who(execution: ExecutionInfo) -> str:
@@ -159,8 +213,11 @@ class ExecutionsModel(RecordTableModel[ExecutionInfo]):
             *_EXECUTION_COLUMNS,
         ]
 
-    def set_records(self, records: list[ExecutionInfo]) -> None:
-        self.numbers = execution_numbers(records)
+    def set_records(
+        self, records: list[ExecutionInfo], numbered_among: list[ExecutionInfo] | None = None
+    ) -> None:
+        """``numbered_among``: all the flow's executions, when ``records`` are some of them."""
+        self.numbers = execution_numbers(numbered_among if numbered_among is not None else records)
         super().set_records(records)
 
 
@@ -185,7 +242,13 @@ _EXECUTION_COLUMNS: list[Column] = [
         sort_key=lambda e: e.start_on or e.created_on,
     ),
     Column("How", execution_how, execution_how_detail),
-    Column("State", lambda e: e.status.title() if e.status else "—"),
+    Column(
+        "State",
+        lambda e: execution_state(e) or "—",
+        lambda e: (
+            f"Upstream state {e.status}: the sending, not the contacts' runs" if e.status else None
+        ),
+    ),
     *_counter_columns(lambda e: e.counters),
     _rate_columns(lambda e: e.counters)[0],
 ]

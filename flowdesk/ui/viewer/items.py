@@ -267,12 +267,19 @@ class NodeItem(QGraphicsItem):
             name,
         )
         painter.setFont(count_font)
-        count = self.reached_text.split(" ")[0] if self.reached_text else ""
+        count = self.overview_count()
         painter.drawText(
             QRectF(area.left(), area.top() + half, area.width(), half),
             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
             count,
         )
+
+    def overview_count(self) -> str:
+        """The overview's second line: the reach and the share of the previous step, so the
+        percentage stays readable zoomed out ("251 · 90%")."""
+        count = self.reached_text.split(" ")[0] if self.reached_text else ""
+        share = self.share_text.split(" ")[0] if "%" in self.share_text else ""
+        return f"{count} · {share}" if count and share else count
 
     def _badge_fill(self) -> QColor:
         fill = QColor(self.badge_color)

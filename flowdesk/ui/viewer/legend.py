@@ -4,20 +4,29 @@ definition of "% of previous step" so every number on the diagram can be checked
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QFontMetricsF, QLinearGradient, QPainter, QPaintEvent, QPalette, QPen
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QWidget
+from PySide6.QtGui import (
+    QFontMetricsF,
+    QLinearGradient,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
 
+from flowdesk.ui.reflow import ReflowLayout
 from flowdesk.ui.viewer import style
 
 SHARE_DEFINITION = (
     "<b>% of previous step</b> \u2014 on an arrow: contacts who took it \u00f7 contacts who"
     " reached the step it leaves. On a step: contacts arriving over its arrows \u00f7 contacts"
-    " who reached the steps those arrows leave."
+    " who reached the steps those arrows leave (arrows looping back left out)."
 )
 SHARE_DEFINITION_PLAIN = (
     "% of previous step: on an arrow, contacts who took it divided by contacts who reached the"
     " step it leaves. On a step, contacts arriving over its arrows divided by contacts who"
-    " reached the steps those arrows leave."
+    " reached the steps those arrows leave (arrows looping back left out)."
 )
 
 
@@ -126,6 +135,9 @@ class Symbol(QWidget):
         painter.end()
 
 
+DEFINITION_SHOWN_FROM = 560  # px of legend width
+
+
 class Legend(QWidget):
     """Scale, symbols and definitions in one strip under the diagram."""
 
@@ -168,14 +180,23 @@ class Legend(QWidget):
             keys_layout.addWidget(label, row, 1)
             self.key_labels.append(label)
 
-        layout = QHBoxLayout(self)
+        # Side by side on a wide viewer; on a narrow one (a trace beside it, the Downloads panel
+        # open at 1024 px) the parts wrap onto more lines instead of widening the window.
+        layout = ReflowLayout(self, spacing=18)
         layout.setContentsMargins(8, 4, 8, 4)
-        layout.setSpacing(18)
-        layout.addWidget(scale_box, 0, Qt.AlignmentFlag.AlignTop)
-        layout.addWidget(keys, 0, Qt.AlignmentFlag.AlignTop)
-        layout.addWidget(self.definition, 1, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(scale_box)
+        layout.addWidget(keys)
+        layout.addWidget(self.definition)
         self.heat_bar.setFixedWidth(max(180, self.caption.sizeHint().width()))
 
     def set_scale(self, scale: style.HeatScale, caption: str = REACH_CAPTION) -> None:
         self.heat_bar.set_scale(scale)
         self.caption.setText(caption)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # On a narrow viewer (a trace beside it at 1024 px) the definition's four lines would
+        # leave the diagram no height: it moves into the legend's tooltip instead.
+        wide = event.size().width() >= DEFINITION_SHOWN_FROM
+        self.definition.setVisible(wide)
+        self.setToolTip("" if wide else SHARE_DEFINITION_PLAIN)

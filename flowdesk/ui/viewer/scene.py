@@ -32,6 +32,10 @@ DIM_OPACITY = 0.28
 _LABEL_MAX_CHARS = 30
 
 
+def _contacts(count: int) -> str:
+    return "contact" if count == 1 else "contacts"
+
+
 class FlowScene(QGraphicsScene):
     """Owns the items of one graph. ``nodes`` and ``edges`` are keyed for lookups and tests.
 
@@ -46,6 +50,7 @@ class FlowScene(QGraphicsScene):
         self.nodes: dict[int, NodeItem] = {}
         self.edges: list[EdgeItem] = []
         self.labels: dict[int, EdgeLabelItem] = {}
+        self.loops: set[tuple[int, int]] = set()  # (source, target) of arrows looping back
         self.badges: dict[int, PathBadgeItem] = {}
         self.heat = style.HeatScale([])
         self.path: list[PathEntry] = []
@@ -67,8 +72,8 @@ class FlowScene(QGraphicsScene):
         self.heat = style.HeatScale([s.reached for s in graph.steps if not s.is_placeholder])
 
         label_metrics = QFontMetricsF(fonts.label)
-        # The core's definitions of "% of previous step", computed once per item.
-        step_shares = {s.key: step_share(graph, s.key) for s in graph.steps}
+        # The core's definitions of "% of previous step", computed once per item (the steps'
+        # once the layout says which arrows loop back).
         edge_shares = [edge_share(graph, e) for e in graph.edges]
         steps_by_key = {s.key: s for s in graph.steps}
         edge_lines = [
@@ -91,6 +96,12 @@ class FlowScene(QGraphicsScene):
             options=LayoutOptions(node_spacing=36.0, layer_spacing=52.0, edge_spacing=12.0),
         )
 
+        self.loops = {
+            (graph.edges[routed.key].source_key, graph.edges[routed.key].target_key)
+            for routed in layout.edges
+            if routed.is_back_edge
+        }
+        step_shares = {s.key: step_share(graph, s.key, self.loops) for s in graph.steps}
         max_runs = max((e.runs for e in graph.edges), default=0)
         base_edge = style.edge_color(palette)
         loop = style.loop_color(palette)
@@ -189,6 +200,7 @@ class FlowScene(QGraphicsScene):
     def clear_graph(self) -> None:
         self.clear()
         self.graph = None
+        self.loops = set()
         self.stops = None
         self._heat_looks.clear()
         self.nodes.clear()
@@ -261,9 +273,13 @@ class FlowScene(QGraphicsScene):
         if step.is_placeholder:
             rows.append("Not executed yet: known only because another step leads here.")
         else:
-            raw = "" if style.is_known_type(step.step_type) else " (type not recognised)"
+            raw = (
+                ""
+                if style.is_known_type(step.step_type)
+                else f" ({html.escape(step.step_type)}: type not recognised)"
+            )
             rows.append(f"Type: {html.escape(kind)}{raw}")
-            reach = f"Reached: {formatting.count(step.reached)} contacts"
+            reach = f"Reached: {formatting.count(step.reached)} {_contacts(step.reached)}"
             if step.key in graph.entry_keys:
                 reach += " (entry step)"
             elif share is not None:
@@ -300,7 +316,7 @@ class FlowScene(QGraphicsScene):
             rows.append("Not in the step definition; seen in contacts' paths")
         if is_back:
             rows.append("Loop: goes back to an earlier step")
-        took = f"{formatting.count(edge.runs)} contacts took it"
+        took = f"{formatting.count(edge.runs)} {_contacts(edge.runs)} took it"
         if share is not None and source is not None:
             took += (
                 f" = {formatting.share(share)} of the {formatting.count(source.reached)}"

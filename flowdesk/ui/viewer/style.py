@@ -241,8 +241,19 @@ assert set(_TYPE_STYLE) == set(KNOWN_STEP_TYPES)
 
 
 def type_label(step_type: str) -> str:
-    """A readable type name; unknown types keep their raw text so nothing is hidden."""
-    return TYPE_LABELS.get(step_type, step_type or "Unknown type")
+    """A readable type name; an unknown type reads as words ("AI_AGENT" → "AI agent"), its raw
+    name is in the step's tooltip."""
+    known = TYPE_LABELS.get(step_type)
+    if known is not None:
+        return known
+    if not step_type:
+        return "Unknown type"
+    words = step_type.replace("-", "_").split("_")
+    spelled = [w if len(w) <= 3 and w.isupper() else w.lower() for w in words if w]
+    if not spelled:
+        return step_type
+    first = spelled[0]
+    return " ".join([first[:1].upper() + first[1:], *spelled[1:]])
 
 
 def is_known_type(step_type: str) -> bool:

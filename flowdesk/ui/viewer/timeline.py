@@ -17,6 +17,7 @@ from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
+    QRect,
     QRectF,
     Qt,
     Signal,
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QLabel,
+    QStyle,
     QStyledItemDelegate,
     QTreeView,
     QVBoxLayout,
@@ -37,6 +39,7 @@ from flowdesk.core.model import METRIC_LABELS
 from flowdesk.core.queries import PathEntry, RunDetail
 from flowdesk.ui.viewer import style
 
+COMPACT_STATUS_BELOW = 420  # px of timeline width
 StepKeyRole = Qt.ItemDataRole.UserRole + 1
 StatusRole = Qt.ItemDataRole.UserRole + 2
 
@@ -127,6 +130,7 @@ class TimelineModel(QAbstractTableModel):
         self._rows: list[TimelineRow] = []
         self._palette = QPalette()
         self._icons: dict[str, QIcon] = {}
+        self.compact_status = False  # a narrow panel shows the status as its dot alone
 
     # -- data --------------------------------------------------------------------------------
 
@@ -227,8 +231,15 @@ class TimelineModel(QAbstractTableModel):
                 text += "\n" + mark + row.problem
             return text
         if column == self.STATUS:
-            return style.status_word(row.status)
+            return "" if self.compact_status else style.status_word(row.status)
         return f"{row.executed}\n{row.wait}" if row.wait else row.executed
+
+    def set_compact_status(self, compact: bool) -> None:
+        if compact != self.compact_status:
+            self.compact_status = compact
+            if self._rows:
+                last = len(self._rows) - 1
+                self.dataChanged.emit(self.index(0, self.STATUS), self.index(last, self.STATUS))
 
     def details_html(self, row_number: int, palette: QPalette) -> str:
         row = self._rows[row_number]
@@ -273,10 +284,24 @@ class TimelineModel(QAbstractTableModel):
 
 
 class _PaddedDelegate(QStyledItemDelegate):
-    """A little air between the multi-line rows, so each step reads as one block."""
+    """A little air between the multi-line rows, so each step reads as one block; a row is as
+    tall as its text wrapped to the width of its column (the tree asks without a width)."""
 
     def sizeHint(self, option, index):  # noqa: ANN001, ANN201
         size = super().sizeHint(option, index)
+        view = self.parent()
+        width = view.header().sectionSize(index.column()) if view is not None else 0
+        if width > 0 and index.column() == TimelineModel.STEP:
+            style = view.style()
+            margin = 2 * (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 1)
+            text = str(index.data() or "")
+            wrapped = option.fontMetrics.boundingRect(
+                QRect(0, 0, max(1, width - margin), 100_000),
+                int(Qt.TextFlag.TextWordWrap),
+                text,
+            )
+            size.setHeight(max(size.height(), wrapped.height() + 2))
+            size.setWidth(min(size.width(), width))
         size.setHeight(size.height() + 6)
         return size
 
@@ -290,6 +315,7 @@ class PathTimeline(QWidget):
         super().__init__(parent)
         self.setAccessibleName("Contact path timeline")
         self.detail: RunDetail | None = None
+        self._execution: str | None = None
         self.header = QLabel(_NO_RUN, self)
         self.header.setWordWrap(True)
         self.header.setTextFormat(Qt.TextFormat.RichText)
@@ -308,6 +334,8 @@ class PathTimeline(QWidget):
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        # Step names wrap onto more lines rather than shrinking to "…" beside the times.
+        self.view.setWordWrap(True)
         self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.view.setItemDelegate(_PaddedDelegate(self.view))
         header = self.view.header()
@@ -317,6 +345,9 @@ class PathTimeline(QWidget):
         header.setSectionResizeMode(TimelineModel.STEP, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(TimelineModel.STATUS, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(TimelineModel.WHEN, QHeaderView.ResizeMode.ResizeToContents)
+        # Wrapped rows take their height from the Step column's width: lay them out again
+        # whenever that width changes (the panel is resized or widened).
+        header.sectionResized.connect(lambda *_: self.view.doItemsLayout())
         self.view.selectionModel().currentRowChanged.connect(self._current_changed)
         self.view.clicked.connect(self._emit_for)
 
@@ -333,8 +364,13 @@ class PathTimeline(QWidget):
         self.details.setContentsMargins(6, 2, 6, 4)
         layout.addWidget(self.details)
 
-    def set_run(self, detail: RunDetail | None, now: float | None = None) -> None:
+    def set_run(
+        self, detail: RunDetail | None, now: float | None = None, execution: str | None = None
+    ) -> None:
+        """``execution``: how the app names the run's execution ("#60 · date"); its id when
+        not given."""
         self.detail = detail
+        self._execution = execution
         self.model.set_path(
             detail.path if detail else [], now, detail.row.entered_at if detail else None
         )
@@ -387,7 +423,8 @@ class PathTimeline(QWidget):
             status += f" \u2014 {html.escape(row.reason)}"
         context = [f"Version {html.escape(row.version_name or row.version_id)}"]
         if row.execution_id:
-            context.append(f"execution {html.escape(row.execution_id)}")
+            name = self._execution or row.execution_id
+            context.append(f"execution {html.escape(name)}")
         context.append(f"entered {html.escape(formatting.moment(row.entered_at))}")
         steps = len(detail.path)
         footer = (
@@ -402,6 +439,11 @@ class PathTimeline(QWidget):
                 f"<span style='color:{style.quiet_color(palette).name()}'>{footer}</span>",
             ]
         )
+
+    def resizeEvent(self, event) -> None:  # noqa: ANN001
+        super().resizeEvent(event)
+        # Below this width the status word would take the room the step names need.
+        self.model.set_compact_status(event.size().width() < COMPACT_STATUS_BELOW)
 
     def changeEvent(self, event) -> None:  # noqa: ANN001
         super().changeEvent(event)

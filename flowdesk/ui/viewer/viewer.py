@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from flowdesk.core.queries import FlowGraph, PathEntry, StepFilter
 from flowdesk.core.step_report import StepOutcome
 from flowdesk.core.step_search import find_steps
+from flowdesk.ui.reflow import ElidedLabel
 from flowdesk.ui.viewer import style
 from flowdesk.ui.viewer.legend import LOSS_CAPTION, Legend
 from flowdesk.ui.viewer.minimap import Minimap
@@ -114,7 +115,7 @@ class FlowViewer(QWidget):
         self.zoom_label.setAccessibleName("Zoom level")
         self.zoom_label.setMinimumWidth(self.zoom_label.fontMetrics().horizontalAdvance("400%"))
         self.zoom_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.status_label = QLabel("", self)
+        self.status_label = ElidedLabel("", self)
         self.status_label.setAccessibleName("Flow viewer summary")
 
         toolbar = QHBoxLayout()

@@ -7,12 +7,11 @@ the cards above and the rows below always describe the same contacts.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -32,9 +31,11 @@ from flowdesk.core.queries import (
     Scope,
     StepFilter,
     VersionInfo,
+    row_positions,
 )
 from flowdesk.ui.models.contacts import COLUMNS, ROW_ROLE, ContactsModel
 from flowdesk.ui.models.history import execution_labels, version_label
+from flowdesk.ui.reflow import ReflowLayout
 from flowdesk.ui.theme import status_dot
 from flowdesk.ui.widgets.empty_state import EmptyState
 
@@ -63,6 +64,7 @@ class ContactsTab(QWidget):
     def __init__(self, tasks, parent: QWidget | None = None) -> None:  # noqa: ANN001
         super().__init__(parent)
         self.model = ContactsModel(tasks, self)
+        self._keep: tuple | None = None  # what a refresh keeps on screen (see refresh)
         self._flow_id: str | None = None
         self._scope: Scope | None = None
         self._executions: dict[str, ExecutionInfo] = {}
@@ -97,8 +99,12 @@ class ContactsTab(QWidget):
         ):
             # Never narrower than "All …": squeezed, a filter must still say what it filters.
             combo.setMinimumWidth(combo.fontMetrics().horizontalAdvance(everything) + 44)
-        self.hide_test = QCheckBox("Hide test contacts", self)
-        self.hide_test.setAccessibleName("Hide test contacts")
+        self.hide_test = QCheckBox("Hide test contacts (table)", self)
+        self.hide_test.setAccessibleName("Hide test contacts in this table")
+        self.hide_test.setToolTip(
+            "Hides test contacts from this table, its count and its downloads. The cards above"
+            " count every contact, as ActiveCampaign's report does."
+        )
         # "Who went through": set from the Flow Viewer; click to drop it.
         self.step_chip = QToolButton(self)
         self.step_chip.setAccessibleName("Step filter")
@@ -113,15 +119,14 @@ class ContactsTab(QWidget):
         self.count_label.setAccessibleName("Contacts count")
         self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
-        bar = QHBoxLayout()
-        bar.setContentsMargins(0, 0, 0, 0)
-        bar.addWidget(self.search, 2)
+        # The filters wrap onto a second line in a narrow window rather than widening it.
+        bar = ReflowLayout()
+        bar.addWidget(self.search)
         bar.addWidget(self.status)
         bar.addWidget(self.version)
         bar.addWidget(self.execution)
         bar.addWidget(self.hide_test)
         bar.addWidget(self.step_chip)
-        bar.addStretch(1)
         bar.addWidget(self.count_label)
         self.toolbar = bar
 
@@ -173,6 +178,7 @@ class ContactsTab(QWidget):
         self.model.countChanged.connect(self._on_count)
         self.model.loadingChanged.connect(self._on_loading)
         self.model.queryFailed.connect(self._on_failed)
+        self.model.queryLoaded.connect(self._after_load)
 
     # -- context ---------------------------------------------------------------------------------
 
@@ -323,9 +329,10 @@ class ContactsTab(QWidget):
             if query is not None and query.search:
                 self.empty.set_text(
                     "No contacts match your search",
-                    f"Nothing in this scope matches “{query.search}”. Phone numbers match from "
-                    "the start (country code included); names match first or last name "
-                    "from the start.",
+                    f"This scope has contacts, but none matches “{query.search}”. Phone numbers"
+                    " match from the start (country code included); names match first or last"
+                    " name from the start. To find someone in every flow, use Find a customer"
+                    " (Ctrl+K).",
                 )
             elif query is not None and query.metric:
                 self.empty.set_text(
@@ -352,4 +359,48 @@ class ContactsTab(QWidget):
         self.count_label.setText(message)
 
     def refresh(self) -> None:
+        """After a sync. New contacts enter above the rows on screen (the table is sorted by
+        entry, newest first), so the same row numbers would now be other people: once the
+        refreshed count is in, the contact that was selected is selected again and the rows
+        that were in view are in view again."""
+        query = self.model.query()
+        index = self.table.currentIndex()
+        selected = self.model.row_at(index.row(), fetch=False) if index.isValid() else None
+        top_row = self.table.rowAt(0)
+        top = self.model.row_at(top_row, fetch=False) if top_row >= 0 else None
+        self._keep = (query, selected, top) if query and (selected or top) else None
         self.model.refresh()
+
+    def _after_load(self) -> None:
+        keep, self._keep = self._keep, None
+        if keep is None or keep[0] != self.model.query():
+            return  # nothing to keep, or the user moved on to another query
+        query, selected, top = keep
+        keys = [row.run_key for row in (selected, top) if row is not None]
+        self.model.tasks.query(
+            row_positions,
+            query,
+            keys,
+            success=lambda positions: self._restore(query, selected, top, positions),
+            key=(self, "keep rows"),
+        )
+
+    def _restore(self, query, selected, top, positions: dict[int, int]) -> None:  # noqa: ANN001
+        if query != self.model.query():
+            return
+        count = self.model.rowCount()
+        if selected is not None:
+            row = positions.get(selected.run_key)
+            if row is None or row >= count:
+                self.table.clearSelection()  # the contact left this query (its status changed)
+            else:
+                self.table.selectionModel().setCurrentIndex(
+                    self.model.index(row, 0),
+                    QItemSelectionModel.SelectionFlag.ClearAndSelect
+                    | QItemSelectionModel.SelectionFlag.Rows,
+                )
+        if top is not None and positions.get(top.run_key, count) < count:
+            self.table.scrollTo(
+                self.model.index(positions[top.run_key], 0),
+                QAbstractItemView.ScrollHint.PositionAtTop,
+            )

@@ -50,9 +50,11 @@ from flowdesk.ui.models.history import (
     execution_how,
     execution_how_detail,
     execution_labels,
+    execution_state,
     execution_who,
     version_label,
 )
+from flowdesk.ui.reflow import ElidedLabel
 from flowdesk.ui.theme import status_color
 from flowdesk.ui.widgets.compare_tab import CompareTab
 from flowdesk.ui.widgets.contacts_tab import ContactsTab
@@ -85,7 +87,7 @@ class FlowPage(QWidget):
         self._viewer_dirty = True
 
         # header
-        self.title = QLabel("")
+        self.title = ElidedLabel("")
         self.title.setAccessibleName("Flow name")
         font = self.title.font()
         font.setPointSizeF(max(font.pointSizeF(), 9.0) * 1.45)
@@ -195,6 +197,8 @@ class FlowPage(QWidget):
         flow = get_flow(self.db, flow_id)
         if flow is None:
             return False
+        if self.flow is not None and self.flow.id != flow.id:
+            self._drop_trace()  # a path of another flow must not show under this one
         self.flow = flow
         self._graphs.clear()
         self.versions = list_versions(self.db, flow.id)
@@ -210,7 +214,7 @@ class FlowPage(QWidget):
         self.direction.setToolTip(f"Trigger: {flow.trigger_type or 'unknown'}")
         self.scope_selector.set_options(flow.id, self.versions, self.executions)
         self.contacts_tab.set_flow(flow.id, flow.direction, self.versions, self.executions)
-        self.executions_tab.set_executions(self.executions)
+        self.executions_tab.set_executions(self.executions)  # scoped in _apply_scope
         self.versions_tab.set_versions(self.versions)
         self.compare_tab.set_flow(flow.id, self.versions)
         self.tabs.setTabVisible(TAB_EXECUTIONS, outbound)
@@ -234,7 +238,7 @@ class FlowPage(QWidget):
         self.executions = list_executions(self.db, flow.id)
         self.scope_selector.set_options(flow.id, self.versions, self.executions)
         self.scope_selector.set_scope(self.scope)
-        self.executions_tab.set_executions(self.executions)
+        self.executions_tab.set_executions(self.executions, self._scope_version())
         self.versions_tab.set_versions(self.versions)
         self.compare_tab.set_flow(flow.id, self.versions)
         self.cards.set_counters(summary(self.db, self.scope))
@@ -261,6 +265,7 @@ class FlowPage(QWidget):
         self.cards.set_counters(summary(self.db, scope))
         self.cards.set_active(self.metric)
         self.contacts_tab.set_scope(scope, self.metric)
+        self.executions_tab.set_executions(self.executions, self._scope_version())
         self.executions_tab.select(scope.execution_id)
         self.versions_tab.select(scope.version_id if not scope.execution_id else None)
         self._update_banner()
@@ -288,6 +293,10 @@ class FlowPage(QWidget):
         version_id = execution.version_id if execution else None
         self.set_scope(Scope(self.flow.id, version_id, execution_id))
         self.tabs.setCurrentWidget(self.contacts_tab)
+
+    def _scope_version(self) -> str | None:
+        """The version the page is scoped to (an execution's scope counts as its version)."""
+        return self.scope.version_id if self.scope is not None else None
 
     def _execution(self, execution_id: str | None) -> ExecutionInfo | None:
         return next((e for e in self.executions if e.id == execution_id), None)
@@ -326,7 +335,7 @@ class FlowPage(QWidget):
                 if version is not None:
                     parts.append(f"version {html.escape(version_label(version))}")
                 if execution.status:
-                    parts.append(f"state {html.escape(execution.status.title())}")
+                    parts.append(html.escape(execution_state(execution)))
                 counters = execution.counters
                 parts.append(f"completion {formatting.share(counters.completion_rate)}")
             else:
@@ -424,6 +433,16 @@ class FlowPage(QWidget):
         self._load_stops()
         self.timings.emit("viewer", time.perf_counter() - started)
 
+    def _drop_trace(self) -> None:
+        """Forget the traced path without reloading the viewer yet: the caller is about to
+        change the scope, which reloads it (or marks it stale)."""
+        self.viewer_tab.blockSignals(True)
+        try:
+            self.viewer_tab.clear_trace()
+        finally:
+            self.viewer_tab.blockSignals(False)
+        self._viewer_dirty = True
+
     def _load_stops(self, _mode: str = "") -> None:
         """ "Where runs stop": its numbers for the graph shown, read off the GUI thread."""
         graph = self.viewer_tab.graph
@@ -504,7 +523,8 @@ class FlowPage(QWidget):
             f"Path of {name} through version {detail.row.version_name}: numbered in order,"
             " other steps dimmed"
         )
-        self.viewer_tab.show_trace(detail, graph, note)
+        execution = execution_labels(self.executions).get(detail.row.execution_id or "")
+        self.viewer_tab.show_trace(detail, graph, note, execution)
         self._viewer_dirty = True  # leaving the trace shows the scope graph again
         self.tabs.setCurrentWidget(self.viewer_tab)
         return True

@@ -73,6 +73,12 @@ class _RecordTab(QWidget):
         self.table.clearSelection()
 
 
+_NO_EXECUTIONS = (
+    "Executions appear when someone sends this outbound flow to contacts (from a contact filter,"
+    " a CSV file upload, or the API). Run “Sync now” (F5) to fetch new ones."
+)
+
+
 class ExecutionsTab(_RecordTab):
     executionActivated = Signal(str)  # noqa: N815
 
@@ -91,12 +97,7 @@ class ExecutionsTab(_RecordTab):
             " to open its metrics, contacts and heat."
         )
         self.hint.setWordWrap(True)
-        self.empty = EmptyState(
-            "No executions yet",
-            "Executions appear when someone sends this outbound flow to contacts (from a "
-            "contact filter, a CSV file upload, or the API). Run “Sync now” (F5) to fetch new "
-            "ones.",
-        )
+        self.empty = EmptyState("No executions yet", _NO_EXECUTIONS)
         self._stack = QStackedLayout()
         self._stack.addWidget(self.table)
         self._stack.addWidget(self.empty)
@@ -106,11 +107,24 @@ class ExecutionsTab(_RecordTab):
         layout.addLayout(self._stack, 1)
         self._wire(self.table)
 
-    def set_executions(self, executions: list[ExecutionInfo]) -> None:
-        self.model.set_records(executions)
+    def set_executions(
+        self, executions: list[ExecutionInfo], version_id: str | None = None
+    ) -> None:
+        """The flow's executions, or only those of ``version_id`` when the page is scoped to
+        a version; numbers stay those of the whole flow ("#60" is #60 everywhere)."""
+        shown = [e for e in executions if version_id is None or e.version_id == version_id]
+        self.model.set_records(shown, numbered_among=executions)
         header = self.table.horizontalHeader()
         self.model.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
-        self._stack.setCurrentWidget(self.table if executions else self.empty)
+        self._stack.setCurrentWidget(self.table if shown else self.empty)
+        if version_id is not None and not shown:
+            self.empty.set_text(
+                "No executions of this version",
+                "Nobody sent this version of the flow. Pick “All versions” in Scope to see the"
+                " executions of the others.",
+            )
+        elif not shown:
+            self.empty.set_text("No executions yet", _NO_EXECUTIONS)
 
     def _activated(self, record_id: str) -> None:
         self.executionActivated.emit(record_id)

@@ -6,9 +6,16 @@ Clicking a status card filters the contacts table by that status (clicking it ag
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QPainter, QPalette, QPen
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QPainter, QPalette, QPen, QResizeEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from flowdesk.core import formatting
 from flowdesk.core.model import COUNTERS, METRIC_DEFINITIONS, METRIC_LABELS
@@ -40,7 +47,10 @@ class MetricCard(QFrame):
         title_font = self.title.font()
         title_font.setBold(True)
         self.title.setFont(title_font)
-        self.value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # The labels let clicks through: the big number is most of the card, and the tooltip
+        # promises that clicking the card lists these contacts.
+        for label in (self.title, self.value, self.share):
+            label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
@@ -50,6 +60,8 @@ class MetricCard(QFrame):
         layout.addWidget(self.share)
         self._counters = Counters()
         self._styling = False
+        self._compact = False
+        self._share_text = " "
         self._apply_style()
 
     def set_counters(self, counters: Counters) -> None:
@@ -58,11 +70,11 @@ class MetricCard(QFrame):
         self.value.setText(formatting.count(count))
         definition = METRIC_DEFINITIONS[self.metric_name]
         if self.metric_name == "contacts":
-            self.share.setText("all entries")
+            self._set_share("all entries", "")
             tip = f"{definition}\n\n{formatting.count(count)} contact entries in this scope."
         else:
             share = counters.share(self.metric_name)
-            self.share.setText(f"{formatting.share(share)} of contacts")
+            self._set_share(f"{formatting.share(share)} of contacts", formatting.share(share))
             tip = (
                 f"{definition}\n\n{formatting.count(count)} of "
                 f"{formatting.count(counters.contacts)} contacts ({formatting.share(share)})."
@@ -70,6 +82,25 @@ class MetricCard(QFrame):
             tip += "\nClick to list these contacts."
         self.setToolTip(tip)
         self.setAccessibleDescription(tip)
+
+    def _set_share(self, text: str, short: str) -> None:
+        self._share_text = text
+        self._short_share = short
+        self._show_share()
+
+    def set_compact(self, compact: bool) -> None:
+        """Two rows of three cards (a narrow page): the share moves up beside the title, so
+        the two rows take little more height than one."""
+        if compact != self._compact:
+            self._compact = compact
+            self._show_share()
+
+    def _show_share(self) -> None:
+        label = METRIC_LABELS[self.metric_name]
+        short = getattr(self, "_short_share", "")
+        self.title.setText(f"{label} · {short}" if self._compact and short else label)
+        self.share.setText(self._share_text)
+        self.share.setVisible(not self._compact)
 
     def set_active(self, active: bool) -> None:
         if active != self._active:
@@ -137,16 +168,46 @@ class MetricCards(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName("Summary metrics")
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(8)
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setSpacing(8)
         self.cards: dict[str, MetricCard] = {}
         for metric in COUNTERS:
             card = MetricCard(metric, self)
             card.clicked.connect(self.metricClicked)
-            layout.addWidget(card)
             self.cards[metric] = card
+        self.columns = 0
+        self._arrange(len(COUNTERS))
         self.counters = Counters()
+
+    def _card_width(self) -> int:
+        return max(card.minimumSizeHint().width() for card in self.cards.values())
+
+    def _width_for(self, columns: int) -> int:
+        return columns * self._card_width() + (columns - 1) * self._grid.spacing()
+
+    def _arrange(self, columns: int) -> None:
+        """One row of six on a wide page; two rows of three on a narrow one (1024 px with a
+        trace or the Downloads panel open), rather than widening the window."""
+        if columns == self.columns:
+            return
+        self.columns = columns
+        for index, card in enumerate(self.cards.values()):
+            self._grid.removeWidget(card)
+            self._grid.addWidget(card, index // columns, index % columns)
+            card.set_compact(columns < len(COUNTERS))
+        for column in range(len(COUNTERS)):
+            self._grid.setColumnStretch(column, 1 if column < columns else 0)
+
+    def minimumSizeHint(self) -> QSize:
+        """Three columns wide (the narrowest arrangement), as tall as the current one."""
+        rows = -(-len(COUNTERS) // self.columns)
+        card = max(c.sizeHint().height() for c in self.cards.values())
+        return QSize(self._width_for(3), rows * card + (rows - 1) * self._grid.spacing())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._arrange(6 if event.size().width() >= self._width_for(6) else 3)
 
     def set_counters(self, counters: Counters) -> None:
         self.counters = counters

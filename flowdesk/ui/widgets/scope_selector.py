@@ -20,7 +20,7 @@ class ScopeSelector(QComboBox):
         self.setAccessibleName("Scope")
         self.setToolTip("Re-scope the whole page: all versions, one version or one execution")
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.setMinimumContentsLength(28)
+        self.setMinimumContentsLength(14)  # squeezed, the selector still names the scope
         self._flow_id = ""
         self._updating = False
         self.activated.connect(self._on_activated)

@@ -114,7 +114,7 @@ class ViewerTab(QWidget):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(False)
-        self.side.setMinimumWidth(330)
+        self.side.setMinimumWidth(280)
         self.side.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 6, 0, 0)
@@ -195,23 +195,27 @@ class ViewerTab(QWidget):
         if self.mode == MODE_STOPS:
             self.stops_panel.select_step(step_key)
 
-    def show_trace(self, detail: RunDetail, graph: FlowGraph, note: str) -> None:
+    def show_trace(
+        self, detail: RunDetail, graph: FlowGraph, note: str, execution: str | None = None
+    ) -> None:
+        """``execution``: the run's execution as the app names it ("#60 · date")."""
         if graph is not self.graph:
             self.viewer.set_graph(graph)
         self.graph = graph
         self.traced = detail
         self.highlighted = list(detail.path)
         self.viewer.highlight_path(self.highlighted)
-        self.timeline.set_run(detail)
+        self.timeline.set_run(detail, execution=execution)
         self._show_mode()
         row = detail.row
         self._select_run(row.run_key)
         self.note.setText(note)
         if not self.side.isVisible():
             self.side.show()
+            # 460 px for the timeline, or four tenths of a narrow tab (drag to widen it).
             width = self.splitter.width()
-            if width > 800:
-                self.splitter.setSizes([width - 460, 460])
+            side = max(self.side.minimumWidth(), min(460, int(width * 0.42)))
+            self.splitter.setSizes([width - side, side])
 
     def set_runs(self, runs: list[ContactRow]) -> None:
         """Fill the run picker (shown only when the contact entered more than once)."""

@@ -1,0 +1,146 @@
+"""The contact search index: the words and number forms a person may type to find a contact.
+
+``contact_terms`` holds, per contact, prefix-searchable terms in four namespaces:
+
+* ``p`` + the phone's digits (``+52 1 55…`` typed with or without ``+``),
+* ``n`` + the national number (the digits after the country code), so ``055 1234 5678`` typed
+  the way people write it at home, leading 0 dropped, is found as it is typed,
+* ``r`` + the digits reversed, so the last 4 or more digits find the number,
+* ``w`` + each word of the names, folded (accents stripped, case-folded), and ``e`` + the e-mail,
+* ``x`` + two words of the names in either order ("jones oliver", "oliver jones"), so "Garcia I"
+  is one short range instead of the intersection of every "garcia…" with every "i…".
+
+The sync engine writes a contact's terms in the same transaction that stores the contact
+(:func:`write_contact_terms`), so the index is exact after every batch; :func:`rebuild` fills it
+for caches created before it existed and :func:`mismatches` proves it exact for
+``flowdesk check``.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+# ITU-T E.164 country calling codes are prefix-free: 1 and 7 are one digit, these two, the rest
+# three. That is enough to split any stored international number into country + national.
+_TWO_DIGIT_CODES = frozenset(
+    {
+        "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46",
+        "47", "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63",
+        "64", "65", "66", "81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98",
+    }
+)  # fmt: skip
+_WORD = re.compile(r"\w+")
+# Letters that do not decompose into a base letter plus accents, spelled as people type them
+# on a keyboard without them ("Ærøskøbing" → "aeroskobing", "Łódź" → "lodz").
+_LETTERS = str.maketrans(
+    {"ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "đ": "d", "ł": "l", "þ": "th", "ð": "d", "ı": "i"}
+)
+
+# Word pairs are stored for the first few words of a name (n words give n·(n-1) pairs).
+_PAIRED_WORDS = 4
+# (phone, first_name, last_name, email) as stored in the contacts table.
+ContactValues = tuple[str | None, str | None, str | None, str | None]
+
+
+def fold(text: str) -> str:
+    """Accent- and case-insensitive form: "José" and "JOSE" both become "jose"."""
+    if text.isascii():
+        return text.lower()
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return plain.casefold().translate(_LETTERS)
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(fold(text))
+
+
+def digits_of(text: str | None) -> str:
+    return "".join(ch for ch in text or "" if ch.isdigit())
+
+
+def national_number(digits: str) -> str:
+    """The digits after the country code of an international number ("" when unknown)."""
+    if not digits:
+        return ""
+    if digits[0] in "17":
+        size = 1
+    elif digits[:2] in _TWO_DIGIT_CODES:
+        size = 2
+    else:
+        size = 3
+    return digits[size:] if len(digits) > size else ""
+
+
+def contact_terms(values: ContactValues) -> set[str]:
+    phone, first_name, last_name, email = values
+    terms: set[str] = set()
+    digits = digits_of(phone)
+    if digits:
+        terms.add("p" + digits)
+        terms.add("r" + digits[::-1])
+        national = national_number(digits)
+        if national:
+            terms.add("n" + national)
+    names = words(f"{first_name or ''} {last_name or ''}")
+    terms.update("w" + word for word in names)
+    paired = names[:_PAIRED_WORDS]
+    terms.update(f"x{a} {b}" for i, a in enumerate(paired) for j, b in enumerate(paired) if i != j)
+    if email and email.strip():
+        terms.add("e" + email.strip().casefold())
+    return terms
+
+
+def write_contact_terms(
+    conn: sqlite3.Connection,
+    inserted: Iterable[tuple[str, ContactValues]],
+    changed: Iterable[tuple[str, ContactValues, ContactValues]],
+) -> None:
+    """The sync engine's hook: terms of new contacts, and of contacts whose phone, names or
+    e-mail changed (``(id, old values, new values)``), inside the engine's transaction."""
+    rows: list[tuple[str, str]] = []
+    stale: list[tuple[str, str]] = []
+    for contact_id, values in inserted:
+        rows += [(term, contact_id) for term in contact_terms(values)]
+    for contact_id, old, new in changed:
+        before, after = contact_terms(old), contact_terms(new)
+        stale += [(term, contact_id) for term in before - after]
+        rows += [(term, contact_id) for term in after - before]
+    conn.executemany("DELETE FROM contact_terms WHERE term = ? AND contact_id = ?", stale)
+    conn.executemany("INSERT OR IGNORE INTO contact_terms (term, contact_id) VALUES (?, ?)", rows)
+
+
+def _expected(conn: sqlite3.Connection) -> Iterable[tuple[str, str]]:
+    for contact_id, *values in conn.execute(
+        "SELECT id, phone, first_name, last_name, email FROM contacts"
+    ):
+        for term in contact_terms(tuple(values)):  # type: ignore[arg-type]
+            yield term, contact_id
+
+
+def rebuild(conn: sqlite3.Connection) -> None:
+    """Fill the index from the contacts table (a cache upgraded from before the index)."""
+    conn.execute("DELETE FROM contact_terms")
+    conn.executemany(
+        "INSERT OR IGNORE INTO contact_terms (term, contact_id) VALUES (?, ?)", _expected(conn)
+    )
+
+
+def mismatches(conn: sqlite3.Connection, limit: int = 20) -> list[str]:
+    """Differences between the stored index and the one the contacts table implies."""
+    expected = set(_expected(conn))
+    stored = set(conn.execute("SELECT term, contact_id FROM contact_terms"))
+    problems = [f"contact {cid}: search term {term!r} missing" for term, cid in expected - stored]
+    problems += [f"contact {cid}: stale search term {term!r}" for term, cid in stored - expected]
+    problems.sort()
+    if len(problems) > limit:
+        problems = [*problems[:limit], f"… and {len(problems) - limit} more search-index problems"]
+    return problems
+
+
+def term_range(prefix: str) -> Sequence[str]:
+    """Bounds of every term starting with ``prefix``, for an index range scan."""
+    return (prefix, prefix + "\U0010ffff")

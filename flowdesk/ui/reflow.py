@@ -1,0 +1,154 @@
+"""Layouts and labels that give way on a narrow window instead of widening it.
+
+The window must fit a 1024×700 screen with the flows list, a trace and the Downloads panel all
+open. Rows of controls therefore wrap onto more lines (:class:`ReflowLayout`) and one-line texts
+that may be long (a flow's name, the cache path) elide with "…" and keep the whole text in
+their tooltip (:class:`ElidedLabel`), so a minimum width is the widest single item, not the sum.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QRect, QSize, Qt
+from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtWidgets import QLabel, QLayout, QLayoutItem, QSizePolicy, QWidget
+
+
+class ReflowLayout(QLayout):
+    """Items left to right, wrapping onto a new line when the next does not fit.
+
+    An item that grows (a horizontal stretch, like a search box) takes the rest of its line; a
+    word-wrapping label on a line of its own gets the whole width and the height it needs.
+    """
+
+    def __init__(self, parent: QWidget | None = None, spacing: int = 8) -> None:
+        super().__init__(parent)
+        self._items: list[QLayoutItem] = []
+        self._spacing = spacing
+        self.setContentsMargins(0, 0, 0, 0)
+
+    # -- QLayout ------------------------------------------------------------------------------
+
+    def addItem(self, item: QLayoutItem) -> None:
+        self._items.append(item)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int) -> QLayoutItem | None:
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int) -> QLayoutItem | None:
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    def expandingDirections(self) -> Qt.Orientation:
+        return Qt.Orientation.Horizontal
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return self._arrange(QRect(0, 0, width, 0), apply=False)
+
+    def setGeometry(self, rect: QRect) -> None:
+        super().setGeometry(rect)
+        self._arrange(rect, apply=True)
+
+    def sizeHint(self) -> QSize:
+        visible = self._visible()
+        width = sum(item.sizeHint().width() for item in visible)
+        width += self._spacing * max(0, len(visible) - 1)
+        height = max((item.sizeHint().height() for item in visible), default=0)
+        margins = self.contentsMargins()
+        return QSize(
+            width + margins.left() + margins.right(), height + margins.top() + margins.bottom()
+        )
+
+    def minimumSize(self) -> QSize:
+        size = QSize(0, 0)
+        for item in self._visible():
+            size = size.expandedTo(item.minimumSize())
+        margins = self.contentsMargins()
+        return size + QSize(margins.left() + margins.right(), margins.top() + margins.bottom())
+
+    # -- placement ----------------------------------------------------------------------------
+
+    def _visible(self) -> list[QLayoutItem]:
+        return [item for item in self._items if not item.isEmpty()]
+
+    def _lines(self, width: int) -> list[list[QLayoutItem]]:
+        lines: list[list[QLayoutItem]] = [[]]
+        used = 0
+        for item in self._visible():
+            wanted = min(item.sizeHint().width(), width)
+            wanted = max(wanted, item.minimumSize().width())
+            if lines[-1] and used + self._spacing + wanted > width:
+                lines.append([])
+                used = 0
+            used += (self._spacing if lines[-1] else 0) + wanted
+            lines[-1].append(item)
+        return [line for line in lines if line]
+
+    def _arrange(self, rect: QRect, apply: bool) -> int:
+        margins = self.contentsMargins()
+        area = rect.adjusted(margins.left(), margins.top(), -margins.right(), -margins.bottom())
+        y = area.y()
+        for line in self._lines(area.width()):
+            widths = [
+                max(min(item.sizeHint().width(), area.width()), item.minimumSize().width())
+                for item in line
+            ]
+            spare = area.width() - sum(widths) - self._spacing * (len(line) - 1)
+            growing = [
+                i
+                for i, item in enumerate(line)
+                if item.expandingDirections() & Qt.Orientation.Horizontal
+            ]
+            if spare > 0 and growing:
+                share, extra = divmod(spare, len(growing))
+                for n, i in enumerate(growing):
+                    widths[i] += share + (1 if n < extra else 0)
+            heights = [
+                item.heightForWidth(w) if item.hasHeightForWidth() else item.sizeHint().height()
+                for item, w in zip(line, widths, strict=True)
+            ]
+            line_height = max(heights)
+            x = area.x()
+            for item, w, h in zip(line, widths, heights, strict=True):
+                if apply:
+                    top = y + (line_height - h) // 2 if h < line_height else y
+                    item.setGeometry(QRect(QPoint(x, top), QSize(w, h)))
+                x += w + self._spacing
+            y += line_height + self._spacing
+        return max(0, y - self._spacing - area.y()) + margins.top() + margins.bottom()
+
+
+class ElidedLabel(QLabel):
+    """One line of plain text that elides ("…") when squeezed, with the whole text in its
+    tooltip; its minimum width is a few characters, not the text."""
+
+    def __init__(
+        self,
+        text: str = "",
+        parent: QWidget | None = None,
+        mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight,
+    ) -> None:
+        super().__init__(text, parent)
+        self._mode = mode
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        return QSize(
+            min(hint.width(), self.fontMetrics().horizontalAdvance("M" * 6)), hint.height()
+        )
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        rect = self.contentsRect()
+        text = self.fontMetrics().elidedText(self.text(), self._mode, rect.width())
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        painter.drawText(rect, int(self.alignment() | Qt.AlignmentFlag.AlignVCenter), text)
+        painter.end()
+
+    def is_elided(self) -> bool:
+        return self.fontMetrics().horizontalAdvance(self.text()) > self.contentsRect().width()

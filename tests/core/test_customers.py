@@ -1,0 +1,172 @@
+"""Find a customer anywhere: the search index the engine keeps, and the ways people type."""
+
+from __future__ import annotations
+
+import copy
+import sqlite3
+
+import pytest
+
+from flowdesk.core import search_terms
+from flowdesk.core.customers import find_customers, get_customer
+from flowdesk.core.db import connect
+from flowdesk.core.schema import MIGRATION_1
+from flowdesk.core.sync import SyncEngine
+from tests.factories import FLOW, PATH_COMPLETED, VERSION, ListSource, run, runs_batch
+
+DONE = "COMPLETED"
+FLOW_2 = {**FLOW, "id": "f2", "name": "Delivery updates", "current_version": "v2"}
+VERSION_2 = {**VERSION, "id": "v2", "version_name": "Second flow v1"}
+
+
+def _in_flow_2(record: dict) -> dict:
+    """The same run shape in another flow (its steps get ids of their own)."""
+    record = copy.deepcopy(record)
+    record["flow"], record["flow_version"] = FLOW_2, VERSION_2
+    for entry in record["execution_steps"]:
+        step = entry["step"]
+        step["id"] = "t" + step["id"]
+        for key in ("next_step_default", "next_step_alternate", "answer_failed_next_step"):
+            if step.get(key):
+                step[key] = "t" + step[key]
+        step["next_steps_for_options"] = ["t" + s for s in step["next_steps_for_options"]]
+    return record
+
+
+PEOPLE = {
+    "c1": {"first": "José", "last": "Núñez", "phone": "+5215512345678"},
+    "c2": {"first": "Oliver", "last": "Jones", "phone": "+447911123456"},
+    "c3": {"first": "Oliverio", "last": "Santos", "phone": "+5511987654321"},
+    "c4": {"first": "Ærø", "last": "Østergård", "phone": "+4520304050"},
+}
+
+
+def _sync(db, *records, after: int = 0) -> None:
+    """Sync one batch; ``after`` earlier batches were synced (the source's cursor skips them)."""
+    report = SyncEngine(db).run(ListSource([[]] * after + [runs_batch(*records)]))
+    assert report.outcome == "completed", report.message
+
+
+def people_records() -> list[dict]:
+    """One run each, ten minutes apart, and José's second run in another flow, last."""
+    records = [
+        run(f"r-{cid}", PATH_COMPLETED, DONE, contact=cid, start=i * 10, **p)
+        for i, (cid, p) in enumerate(PEOPLE.items())
+    ]
+    records.append(
+        _in_flow_2(run("r-c1-b", PATH_COMPLETED, DONE, contact="c1", start=100, **PEOPLE["c1"]))
+    )
+    return records
+
+
+@pytest.fixture
+def people(db):
+    _sync(db, *people_records())
+    return db
+
+
+def _ids(db, text: str) -> list[str]:
+    return [c.contact_id for c in find_customers(db, text, limit=None)]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "+5215512345678",
+        "5215512345678",
+        "+52 1 55 1234 5678",
+        "+52-1-55-1234-5678",
+        "0052 1 55 1234 5678",
+        "55 1234 5678",  # the national number without the mobile 1
+        "5678",  # the last four digits
+        "012345678"[1:],  # the last eight digits
+        "+52 1 55",  # typing, international
+    ],
+)
+def test_a_phone_is_found_however_it_is_typed(people, typed):
+    assert _ids(people, typed)[0] == "c1"
+
+
+@pytest.mark.parametrize("typed", ["07911 123456", "7911 123456", "07911", "+44 7911 123456"])
+def test_a_national_number_with_its_trunk_zero_is_found(people, typed):
+    assert _ids(people, typed)[0] == "c2"
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("jose", "c1"),
+        ("JOSÉ", "c1"),
+        ("nunez", "c1"),
+        ("Núñez José", "c1"),
+        ("Jones Oliver", "c2"),
+        ("oliver jon", "c2"),
+        ("aero ostergard", "c4"),
+        ("c3@example.com", "c3"),
+        ("C3@EXAMPLE", "c3"),
+    ],
+)
+def test_names_and_emails_ignore_accents_case_and_word_order(people, typed, expected):
+    assert _ids(people, typed) == [expected]
+
+
+def test_a_whole_word_ranks_before_a_longer_name_it_starts(people):
+    assert _ids(people, "oliver") == ["c2", "c3"]
+    assert _ids(people, "olive") == ["c3", "c2"]  # equals: the most recent activity first
+    assert _ids(people, "nobody") == []
+    assert _ids(people, "   ") == []
+
+
+def test_a_customer_lists_every_run_across_flows_newest_first(people):
+    customer = get_customer(people, "c1")
+    assert customer is not None
+    assert (customer.first_name, customer.last_name, customer.email) == (
+        "José",
+        "Núñez",
+        "c1@example.com",
+    )
+    assert [(r.run_id, r.flow, r.version) for r in customer.runs] == [
+        ("r-c1-b", "Delivery updates", "Second flow v1"),
+        ("r-c1", "Order helper", "First"),
+    ]
+    assert customer.runs[0].entered_at > customer.runs[1].entered_at
+    assert customer.runs[0].last_step == "Goodbye"
+    [found] = find_customers(people, "jose")
+    assert found == customer
+
+
+def test_the_engine_keeps_the_index_exact_when_a_contact_changes(people):
+    assert search_terms.mismatches(people.conn) == []
+    changed = {"first": "Joseph", "last": "Nunes", "phone": "+34600111222"}
+    _sync(people, run("r-c1", PATH_COMPLETED, DONE, contact="c1", **changed), after=1)
+    assert _ids(people, "5512345678") == []
+    assert _ids(people, "Núñez") == []
+    assert _ids(people, "600 111 222") == ["c1"]
+    assert _ids(people, "joseph nunes") == ["c1"]
+    assert search_terms.mismatches(people.conn) == []
+
+
+def test_mismatches_report_a_stale_or_missing_term(people):
+    people.conn.execute("DELETE FROM contact_terms WHERE term = 'wjose'")
+    people.conn.execute("INSERT INTO contact_terms VALUES ('wghost', 'c2')")
+    assert search_terms.mismatches(people.conn) == [
+        "contact c1: search term 'wjose' missing",
+        "contact c2: stale search term 'wghost'",
+    ]
+
+
+def test_a_cache_from_before_the_index_gets_it_on_upgrade(tmp_path):
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    for statement in MIGRATION_1:
+        conn.execute(statement)
+    conn.execute(
+        "INSERT INTO contacts VALUES ('c9', '+447911123456', 'Zoë', 'Smith', 'zoe@example.com')"
+    )
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    db = connect(path)
+    assert _ids(db, "zoe smith") == ["c9"]
+    assert _ids(db, "07911 123456") == ["c9"]
+    assert search_terms.mismatches(db.conn) == []

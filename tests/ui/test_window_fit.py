@@ -1,0 +1,114 @@
+"""The window fits the available screen at 1024×700 and up, in every view."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QRect, QSize
+from PySide6.QtGui import QImage
+
+from flowdesk.cli import main
+from flowdesk.core.queries import list_flows
+from flowdesk.ui.main_window import MainWindow, first_size
+from tests.ui.conftest import wait_idle
+
+
+@pytest.mark.parametrize(
+    ("available", "expected"),
+    [
+        (QRect(0, 0, 1920, 1050), QSize(1440, 900)),
+        (QRect(0, 0, 1366, 738), QSize(1366, 738)),
+        (QRect(0, 0, 1024, 700), QSize(1024, 700)),
+    ],
+)
+def test_a_first_launch_opens_within_the_available_screen(available, expected):
+    assert first_size(available) == expected
+
+
+def test_a_first_launch_on_this_screen_fits_it(qtbot, demo_db_path, settings):
+    window = MainWindow(demo_db_path, settings=settings)
+    qtbot.addWidget(window)
+    available = window.screen().availableGeometry()
+    assert window.width() <= available.width() and window.height() <= available.height()
+    window.shutdown()
+
+
+def _assert_fits(qtbot, window, size: QSize, what: str) -> None:
+    wait_idle(qtbot, window)
+    qtbot.wait(20)
+    assert window.size() == size, f"{what}: {window.size()}"
+    hint = window.minimumSizeHint()
+    assert hint.width() <= size.width() and hint.height() <= size.height(), f"{what}: {hint}"
+
+
+@pytest.mark.parametrize("size", [QSize(1024, 700), QSize(1366, 768)])
+def test_no_view_grows_the_window(qtbot, make_window, demo, demo_db_path, size):
+    window = make_window(demo_db_path)
+    window.resize(size)
+    flow = max(list_flows(demo), key=lambda f: f.counters.contacts)
+    window.open_flow(flow.id)
+    _assert_fits(qtbot, window, size, "a flow")
+    page = window.page
+    page.trace_contact(page.contacts_tab.model.row_at(0))
+    _assert_fits(qtbot, window, size, "a trace")
+    window.downloads.dock.show()
+    _assert_fits(qtbot, window, size, "a trace and the Downloads panel")
+    window.downloads.dock.hide()
+    _assert_fits(qtbot, window, size, "the Downloads panel closed")
+    assert window.flows.isVisible()
+    window.focus_customer_search()
+    window.customer_box.setText("a")
+    window.customers.search_now()
+    _assert_fits(qtbot, window, size, "customer search")
+    window.downloads.dock.show()
+    _assert_fits(qtbot, window, size, "customer search and the Downloads panel")
+
+
+def test_closing_the_panel_gives_back_the_size_it_took(qtbot, make_window, demo_db_path):
+    window = make_window(demo_db_path)
+    window.resize(1024, 700)
+    wait_idle(qtbot, window)
+    qtbot.wait(20)
+    window.downloads.dock.show()
+    wait_idle(qtbot, window)
+    window.resize(1100, 700)  # whatever grew it while the panel was open
+    window.downloads.dock.hide()
+    _assert_fits(qtbot, window, QSize(1024, 700), "closed")
+
+
+def test_screenshots_at_an_exact_size(qtbot, demo_db_path, tmp_path, capsys):
+    out = tmp_path / "small"
+    assert (
+        main(["screenshot", "--db", str(demo_db_path), "--out", str(out), "--size", "1024x700"])
+        == 0
+    )
+    names = sorted(p.name for p in out.glob("*.png"))
+    assert "09-downloads.png" in names and "17-customer.png" in names and "05-trace.png" in names
+    for name in names:
+        image = QImage(str(out / name))
+        assert (image.width(), image.height()) == (1024, 700), name
+
+
+def test_a_size_the_window_cannot_fit_fails_in_one_line(qtbot, demo_db_path, tmp_path, capsys):
+    args = ["screenshot", "--db", str(demo_db_path), "--out", str(tmp_path / "x")]
+    assert main([*args, "--size", "500x300"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("flowdesk: the window cannot fit 500×300: ")
+    with pytest.raises(SystemExit) as exit_info:
+        main([*args, "--size", "big"])
+    assert exit_info.value.code == 2
+    assert "size must look like 1366x768, not 'big'" in capsys.readouterr().err
+
+
+def test_a_narrow_legend_keeps_the_diagram_its_height(qtbot):
+    from flowdesk.ui.viewer.legend import SHARE_DEFINITION_PLAIN, Legend
+
+    legend = Legend()
+    qtbot.addWidget(legend)
+    legend.resize(420, 200)
+    legend.show()
+    qtbot.wait(10)
+    assert not legend.definition.isVisible()
+    assert legend.toolTip() == SHARE_DEFINITION_PLAIN
+    legend.resize(900, 200)
+    qtbot.wait(10)
+    assert legend.definition.isVisible() and legend.toolTip() == ""
