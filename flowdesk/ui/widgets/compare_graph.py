@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from flowdesk.core.compare.graph import DiffGraph
@@ -199,6 +199,3 @@ class DiffView(QWidget):
     def showEvent(self, event) -> None:  # noqa: ANN001
         super().showEvent(event)
         self._fit_if_auto()
-
-    def color_of(self, key: int) -> QColor:
-        return self.scene.nodes[key].colors.border
