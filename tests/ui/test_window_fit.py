@@ -149,3 +149,35 @@ def test_a_narrow_flows_list_shortens_words_not_figures(qtbot, make_window, demo
         assert formatting.count(flow.counters.contacts) in numbers
         assert "…" not in numbers
     assert cut_before  # the whole sentence would not fit: this width is the narrow case
+
+
+def _tabs_all_in_view(tabs) -> bool:
+    bar = tabs.tabBar()
+    visible = [i for i in range(tabs.count()) if tabs.isTabVisible(i)]
+    return all(bar.rect().contains(bar.tabRect(i)) for i in visible)
+
+
+def test_flow_tabs_shorten_their_names_instead_of_scrolling(qtbot, make_window, demo, demo_db_path):
+    """With the Downloads panel open at 1024×700 the six tabs did not fit: the last showed as
+    "Ov" between scroll arrows. They now take short names there, and full names when there is
+    room."""
+    window = make_window(demo_db_path)
+    window.resize(1024, 700)
+    outbound = max(
+        (f for f in list_flows(demo) if f.direction == "outbound"),
+        key=lambda f: f.counters.contacts,
+    )
+    window.open_flow(outbound.id)
+    _assert_fits(qtbot, window, QSize(1024, 700), "a flow")
+    tabs = window.page.tabs
+    assert not tabs.is_compact() and tabs.tabText(1) == "Messaging Flow &Executions"
+    window.downloads.dock.show()
+    _assert_fits(qtbot, window, QSize(1024, 700), "the Downloads panel")
+    assert tabs.is_compact()
+    assert [tabs.tabText(i).replace("&", "") for i in range(tabs.count())] == [
+        "Contacts", "Executions", "Versions", "Viewer", "Compare", "Over time"]  # fmt: skip
+    assert _tabs_all_in_view(tabs)
+    assert "Outbound executions" in tabs.tabToolTip(1)  # the tooltip still says what it is
+    window.downloads.dock.hide()
+    _assert_fits(qtbot, window, QSize(1024, 700), "the panel closed")
+    assert not tabs.is_compact() and _tabs_all_in_view(tabs)
