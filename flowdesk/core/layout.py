@@ -271,20 +271,26 @@ def _simplify(points: list[Point]) -> list[Point]:
     """Drop repeated points and points in the middle of a straight run.
 
     Fewer points make the viewer's paths cheaper and keep tests about segments meaningful; a point
-    where the path turns back on itself is kept.
+    where the path turns back on itself is kept. Bundled loops run the length of the flow, so
+    this is written for speed: plain comparisons instead of ``abs`` calls.
     """
     result: list[Point] = []
+    append = result.append
     for point in points:
-        if result and abs(point[0] - result[-1][0]) < 1e-9 and abs(point[1] - result[-1][1]) < 1e-9:
-            continue
-        if len(result) >= 2:
-            (ax, ay), (bx, by) = result[-2], result[-1]
-            cross = (bx - ax) * (point[1] - by) - (by - ay) * (point[0] - bx)
-            dot = (bx - ax) * (point[0] - bx) + (by - ay) * (point[1] - by)
-            if abs(cross) < 1e-9 and dot > 0:
-                result[-1] = point
+        x, y = point
+        if result:
+            lx, ly = result[-1]
+            dx2, dy2 = x - lx, y - ly
+            if -1e-9 < dx2 < 1e-9 and -1e-9 < dy2 < 1e-9:
                 continue
-        result.append(point)
+            if len(result) >= 2:
+                ax, ay = result[-2]
+                dx1, dy1 = lx - ax, ly - ay
+                cross = dx1 * dy2 - dy1 * dx2
+                if -1e-9 < cross < 1e-9 and dx1 * dx2 + dy1 * dy2 > 0:
+                    result[-1] = point
+                    continue
+        append(point)
     return result
 
 
