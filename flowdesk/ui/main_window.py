@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flowdesk.core import formatting
+from flowdesk.core import formatting, workspace
 from flowdesk.core.queries import last_sync, list_flows, run_detail
 from flowdesk.core.tasks import sync_workspace
 from flowdesk.core.workspace import last_completed_sync
@@ -176,9 +176,14 @@ class MainWindow(QMainWindow):
         file_menu.addAction(open_action)
         self.recent_menu = file_menu.addMenu("&Recent workspaces")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        connect_action = QAction("&Connect ActiveCampaign…", self)
-        connect_action.triggered.connect(self._connect_activecampaign)
-        file_menu.addAction(connect_action)
+        for kind, text in (
+            (workspace.ACTIVECAMPAIGN, "&Connect ActiveCampaign…"),
+            (workspace.RAPIDPRO, "Connect Rapid&Pro/TextIt…"),
+            (workspace.TWILIO, "Connect T&wilio Studio…"),
+        ):
+            connect_action = QAction(text, self)
+            connect_action.triggered.connect(lambda _checked=False, k=kind: self._connect(k))
+            file_menu.addAction(connect_action)
         team_action = QAction("Connect &team server…", self)
         team_action.triggered.connect(self._connect_team_server)
         file_menu.addAction(team_action)
@@ -542,10 +547,11 @@ class MainWindow(QMainWindow):
         if path is not None:
             self.open_workspace(path)
 
-    def _connect_activecampaign(self) -> None:
-        from flowdesk.ui.workspaces import connect_activecampaign
+    def _connect(self, kind: str) -> None:
+        """File → Connect …: a new workspace of that source, opened and synced a first time."""
+        from flowdesk.ui.workspaces import connect_source
 
-        path = connect_activecampaign(self, self.tasks)
+        path = connect_source(self, self.tasks, kind)
         if path is not None:
             window = self.open_workspace(path)
             if window is not None:

@@ -24,7 +24,8 @@ from typing import Any
 from flowdesk.core.formats import rapidpro as spec
 from flowdesk.core.formats.catalogue import Catalogue
 from flowdesk.core.formats.common import FileFormatError, normalize_time
-from flowdesk.core.sources.base import Batch, Record, SyncState
+from flowdesk.core.sources.base import Batch, ConnectionInfo, Record, SyncState
+from flowdesk.core.sources.credentials import check_token
 from flowdesk.core.sources.http import ApiClient, BadResponseError, Politeness
 from flowdesk.core.sources.urls import normalize_api_url, relative_link
 
@@ -190,3 +191,26 @@ class RapidProSource:
             )
             if is_cancelled():
                 return
+
+
+def check_connection(
+    url: str,
+    token: str,
+    politeness: Politeness | None = None,
+    is_cancelled: Callable[[], bool] = lambda: False,
+) -> ConnectionInfo:
+    """One small request (the first page of flows) proving that the URL and the token work, for
+    the app's Connect dialog. Raises ValueError or :class:`HttpError` like a sync would."""
+    base_url = normalize_url(url)
+    polite = politeness or Politeness(max_retries=1, timeout=15.0, backoff_base=0.5)
+    client = ApiClient(base_url, check_token(token), polite, is_cancelled=is_cancelled)
+    data = client.get_json("flows.json")
+    if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+        raise BadResponseError("the server's answer does not look like RapidPro's API")
+    flows = len(data["results"])
+    if data.get("next"):  # more pages: say so rather than read them all for a test
+        found = "more than one flow" if flows == 1 else f"more than {flows:,} flows"
+    else:
+        found = "1 flow" if flows == 1 else f"{flows:,} flows"
+    host = urllib.parse.urlsplit(base_url).netloc
+    return ConnectionInfo(base_url, None, f"Connected to {host}: {found}.")
