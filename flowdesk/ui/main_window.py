@@ -135,9 +135,11 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        self.cache_label = ElidedLabel(f"Cache: {self.db_path}", mode=Qt.TextElideMode.ElideMiddle)
-        self.cache_label.setAccessibleName("Cache location")
-        self.cache_label.setToolTip(str(self.db_path))
+        # The workspace by name ("Demo workspace", "ActiveCampaign · acme"), as the File menu
+        # names it; the cache file's path is in the tooltip, not on every screen.
+        self.cache_label = ElidedLabel("", mode=Qt.TextElideMode.ElideRight)
+        self.cache_label.setAccessibleName("Workspace")
+        self._show_workspace()
         self.sync_label = QLabel("")
         self.sync_label.setAccessibleName("Last sync")
         self.progress = QProgressBar()
@@ -153,6 +155,12 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.sync_label)
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.sync_button)
+
+    def _show_workspace(self) -> None:
+        from flowdesk.ui.workspaces import workspace_name
+
+        self.cache_label.setText(f"Workspace: {workspace_name(self.db_path)}")
+        self.cache_label.setToolTip(f"Cache file: {self.db_path}")
 
     def _build_actions(self) -> None:
         menu = self.menuBar()
@@ -475,6 +483,7 @@ class MainWindow(QMainWindow):
         }.get(report.outcome, f"Sync failed: {report.message}")
         self.statusBar().showMessage(message, 15000)
         self._update_sync_label()
+        self._show_workspace()  # a first sync names the workspace
         self.load_flows()
         self.page.reload()
         self.customers.reload()

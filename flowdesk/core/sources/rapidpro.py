@@ -61,7 +61,10 @@ class RapidProSource:
         catalogue: Catalogue | None = None,
         politeness: Politeness | None = None,
         sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
+        """``clock`` gives "now" (UTC) for the label of a flow without a revision number
+        ("Imported … UTC"); tests pass a fixed one so two syncs name it alike."""
         self.base_url = normalize_url(url)
         if not token or not token.strip():
             raise ValueError("the API token is empty")
@@ -69,6 +72,7 @@ class RapidProSource:
         self.catalogue = catalogue  # None: read from the cache when the sync starts
         self.politeness = politeness or Politeness(rate=DEFAULT_RATE)
         self._sleep = sleep
+        self._clock = clock or (lambda: datetime.now(UTC))
         host = self.base_url.split("://", 1)[1].split("/", 1)[0]
         self.name = f"RapidPro ({host})"
 
@@ -120,7 +124,7 @@ class RapidProSource:
             modified = {f["uuid"]: f.get("modified_on") for f in group}
             try:
                 found = spec.definitions_from_export(
-                    export, "definitions.json", datetime.now(UTC), source="API"
+                    export, "definitions.json", self._clock(), source="API"
                 )
             except FileFormatError as exc:
                 raise BadResponseError(str(exc)) from None
