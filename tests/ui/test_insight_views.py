@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+
 from flowdesk.core.db import connect
 from flowdesk.core.queries import Scope
 from flowdesk.core.step_report import StopsView, ranked_losses, stops_view
+from flowdesk.core.sync import SyncEngine
 from flowdesk.ui.models.insights import (
     LOSS_COLUMNS,
     REASON_COLUMNS,
@@ -17,6 +20,7 @@ from flowdesk.ui.viewer.legend import LOSS_CAPTION, REACH_CAPTION
 from flowdesk.ui.widgets.flow_page import TAB_CONTACTS, TAB_OVER_TIME, TAB_VIEWER
 from flowdesk.ui.widgets.over_time import periods
 from flowdesk.ui.widgets.viewer_tab import COLOUR_STOPS, COLOUR_TRAFFIC, MODE_STOPS, MODE_TRAFFIC
+from tests.factories import PATH_LOOP_THEN_FAIL, ListSource, run, runs_batch
 from tests.ui.conftest import wait_idle
 
 
@@ -130,6 +134,36 @@ def test_who_went_through_opens_the_contacts_of_a_step_and_combines(
     contacts.step_chip.click()
     wait_idle(qtbot, window)
     assert model.rowCount() == 5 and not contacts.step_chip.isVisible()
+
+
+def test_double_clicking_a_reason_lists_the_contacts_of_that_reason_only(
+    qtbot, make_window, factory_db_path
+):
+    # A second run that failed at "Escalate", for another reason.
+    db = connect(factory_db_path)
+    other = run("r9", PATH_LOOP_THEN_FAIL, "FAILED", contact="c9", reason="Timed out", start=90)
+    report = SyncEngine(db).run(ListSource([[], runs_batch(other)]))
+    assert report.outcome == "completed", report.message
+    db.conn.close()
+    window, page, tab = _stops_mode(qtbot, make_window, factory_db_path)
+    panel = tab.stops_panel
+    panel.tabs.setCurrentIndex(1)
+    wait_idle(qtbot, window)
+    rows = panel.reasons.rows()
+    row = next(i for i, r in enumerate(rows) if r.reason == "External API failed: HTTP 502")
+    assert sum(r.step_name == "Escalate" and r.metric == "failed" for r in rows) == 2
+    table = panel.reason_table
+    table.scrollTo(panel.reasons.index(row, 0))
+    cell = table.visualRect(panel.reasons.index(row, 2)).center()
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=cell)
+    qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=cell)
+    wait_idle(qtbot, window)
+    contacts = page.contacts_tab
+    assert page.tabs.currentIndex() == TAB_CONTACTS
+    model = contacts.model
+    ids = {model.data(model.index(r, 0), ROW_ROLE).run_id for r in range(model.rowCount())}
+    assert ids == {"r3"}  # not r9, which failed at the same step for another reason
+    assert "External API failed: HTTP 502" in contacts.step_chip.text()
 
 
 def test_over_time_chart_counts_entries_per_day(qtbot, make_window, demo_db_path, demo):

@@ -287,9 +287,9 @@ class StopsPanel(QWidget):
         if reason is None or not reason.step_key:
             return
         self.contactsRequested.emit(
-            StepFilter(reason.step_key, "ended"),
+            StepFilter(reason.step_key, "ended", reason=reason.reason),
             reason.metric,
-            f"ended at \u201c{reason.step_name}\u201d",
+            f"ended at \u201c{reason.step_name}\u201d: {reason.reason}",
         )
 
     def _on_time_row(self, current: QModelIndex, _previous: QModelIndex) -> None:
