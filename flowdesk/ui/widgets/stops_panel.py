@@ -9,13 +9,11 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
     QSplitter,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -35,23 +33,9 @@ from flowdesk.ui.models.insights import (
     time_rows,
 )
 from flowdesk.ui.theme import series_color
+from flowdesk.ui.widgets.tables import record_table
 
-
-def _table(model: RowsModel, name: str, parent: QWidget) -> QTableView:
-    table = QTableView(parent)
-    table.setModel(model)
-    table.setAccessibleName(name)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setAlternatingRowColors(True)
-    table.setWordWrap(False)
-    table.verticalHeader().hide()
-    header = table.horizontalHeader()
-    header.setHighlightSections(False)
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setStretchLastSection(False)
-    return table
+_FIT = QHeaderView.ResizeMode.ResizeToContents
 
 
 class TimeHistogram(QWidget):
@@ -145,10 +129,10 @@ class StopsPanel(QWidget):
         self.losses = RowsModel(LOSS_COLUMNS, self)
         self.reasons = RowsModel(REASON_COLUMNS, self)
         self.times = RowsModel(TIME_COLUMNS, self)
-        self.loss_table = _table(self.losses, "Steps that lose most", self)
-        self.reason_table = _table(self.reasons, "Why runs stop", self)
+        self.loss_table = record_table(self.losses, "Steps that lose most", self, columns=_FIT)
+        self.reason_table = record_table(self.reasons, "Why runs stop", self, columns=_FIT)
         self.reason_table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.time_table = _table(self.times, "Time per step", self)
+        self.time_table = record_table(self.times, "Time per step", self, columns=_FIT)
         self.time_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.summary = QLabel(" ")
         self.summary.setWordWrap(True)
