@@ -81,6 +81,18 @@ def test_where_runs_stop_mode_recolours_the_steps_and_ranks_losses(
     assert COLOUR_TRAFFIC in tab.note.text()
 
 
+def test_the_overview_map_shows_the_colours_of_the_mode(qtbot, make_window, factory_db_path):
+    window, page, tab = _stops_mode(qtbot, make_window, factory_db_path)
+    overview = tab.viewer.minimap
+    stops_map = overview.grab().toImage()
+    tab.set_mode(MODE_TRAFFIC)
+    wait_idle(qtbot, window)
+    assert overview.grab().toImage() != stops_map
+    tab.set_mode(MODE_STOPS)
+    wait_idle(qtbot, window)
+    assert overview.grab().toImage() == stops_map
+
+
 def test_why_and_how_long_tables(qtbot, make_window, factory_db_path):
     window, page, tab = _stops_mode(qtbot, make_window, factory_db_path)
     panel = tab.stops_panel
