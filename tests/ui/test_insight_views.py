@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QPalette
 
 from flowdesk.core.db import connect
 from flowdesk.core.queries import Scope
@@ -204,3 +205,9 @@ def test_over_time_chart_counts_entries_per_day(qtbot, make_window, demo_db_path
     assert sum(w.counters.contacts for w in weeks) == page.flow.counters.contacts
     assert all((w.start // 86_400 + 3) % 7 == 0 for w in weeks)  # Mondays
     assert chart.period_at(weeks[0].start + 3600) == weeks[0]
+    # Axis titles read like the tick labels, not like disabled text.
+    _, _, counts, rates = chart._plots
+    text = chart.palette().color(QPalette.ColorRole.Text).name()
+    for plot in (counts, rates):
+        axis = plot.getAxis("left")
+        assert axis.labelText and axis.labelStyle["color"] == text

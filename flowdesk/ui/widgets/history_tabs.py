@@ -21,7 +21,7 @@ from flowdesk.core.compare.stats import wilson_interval
 from flowdesk.core.queries import ExecutionInfo, VersionInfo
 from flowdesk.ui.models.history import ExecutionsModel, VersionsModel, version_label
 from flowdesk.ui.models.records import RECORD_ROLE
-from flowdesk.ui.theme import series_color
+from flowdesk.ui.theme import series_color, style_chart_axes
 from flowdesk.ui.widgets.empty_state import EmptyState
 from flowdesk.ui.widgets.tables import record_table
 
@@ -167,11 +167,7 @@ class RatesChart(QWidget):
     def _apply_palette(self) -> None:
         palette = self.palette()
         self.plot.setBackground(palette.color(QPalette.ColorRole.Base))
-        text = palette.color(QPalette.ColorRole.Text)
-        for axis in ("left", "bottom"):
-            item = self.plot.getAxis(axis)
-            item.setTextPen(text)
-            item.setPen(palette.color(QPalette.ColorRole.Mid))
+        style_chart_axes(self.plot, palette)
         response = series_color("response", palette).name()
         completion = series_color("completion", palette).name()
         self.title.setText(

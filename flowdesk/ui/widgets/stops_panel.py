@@ -32,7 +32,7 @@ from flowdesk.ui.models.insights import (
     TimeRow,
     time_rows,
 )
-from flowdesk.ui.theme import series_color
+from flowdesk.ui.theme import series_color, style_chart_axes
 from flowdesk.ui.widgets.tables import record_table
 
 _FIT = QHeaderView.ResizeMode.ResizeToContents
@@ -73,10 +73,7 @@ class TimeHistogram(QWidget):
         palette = self.palette()
         self.plot.clear()
         self.plot.setBackground(palette.color(QPalette.ColorRole.Base))
-        for axis in ("left", "bottom"):
-            item = self.plot.getAxis(axis)
-            item.setTextPen(palette.color(QPalette.ColorRole.Text))
-            item.setPen(palette.color(QPalette.ColorRole.Mid))
+        style_chart_axes(self.plot, palette)
         self.title.setText(title)
         if not counts:
             self.readout.setText("No times yet.")
