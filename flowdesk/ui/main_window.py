@@ -135,7 +135,9 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        self.cache_label = ElidedLabel(f"Cache: {self.db_path}", mode=Qt.TextElideMode.ElideMiddle)
+        self.cache_label = ElidedLabel(
+            f"Cache: {formatting.location(self.db_path)}", mode=Qt.TextElideMode.ElideMiddle
+        )
         self.cache_label.setAccessibleName("Cache location")
         self.cache_label.setToolTip(str(self.db_path))
         self.sync_label = QLabel("")
