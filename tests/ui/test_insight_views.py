@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QPalette
 
 from flowdesk.core.db import connect
@@ -118,6 +118,30 @@ def test_why_and_how_long_tables(qtbot, make_window, factory_db_path):
     panel.time_table.selectRow(row)
     qtbot.waitUntil(lambda: panel.histogram.counts and sum(panel.histogram.counts.values()) == 3)
     assert "3 passes" in panel.histogram.readout.text()
+    table, histogram = panel.time_splitter.sizes()
+    assert histogram >= 0.42 * (table + histogram)  # room enough to read the bars
+
+
+def test_why_reasons_are_shown_whole(qtbot, make_window, factory_db_path):
+    db = connect(factory_db_path)
+    long = "Message not sent: (#131026) Message undeliverable, the number is not on WhatsApp"
+    other = run("r9", PATH_LOOP_THEN_FAIL, "FAILED", contact="c9", reason=long, start=90)
+    report = SyncEngine(db).run(ListSource([[], runs_batch(other)]))
+    assert report.outcome == "completed", report.message
+    db.conn.close()
+    window, page, tab = _stops_mode(qtbot, make_window, factory_db_path)
+    panel = tab.stops_panel
+    panel.tabs.setCurrentIndex(1)
+    wait_idle(qtbot, window)
+    table = panel.reason_table
+    metrics = table.fontMetrics()
+    width = table.columnWidth(2) - 8  # the cell's text margins
+    for row, reason in enumerate(panel.reasons.rows()):
+        needed = metrics.boundingRect(
+            QRect(0, 0, width, 10_000), Qt.TextFlag.TextWordWrap, reason.reason
+        )
+        assert needed.height() <= table.rowHeight(row), reason.reason
+        assert width >= 0.35 * table.viewport().width()
 
 
 def test_who_went_through_opens_the_contacts_of_a_step_and_combines(

@@ -58,6 +58,7 @@ class TimeHistogram(QWidget):
         self.plot.showGrid(x=False, y=True, alpha=0.25)
         self.readout = QLabel(" ")
         self.readout.setAccessibleName("Histogram value under the pointer")
+        self.readout.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         layout.addWidget(self.title)
@@ -128,7 +129,16 @@ class StopsPanel(QWidget):
         self.times = RowsModel(TIME_COLUMNS, self)
         self.loss_table = record_table(self.losses, "Steps that lose most", self, columns=_FIT)
         self.reason_table = record_table(self.reasons, "Why runs stop", self, columns=_FIT)
-        self.reason_table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        # Reasons are long ("Message not sent: (#131026) Message undeliverable"): the Reason
+        # column takes the room left and wraps; the step's name elides (its tooltip has it).
+        reason_header = self.reason_table.horizontalHeader()
+        reason_header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        reason_header.resizeSection(0, 8 * self.fontMetrics().averageCharWidth() + 40)
+        reason_header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.reason_table.setWordWrap(True)
+        self.reason_table.verticalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents
+        )
         self.time_table = record_table(self.times, "Time per step", self, columns=_FIT)
         self.time_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.summary = QLabel(" ")
@@ -164,6 +174,10 @@ class StopsPanel(QWidget):
         QVBoxLayout(self._histogram_holder).setContentsMargins(0, 0, 0, 0)
         self.time_splitter.addWidget(self._histogram_holder)
         self.time_splitter.setChildrenCollapsible(False)
+        # The histogram is what a row is picked for: give it room to read (~45% of the height).
+        self._histogram_holder.setMinimumHeight(150)
+        self.time_splitter.setStretchFactor(0, 1)
+        self.time_splitter.setStretchFactor(1, 1)
 
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
@@ -190,6 +204,8 @@ class StopsPanel(QWidget):
         if self._histogram is None:
             self._histogram = TimeHistogram(self._histogram_holder)
             self._histogram_holder.layout().addWidget(self._histogram)
+            total = max(sum(self.time_splitter.sizes()), 400)
+            self.time_splitter.setSizes([total * 55 // 100, total * 45 // 100])
         return self._histogram
 
     def set_view(self, view: StopsView | None) -> None:
