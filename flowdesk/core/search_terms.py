@@ -28,6 +28,7 @@ import re
 import sqlite3
 import unicodedata
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 # ITU-T E.164 country calling codes are prefix-free: 1 and 7 are one digit, these two, the rest
 # three. That is enough to split any stored international number into country + national.
@@ -39,6 +40,7 @@ _TWO_DIGIT_CODES = frozenset(
     }
 )  # fmt: skip
 _WORD = re.compile(r"\w+")
+_ASCII_NON_DIGITS = {code: None for code in range(128) if not chr(code).isdigit()}
 # Letters that do not decompose into a base letter plus accents, spelled as people type them
 # on a keyboard without them ("Ærøskøbing" → "aeroskobing", "Łódź" → "lodz").
 _LETTERS = str.maketrans(
@@ -67,7 +69,11 @@ def words(text: str) -> list[str]:
 
 
 def digits_of(text: str | None) -> str:
-    return "".join(ch for ch in text or "" if ch.isdigit())
+    if not text:
+        return ""
+    if text.isascii():
+        return text.translate(_ASCII_NON_DIGITS)
+    return "".join(ch for ch in text if ch.isdigit())
 
 
 def national_number(digits: str) -> str:
@@ -83,9 +89,23 @@ def national_number(digits: str) -> str:
     return digits[size:] if len(digits) > size else ""
 
 
+@lru_cache(maxsize=65536)
+def _name_terms(name: str) -> frozenset[str]:
+    """The ``w`` and ``x`` terms of a full name: people share names far more than phones, so a
+    big sync folds each distinct name once."""
+    names = words(name)
+    paired = names[:_PAIRED_WORDS]
+    return frozenset(
+        [
+            *("w" + word for word in names),
+            *(f"x{a} {b}" for i, a in enumerate(paired) for j, b in enumerate(paired) if i != j),
+        ]
+    )
+
+
 def contact_terms(values: ContactValues) -> set[str]:
     phone, first_name, last_name, email = values
-    terms: set[str] = set()
+    terms = set(_name_terms(f"{first_name or ''} {last_name or ''}"))
     digits = digits_of(phone)
     if digits:
         terms.add("p" + digits)
@@ -93,10 +113,6 @@ def contact_terms(values: ContactValues) -> set[str]:
         national = national_number(digits)
         if national:
             terms.add("n" + national)
-    names = words(f"{first_name or ''} {last_name or ''}")
-    terms.update("w" + word for word in names)
-    paired = names[:_PAIRED_WORDS]
-    terms.update(f"x{a} {b}" for i, a in enumerate(paired) for j, b in enumerate(paired) if i != j)
     if email and email.strip():
         terms.add("e" + email.strip().casefold())
     return terms

@@ -204,3 +204,10 @@ def test_a_cache_from_before_the_index_gets_it_on_upgrade(tmp_path):
     assert _ids(db, "zoe smith") == ["c9"]
     assert _ids(db, "07911 123456") == ["c9"]
     assert search_terms.mismatches(db.conn) == []
+
+
+@pytest.mark.parametrize(
+    "phone", ["+52 1 55 1234 5678", "(555) 010-9999 ext. 7", "+52 1²3", "٣٤٥ 67", "", None]
+)
+def test_the_digits_of_a_phone_are_every_digit_it_holds(phone):
+    assert search_terms.digits_of(phone) == "".join(ch for ch in phone or "" if ch.isdigit())
