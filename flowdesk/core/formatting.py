@@ -7,7 +7,6 @@ Times are the user's local time unless a function says otherwise.
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import datetime
 
@@ -131,14 +130,3 @@ def utc_offset() -> str:
     """The local zone as an offset: ``UTC-06:00``."""
     offset = datetime.now().astimezone().strftime("%z")
     return f"UTC{offset[:3]}:{offset[3:]}" if offset else "local time"
-
-
-def location(path: str | os.PathLike[str]) -> str:
-    """A file's place as people read it: under the home folder it starts with ``~``
-    (``~/.local/share/Flowdesk/demo.db``), so the same cache reads the same on every machine and
-    a user name does not show in a screenshot."""
-    text = os.fspath(path)
-    home = os.path.expanduser("~")
-    if home not in ("", "~", os.sep) and text.startswith(home + os.sep):
-        return "~" + text[len(home) :]
-    return text

@@ -39,11 +39,3 @@ def test_counts_sizes_and_elapsed_times():
     assert formatting.size(812) == "812 bytes" and formatting.size(3_400_000) == "3.4 MB"
     assert formatting.elapsed(0.05) == "under 0.1 s" and formatting.elapsed(185) == "3 min 05 s"
     assert formatting.ago(1000, now=1000 + 7200) == "2 h ago" and formatting.ago(None) == "never"
-
-
-def test_a_location_under_the_home_folder_starts_with_a_tilde(monkeypatch, tmp_path):
-    monkeypatch.setenv("HOME", str(tmp_path / "ana"))
-    cache = tmp_path / "ana" / ".local" / "share" / "Flowdesk" / "demo.db"
-    assert formatting.location(cache) == "~/.local/share/Flowdesk/demo.db"
-    assert formatting.location(tmp_path / "anabel" / "demo.db") == str(tmp_path / "anabel/demo.db")
-    assert formatting.location(tmp_path / "ana") == str(tmp_path / "ana")
