@@ -811,6 +811,10 @@ class _Layout:
                 segs = near_segs[v]
                 if not segs:
                     continue
+                if len(segs) > 1 and v >= self.n:
+                    # A bundled loop's trunk branches towards the loops' sources; it stays
+                    # straight by aligning with the trunk's next lane, not a branch.
+                    segs = [s for s in segs if near_end[s] >= self.n] or segs
                 if len(segs) == 1:
                     ranked = segs
                 else:

@@ -554,3 +554,28 @@ def test_bundled_loops_from_one_row_keep_their_labels_apart():
     layout = compute_layout(nodes, edges)
     assert_valid(layout, nodes, edges)
     assert len({lane_into(e) for e in layout.edges if e.is_back_edge}) == 1
+
+
+def test_a_bundled_trunk_runs_straight_past_the_loops_joining_it():
+    """Loops from every other step of a long chain back to its top: the trunk they share keeps
+    one lane (it may only step aside for a label band), rather than zigzagging towards each
+    branch that joins it."""
+    nodes, edges = [box("menu", 200.0, 60.0)], []
+    previous = "menu"
+    for i in range(10):
+        nodes.append(box(f"a{i}"))
+        edges.append(LayoutEdge(previous, f"a{i}", "Next"))
+        previous = f"a{i}"
+        if i % 2:
+            nodes.append(box(f"b{i}"))
+            edges += [LayoutEdge(f"a{i}", f"b{i}", "Other"), LayoutEdge(f"b{i}", "menu", "Menu")]
+    edges.append(LayoutEdge(previous, "menu", "Main menu"))
+    layout = compute_layout(nodes, edges)
+    assert_valid(layout, nodes, edges)
+    deepest = edge_for(layout, "b9", "menu")
+    long_verticals = {
+        round(p[0], 6)
+        for p, q in segments(deepest.points)
+        if abs(p[0] - q[0]) < EPS and abs(p[1] - q[1]) > 40.0
+    }
+    assert len(long_verticals) == 1, deepest.points

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,9 +88,28 @@ class _State:
         ).fetchone()
         return None if row is None else row[0]
 
+    def known_runs(self, run_ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        rows = self._conn.execute(
+            f"SELECT id, status, execution_id FROM {SCHEMA}.runs WHERE id = ANY(%s)",
+            [list(run_ids)],
+        )
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+    def execution_flows(self) -> set[str]:
+        rows = self._conn.execute(f"SELECT DISTINCT flow_id FROM {SCHEMA}.executions")
+        return {row[0] for row in rows}
+
+    def runs_without_path(self) -> list[str]:
+        rows = self._conn.execute(
+            f"SELECT id FROM {SCHEMA}.runs WHERE jsonb_typeof(data->'execution_steps')"
+            " IS DISTINCT FROM 'array' ORDER BY created_on DESC, id DESC"
+        )
+        return [row[0] for row in rows]
+
     def active_run_ids(self) -> list[str]:
         rows = self._conn.execute(
-            f"SELECT id FROM {SCHEMA}.runs WHERE status IN ('READY', 'RUNNING') ORDER BY id"
+            f"SELECT id FROM {SCHEMA}.runs WHERE status IN ('READY', 'RUNNING')"
+            " AND jsonb_typeof(data->'execution_steps') = 'array' ORDER BY id"
         )
         return [row[0] for row in rows]
 
@@ -339,13 +358,19 @@ class ServerWriter:
         }
         list_only = [p.id for p, data in runs if data.get("execution_steps") is None]
         kept_paths: dict[str, Any] = {}
+        dropped: list[str] = []
         if list_only:
-            kept_paths = dict(
-                conn.execute(
-                    f"SELECT id, data->'execution_steps' FROM {SCHEMA}.runs WHERE id = ANY(%s)",
-                    [list_only],
-                ).fetchall()
-            )
+            # A listing row keeps the stored path while its status is the stored one; a status
+            # that moved on makes that path out of date: dropped until the detail is read.
+            statuses = {p.id: p.status for p, _ in runs}
+            for run_id, status, steps in conn.execute(
+                f"SELECT id, status, data->'execution_steps' FROM {SCHEMA}.runs WHERE id = ANY(%s)",
+                [list_only],
+            ).fetchall():
+                if status == statuses[run_id]:
+                    kept_paths[run_id] = steps
+                else:
+                    dropped.append(run_id)
         run_rows: list[tuple] = []
         step_rows: list[tuple] = []
         for parsed, data in runs:
@@ -405,7 +430,8 @@ class ServerWriter:
             )
             cur.execute(
                 f"DELETE FROM {SCHEMA}.run_steps WHERE run_id IN"
-                " (SELECT DISTINCT run_id FROM stage_steps)"
+                " (SELECT DISTINCT run_id FROM stage_steps) OR run_id = ANY(%s)",
+                [dropped],
             )
             cur.execute(
                 f"INSERT INTO {SCHEMA}.run_steps (run_id, seq, step_id, status, executed_at)"
