@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlite_utils
 
+from flowdesk.core.insights import LOST, reason_label_sql
 from flowdesk.core.model import COUNTERS, METRICS
 
 
@@ -211,15 +212,19 @@ STEP_MODES = ("reached", "ended", "edge")
 @dataclass(frozen=True, slots=True)
 class StepFilter:
     """Who went through a step: runs whose path holds it (``reached``), whose last executed step
-    it is (``ended``), or that moved directly from it to ``target_key`` (``edge``)."""
+    it is (``ended``), or that moved directly from it to ``target_key`` (``edge``). ``reason``
+    (with ``ended``) keeps the runs lost there for that reason, as the Why table words it."""
 
     step_key: int
     mode: str = "reached"
     target_key: int | None = None
+    reason: str | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in STEP_MODES or (self.mode == "edge") != (self.target_key is not None):
             raise ValueError(f"bad step filter {self.mode!r} → {self.target_key!r}")
+        if self.reason is not None and self.mode != "ended":
+            raise ValueError(f"a reason filters runs that ended at a step, not {self.mode!r}")
 
     def clause(self, walk: bool = False) -> tuple[str, list[Any]]:
         """The filter on ``runs r``. By default shaped to be answered from the step indexes
@@ -227,8 +232,16 @@ class StepFilter:
         another index in sort order until a page is full (many matches)."""
         if self.mode == "ended":
             if walk:
-                return "+r.last_step_key = ?", [self.step_key]
-            return "r.key IN (SELECT key FROM runs WHERE last_step_key = ?)", [self.step_key]
+                sql = "+r.last_step_key = ?"
+            else:
+                sql = "r.key IN (SELECT key FROM runs WHERE last_step_key = ?)"
+            if self.reason is None:
+                return sql, [self.step_key]
+            lost = ", ".join(f"'{metric}'" for metric in LOST)
+            return (
+                f"{sql} AND r.metric IN ({lost}) AND {reason_label_sql('r')} = ?",
+                [self.step_key, self.reason],
+            )
         if self.mode == "reached":
             if walk:
                 sql = (
@@ -388,6 +401,14 @@ def _step_count(db: sqlite_utils.Database, query: ContactQuery) -> int | None:
             [step.step_key, step.target_key, scope],
         ).fetchone()
         return row[0] if row else 0
+    if step.reason is not None:
+        metrics = [query.metric] if query.metric else list(LOST)
+        row = db.execute(
+            "SELECT coalesce(sum(runs), 0) FROM step_reason_stats WHERE step_key = ?"
+            f" AND execution_id = ? AND reason = ? AND metric IN ({', '.join('?' * len(metrics))})",
+            [step.step_key, scope, step.reason, *metrics],
+        ).fetchone()
+        return row[0]
     if step.mode == "reached":
         column = "reached"
     elif query.metric:

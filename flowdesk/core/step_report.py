@@ -12,11 +12,10 @@ from typing import Any
 
 import sqlite_utils
 
-from flowdesk.core.insights import NO_STEP, percentile
+from flowdesk.core.insights import LOST, NO_STEP, percentile
 from flowdesk.core.model import METRICS
 from flowdesk.core.queries import Counters, Scope
 
-LOST = ("expired", "canceled", "failed")
 OUTCOMES = ("expired", "canceled", "failed", "completed")
 
 

@@ -308,6 +308,7 @@ class SyncEngine:
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
         self.conn = db.conn
+        self._terms_pending = False  # contact search terms left to the end of a bulk build
 
     # -- public -------------------------------------------------------------------------------
 
@@ -400,22 +401,29 @@ class SyncEngine:
         return report
 
     def _begin_bulk_build(self) -> bool:
-        """On an empty cache, drop the runs table's query indexes until the sync ends: building
-        them once afterwards is several times cheaper than maintaining them row by row."""
+        """On an empty cache, drop the runs table's query indexes and leave the contact search
+        index until the sync ends: building them once afterwards is several times cheaper than
+        maintaining them row by row."""
         if self.conn.execute("SELECT EXISTS (SELECT 1 FROM runs)").fetchone()[0]:
             return False
         with self.conn:
             for name, _ in DEFERRED_INDEXES:
                 if name not in SYNC_INDEXES:
                     self.conn.execute(f"DROP INDEX IF EXISTS {name}")
+            search_terms.defer(self.conn)
+        self._terms_pending = True
         return True
 
     def _ensure_indexes(self) -> None:
+        """Build what a bulk build deferred (also one killed half-way, on the next sync)."""
         with self.conn:
             for _, statement in DEFERRED_INDEXES:
                 self.conn.execute(
                     statement.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1)
                 )
+            if search_terms.is_pending(self.conn):
+                search_terms.rebuild(self.conn)
+        self._terms_pending = False
 
     # -- one batch ----------------------------------------------------------------------------
 
@@ -985,11 +993,12 @@ class SyncEngine:
                 inserts.append((contact.id, *values))
             elif previous != values:
                 renamed.append((*values, contact.id))
-        search_terms.write_contact_terms(
-            conn,
-            ((row[0], row[1:]) for row in inserts),
-            ((row[-1], stored[row[-1]], row[:-1]) for row in renamed),
-        )
+        if not self._terms_pending:
+            search_terms.write_contact_terms(
+                conn,
+                ((row[0], row[1:]) for row in inserts),
+                ((row[-1], stored[row[-1]], row[:-1]) for row in renamed),
+            )
         conn.executemany(
             "INSERT INTO contacts (id, phone, first_name, last_name, email) VALUES (?, ?, ?, ?, ?)",
             inserts,

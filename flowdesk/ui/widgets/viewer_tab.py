@@ -113,6 +113,7 @@ class ViewerTab(QWidget):
         self.splitter.addWidget(self.stops_panel)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
+        self.splitter.setStretchFactor(2, 2)  # the stops panel's reasons need room to read
         self.splitter.setChildrenCollapsible(False)
         self.side.setMinimumWidth(280)
         self.side.hide()
