@@ -6,6 +6,7 @@ with the number of runs. Contact pages are keyed on indexed columns and fetched 
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -664,12 +665,79 @@ class GraphEdge:
 
 
 @dataclass(frozen=True, slots=True)
+class PathCoverage:
+    """How many of a scope's runs have their path read.
+
+    An ActiveCampaign sync writes the report from listings first and reads paths after
+    (docs/activecampaign.md); until it has, every per-step number (heat, where runs stop, step
+    counts) is built from ``with_path`` of the scope's ``runs``, and says so.
+    """
+
+    with_path: int
+    runs: int
+
+    @property
+    def partial(self) -> bool:
+        return self.with_path < self.runs
+
+    def as_dict(self) -> dict[str, int]:
+        return {"runs": self.runs, "with_path": self.with_path}
+
+
+COMPLETE = PathCoverage(0, 0)
+
+
+def paths_waiting(db: Any) -> bool:
+    """Whether any run of the cache waits for its path (answered from the pending index). A
+    cache from before paths could wait (schema 3, opened read-only) has none."""
+    try:
+        found = db.execute("SELECT EXISTS (SELECT 1 FROM runs WHERE path_synced = 0)")
+    except sqlite3.OperationalError:
+        return False
+    return bool(found.fetchone()[0])
+
+
+def path_coverage(
+    db: sqlite_utils.Database,
+    flow_id: str | None = None,
+    version_id: str | None = None,
+    execution_id: str | None = None,
+    *,
+    runs: int = 0,
+) -> PathCoverage:
+    """The path coverage of the runs matching the ids given (all runs when none is).
+
+    ``runs``: the scope's run count when the caller has it (a counter), returned as complete
+    when no run anywhere waits for its path (the usual case, answered from the pending index
+    alone). A cache from before paths could wait (schema 3, opened read-only) is complete.
+    """
+    if not paths_waiting(db):
+        return PathCoverage(runs, runs)
+    clauses, params = [], []
+    for column, value in (
+        ("flow_id", flow_id),
+        ("version_id", version_id),
+        ("execution_id", execution_id),
+    ):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    where = " AND ".join(clauses) or "1"
+    total, pending = db.execute(
+        f"SELECT count(*), coalesce(sum(path_synced = 0), 0) FROM runs WHERE {where}", params
+    ).fetchone()
+    return PathCoverage(total - pending, total)
+
+
+@dataclass(frozen=True, slots=True)
 class FlowGraph:
     version_id: str
     execution_id: str | None
     steps: list[GraphStep]
     edges: list[GraphEdge]
     entry_keys: list[int]
+    # the runs the reach counts are built from (fewer than all while paths are being read)
+    coverage: PathCoverage = COMPLETE
 
     def step(self, key: int) -> GraphStep | None:
         return next((s for s in self.steps if s.key == key), None)
@@ -733,7 +801,8 @@ def version_graph(
     entry = [s.key for s in steps if s.key not in targets and not s.is_placeholder]
     if not entry and steps:
         entry = [steps[0].key]
-    return FlowGraph(version_id, execution_id, steps, edges, entry)
+    coverage = path_coverage(db, None, version_id, execution_id)
+    return FlowGraph(version_id, execution_id, steps, edges, entry, coverage)
 
 
 def edge_share(graph: FlowGraph, edge: GraphEdge) -> float | None:

@@ -47,7 +47,7 @@ from flowdesk.core.records import (
     storable_json,
 )
 from flowdesk.core.schema import DEFERRED_INDEXES, SYNC_INDEXES
-from flowdesk.core.sources.base import Batch, Source
+from flowdesk.core.sources.base import Batch, Record, Source
 from flowdesk.core.steps import parse_step
 
 _EXECUTED = frozenset({"RUNNING", "COMPLETED", "CANCELED", "FAILED", "EXPIRED"})
@@ -324,6 +324,19 @@ class SyncEngine:
         with sync_lock(self.db):
             return self._run(source, progress, is_cancelled or (lambda: False))
 
+    def write_records(self, source: Source, records: list[Record]) -> SyncReport:
+        """Write a few of ``source``'s records outside a sync, as one batch with the cursor as
+        it stands (a run's path read on demand, ahead of the second phase): the next sync goes
+        on where the last one stopped, and no sync is recorded. Raises a CacheError when a sync
+        is running (its engine holds the step graph in memory)."""
+        with sync_lock(self.db):
+            report = SyncReport(source=source.kind)
+            cursor_key = workspace.cursor_key(source.kind)
+            cursor = get_meta(self.db, cursor_key, {}) or {}
+            self._write_batch(Batch(records, cursor), _Graph(self.db), report, cursor_key, None)
+            report.outcome = Outcome.COMPLETED
+            return report
+
     def _run(
         self,
         source: Source,
@@ -428,8 +441,15 @@ class SyncEngine:
     # -- one batch ----------------------------------------------------------------------------
 
     def _write_batch(
-        self, batch: Batch, graph: _Graph, report: SyncReport, cursor_key: str, sync_id: int
+        self,
+        batch: Batch,
+        graph: _Graph,
+        report: SyncReport,
+        cursor_key: str,
+        sync_id: int | None,
     ) -> None:
+        """Write one batch in one transaction (``sync_id`` None: outside a sync, problems are
+        only reported)."""
         runs: dict[str, RunRecord] = {}
         executions: list[ExecutionRecord] = []
         definitions: list[DefinitionRecord] = []
@@ -465,11 +485,12 @@ class SyncEngine:
             self._ensure_executions(runs.values())
             changed = self._write_runs(list(runs.values()), graph, deltas)
             deltas.apply(conn)
-            conn.executemany(
-                "INSERT INTO sync_problems (sync_id, record_kind, record_id, message) "
-                "VALUES (?, ?, ?, ?)",
-                [(sync_id, *problem) for problem in problems],
-            )
+            if sync_id is not None:
+                conn.executemany(
+                    "INSERT INTO sync_problems (sync_id, record_kind, record_id, message) "
+                    "VALUES (?, ?, ?, ?)",
+                    [(sync_id, *problem) for problem in problems],
+                )
             set_meta(self.db, cursor_key, batch.cursor)
             conn.execute("COMMIT")
         except BaseException:

@@ -238,6 +238,9 @@ class StopsPanel(QWidget):
         )
         if view.as_of:
             text += f" (as of {formatting.timestamp(view.as_of)}, the latest activity synced)"
+        if view.coverage.partial:
+            basis = formatting.path_basis(view.coverage.with_path, view.coverage.runs)
+            text = f"{basis[0].upper()}{basis[1:]} (the other paths are still being synced): {text}"
         self.summary.setText(text)
         if completion is not None:
             self.histogram.set_counts(
