@@ -340,7 +340,8 @@ class MainWindow(QMainWindow):
         self.no_flows.set_text(
             "No flows yet",
             "This cache has no messaging flows. Create the demo workspace to explore the app"
-            " with realistic data, or connect an account (File → Connect ActiveCampaign).<br><br>"
+            " with realistic data, or connect an account (File → Connect ActiveCampaign,"
+            " RapidPro/TextIt or Twilio Studio).<br><br>"
             f"From a terminal, with FILE = {path}:<br>"
             "<code>flowdesk demo --db FILE</code><br>"
             "<code>flowdesk sync --db FILE --source activecampaign --url …</code>",
