@@ -6,12 +6,14 @@ desktop that synced the upstream itself, sync for sync, and fetch only what chan
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -166,6 +168,84 @@ def test_activecampaign_through_the_server_equals_a_desktop_syncing_it_directly(
         # active runs fetched again unchanged are not sent to desktops again
         assert 5 <= report.changed["runs"] <= 6
         upstream.settle()
+
+
+def test_a_long_upstream_wait_is_shown_and_the_server_sync_goes_on(pg_url):
+    """The ActiveCampaign source says when it waits out a rate limit; the server passes it on."""
+    from flowdesk.core.sources.activecampaign import ActiveCampaignSource
+    from tests.core.test_activecampaign import Sleeps, polite
+    from tests.fake_ac_server import TOKEN, FakeAccount, FakeACServer
+
+    init_server(parse_url(pg_url))
+    with FakeACServer(FakeAccount(seed=5, runs=30)) as upstream:
+        upstream.add_fault("429", r"flow-execution-contact\?page=1", retry_after="2")
+        source = ActiveCampaignSource(upstream.base_url, TOKEN, politeness=polite(), sleep=Sleeps())
+        notes: list[str] = []
+        report = sync_server(
+            parse_url(pg_url), source, {"account": upstream.base_url}, notify=notes.append
+        )
+        upstream.settle()
+    assert report.outcome == "completed", report.message
+    assert report.changed["runs"] == 30
+    assert any(note.startswith("waiting ") and "429" in note for note in notes), notes
+
+
+def _change_rapidpro(upstream, step: int) -> None:
+    from tests.fake_rapidpro_server import BASE
+
+    when = BASE + timedelta(days=step)
+    waiting = [r for r in upstream.runs if r.get("status") == "waiting" and not r.get("exit_type")]
+    upstream.finish(waiting[0]["uuid"], "expired", when)
+    upstream.edit_flow(upstream.flows[0]["uuid"], f"Wording {step}", when)
+
+
+def _change_twilio(upstream, step: int) -> None:
+    from tests.fake_twilio_server import BASE
+
+    when = BASE + timedelta(days=step)
+    active = [e["sid"] for e in upstream.executions if e["status"] == "active"]
+    upstream.end(active[0], when)
+    upstream.add_execution(step % 3, when)
+
+
+@pytest.mark.parametrize("vendor", ["rapidpro", "twilio"])
+def test_rapidpro_and_twilio_through_the_server_equal_a_desktop_syncing_them_directly(
+    vendor, pg_url, tmp_path, capsys, monkeypatch
+):
+    """Their runs do not say which version they ran: the server places them among the versions
+    it holds, as a desktop places them among its cache's, sync for sync (CLI end to end)."""
+    from tests.fake_rapidpro_server import TOKEN, FakeRapidPro
+    from tests.fake_twilio_server import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
+
+    if vendor == "rapidpro":
+        fake, change = FakeRapidPro(runs=40, page_size=9), _change_rapidpro
+        monkeypatch.setenv("FLOWDESK_RAPIDPRO_TOKEN", TOKEN)
+    else:
+        fake, change = FakeTwilio(executions=25), _change_twilio
+        monkeypatch.setenv("FLOWDESK_TWILIO_SID", ACCOUNT_SID)
+        monkeypatch.setenv("FLOWDESK_TWILIO_TOKEN", AUTH_TOKEN)
+    init_server(parse_url(pg_url))
+    direct, desktop = str(tmp_path / "direct.db"), str(tmp_path / "desk.db")
+    shown: list[str] = []
+    with fake as upstream:
+        first = ("--source", vendor, "--url", upstream.url, "--rate", "500")
+        for step in range(3):
+            if step:
+                change(upstream, step)
+            # The first sync names the upstream; later ones keep what server and cache hold.
+            again = () if step else first
+            assert _cli(capsys, "server", "sync", "--pg", pg_url, *again)[0] == 0
+            assert _cli(capsys, "sync", "--db", direct, *again)[0] == 0
+            team = ("--source", "team", "--pg", pg_url)
+            assert _cli(capsys, "sync", "--db", desktop, *team)[0] == 0
+            code, expected, _ = _cli(capsys, "stats", "--db", direct, "--json")
+            assert code == 0 and json.loads(expected)
+            assert _cli(capsys, "stats", "--db", desktop, "--json")[1] == expected, f"step {step}"
+            shown.append(expected)
+    assert shown[0] != shown[1] != shown[2]  # each change upstream reached the desktop
+    db = connect(Path(desktop))
+    assert mismatches(db) == []
+    db.conn.close()
 
 
 def test_bi_views_count_what_the_desktop_shows(demo_server):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from flowdesk.core.formats.catalogue import Catalogue
 from flowdesk.core.records import (
     MalformedRecord,
     RunRecord,
@@ -74,9 +76,13 @@ class ServerReport:
 class _State:
     """The upstream source's view of what the team server already holds (``SyncState``)."""
 
-    def __init__(self, conn: Any, cursor: dict[str, Any]) -> None:
+    def __init__(
+        self, conn: Any, cursor: dict[str, Any], notify: Callable[[str], None] | None
+    ) -> None:
         self._conn = conn
         self._cursor = cursor
+        self._notify = notify
+        self._notify_lock = threading.Lock()
 
     @property
     def cursor(self) -> dict[str, Any]:
@@ -94,11 +100,20 @@ class _State:
         )
         return [row[0] for row in rows]
 
-    def query(self, sql: str) -> list[tuple]:
-        raise TeamServerError(
-            "this upstream places its runs by reading a desktop cache's own tables, which a team "
-            "server does not have yet: sync it into a desktop cache instead"
+    def catalogue(self) -> Catalogue:
+        """The versions the server holds, from its own tables: what RapidPro and Twilio
+        Studio runs are placed among, as a desktop places them among its cache's."""
+        conn = self._conn
+        return Catalogue.from_records(
+            [row[0] for row in conn.execute(f"SELECT data FROM {SCHEMA}.flows ORDER BY id")],
+            conn.execute(f"SELECT flow_id, data FROM {SCHEMA}.versions ORDER BY id").fetchall(),
+            conn.execute(f"SELECT version_id, data FROM {SCHEMA}.steps ORDER BY id").fetchall(),
         )
+
+    def notify(self, note: str) -> None:
+        if self._notify is not None:
+            with self._notify_lock:  # a terminal is not thread-safe
+                self._notify(note)
 
 
 class ServerWriter:
@@ -143,7 +158,10 @@ class ServerWriter:
         *,
         progress: Callable[[Batch, ServerReport], None] | None = None,
         is_cancelled: Callable[[], bool] = lambda: False,
+        notify: Callable[[str], None] | None = None,
     ) -> ServerReport:
+        """Write the source's batches; ``notify`` shows the source's notes between batches (a
+        long wait for the upstream's rate limit), from the source's worker threads too."""
         started = time.monotonic()
         report = ServerReport(source=source.kind)
         conn = self.conn
@@ -153,7 +171,7 @@ class ServerWriter:
         ).fetchone()[0]
         self._load_digests()
         try:
-            for batch in source.batches(_State(conn, cursor), is_cancelled):
+            for batch in source.batches(_State(conn, cursor, notify), is_cancelled):
                 self._write_batch(batch, report, sync_id)
                 if progress is not None:
                     progress(batch, report)
