@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -27,7 +28,7 @@ from flowdesk.core.team.connection import (
     connect,
     describe_error,
 )
-from flowdesk.core.team.schema import SCHEMA, check_version
+from flowdesk.core.team.schema import SCHEMA, SCHEMA_VERSION, check_version
 
 KIND = "team"
 BATCH_RECORDS = 2000
@@ -35,6 +36,22 @@ BATCH_RECORDS = 2000
 ENV_PASSWORD = "PGPASSWORD"
 KEYRING_SERVICE = "flowdesk-team-server"
 _TABLES = ("flows", "versions", "steps", "executions", "runs")
+
+
+@dataclass(frozen=True, slots=True)
+class ServerInfo:
+    """What the app's Test connection shows of a team server."""
+
+    display: str
+    schema_version: int
+    runs: int
+
+    @property
+    def message(self) -> str:
+        return (
+            f"Connected to {self.display}: team schema {self.schema_version}, "
+            f"{self.runs:,} contact runs"
+        )
 
 
 def _ref_id(value: Any) -> str | None:
@@ -67,6 +84,23 @@ class TeamSource:
         conn = connect(self.address)
         try:
             return self._server_id(conn, cursor or {})
+        finally:
+            conn.close()
+
+    def probe(self) -> ServerInfo:
+        """Connect, check the schema and count the runs (the app's Test connection): a
+        :class:`TeamServerError` says why not, in one line. Nothing local is touched."""
+        conn = connect(self.address)
+        try:
+            self._server_id(conn, {})
+            try:
+                runs = conn.execute(f"SELECT count(*) FROM {SCHEMA}.runs").fetchone()[0]
+            except psycopg.Error as exc:
+                raise TeamServerError(
+                    f"cannot read the team server {self.address.display}: "
+                    f"{describe_error(exc, self.address)}"
+                ) from None
+            return ServerInfo(self.address.display, SCHEMA_VERSION, int(runs))
         finally:
             conn.close()
 
