@@ -26,8 +26,15 @@ from flowdesk.core.demo import DemoSource
 from flowdesk.core.integrity import mismatches
 from flowdesk.core.queries import list_flows
 from flowdesk.core.sync import SyncEngine
+from flowdesk.core.team import schema
 from flowdesk.core.team.connection import TeamServerError, parse_url
-from flowdesk.core.team.schema import SCHEMA, WRITER_LOCK, reader_role_sql
+from flowdesk.core.team.schema import (
+    BULK_INDEXES,
+    SCHEMA,
+    SCHEMA_VERSION,
+    WRITER_LOCK,
+    reader_role_sql,
+)
 from flowdesk.core.team.server import init_server, sync_server
 from flowdesk.core.team.source import source_for_url
 from tests.factories import cache_content
@@ -107,8 +114,8 @@ def demo_server(pg_server, tmp_path_factory):
 
 
 def test_round_trip_equals_a_local_demo_sync_for_sync(pg_server, pg_url, tmp_path):
-    assert init_server(parse_url(pg_url)) == (0, 1)
-    assert init_server(parse_url(pg_url)) == (1, 1)  # idempotent
+    assert init_server(parse_url(pg_url)) == (0, SCHEMA_VERSION)
+    assert init_server(parse_url(pg_url)) == (SCHEMA_VERSION, SCHEMA_VERSION)  # idempotent
     reader = _reader_url(pg_server, pg_url)
     local = connect(tmp_path / "local.db")
     desktops = [tmp_path / "a.db", tmp_path / "b.db"]
@@ -333,6 +340,41 @@ def test_wrong_password_unreachable_host_and_newer_schema_change_nothing(
     assert not (tmp_path / "new.db").exists()
 
 
+def test_schema_1_upgrades_in_place_and_desktops_still_read_it_meanwhile(
+    pg_url, monkeypatch, capsys
+):
+    """Schema 2 keeps runs as json with the views' columns of their own; desktops read a
+    server not yet upgraded, a server sync asks for the upgrade first."""
+    with monkeypatch.context() as old:
+        old.setattr(schema, "SCHEMA_VERSION", 1)
+        assert init_server(parse_url(pg_url)) == (0, 1)
+    data = '{"id": "r1", "contact": {"id": "c1", "phone": "+34600"}, "status_reason": "late"}'
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(
+            f"INSERT INTO {SCHEMA}.runs (id, flow_id, version_id, contact_id, status, is_test,"
+            " created_on, data, digest, change) VALUES ('r1', 'f', 'v', 'c1', 'FAILED', false,"
+            " now(), %s, '\\x01', 1)",
+            [data],
+        )
+    source = source_for_url(pg_url)
+    assert source.probe().schema_version == 1 and source.probe().runs == 1
+    code, _, err = _cli(capsys, "server", "sync", "--pg", pg_url, "--contacts", "100")
+    assert code == 2 and "older than this Flowdesk's (2): run flowdesk server init" in err
+    assert init_server(parse_url(pg_url)) == (1, SCHEMA_VERSION)
+    with psycopg.connect(pg_url) as conn:
+        kind = conn.execute(
+            "SELECT data_type FROM information_schema.columns"
+            " WHERE table_schema = %s AND table_name = 'runs' AND column_name = 'data'",
+            [SCHEMA],
+        ).fetchone()[0]
+        assert kind == "json"
+        row = conn.execute(
+            f"SELECT r.phone, r.status_reason, runs.data FROM {SCHEMA}.run_report r"
+            f" JOIN {SCHEMA}.runs ON runs.id = r.run_id"
+        ).fetchone()
+        assert row[:2] == ("+34600", "late") and row[2]["contact"]["phone"] == "+34600"
+
+
 def test_a_cache_of_another_source_is_refused(pg_url, tmp_path, capsys):
     init_server(parse_url(pg_url))
     cache = tmp_path / "demo.db"
@@ -456,15 +498,24 @@ def test_killed_server_and_desktop_syncs_resume_exactly(pg_url, tmp_path, capsys
         with psycopg.connect(pg_url) as conn:
             return conn.execute(f"SELECT count(*) FROM {SCHEMA}.runs").fetchone()[0]
 
+    def indexes() -> set[str]:
+        with psycopg.connect(pg_url) as conn:
+            rows = conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s", [SCHEMA])
+            return {row[0] for row in rows}
+
+    everything = indexes()
     _kill_when(process, lambda: runs_on_server() > 0, "the server sync")
     partial = runs_on_server()
     assert 0 < partial < contacts, "the kill landed mid-sync"
+    # The first sync into an empty server builds the big tables' indexes at its end only.
+    assert everything - indexes() == set(BULK_INDEXES)
 
     # A desktop syncs the partial server, then the rest once the server sync has resumed:
     # nothing it already had is sent again, and it ends equal to a local demo.
     early = tmp_path / "early.db"
     assert _desktop_sync(early, pg_url).stats["team_runs"] == partial
     assert _flowdesk(*args).wait() == 0
+    assert indexes() == everything
     later = _desktop_sync(early, pg_url)
     with psycopg.connect(pg_url) as conn:
         total = conn.execute(f"SELECT count(*) FROM {SCHEMA}.runs").fetchone()[0]

@@ -10,6 +10,7 @@ from flowdesk.core import workspace
 from flowdesk.core.db import connect
 from flowdesk.core.sources.credentials import delete_token, load_token
 from flowdesk.core.team.connection import parse_url
+from flowdesk.core.team.schema import SCHEMA_VERSION
 from flowdesk.core.team.source import KEYRING_SERVICE
 from flowdesk.ui import team_dialog, workspaces
 from flowdesk.ui.team_dialog import TeamServerDialog
@@ -123,7 +124,8 @@ def test_test_connection_says_the_schema_and_the_run_count(qtbot, pool, team_ser
     assert dialog.test_button.accessibleName() == "Test connection"
     dialog.password_edit.setText(ADMIN_PASSWORD)
     text = verdict_of(qtbot, dialog)
-    assert text == f"✓ Connected to {parse_url(url).display}: team schema 1, {runs:,} contact runs"
+    expected = f"team schema {SCHEMA_VERSION}, {runs:,} contact runs"
+    assert text == f"✓ Connected to {parse_url(url).display}: {expected}"
     assert dialog.test_button.isEnabled() and ADMIN_PASSWORD not in text
 
 
@@ -158,7 +160,7 @@ def _newer_schema(pg_server) -> str:
     [
         ("wrong password", "password authentication failed"),
         ("unreachable", "Connection refused (is the team server running"),
-        ("newer schema", "team schema 99, newer than this Flowdesk reads (1): update Flowdesk"),
+        ("newer schema", f"team schema 99, newer than this Flowdesk reads ({SCHEMA_VERSION})"),
         ("no TLS", "the server does not offer TLS"),
     ],
 )

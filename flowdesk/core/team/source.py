@@ -28,7 +28,12 @@ from flowdesk.core.team.connection import (
     connect,
     describe_error,
 )
-from flowdesk.core.team.schema import SCHEMA, SCHEMA_VERSION, check_version
+from flowdesk.core.team.schema import (
+    OLDEST_READABLE,
+    SCHEMA,
+    check_version,
+    installed_version,
+)
 
 KIND = "team"
 BATCH_RECORDS = 2000
@@ -94,19 +99,20 @@ class TeamSource:
         try:
             self._server_id(conn, {})
             try:
+                version = installed_version(conn)
                 runs = conn.execute(f"SELECT count(*) FROM {SCHEMA}.runs").fetchone()[0]
             except psycopg.Error as exc:
                 raise TeamServerError(
                     f"cannot read the team server {self.address.display}: "
                     f"{describe_error(exc, self.address)}"
                 ) from None
-            return ServerInfo(self.address.display, SCHEMA_VERSION, int(runs))
+            return ServerInfo(self.address.display, version, int(runs))
         finally:
             conn.close()
 
     def _server_id(self, conn: Any, cursor: dict[str, Any]) -> str:
         try:
-            check_version(conn, self.address.display)
+            check_version(conn, self.address.display, OLDEST_READABLE)
             server_id = str(conn.execute(f"SELECT server_id FROM {SCHEMA}.server").fetchone()[0])
         except psycopg.Error as exc:
             raise TeamServerError(
