@@ -127,6 +127,36 @@ def paired_ms(
     return statistics.median(mine), statistics.median(theirs), mine
 
 
+def slowest_figure(
+    name: str,
+    scale: int,
+    inputs: list[str],
+    pair: Callable[[str], tuple[Callable[[], Any], Callable[[], Any]]],
+    note: Callable[[str], str],
+    repeat: int = 7,
+) -> Figure:
+    """The figure of the slowest input: what a user waits for when they may type any of them.
+
+    ``pair(text)`` gives (ours, raw) for one input, measured with :func:`paired_ms`; the figure
+    keeps the input whose own call was slowest, with that input's baseline, and ``note(text)``
+    says which it was.
+    """
+    worst: tuple[float, float, list[float], str] | None = None
+    for text in inputs:
+        value, baseline, samples = paired_ms(*pair(text), repeat)
+        if worst is None or value > worst[0]:
+            worst = (value, baseline, samples, text)
+    if worst is None:
+        raise ValueError(f"{name}: no input to measure")
+    value, baseline, samples, text = worst
+    return Figure(name, scale, value, "ms", baseline, note=note(text), samples=samples)
+
+
+def quoted(texts: list[str]) -> str:
+    """ "“a”, “b”": inputs as a figure's note names them."""
+    return ", ".join(f"“{t}”" for t in texts)
+
+
 def growth(scales: list[int], values: list[float], rate: bool = False) -> str:
     """How a figure's cost grows with the number of runs: flat, log or linear.
 

@@ -221,17 +221,19 @@ def measure_csv_baseline(db_path: Path, spec: ExportSpec, out: Path, naive: bool
         with open(out, "w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(source.header)
+            # The same cells as the export: no Execution cell where the scope has none.
+            n = 7 if source.with_execution else 6
             for batch in source.batches():
                 # r = (7 text fields, entered, [step times]): flatten, format the times.
                 if naive:
                     rows = [
-                        [*r[:7], from_ts(r[7], utc).isoformat(),
+                        [*r[:n], from_ts(r[7], utc).isoformat(),
                          *[None if t is None else from_ts(t, utc).isoformat() for t in r[8]]]
                         for r in batch
                     ]  # fmt: skip
                 else:
                     rows = [
-                        [*r[:7], dates[r[7] // 86400] + times[r[7] % 86400],
+                        [*r[:n], dates[r[7] // 86400] + times[r[7] % 86400],
                          *[None if t is None else dates[t // 86400] + times[t % 86400]
                            for t in r[8]]]
                         for r in batch
@@ -252,10 +254,11 @@ def measure_xlsx_baseline(db_path: Path, spec: ExportSpec, out: Path) -> Measure
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet("Results")
         sheet.append(source.header)
+        n = 7 if source.with_execution else 6  # the same cells as the export
         for batch in source.batches():
             for r in batch:
                 sheet.append(
-                    [*r[:7], epoch + delta(seconds=r[7]),
+                    [*r[:n], epoch + delta(seconds=r[7]),
                      *[None if t is None else epoch + delta(seconds=t) for t in r[8]]]
                 )  # fmt: skip
             m.rows += len(batch)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import Figure, paired_ms
+from benchmarks.common import Figure, quoted, slowest_figure
 
 RESULTS = 20  # what the search box shows
 
@@ -68,33 +68,20 @@ def measure(db_path: Path, scale: int, repeat: int = 5) -> list[Figure]:
     }
     figures: list[Figure] = []
     for figure, texts in sessions.items():
-        worst: tuple[float, float, list[float], str] | None = None
         for text in texts:
-            for typed in _typing(text):
-                value, baseline, samples = paired_ms(
-                    lambda typed=typed: find_customers(db, typed, RESULTS),
-                    _raw(db, typed),
-                    repeat,
-                )
-                if worst is None or value > worst[0]:
-                    worst = (value, baseline, samples, typed)
             found = [c.contact_id for c in find_customers(db, text, None)]
             assert contact_id in found, f"{text!r} does not find contact {contact_id}"
-        assert worst is not None
-        value, baseline, samples, typed = worst
-        tried = ", ".join(f"“{t}”" for t in texts)
         figures.append(
-            Figure(
+            slowest_figure(
                 figure,
                 scale,
-                value,
-                "ms",
-                baseline,
-                note=(
-                    f"slowest keystroke typing {tried}: “{typed}”, best {RESULTS} contacts with"
-                    " their runs; baseline: LIKE '%…%' scan of the contacts"
+                [typed for text in texts for typed in _typing(text)],
+                lambda typed: (lambda: find_customers(db, typed, RESULTS), _raw(db, typed)),
+                lambda typed, texts=texts: (
+                    f"slowest keystroke typing {quoted(texts)}: “{typed}”, best {RESULTS}"
+                    " contacts with their runs; baseline: LIKE '%…%' scan of the contacts"
                 ),
-                samples=samples,
+                repeat,
             )
         )
     db.conn.close()

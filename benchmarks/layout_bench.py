@@ -1,16 +1,22 @@
 """Flow layout time (flowdesk.core.layout) for a 60-step flow with 10 branching steps, and for
-500-step flows shaped like real RapidPro/TextIt and Twilio Studio ones.
+500-step flows shaped like real RapidPro/TextIt exports and Twilio Studio IVRs.
 
 Usage: .venv/bin/python benchmarks/layout_bench.py [--steps 60] [--branches 10] [--repeat 15]
 
-Prints the median layout time and its ratio to merely building the graph's adjacency dicts,
-which factors out the speed of the machine. Targets: under 200 ms for 60 steps, under 1 s for
-500 (real workspaces hold flows of 70-110 steps; RapidPro allows 1,000 a flow).
+Each sample times one layout by the wall clock and by the process's CPU time, around the same
+call, and a raw baseline (adjacency lists, longest-path layers, each layer sorted: the least a
+layered layout does) interleaved with it; the ratio layout CPU ÷ baseline CPU factors out the
+speed of the machine. Targets: under 200 ms for 60 steps, under 1 s for 500 (real workspaces
+hold flows of 70-110 steps; RapidPro allows 1,000 a flow). On a loaded machine (load average
+above 3/4 of the cores, or wall time over 1.3x CPU time) the targets are judged on CPU time,
+and the output says so. Exits 1 when a target is missed.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import os
 import random
 import statistics
 import sys
@@ -19,7 +25,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import median_ms  # noqa: E402
 from flowdesk.core.layout import LayoutEdge, LayoutNode, compute_layout  # noqa: E402
 
 
@@ -85,18 +90,83 @@ def real_shaped_flow(steps: int, seed: int = 11):  # noqa: ANN201
     return nodes[:steps], [e for e in edges if int(e.target[1:]) < steps]
 
 
-def adjacency(nodes: list[LayoutNode], edges: list[LayoutEdge]) -> None:
-    out: dict[str, list[LayoutEdge]] = {node.id: [] for node in nodes}
-    into: dict[str, list[LayoutEdge]] = {node.id: [] for node in nodes}
+def ivr_shaped_flow(steps: int, seed: int = 5):  # noqa: ANN201
+    """A Twilio Studio IVR as published ones are built: a main menu leading to sub-menus, each
+    option a short run of widgets that returns to its sub-menu or to the main menu, so dozens of
+    back edges enter the same few steps (the shape that drew as a fan of parallel lanes)."""
+    rng = random.Random(seed)
+    nodes = [LayoutNode("w0", 216.0, 76.0), LayoutNode("w1", 216.0, 76.0)]
+    edges = [LayoutEdge("w0", "w1", "incomingCall")]
+
+    def step() -> str:
+        nodes.append(LayoutNode(f"w{len(nodes)}", 216.0, 76.0))
+        return nodes[-1].id
+
+    main = "w1"
+    edges.append(LayoutEdge(main, main, "timeout"))
+    while len(nodes) < steps:
+        submenu = step()
+        edges.append(LayoutEdge(main, submenu, f"keypress {len(nodes) % 10}"))
+        for option in range(rng.randint(6, 10)):
+            previous, label = submenu, f"Digit {option + 1}"
+            for _ in range(rng.randint(1, 4)):
+                nxt = step()
+                edges.append(LayoutEdge(previous, nxt, label))
+                previous, label = nxt, rng.choice(["sent", "success", "audioComplete"])
+            edges.append(LayoutEdge(previous, rng.choice([main, submenu]), "Return"))
+        edges.append(LayoutEdge(submenu, main, "noMatch"))
+    kept = {node.id for node in nodes[:steps]}
+    return nodes[:steps], [e for e in edges if e.source in kept and e.target in kept]
+
+
+def raw_layering(nodes: list[LayoutNode], edges: list[LayoutEdge]) -> None:
+    """The raw baseline: the least a layered layout must do in plain Python (adjacency lists, a
+    topological longest-path layering of the forward edges, each layer sorted once)."""
+    index = {node.id: i for i, node in enumerate(nodes)}
+    succ: list[list[int]] = [[] for _ in nodes]
+    indegree = [0] * len(nodes)
     for edge in edges:
-        out[edge.source].append(edge)
-        into[edge.target].append(edge)
+        a, b = index[edge.source], index[edge.target]
+        if a < b:  # generated flows number steps in reading order: a cheap DAG
+            succ[a].append(b)
+            indegree[b] += 1
+    layer = [0] * len(nodes)
+    queue = [v for v in range(len(nodes)) if indegree[v] == 0]
+    for v in queue:
+        for w in succ[v]:
+            layer[w] = max(layer[w], layer[v] + 1)
+            indegree[w] -= 1
+            if indegree[w] == 0:
+                queue.append(w)
+    rows: dict[int, list[int]] = {}
+    for v, row in enumerate(layer):
+        rows.setdefault(row, []).append(v)
+    for row in rows.values():
+        row.sort(key=lambda v: (len(succ[v]), v))
 
 
-def _cpu_ms(fn) -> float:  # noqa: ANN001
-    start = time.process_time()
+def timed(fn) -> tuple[float, float]:  # noqa: ANN001
+    """(wall ms, process CPU ms) of one call, measured around the same call."""
+    gc.collect()
+    wall, cpu = time.perf_counter(), time.process_time()
     fn()
-    return (time.process_time() - start) * 1000
+    return (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000
+
+
+def measure(nodes, edges, repeat: int) -> dict[str, float]:  # noqa: ANN001
+    """Medians of the layout and the raw baseline, interleaved so load hits both alike."""
+    compute_layout(nodes, edges)  # warm-up
+    walls, cpus, raws = [], [], []
+    for _ in range(repeat):
+        wall, cpu = timed(lambda: compute_layout(nodes, edges))
+        walls.append(wall)
+        cpus.append(cpu)
+        raws.append(timed(lambda: raw_layering(nodes, edges))[1])
+    return {
+        "wall": statistics.median(walls),
+        "cpu": statistics.median(cpus),
+        "raw": statistics.median(raws),
+    }
 
 
 def main() -> int:
@@ -109,22 +179,42 @@ def main() -> int:
         (f"{args.steps} steps", 200.0, synthetic_flow(args.steps, args.branches)),
         ("200 steps", None, synthetic_flow(200, 30)),
         ("500 steps", 1000.0, synthetic_flow(500, 80)),
-        ("500 steps, real-shaped", 1000.0, real_shaped_flow(500)),
+        ("500 steps, RapidPro-shaped", 1000.0, real_shaped_flow(500)),
+        ("500 steps, Studio IVR-shaped", 1000.0, ivr_shaped_flow(500)),
     ]
-    for name, target, (nodes, edges) in cases:
-        layout, _ = median_ms(lambda n=nodes, e=edges: compute_layout(n, e), args.repeat)
-        baseline, _ = median_ms(lambda n=nodes, e=edges: adjacency(n, e), args.repeat)
-        cpu = statistics.median(
-            _cpu_ms(lambda n=nodes, e=edges: compute_layout(n, e)) for _ in range(args.repeat)
+    load = os.getloadavg()[0]
+    cores = os.cpu_count() or 1
+    results = [
+        (name, target, nodes, edges, measure(nodes, edges, args.repeat))
+        for name, target, (nodes, edges) in cases
+    ]
+    # Wall time counts the time other jobs hold the cores; process CPU time does not. On a
+    # loaded machine the target is judged on CPU time, which is what the layout costs.
+    stretch = statistics.median(r["wall"] / r["cpu"] for *_, r in results if r["cpu"] > 0)
+    loaded = load > 0.75 * cores or stretch > 1.3
+    print(
+        f"load average {load:.1f} on {cores} cores, wall/CPU {stretch:.1f}: "
+        + (
+            "loaded, so targets are judged on process CPU time"
+            if loaded
+            else "idle, so targets are judged on wall time"
         )
+    )
+    missed = 0
+    for name, target, nodes, edges, r in results:
+        judged = r["cpu"] if loaded else r["wall"]
         print(
-            f"{name}: {len(nodes)} steps, {len(edges)} edges: layout {layout:.1f} ms"
-            f" (median of {args.repeat}; CPU {cpu:.1f} ms, which a busy machine does not"
-            f" inflate), adjacency dicts {baseline * 1000:.0f} us, ratio {layout / baseline:.0f}x"
+            f"{name}: {len(nodes)} steps, {len(edges)} edges: layout CPU {r['cpu']:.1f} ms,"
+            f" wall {r['wall']:.1f} ms (medians of {args.repeat}); raw layering baseline"
+            f" {r['raw']:.2f} ms CPU, ratio {r['cpu'] / r['raw']:.0f}x"
         )
         if target is not None:
-            print(f"  target: <= {target:.0f} ms ->", "OK" if layout <= target else "TOO SLOW")
-    return 0
+            ok = judged <= target
+            missed += not ok
+            what = "CPU" if loaded else "wall"
+            verdict = "OK" if ok else "TOO SLOW"
+            print(f"  target: {what} <= {target:.0f} ms -> {verdict}")
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 The file is turned into upstream-shaped records (the same ``run``/``execution`` dictionaries the
 API sync produces) and fed through :class:`~flowdesk.core.sync.SyncEngine` by an
-:class:`ImportSource`, so imported data gets the same counters, graph and integrity guarantees.
+:func:`csv_source`, so imported data gets the same counters, graph and integrity guarantees.
 
 Reading rules (see docs/activecampaign.md):
 
@@ -26,7 +26,7 @@ import hashlib
 import io
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -34,10 +34,10 @@ from typing import Any
 
 from flowdesk.core.errors import UserError
 from flowdesk.core.model import EARLIEST_TIMESTAMP, LATEST_TIMESTAMP
-from flowdesk.core.sources.base import Batch, Record, SyncState
+from flowdesk.core.sources.base import Record
+from flowdesk.core.sources.files import BATCH_SIZE, FileSource
 
 KIND = "csv"
-BATCH_SIZE = 1000
 IMPORTED_STEP_TYPE = "IMPORTED"
 
 # Role → accepted header spellings, already normalised (lower case, no accents, single spaces).
@@ -673,46 +673,19 @@ def read_results_csv(
 # -- the source ----------------------------------------------------------------------------------
 
 
-class ImportSource:
-    """Feeds a parsed file to the sync engine in batches; resumable, and idempotent on replay."""
-
-    kind = KIND
-
-    def __init__(self, parsed: ParsedFile, batch_size: int = BATCH_SIZE) -> None:
-        self.parsed = parsed
-        self.batch_size = max(1, batch_size)
-        self.name = f"CSV import ({Path(parsed.summary.path).name})"
-
-    def batches(self, state: SyncState, is_cancelled: Callable[[], bool]) -> Iterator[Batch]:
-        parsed = self.parsed
-        cursor = state.cursor or {}
-        start = 0
-        if cursor.get("file") == parsed.digest and not cursor.get("complete"):
-            start = int(cursor.get("next") or 0)
-        runs = parsed.runs
-        total = len(runs)
-        problems = [(f"line {line}", message) for line, message in parsed.summary.bad_rows]
-        first = True
-        position = start
-        while first or position < total:
-            chunk = runs[position : position + self.batch_size]
-            records = [Record("run", run) for run in chunk]
-            if first:
-                records = [Record("execution", e) for e in parsed.executions] + records
-            position += len(chunk)
-            complete = position >= total
-            yield Batch(
-                records,
-                {"file": parsed.digest, "next": position, "complete": complete},
-                done=position,
-                total=total,
-                note=f"rows {position:,} of {total:,}",
-                stats={"rows": len(chunk)},
-                problems=problems if first else [],
-            )
-            first = False
-            if is_cancelled():
-                return
+def csv_source(parsed: ParsedFile, batch_size: int = BATCH_SIZE) -> FileSource:
+    """A read CSV as a source (:class:`~flowdesk.core.sources.files.FileSource`): its
+    executions, then its rows' runs; bad rows are reported with the first batch."""
+    return FileSource(
+        KIND,
+        f"CSV import ({Path(parsed.summary.path).name})",
+        parsed.digest,
+        [Record("execution", e) for e in parsed.executions],
+        parsed.runs,
+        unit="rows",
+        problems=[(f"line {line}", message) for line, message in parsed.summary.bad_rows],
+        batch_size=batch_size,
+    )
 
 
 def import_csv(
@@ -729,5 +702,5 @@ def import_csv(
     from flowdesk.core.sync import SyncEngine
 
     parsed = read_results_csv(path, flow_name, date_order=date_order, zone=zone)
-    report = SyncEngine(db).run(ImportSource(parsed), progress=progress, is_cancelled=is_cancelled)
+    report = SyncEngine(db).run(csv_source(parsed), progress=progress, is_cancelled=is_cancelled)
     return parsed.summary, report

@@ -16,7 +16,10 @@ Pipeline, each phase chosen for predictability over cleverness:
 3. Edges spanning several layers get one virtual node per crossed layer. Virtual nodes take part in
    ordering and positioning like real ones, which reserves a free lane for the edge in every row
    it crosses: that is what guarantees edges never run through a node. The lanes of back edges
-   are kept right of everything else in their rows, the way flowcharts draw loops.
+   are kept right of everything else in their rows, the way flowcharts draw loops. Back edges
+   into the same step are bundled: they share one virtual node per layer (one trunk) and one
+   port on the step's side, each joining the trunk beside its own source, so twenty "Main menu"
+   loops draw as one line into the menu instead of a fan of twenty lanes.
 4. Crossing reduction: depth-first initial order (option order), then barycenter sweeps and
    adjacent swaps, keeping the best order seen.
 5. x coordinates: Brandes-Koepf. Four passes align each element with a median neighbour and pack
@@ -142,6 +145,9 @@ class LayoutOptions:
     loops_outside: bool = True
     # Crossing-reduction iterations (one downward or upward sweep each).
     crossing_sweeps: int = 12
+    # Back edges into the same step share one lane and one port on its right side, each
+    # joining that trunk beside its own source (edge bundling); False gives each its own lane.
+    bundle_back_edges: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +167,8 @@ class RoutedEdge:
 
     Forward edges start on the source's bottom side and end on the target's top side. Back edges
     (those closing a cycle) and self-loops leave from the source's right side and enter the
-    target's right side, running up a lane reserved for them so they cross no node.
+    target's right side, running up a lane reserved for them so they cross no node; back edges
+    into the same target share that lane's trunk and their last points (bundling).
     ``label_rect`` is None for an empty label; otherwise the polyline passes through its centre.
     """
 
@@ -264,20 +271,26 @@ def _simplify(points: list[Point]) -> list[Point]:
     """Drop repeated points and points in the middle of a straight run.
 
     Fewer points make the viewer's paths cheaper and keep tests about segments meaningful; a point
-    where the path turns back on itself is kept.
+    where the path turns back on itself is kept. Bundled loops run the length of the flow, so
+    this is written for speed: plain comparisons instead of ``abs`` calls.
     """
     result: list[Point] = []
+    append = result.append
     for point in points:
-        if result and abs(point[0] - result[-1][0]) < 1e-9 and abs(point[1] - result[-1][1]) < 1e-9:
-            continue
-        if len(result) >= 2:
-            (ax, ay), (bx, by) = result[-2], result[-1]
-            cross = (bx - ax) * (point[1] - by) - (by - ay) * (point[0] - bx)
-            dot = (bx - ax) * (point[0] - bx) + (by - ay) * (point[1] - by)
-            if abs(cross) < 1e-9 and dot > 0:
-                result[-1] = point
+        x, y = point
+        if result:
+            lx, ly = result[-1]
+            dx2, dy2 = x - lx, y - ly
+            if -1e-9 < dx2 < 1e-9 and -1e-9 < dy2 < 1e-9:
                 continue
-        result.append(point)
+            if len(result) >= 2:
+                ax, ay = result[-2]
+                dx1, dy1 = lx - ax, ly - ay
+                cross = dx1 * dy2 - dy1 * dx2
+                if -1e-9 < cross < 1e-9 and dx1 * dx2 + dy1 * dy2 > 0:
+                    result[-1] = point
+                    continue
+        append(point)
     return result
 
 
@@ -434,6 +447,11 @@ class _Layout:
         self.chain: dict[int, list[int]] = {}
         self.chain_segs: dict[int, list[int]] = {}
         self.label_seg: dict[int, int] = {}
+        # Back edges into one target share their lane (one virtual node per layer and target)
+        # and the segments between those: twenty "Main menu" loops become one trunk that each
+        # loop joins beside its own source, instead of twenty parallel lanes.
+        shared_lane: dict[tuple[int, int], int] = {}
+        shared_seg: dict[tuple[int, int], int] = {}
         slots = range(len(self.e_src))
         # Forward edges first, so a node's downward neighbours list its options before its loops.
         ordered = [s for s in slots if not self.e_back[s]] + [s for s in slots if self.e_back[s]]
@@ -441,25 +459,30 @@ class _Layout:
             if self.e_self[slot]:
                 continue
             upper, lower = self._oriented(slot)
+            bundled = self.e_back[slot] and opt.bundle_back_edges
             chain = [upper]
             for layer in range(self.layer_of[upper] + 1, self.layer_of[lower]):
-                element = len(self.el_layer)
-                self.el_layer.append(layer)
-                self.el_back_dummy.append(self.e_back[slot])
-                self.half_left.append(0.0)
-                self.half_right.append(0.0)
-                self.up_segs.append([])
-                self.down_segs.append([])
+                element = shared_lane.get((upper, layer), -1) if bundled else -1
+                if element < 0:
+                    element = self._add_virtual(layer, self.e_back[slot])
+                    if bundled:
+                        shared_lane[(upper, layer)] = element
                 chain.append(element)
             chain.append(lower)
             segs: list[int] = []
             for a, b in zip(chain, chain[1:], strict=False):
-                seg = len(self.seg_upper)
-                self.seg_upper.append(a)
-                self.seg_lower.append(b)
-                self.seg_edge.append(slot)
-                self.down_segs[a].append(seg)
-                self.up_segs[b].append(seg)
+                # Only segments down to a shared lane are shared; the last one, into the loop's
+                # own source, is the edge's own (it carries the label).
+                seg = shared_seg.get((a, b), -1) if bundled and b >= self.n else -1
+                if seg < 0:
+                    seg = len(self.seg_upper)
+                    self.seg_upper.append(a)
+                    self.seg_lower.append(b)
+                    self.seg_edge.append(slot)
+                    self.down_segs[a].append(seg)
+                    self.up_segs[b].append(seg)
+                    if bundled and b >= self.n:
+                        shared_seg[(a, b)] = seg
                 segs.append(seg)
             self.chain[slot] = chain
             self.chain_segs[slot] = segs
@@ -479,6 +502,24 @@ class _Layout:
                     self.half_right[anchor] = max(self.half_right[anchor], half)
         self.element_count = len(self.el_layer)
 
+    def _add_virtual(self, layer: int, back: bool) -> int:
+        element = len(self.el_layer)
+        self.el_layer.append(layer)
+        self.el_back_dummy.append(back)
+        self.half_left.append(0.0)
+        self.half_right.append(0.0)
+        self.up_segs.append([])
+        self.down_segs.append([])
+        return element
+
+    def _entry(self, slot: int) -> int:
+        """The back edge whose stub and port a back edge uses to enter its target: with bundling,
+        the target's first one, so every loop into a step arrives as one line, through one port
+        (loops from the row just below join it under the target, the others up the trunk)."""
+        if not self.opt.bundle_back_edges:
+            return slot
+        return self.first_back_into[self.e_tgt[slot]]
+
     def reserve_side_lanes(self) -> None:
         """Widen nodes on their right for loop stubs and self-loop labels.
 
@@ -489,12 +530,17 @@ class _Layout:
         self.out_back: list[list[int]] = [[] for _ in range(self.n)]
         self.in_back: list[list[int]] = [[] for _ in range(self.n)]
         self.self_loops: list[list[int]] = [[] for _ in range(self.n)]
+        self.first_back_into = [-1] * self.n
         for slot in range(len(self.e_src)):
             if self.e_self[slot]:
                 self.self_loops[self.e_src[slot]].append(slot)
             elif self.e_back[slot]:
                 self.out_back[self.e_src[slot]].append(slot)
-                self.in_back[self.e_tgt[slot]].append(slot)
+                target = self.e_tgt[slot]
+                if self.first_back_into[target] < 0:
+                    self.first_back_into[target] = slot
+                if self._entry(slot) == slot:  # a bundle enters its target once
+                    self.in_back[target].append(slot)
         self.lane_count = [0] * self.n
         self.self_label_w = [0.0] * self.n
         self.self_label_h = [0.0] * self.n
@@ -892,6 +938,11 @@ class _Layout:
                 self.stub_in[slot] = (rank + 1) * step
                 self.port_rank_in[slot] = m + 2 * n + (k - 1 - rank)
             self.side_ports[v] = m + 2 * n + k
+        for slot in range(slots):  # the other edges of a bundle enter where its first does
+            if self.e_back[slot] and not self.e_self[slot]:
+                entry = self._entry(slot)
+                self.stub_in[slot] = self.stub_in[entry]
+                self.port_rank_in[slot] = self.port_rank_in[entry]
 
     def _upper_x(self, seg: int) -> float:
         """Absolute x where a segment leaves its upper element."""

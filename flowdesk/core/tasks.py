@@ -200,8 +200,9 @@ def import_flow_file(
 ) -> SyncReport:
     """Write a read flow file into ``db`` (an open cache); returns the engine's report."""
     from flowdesk.core.formats.files import prepare
-    from flowdesk.core.sources.files import FlowFileSource
+    from flowdesk.core.sources.files import flow_file_source
     from flowdesk.core.sync import SyncEngine
 
     prepare(parsed, db)
-    return SyncEngine(db).run(FlowFileSource(parsed), progress=progress, is_cancelled=is_cancelled)
+    source = flow_file_source(parsed)
+    return SyncEngine(db).run(source, progress=progress, is_cancelled=is_cancelled)

@@ -90,6 +90,7 @@ class SourceOptions:
     rate: float | None = None
     page_size: int | None = None
     pg: str | None = None  # a team server's postgresql:// URL
+    account: str | None = None  # the account when no URL names it: Twilio's Account SID
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +182,7 @@ def _build_twilio(workspace: Workspace, options: SourceOptions) -> Source:
     from flowdesk.core.sources.credentials import load_token
     from flowdesk.core.sources.http import Politeness
 
-    sid = os.environ.get(twilio.ENV_SID, "").strip() or workspace.account
+    sid = options.account or os.environ.get(twilio.ENV_SID, "").strip() or workspace.account
     if not sid:
         raise WorkspaceError(f"no Account SID: set {twilio.ENV_SID}")
     _bound_account(workspace, sid)
@@ -414,6 +415,23 @@ def connect_account(db: Any, url: str) -> str:
         _record_account(db, url)
         set_meta(db, SOURCE_KEY, {"kind": ACTIVECAMPAIGN, "name": f"ActiveCampaign · {label}"})
     return label
+
+
+def connect_source(db: Any, kind: str, options: SourceOptions) -> None:
+    """Make a cache a workspace of the API source ``kind`` before its first sync (the app's
+    Connect dialogs). The source is built as a sync would build it, so its token must already
+    be in the environment or the keyring, and the cache is claimed as that sync would claim it:
+    a cache holding another source's data or another account is refused."""
+    if kind == ACTIVECAMPAIGN:
+        if not options.url:
+            raise WorkspaceError("the account URL is needed to connect")
+        connect_account(db, options.url)
+        return
+    if kind not in (RAPIDPRO, TWILIO):
+        raise WorkspaceError(f"{label_of(kind)} cannot be connected this way")
+    source = source_for_workspace(describe(db), kind, options)
+    with db.conn:
+        claim(db, source)
 
 
 def record_completed_sync(db: Any, when: int) -> None:

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flowdesk.core import formatting
+from flowdesk.core import formatting, workspace
 from flowdesk.core.queries import last_sync, list_flows, run_detail
 from flowdesk.core.tasks import sync_workspace
 from flowdesk.core.workspace import last_completed_sync
@@ -135,9 +135,11 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        self.cache_label = ElidedLabel(f"Cache: {self.db_path}", mode=Qt.TextElideMode.ElideMiddle)
-        self.cache_label.setAccessibleName("Cache location")
-        self.cache_label.setToolTip(str(self.db_path))
+        # The workspace by name ("Demo workspace", "ActiveCampaign · acme"), as the File menu
+        # names it; the cache file's path is in the tooltip, not on every screen.
+        self.cache_label = ElidedLabel("", mode=Qt.TextElideMode.ElideRight)
+        self.cache_label.setAccessibleName("Workspace")
+        self._show_workspace()
         self.sync_label = QLabel("")
         self.sync_label.setAccessibleName("Last sync")
         self.progress = QProgressBar()
@@ -154,6 +156,12 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.sync_button)
 
+    def _show_workspace(self) -> None:
+        from flowdesk.ui.workspaces import workspace_name
+
+        self.cache_label.setText(f"Workspace: {workspace_name(self.db_path)}")
+        self.cache_label.setToolTip(f"Cache file: {self.db_path}")
+
     def _build_actions(self) -> None:
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
@@ -168,9 +176,14 @@ class MainWindow(QMainWindow):
         file_menu.addAction(open_action)
         self.recent_menu = file_menu.addMenu("&Recent workspaces")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        connect_action = QAction("&Connect ActiveCampaign…", self)
-        connect_action.triggered.connect(self._connect_activecampaign)
-        file_menu.addAction(connect_action)
+        for kind, text in (
+            (workspace.ACTIVECAMPAIGN, "&Connect ActiveCampaign…"),
+            (workspace.RAPIDPRO, "Connect Rapid&Pro/TextIt…"),
+            (workspace.TWILIO, "Connect T&wilio Studio…"),
+        ):
+            connect_action = QAction(text, self)
+            connect_action.triggered.connect(lambda _checked=False, k=kind: self._connect(k))
+            file_menu.addAction(connect_action)
         team_action = QAction("Connect &team server…", self)
         team_action.triggered.connect(self._connect_team_server)
         file_menu.addAction(team_action)
@@ -470,6 +483,7 @@ class MainWindow(QMainWindow):
         }.get(report.outcome, f"Sync failed: {report.message}")
         self.statusBar().showMessage(message, 15000)
         self._update_sync_label()
+        self._show_workspace()  # a first sync names the workspace
         self.load_flows()
         self.page.reload()
         self.customers.reload()
@@ -533,10 +547,11 @@ class MainWindow(QMainWindow):
         if path is not None:
             self.open_workspace(path)
 
-    def _connect_activecampaign(self) -> None:
-        from flowdesk.ui.workspaces import connect_activecampaign
+    def _connect(self, kind: str) -> None:
+        """File → Connect …: a new workspace of that source, opened and synced a first time."""
+        from flowdesk.ui.workspaces import connect_source
 
-        path = connect_activecampaign(self, self.tasks)
+        path = connect_source(self, self.tasks, kind)
         if path is not None:
             window = self.open_workspace(path)
             if window is not None:

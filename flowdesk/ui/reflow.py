@@ -4,13 +4,14 @@ The window must fit a 1024×700 screen with the flows list, a trace and the Down
 open. Rows of controls therefore wrap onto more lines (:class:`ReflowLayout`) and one-line texts
 that may be long (a flow's name, the cache path) elide with "…" and keep the whole text in
 their tooltip (:class:`ElidedLabel`), so a minimum width is the widest single item, not the sum.
+Tabs take shorter names rather than hide behind scroll arrows (:class:`CompactTabs`).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
-from PySide6.QtGui import QPainter, QPaintEvent
-from PySide6.QtWidgets import QLabel, QLayout, QLayoutItem, QSizePolicy, QWidget
+from PySide6.QtGui import QPainter, QPaintEvent, QResizeEvent
+from PySide6.QtWidgets import QLabel, QLayout, QLayoutItem, QSizePolicy, QTabWidget, QWidget
 
 
 class ReflowLayout(QLayout):
@@ -152,3 +153,63 @@ class ElidedLabel(QLabel):
 
     def is_elided(self) -> bool:
         return self.fontMetrics().horizontalAdvance(self.text()) > self.contentsRect().width()
+
+
+class CompactTabs(QTabWidget):
+    """Tabs whose labels shorten ("Messaging Flow Executions" → "Executions") when the full ones
+    do not fit, instead of hiding the last tabs behind scroll arrows ("Ov◂▸"). Give each tab its
+    short label with :meth:`add_tab`; the tooltips keep saying what each tab is."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._labels: list[tuple[str, str]] = []
+        self._short = False
+
+    def add_tab(self, widget: QWidget, label: str, short: str | None = None) -> int:
+        index = self.addTab(widget, label)
+        self._labels.insert(index, (label, short or label))
+        self.setTabText(index, self._labels[index][1] if self._short else label)
+        self.refit()
+        return index
+
+    def is_compact(self) -> bool:
+        return self._short
+
+    def refit(self) -> None:
+        """Choose full or short labels for the width the tab bar has now (call after showing or
+        hiding a tab)."""
+        corners = sum(
+            corner.sizeHint().width()
+            for corner in (
+                self.cornerWidget(Qt.Corner.TopLeftCorner),
+                self.cornerWidget(Qt.Corner.TopRightCorner),
+            )
+            if corner is not None and corner.isVisible()
+        )
+        short = self._labels_width(full=True) > self.width() - corners
+        if short == self._short:
+            return
+        self._short = short
+        for index, (full, brief) in enumerate(self._labels):
+            self.setTabText(index, brief if short else full)
+
+    def _labels_width(self, full: bool) -> int:
+        """The tab bar's width with the full (or short) labels, from the tabs' current sizes."""
+        bar = self.tabBar()
+        metrics = bar.fontMetrics()
+        total = 0
+        for index, (long_label, brief) in enumerate(self._labels):
+            if not self.isTabVisible(index):
+                continue
+            shown = brief if self._short else long_label
+            wanted = long_label if full else brief
+            total += (
+                bar.tabSizeHint(index).width()
+                - metrics.horizontalAdvance(shown.replace("&", ""))
+                + metrics.horizontalAdvance(wanted.replace("&", ""))
+            )
+        return total
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.refit()

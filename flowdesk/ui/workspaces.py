@@ -3,6 +3,7 @@ per team server) is its own cache file, listed and switched from the File menu."
 
 from __future__ import annotations
 
+import urllib.parse
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
@@ -59,26 +60,33 @@ def choose_cache_file(parent: QWidget | None) -> Path | None:
     return Path(path) if path else None
 
 
-def connect_activecampaign(parent: QWidget | None, tasks) -> Path | None:  # noqa: ANN001
-    """Ask for an account, then give it its own cache file; returns that file (or None)."""
+def connect_source(parent: QWidget | None, tasks, kind: str) -> Path | None:  # noqa: ANN001
+    """Ask for an account of the API source ``kind`` (ActiveCampaign, RapidPro/TextIt, Twilio
+    Studio), then give it its own cache file, made a workspace of that kind; returns the file
+    (or None: cancelled, or the file holds something else, said in a message box)."""
     from flowdesk.core.sources.activecampaign import account_label
-    from flowdesk.ui.connect_dialog import ask_for_account
+    from flowdesk.ui.connect_dialog import FORMS, ask_for_connection
 
-    url = ask_for_account(tasks, parent)
-    if not url:
+    form = FORMS[kind]
+    connection = ask_for_connection(tasks, form, parent)
+    if connection is None:
         return None
-    label = account_label(url)
-    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in label) or "account"
-    path = workspace_dir() / f"activecampaign-{safe}.db"
+    if kind == workspace.ACTIVECAMPAIGN:
+        label = account_label(connection.url)
+    else:
+        label = connection.account or urllib.parse.urlsplit(connection.url).netloc
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in label).strip("-")
+    path = workspace_dir() / f"{kind}-{safe or 'account'}.db"
     try:
         db = connect(path)
     except Exception as exc:  # noqa: BLE001 - shown to the user, nothing is lost
-        QMessageBox.warning(parent, "Connect ActiveCampaign", f"Cannot create {path}: {exc}")
+        QMessageBox.warning(parent, form.title, f"Cannot create {path}: {exc}")
         return None
+    options = workspace.SourceOptions(url=connection.url, account=connection.account)
     try:
-        workspace.connect_account(db, url)
+        workspace.connect_source(db, kind, options)
     except UserError as exc:
-        QMessageBox.warning(parent, "Connect ActiveCampaign", str(exc))
+        QMessageBox.warning(parent, form.title, str(exc))
         return None
     finally:
         db.conn.close()

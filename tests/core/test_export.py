@@ -33,6 +33,7 @@ from flowdesk.core.export import jobs_store as store
 from flowdesk.core.export.atomic import leftovers
 from flowdesk.core.export.safety import neutralise, xlsx_text
 from flowdesk.core.queries import ContactQuery, Scope, contacts_page
+from flowdesk.core.sources.base import Record
 from flowdesk.core.sync import SyncEngine
 from tests.factories import ListSource, run, runs_batch, step
 
@@ -71,12 +72,22 @@ HEADER_OF_STEP = {
     "s6": "Goodbye",
     "s7": "Escalate",
 }
+FIXED = ["Phone", "First name", "Last name", "Status", "Reason", "Version", "Execution", "Entered"]
+# The order contacts pass through each version, worked out by hand from the graphs:
+V2_PATH = ["Welcome", "Main menu", "Main menu (2)", "Phone (2)", "See you"]
+# v1: Welcome → Main menu → {Ask order number, Look up order, Goodbye}; Ask order number →
+# {Look up order, Invalid number ⟲ Ask order number}; Look up order → {Goodbye, Escalate}.
+# "Look up order" and "Invalid number" are both one step past "Ask order number" (found in that
+# order from the entry); "Goodbye", reached directly from the menu too, comes after "Look up
+# order", which also leads to it; the loop back does not move "Ask order number".
+V1_PATH = ["Welcome", "Main menu", "Ask order number", "Look up order", "Invalid number",
+           "Goodbye", "Escalate"]  # fmt: skip
 EXPECTED_HEADER = [
-    "Phone", "First name", "Last name", "Status", "Reason", "Version", "Execution", "Entered",
-    # newest version (v2) in its order, then the steps only v1 has, in v1's order
-    "Welcome", "Main menu", "Main menu (2)", "Phone (2)", "See you",
-    "Ask order number", "Invalid number", "Look up order", "Goodbye", "Escalate",
-]  # fmt: skip
+    *FIXED,
+    # newest version (v2) in path order, then the steps only v1 has, in v1's path order
+    *V2_PATH,
+    *(h for h in V1_PATH if h not in V2_PATH),
+]
 STATUS_WORD = {
     "READY": "Ongoing",
     "RUNNING": "Ongoing",
@@ -202,24 +213,33 @@ def read_csv(path: Path, encoding: str = "utf-8") -> list[list[str]]:
         return list(csv.reader(handle))
 
 
-def check_csv_rows(rows: list[list[str]], expected: list[dict], stamp=None) -> None:  # noqa: ANN001
-    """The file's rows against the reference; ``stamp`` formats times (default: ISO UTC)."""
+def check_csv_rows(rows: list[list[str]], expected: list[dict], stamp=None, header=None) -> None:  # noqa: ANN001
+    """The file's rows against the reference; ``stamp`` formats times (default: ISO UTC);
+    ``header`` is the file's expected header (default: the whole flow's)."""
     stamp = stamp or iso
-    assert rows[0] == EXPECTED_HEADER
+    header = header or EXPECTED_HEADER
+    fixed_names = [h for h in header if h in FIXED]
+    assert header[: len(fixed_names)] == fixed_names
+    assert rows[0] == header
     assert len(rows) - 1 == len(expected)
     for line, want in zip(rows[1:], expected, strict=True):
-        fixed = [
-            spreadsheet_text(want["Phone"]),
-            spreadsheet_text(want["First name"]),
-            spreadsheet_text(want["Last name"]),
-            want["Status"],
-            spreadsheet_text(want["Reason"]),
-            want["Version"],
-            want["Execution"],
-            stamp(want["Entered"]),
+        fixed = {
+            "Phone": spreadsheet_text(want["Phone"]),
+            "First name": spreadsheet_text(want["First name"]),
+            "Last name": spreadsheet_text(want["Last name"]),
+            "Status": want["Status"],
+            "Reason": spreadsheet_text(want["Reason"]),
+            "Version": want["Version"],
+            "Execution": want["Execution"],
+            "Entered": stamp(want["Entered"]),
+        }
+        steps = [
+            stamp(want["times"][h]) if h in want["times"] else ""
+            for h in header[len(fixed_names) :]
         ]
-        steps = [stamp(want["times"][h]) if h in want["times"] else "" for h in EXPECTED_HEADER[8:]]
-        assert line == fixed + steps
+        assert line == [fixed[h] for h in fixed_names] + steps
+        # Every time the run has lands in a column of this file.
+        assert set(want["times"]) <= set(header)
 
 
 # -- CSV ------------------------------------------------------------------------------------------
@@ -312,14 +332,14 @@ def test_xlsx_text_drops_control_characters_and_caps_length():
 # -- XLSX -----------------------------------------------------------------------------------------
 
 
-def _xlsx_rows(path: Path) -> dict[str, list[list]]:
+def _xlsx_rows(path: Path, width: int = len(EXPECTED_HEADER)) -> dict[str, list[list]]:
     workbook = load_workbook(path, read_only=True)
     try:
         sheets = {}
         for sheet in workbook.worksheets:
             rows = []
             for row in sheet.iter_rows(values_only=True):
-                values = list(row) + [None] * (len(EXPECTED_HEADER) - len(row))
+                values = list(row) + [None] * (width - len(row))
                 rows.append(values)
             sheets[sheet.title] = rows
         return sheets
@@ -327,22 +347,26 @@ def _xlsx_rows(path: Path) -> dict[str, list[list]]:
         workbook.close()
 
 
-def _expected_xlsx(want: dict) -> list:
+def _expected_xlsx(want: dict, header: list[str] | None = None) -> list:
     def text(value: str):
         return spreadsheet_text(value) or None
 
-    fixed = [
-        text(want["Phone"]),
-        text(want["First name"]),
-        text(want["Last name"]),
-        want["Status"],
-        text(want["Reason"]),
-        want["Version"],
-        want["Execution"] or None,
-        naive(want["Entered"]),
+    header = header or EXPECTED_HEADER
+    fixed_names = [h for h in header if h in FIXED]
+    fixed = {
+        "Phone": text(want["Phone"]),
+        "First name": text(want["First name"]),
+        "Last name": text(want["Last name"]),
+        "Status": want["Status"],
+        "Reason": text(want["Reason"]),
+        "Version": want["Version"],
+        "Execution": want["Execution"] or None,
+        "Entered": naive(want["Entered"]),
+    }
+    times = [
+        naive(want["times"][h]) if h in want["times"] else None for h in header[len(fixed_names) :]
     ]
-    times = [naive(want["times"][h]) if h in want["times"] else None for h in EXPECTED_HEADER[8:]]
-    return fixed + times
+    return [fixed[h] for h in fixed_names] + times
 
 
 def test_xlsx_matches_an_independent_query_row_by_row(cache, out):
@@ -435,7 +459,7 @@ def test_version_and_execution_scopes_hold_only_their_runs(cache, out):
     run_export(cache, ExportSpec("f1", version_id="v2"), out / "v2.csv")
     check_v2 = expected_rows(cache, "version_id = ?", ("v2",))
     rows = read_csv(out / "v2.csv")
-    assert rows[0] == EXPECTED_HEADER  # columns are the flow's, whatever the scope
+    assert rows[0] == FIXED + V2_PATH  # the version's own steps only
     assert [r[1] for r in rows[1:]] == [w["First name"] for w in check_v2] == ["Ana", "Łukasz"]
     run_export(cache, ExportSpec("f1", execution_id="e2"), out / "e2.csv")
     assert [r[1] for r in read_csv(out / "e2.csv")[1:]] == ["Łukasz"]
@@ -469,6 +493,142 @@ def test_step_columns_union_over_versions_in_a_stable_order(cache):
     assert shared["Welcome"] == ("v2", "v1") and shared["Main menu (2)"] == ("v2",)
     assert step_columns(db.conn, "f1") == columns
     db.conn.close()
+
+
+# -- which columns, in which order (defect 11) -------------------------------------------------
+
+# An inbound flow without executions whose API order is nothing like the way contacts go:
+# Hello → Ask size (⟲ Size again) → Place order → Done, or Place order → Sorry → Done.
+# "Unused promo" (published, leads to Done, nobody ever reached it) and "Old note" (no exit at
+# all) come from the flow's definition only.
+SHOP = {"id": "f2", "name": "Shop", "trigger_type": "INBOUND_ANY_MESSAGE", "current_version": "w1"}
+SHOP_V = {**V2, "id": "w1", "version_name": "Shop v1", "is_current_version": True}
+SHOP_STEPS = {
+    "q1": step("q1", "TEMPLATE", "Hello", default="q2", ordering=5),
+    "q2": step("q2", "QUESTION", "Ask size", default="q4", failed="q3", ordering=1),
+    "q3": step("q3", "MESSAGE", "Size again", default="q2", ordering=4),
+    "q4": step("q4", "ACTION", "Place order", default="q5", alternate="q6", ordering=2),
+    "q5": step("q5", "END", "Done", ordering=0),
+    "q6": step("q6", "MESSAGE", "Sorry", default="q5", ordering=3),
+    "q7": step("q7", "MESSAGE", "Unused promo", default="q5", ordering=-1),
+    "q8": step("q8", "MESSAGE", "Old note", ordering=6),
+}
+for _definition in SHOP_STEPS.values():
+    _definition["flow_version"] = "w1"
+SHOP_PATH = ["Hello", "Ask size", "Place order", "Size again", "Sorry", "Done",
+             "Unused promo", "Old note"]  # fmt: skip
+SHOP_API_ORDER = ["Unused promo", "Done", "Ask size", "Place order", "Sorry", "Size again",
+                  "Hello", "Old note"]  # fmt: skip
+
+
+def shop_run(run_id: str, path: list[str], status: str, **kwargs) -> dict:
+    record = run(run_id, [("s1", DONE)] * len(path), status, flow=SHOP, version=SHOP_V, **kwargs)
+    for item, step_id in zip(record["execution_steps"], path, strict=True):
+        item["step"] = SHOP_STEPS[step_id]
+    return record
+
+
+@pytest.fixture
+def shop(tmp_path) -> Path:
+    path = tmp_path / "shop.db"
+    db = connect(path)
+    definition = {"flow": SHOP, "flow_version": SHOP_V, "steps": list(SHOP_STEPS.values())}
+    records = [
+        Record("definition", definition),
+        *runs_batch(
+            shop_run("a1", ["q1", "q2", "q3", "q2", "q4", "q5"], DONE, contact="k1"),
+            shop_run("a2", ["q1", "q2", "q4", "q6", "q5"], DONE, contact="k2", start=10),
+            shop_run("a3", ["q1", "q2", "q3"], "RUNNING", contact="k3", start=20),
+        ),
+    ]
+    report = SyncEngine(db).run(ListSource([records]))
+    assert report.outcome == "completed", report.message
+    assert not report.problems, report.problems
+    db.conn.close()
+    return path
+
+
+HEADER_OF_SHOP_STEP = {s["id"]: s["name"] for s in SHOP_STEPS.values()}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_step_columns_follow_the_path_contacts_take_not_the_api_order(shop, out, fmt):
+    db = connect(shop)
+    api_order = [n for (n,) in db.execute("SELECT name FROM steps ORDER BY ordering, key")]
+    db.conn.close()
+    assert api_order == SHOP_API_ORDER  # what the columns followed before
+    target = out / f"shop.{fmt}"
+    run_export(shop, ExportSpec("f2", format=fmt), target)
+    header = [h for h in FIXED if h != "Execution"] + SHOP_PATH
+    if fmt == "csv":
+        rows = read_csv(target)
+        assert rows[0] == header
+        # a2 went Hello, Ask size, Place order, Sorry, Done: its times grow left to right.
+        a2 = dict(zip(header, rows[2], strict=True))
+        times = [a2[h] for h in SHOP_PATH if a2[h]]
+        assert times == sorted(times) and len(times) == 5
+    else:
+        rows = _xlsx_rows(target, len(header))["Results"]
+        assert rows[0] == header
+        a2 = dict(zip(header, rows[2], strict=True))
+        times = [a2[h] for h in SHOP_PATH if a2[h] is not None]
+        assert times == sorted(times) and len(times) == 5
+    # a1 looped through "Size again" once: it holds that visit, between Ask size and Place order.
+    a1 = dict(zip(header, rows[1], strict=True))
+    assert a1["Ask size"] < a1["Size again"] < a1["Place order"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_flow_without_executions_has_no_execution_column(shop, cache, out, fmt):
+    target = out / f"shop.{fmt}"
+    run_export(shop, ExportSpec("f2", format=fmt), target)
+    rows = read_csv(target) if fmt == "csv" else _xlsx_rows(target)["Results"]
+    assert "Execution" not in rows[0]
+    assert rows[0][:7] == ["Phone", "First name", "Last name", "Status", "Reason", "Version",
+                           "Entered"]  # fmt: skip
+    assert all(row[5] == "Shop v1" for row in rows[1:])
+    assert all(row[6] for row in rows[1:])  # Entered moved left, never empty
+    if fmt == "xlsx":  # widths follow the columns: Entered is a date-time wide, not 22
+        sheet = load_workbook(target)["Results"]
+        assert sheet.column_dimensions["G"].width == 19
+        assert sheet.auto_filter.ref == "A1:O4"  # 7 fixed + 8 step columns, 3 runs
+    # A flow with executions keeps the column, on its versions' files too.
+    for spec in (ExportSpec("f1"), ExportSpec("f1", version_id="v1")):
+        run_export(cache, spec.with_format(fmt), out / f"f1.{fmt}")
+        made = out / f"f1.{fmt}"
+        first = read_csv(made)[0] if fmt == "csv" else _xlsx_rows(made)["Results"][0]
+        assert first[6] == "Execution"
+        made.unlink()
+
+
+SCOPES = [
+    (ExportSpec("f1", version_id="v1"), "version_id = 'v1'", V1_PATH),
+    (ExportSpec("f1", version_id="v2"), "version_id = 'v2'", V2_PATH),
+    (ExportSpec("f1", execution_id="e1"), "execution_id = 'e1'", V1_PATH),  # e1 ran v1
+    (ExportSpec("f1", execution_id="e2"), "execution_id = 'e2'", V2_PATH),  # e2 ran v2
+    (
+        ExportSpec.for_contacts(ContactQuery(Scope("f1", version_id="v1"), metric="failed")),
+        "version_id = 'v1' AND status = 'FAILED'",
+        V1_PATH,
+    ),
+]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_version_or_execution_file_has_only_its_versions_steps(cache, out, fmt):
+    for spec, where, path in SCOPES:
+        header = FIXED + path
+        target = out / f"scope.{fmt}"
+        run_export(cache, spec.with_format(fmt), target)
+        expected = expected_rows(cache, where)
+        assert expected
+        if fmt == "csv":
+            check_csv_rows(read_csv(target), expected, header=header)
+        else:
+            rows = _xlsx_rows(target, len(header))["Results"]
+            assert rows[0] == header
+            assert rows[1:] == [_expected_xlsx(want, header) for want in expected]
+        target.unlink()
 
 
 def test_the_file_is_one_snapshot_while_a_sync_writes(cache, out, monkeypatch):

@@ -12,7 +12,7 @@ from flowdesk.core.db import connect
 from flowdesk.core.export import ExportSpec, run_export
 from flowdesk.core.importer import (
     CsvImportError,
-    ImportSource,
+    csv_source,
     import_csv,
     normalize_header,
     parse_date,
@@ -118,15 +118,15 @@ def test_an_interrupted_import_resumes_to_the_same_cache(db, tmp_path):
     parsed = read_results_csv(path, "Pedidos")
     seen = []
     report = SyncEngine(db).run(
-        ImportSource(parsed, batch_size=2),
+        csv_source(parsed, batch_size=2),
         progress=seen.append,
         is_cancelled=lambda: len(seen) >= 2,
     )
     assert report.outcome == "canceled"
     assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == 4
-    assert SyncEngine(db).run(ImportSource(parsed, batch_size=2)).outcome == "completed"
+    assert SyncEngine(db).run(csv_source(parsed, batch_size=2)).outcome == "completed"
     other = connect(tmp_path / "other.db")
-    SyncEngine(other).run(ImportSource(parsed, batch_size=2))
+    SyncEngine(other).run(csv_source(parsed, batch_size=2))
     assert cache_content(db) == cache_content(other)
 
 

@@ -499,3 +499,58 @@ def test_random_graphs_keep_every_guarantee(graph):
     layout = compute_layout(nodes, edges, roots=roots or None)
     assert_valid(layout, nodes, edges)
     assert layout == compute_layout(nodes, edges, roots=roots or None)
+
+
+# -- many loops into one step -------------------------------------------------------------------
+
+
+def menu_with_returns(options: int = 22, seed: int = 4) -> tuple[list, list]:
+    """A Studio-IVR shape: a main menu whose every option runs one to three steps and returns
+    to the menu ("Main menu"), so 20+ back edges enter one step."""
+    rng = random.Random(seed)
+    nodes = [box("start"), box("menu", 200.0, 60.0)]
+    edges = [LayoutEdge("start", "menu", "Next")]
+    for option in range(options):
+        previous, label = "menu", f"Option {option + 1}"
+        for depth in range(rng.randint(1, 3)):
+            node_id = f"o{option}-{depth}"
+            nodes.append(box(node_id, rng.choice([150.0, 180.0])))
+            edges.append(LayoutEdge(previous, node_id, label))
+            previous, label = node_id, "Next"
+        edges.append(LayoutEdge(previous, "menu", "Main menu"))
+    return nodes, edges
+
+
+def lane_into(edge: RoutedEdge) -> tuple[float, float]:
+    """The loop's last corner: where its lane turns into the target's side port."""
+    return edge.points[-2]
+
+
+def test_back_edges_into_one_step_merge_into_one_trunk():
+    nodes, edges = menu_with_returns()
+    layout = compute_layout(nodes, edges)
+    assert_valid(layout, nodes, edges)
+    loops = [e for e in layout.edges if e.target == "menu" and e.is_back_edge]
+    assert len(loops) == 22
+    # One port and one lane into the menu, not 22 parallel ones.
+    assert len({lane_into(e) for e in loops}) == 1
+    assert len({e.points[-1] for e in loops}) == 1
+    # Each loop still leaves its own source, and shares the trunk's last segments.
+    assert len({e.points[0] for e in loops}) == 22
+    trunk = set(segments(loops[0].points)[-2:])
+    assert all(trunk <= set(segments(e.points)) for e in loops)
+    # Far narrower than a fan of lanes.
+    fan = compute_layout(nodes, edges, options=LayoutOptions(bundle_back_edges=False))
+    assert_valid(fan, nodes, edges)
+    fanned = [e for e in fan.edges if e.target == "menu" and e.is_back_edge]
+    assert len({lane_into(e) for e in fanned}) == 22
+    assert layout.bounds.width < fan.bounds.width
+
+
+def test_bundled_loops_from_one_row_keep_their_labels_apart():
+    nodes = [box("menu"), box("a"), box("b"), box("c"), box("d")]
+    edges = [LayoutEdge("menu", x, f"Option {x}") for x in "abcd"]
+    edges += [LayoutEdge(x, "menu", "Back to the main menu") for x in "abcd"]
+    layout = compute_layout(nodes, edges)
+    assert_valid(layout, nodes, edges)
+    assert len({lane_into(e) for e in layout.edges if e.is_back_edge}) == 1

@@ -104,6 +104,8 @@ def test_an_interrupted_sync_resumes_to_the_same_cache(tmp_path, server):
     def cancel_after_two() -> bool:
         return len(batches) >= 2
 
+    # The resumed sync runs later than the whole one; the same clock stands for "at once",
+    # which is what "the same cache" means (the label of the flow without a revision says when).
     report = SyncEngine(parts).run(
         rapidpro_source(server), progress=batches.append, is_cancelled=cancel_after_two
     )
@@ -114,6 +116,16 @@ def test_an_interrupted_sync_resumes_to_the_same_cache(tmp_path, server):
     assert {k: v for k, v in cache_content(parts).items() if k not in strip} == {
         k: v for k, v in cache_content(whole).items() if k not in strip
     }
+    names = sorted(n for (n,) in whole.execute("SELECT name FROM versions"))
+    assert names == ["Imported 2026-03-03 10:00 UTC", "Revision 42"]
+
+
+def test_a_flow_without_a_revision_is_labelled_by_the_sync_clock(db, server):
+    """The label comes from the injected clock, not the wall clock: a resumed sync a minute
+    later cannot name the same version differently in a test."""
+    sync(db, rapidpro_source(server, clock=lambda: BASE + timedelta(days=5, minutes=7)))
+    names = sorted(n for (n,) in db.execute("SELECT name FROM versions"))
+    assert names == ["Imported 2026-03-06 10:07 UTC", "Revision 42"]
 
 
 def test_urls_and_tokens(db, server, monkeypatch):

@@ -215,37 +215,44 @@ def _change_twilio(upstream, step: int) -> None:
     upstream.add_execution(step % 3, when)
 
 
+def _vendor(vendor: str, monkeypatch):
+    """The fake upstream, how it changes, and its connector as the tests build it."""
+    from tests import vendor_sources
+    from tests.fake_rapidpro_server import TOKEN, FakeRapidPro
+    from tests.fake_twilio_server import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
+
+    if vendor == "rapidpro":
+        monkeypatch.setenv("FLOWDESK_RAPIDPRO_TOKEN", TOKEN)
+        fake = FakeRapidPro(runs=40, page_size=9)
+        return fake, _change_rapidpro, vendor_sources.rapidpro_source
+    monkeypatch.setenv("FLOWDESK_TWILIO_SID", ACCOUNT_SID)
+    monkeypatch.setenv("FLOWDESK_TWILIO_TOKEN", AUTH_TOKEN)
+    return FakeTwilio(executions=25), _change_twilio, vendor_sources.twilio_source
+
+
 @pytest.mark.parametrize("vendor", ["rapidpro", "twilio"])
 def test_rapidpro_and_twilio_through_the_server_equal_a_desktop_syncing_them_directly(
     vendor, pg_url, tmp_path, capsys, monkeypatch
 ):
     """Their runs do not say which version they ran: the server places them among the versions
-    it holds, as a desktop places them among its cache's, sync for sync (CLI end to end)."""
-    from tests.fake_rapidpro_server import TOKEN, FakeRapidPro
-    from tests.fake_twilio_server import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
-
-    if vendor == "rapidpro":
-        fake, change = FakeRapidPro(runs=40, page_size=9), _change_rapidpro
-        monkeypatch.setenv("FLOWDESK_RAPIDPRO_TOKEN", TOKEN)
-    else:
-        fake, change = FakeTwilio(executions=25), _change_twilio
-        monkeypatch.setenv("FLOWDESK_TWILIO_SID", ACCOUNT_SID)
-        monkeypatch.setenv("FLOWDESK_TWILIO_TOKEN", AUTH_TOKEN)
+    it holds, as a desktop places them among its cache's, sync for sync."""
+    fake, change, connector = _vendor(vendor, monkeypatch)
     init_server(parse_url(pg_url))
-    direct, desktop = str(tmp_path / "direct.db"), str(tmp_path / "desk.db")
+    direct, desktop = tmp_path / "direct.db", str(tmp_path / "desk.db")
     shown: list[str] = []
     with fake as upstream:
-        first = ("--source", vendor, "--url", upstream.url, "--rate", "500")
+        settings = {"account": connector(upstream).base_url}
         for step in range(3):
             if step:
                 change(upstream, step)
-            # The first sync names the upstream; later ones keep what server and cache hold.
-            again = () if step else first
-            assert _cli(capsys, "server", "sync", "--pg", pg_url, *again)[0] == 0
-            assert _cli(capsys, "sync", "--db", direct, *again)[0] == 0
-            team = ("--source", "team", "--pg", pg_url)
-            assert _cli(capsys, "sync", "--db", desktop, *team)[0] == 0
-            code, expected, _ = _cli(capsys, "stats", "--db", direct, "--json")
+            report = sync_server(parse_url(pg_url), connector(upstream), settings)
+            assert report.outcome == "completed", report.message
+            db = connect(direct)
+            assert SyncEngine(db).run(connector(upstream)).outcome == "completed"
+            db.conn.close()
+            fetched = _desktop_sync(Path(desktop), pg_url)
+            assert fetched.stats.get("team_runs", 0) == report.changed["runs"]
+            code, expected, _ = _cli(capsys, "stats", "--db", str(direct), "--json")
             assert code == 0 and json.loads(expected)
             assert _cli(capsys, "stats", "--db", desktop, "--json")[1] == expected, f"step {step}"
             shown.append(expected)
@@ -253,6 +260,28 @@ def test_rapidpro_and_twilio_through_the_server_equal_a_desktop_syncing_them_dir
     db = connect(Path(desktop))
     assert mismatches(db) == []
     db.conn.close()
+
+
+@pytest.mark.parametrize("vendor", ["rapidpro", "twilio"])
+def test_server_sync_takes_rapidpro_and_twilio_and_remembers_them(
+    vendor, pg_url, capsys, monkeypatch
+):
+    fake, change, _ = _vendor(vendor, monkeypatch)
+    init_server(parse_url(pg_url))
+    with fake as upstream:
+        url = upstream.url
+        first = ("--source", vendor, "--url", url, "--rate", "500")
+        code, _, err = _cli(capsys, "server", "sync", "--pg", pg_url, *first)
+        assert code == 0, err
+        change(upstream, 1)
+        # Later syncs keep the upstream the server mirrors (Twilio's API URL included).
+        code, _, err = _cli(capsys, "server", "sync", "--pg", pg_url, "--rate", "500")
+        assert code == 0 and "completed:" in err and "changed: nothing" not in err, err
+    with psycopg.connect(pg_url) as conn:
+        source = conn.execute(f"SELECT source FROM {SCHEMA}.server").fetchone()[0]
+        runs = conn.execute(f"SELECT count(*) FROM {SCHEMA}.runs").fetchone()[0]
+    assert source["kind"] == vendor and runs == (40 if vendor == "rapidpro" else 26)
+    assert (source["settings"].get("url") == url) == (vendor == "twilio")
 
 
 def test_bi_views_count_what_the_desktop_shows(demo_server):

@@ -156,15 +156,22 @@ def tasks(make_tasks, demo_db_path):
 def make_jobs(make_tasks, factory_db_path, folder):
     """Export job managers on the factory cache, as the app makes them: each export runs in a
     child process unless ``in_child=False`` (a test that patches the export in this process);
-    ``max_threads`` long jobs run at once. Each is shut down after the test."""
+    ``max_threads`` long jobs run at once; ``long`` and ``writes`` replace the job and write
+    lanes with test pools (tests/ui/pools.py). Each is shut down after the test."""
     from flowdesk.ui.downloads.manager import JobManager
 
     managers = []
 
-    def make(*, in_child: bool = True, max_threads: int = 2, **kwargs):
+    def make(*, in_child: bool = True, max_threads: int = 2, long=None, writes=None, **kwargs):
         kwargs.setdefault("folder", folder)
         kwargs.setdefault("progress_interval", 0.0)
-        tasks = make_tasks(factory_db_path, long_threads=max_threads, in_child=in_child)
+        tasks = make_tasks(
+            factory_db_path,
+            long_threads=max_threads,
+            in_child=in_child,
+            long=long,
+            writes=writes,
+        )
         manager = JobManager(tasks, **kwargs)
         managers.append(manager)
         return manager

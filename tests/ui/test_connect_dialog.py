@@ -132,7 +132,7 @@ def test_closing_while_testing_is_safe(qtbot, pool, server):
 
 
 def test_keyring_refusal_is_shown(qtbot, pool, monkeypatch):
-    def refuse(account, token):
+    def refuse(account, token, **_where):
         raise credentials.CredentialError("no system keyring is available to keep the token")
 
     monkeypatch.setattr(connect_dialog, "store_token", refuse)
@@ -160,7 +160,7 @@ def test_connect_after_a_failed_test_keeps_the_dialog_and_no_token(qtbot, pool, 
 
 
 def test_the_keyring_message_names_the_variable_as_it_is_spelled(qtbot, pool, monkeypatch):
-    def refuse(account, token):
+    def refuse(account, token, **_where):
         raise credentials.CredentialError(
             "no system keyring is available to keep the token; set the environment variable "
             "FLOWDESK_AC_TOKEN instead"

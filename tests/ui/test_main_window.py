@@ -317,6 +317,7 @@ def test_empty_cache_explains_and_creates_the_demo(qtbot, make_window, tmp_path,
 
     monkeypatch.setattr(main_window, "DEMO_DEFAULTS", {"seed": 2, "contacts": 120})
     window = make_window(tmp_path / "empty.db")
+    assert window.cache_label.text() == "Workspace: empty"  # no source yet: the file's name
     assert window.stack.currentWidget() is window.no_flows
     assert "flowdesk demo --db FILE" in window.no_flows.body.text()
     assert window.create_demo_button.isVisibleTo(window)
@@ -331,6 +332,16 @@ def test_empty_cache_explains_and_creates_the_demo(qtbot, make_window, tmp_path,
     assert window.stack.currentWidget() is window.page
     assert window.flows.model.rowCount() == 8
     assert window.sync_label.text().startswith("Last sync")
+    assert window.cache_label.text() == "Workspace: Demo workspace"  # named by its first sync
+
+
+def test_the_status_bar_names_the_workspace_not_its_cache_path(make_window, demo_db_path):
+    """Screenshots and screen shares showed "/tmp/…/demo.db" on every page; the path stays one
+    hover away."""
+    window = make_window(demo_db_path)
+    assert window.cache_label.text() == "Workspace: Demo workspace"
+    assert str(demo_db_path.parent) not in window.cache_label.text()
+    assert window.cache_label.toolTip() == f"Cache file: {demo_db_path}"
 
 
 def test_sync_now_runs_in_the_background_and_refreshes(

@@ -550,3 +550,56 @@ def test_a_step_in_a_loop_has_one_share_at_any_zoom(synced, viewer):
     assert (
         node.overview_count() == f"{graph.step(keys['s3']).reached} · {node.share_text.split()[0]}"
     )
+
+
+def _pixels_of(scene, rect, color: QColor) -> int:
+    """How many pixels of ``rect`` (scene coordinates) the scene paints in ``color``."""
+    from PySide6.QtGui import QImage, QPainter
+
+    image = QImage(int(rect.width()) * 2, int(rect.height()) * 2, QImage.Format.Format_RGB32)
+    image.fill(QColor("#808080"))
+    painter = QPainter(image)
+    scene.render(painter, image.rect(), rect)
+    painter.end()
+    want = color.rgb()
+    return sum(
+        1 for y in range(image.height()) for x in range(image.width()) if image.pixel(x, y) == want
+    )
+
+
+@pytest.mark.parametrize("dark", [False, True])
+def test_a_step_where_runs_failed_is_marked_and_a_traced_failure_is_drawn_red(synced, viewer, dark):
+    """Escalate (s7) is where r3 failed: its card carries "1 failed" in the theme's Failed
+    colour; no other card has a mark. Tracing r3 outlines that card, and numbers it, in the
+    Failed colour; the rest of the path keeps the path colour."""
+    from flowdesk.ui import theme
+
+    palette = theme.dark_palette() if dark else theme.light_palette()
+    viewer.setPalette(palette)
+    keys = _keys(synced)
+    viewer.set_graph(version_graph(synced, "v1"))
+    scene = viewer.scene
+    failed = theme.status_color("failed", palette)
+    marked = {key: node.failed_mark for key, node in scene.nodes.items() if node.failed_mark}
+    assert list(marked) == [keys["s7"]]
+    mark = marked[keys["s7"]]
+    assert (mark.count, mark.text, mark.color) == (1, "1 failed", failed)
+    assert "1 run ended failed" in mark.toolTip()
+    # Visible: the mark paints the Failed colour on the card's corner, and stays in the scene.
+    area = mark.sceneBoundingRect()
+    assert _pixels_of(scene, area, failed) > 40
+    assert scene.sceneRect().contains(area)
+    clean = scene.nodes[keys["s6"]].sceneBoundingRect()
+    assert _pixels_of(scene, clean, failed) == 0
+
+    viewer.highlight_path(run_detail(synced, _run_key(synced, "r3")).path)
+    traced = scene.nodes[keys["s7"]]
+    assert traced.path_failed and traced.border_color() == failed
+    assert scene.badges[keys["s7"]].color == failed
+    for step_id in ("s1", "s2", "s3", "s5"):
+        node = scene.nodes[keys[step_id]]
+        assert not node.path_failed and node.border_color() == node.path_color
+        assert scene.badges[keys[step_id]].color == node.path_color
+    # A completed run's trace outlines nothing in red.
+    viewer.highlight_path(run_detail(synced, _run_key(synced, "r1")).path)
+    assert not any(node.path_failed for node in scene.nodes.values())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QRect, QSize
+from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QImage
 
 from flowdesk.cli import main
@@ -112,3 +112,72 @@ def test_a_narrow_legend_keeps_the_diagram_its_height(qtbot):
     legend.resize(900, 200)
     qtbot.wait(10)
     assert legend.definition.isVisible() and legend.toolTip() == ""
+
+
+def test_a_narrow_flows_list_shortens_words_not_figures(qtbot, make_window, demo_db_path):
+    """At 1024×700 with the flows list dragged to its narrowest, every row still shows its
+    contacts and its completion figure whole ("79.5%", not "79.5% com…"): words go first."""
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    from flowdesk.core import formatting
+    from flowdesk.ui.widgets.flow_list import TEXT_INSET, subtitle_for_width
+
+    window = make_window(demo_db_path)
+    window.resize(1024, 700)
+    wait_idle(qtbot, window)
+    window.splitter.setSizes([0, 1024])  # as narrow as it goes
+    qtbot.wait(20)
+    _assert_fits(qtbot, window, QSize(1024, 700), "a narrow flows list")
+    view = window.flows.view
+    width = view.viewport().width() - TEXT_INSET
+    assert width < 200
+    font = view.font()
+    bold = QFont(font)
+    bold.setBold(True)
+    metrics, bold_metrics = QFontMetrics(font), QFontMetrics(bold)
+    model = window.flows.model
+    cut_before = 0
+    for row in range(model.rowCount()):
+        flow = model.flow_at(row)
+        full = model.data(model.index(row, 0), Qt.ItemDataRole.ToolTipRole)
+        full_line = "↓ In · " + full.split(", ", 1)[1]
+        cut_before += metrics.horizontalAdvance(full_line) > width
+        mark, numbers = subtitle_for_width(flow, bold_metrics, metrics, width)
+        used = bold_metrics.horizontalAdvance(mark + " ") + metrics.horizontalAdvance(numbers)
+        assert used <= width, (flow.name, mark, numbers)
+        assert formatting.share(flow.counters.completion_rate) in numbers
+        assert formatting.count(flow.counters.contacts) in numbers
+        assert "…" not in numbers
+    assert cut_before  # the whole sentence would not fit: this width is the narrow case
+
+
+def _tabs_all_in_view(tabs) -> bool:
+    bar = tabs.tabBar()
+    visible = [i for i in range(tabs.count()) if tabs.isTabVisible(i)]
+    return all(bar.rect().contains(bar.tabRect(i)) for i in visible)
+
+
+def test_flow_tabs_shorten_their_names_instead_of_scrolling(qtbot, make_window, demo, demo_db_path):
+    """With the Downloads panel open at 1024×700 the six tabs did not fit: the last showed as
+    "Ov" between scroll arrows. They now take short names there, and full names when there is
+    room."""
+    window = make_window(demo_db_path)
+    window.resize(1024, 700)
+    outbound = max(
+        (f for f in list_flows(demo) if f.direction == "outbound"),
+        key=lambda f: f.counters.contacts,
+    )
+    window.open_flow(outbound.id)
+    _assert_fits(qtbot, window, QSize(1024, 700), "a flow")
+    tabs = window.page.tabs
+    assert not tabs.is_compact() and tabs.tabText(1) == "Messaging Flow &Executions"
+    window.downloads.dock.show()
+    _assert_fits(qtbot, window, QSize(1024, 700), "the Downloads panel")
+    assert tabs.is_compact()
+    assert [tabs.tabText(i).replace("&", "") for i in range(tabs.count())] == [
+        "Contacts", "Executions", "Versions", "Viewer", "Compare", "Over time"]  # fmt: skip
+    assert _tabs_all_in_view(tabs)
+    assert "Outbound executions" in tabs.tabToolTip(1)  # the tooltip still says what it is
+    window.downloads.dock.hide()
+    _assert_fits(qtbot, window, QSize(1024, 700), "the panel closed")
+    assert not tabs.is_compact() and _tabs_all_in_view(tabs)

@@ -1,9 +1,18 @@
-"""The columns of a results file: fixed contact columns, then one column per step of the flow."""
+"""The columns of a results file: fixed contact columns, then one column per step of the scope.
+
+A column that could only ever be empty is left out: a version's file has that version's steps, an
+execution's file the steps of the version(s) it ran, and a flow without executions (inbound) has no
+Execution column.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from flowdesk.core.path_order import path_order
+from flowdesk.core.queries import Scope
 
 FIXED_HEADERS: tuple[str, ...] = (
     "Phone",
@@ -16,6 +25,46 @@ FIXED_HEADERS: tuple[str, ...] = (
     "Entered",
 )
 FIXED_COUNT = len(FIXED_HEADERS)
+EXECUTION_COLUMN = FIXED_HEADERS.index("Execution")
+
+
+def fixed_headers(with_execution: bool = True) -> tuple[str, ...]:
+    """The fixed columns, without "Execution" for a scope that has no executions."""
+    if with_execution:
+        return FIXED_HEADERS
+    return FIXED_HEADERS[:EXECUTION_COLUMN] + FIXED_HEADERS[EXECUTION_COLUMN + 1 :]
+
+
+def scope_versions(conn: Any, scope: Scope) -> list[str] | None:
+    """The versions whose steps get columns: None for every version of the flow; the version of
+    a version scope; for an execution, the versions its runs ran (and its own, if it names one).
+    """
+    if scope.execution_id is not None:
+        found = conn.execute(
+            "SELECT DISTINCT version_id FROM runs WHERE execution_id = ?"
+            " UNION SELECT version_id FROM executions WHERE id = ? AND version_id IS NOT NULL",
+            [scope.execution_id, scope.execution_id],
+        ).fetchall()
+        return [version_id for (version_id,) in found]
+    if scope.version_id is not None:
+        return [scope.version_id]
+    return None
+
+
+def scope_has_executions(conn: Any, scope: Scope) -> bool:
+    """Whether the Execution column can hold anything: an execution's file always; a flow's or
+    a version's when the flow has executions (of that version, or of no known version). Every run
+    sent by an execution has that execution's row (the engine keeps a stub until its record
+    arrives), so an inbound flow, which has none, gets no always-empty column."""
+    if scope.execution_id is not None:
+        return True
+    if scope.version_id is None:
+        sql, params = "flow_id = ?", [scope.flow_id]
+    else:
+        sql = "flow_id = ? AND (version_id = ? OR version_id IS NULL)"
+        params = [scope.flow_id, scope.version_id]
+    found = conn.execute(f"SELECT 1 FROM executions WHERE {sql} LIMIT 1", params).fetchone()
+    return found is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,24 +76,35 @@ class StepColumn:
     versions: tuple[str, ...]
 
 
-def step_columns(conn: Any, flow_id: str) -> list[StepColumn]:
-    """One column per step name over all versions of a flow, in a stable flow order.
+def step_columns(
+    conn: Any, flow_id: str, version_ids: Sequence[str] | None = None
+) -> list[StepColumn]:
+    """One column per step name over the given versions of a flow (all of them by default), in
+    the order contacts pass through the steps.
 
-    Order: the steps of the newest version in their flow order, then the steps that only older
-    versions have, newest version first. Steps of different versions with the same name share a
-    column (a flow edited over time keeps its columns). Two steps with the same name inside one
-    version get separate columns, "Name" and "Name (2)". A header never repeats another header
-    or one of the fixed columns ("Phone", "Status", ...): it gets the next free " (n)" suffix.
-    Steps only known by reference (placeholders: nobody executed them) have no column.
+    Order: the newest version's steps in path order (:func:`flowdesk.core.path_order.path_order`:
+    from the entry along the exits, a loop back to an earlier step does not move it, steps no exit
+    reaches last), then the steps only older versions have, newest version first, each in its
+    version's path order. Steps of different versions with the same name share a column (a flow
+    edited over time keeps its columns). Two steps with the same name inside one version get
+    separate columns, "Name" and "Name (2)", numbered in path order. A header never repeats
+    another header or one of the fixed columns ("Phone", "Status", ...): it gets the next free
+    " (n)" suffix. Steps only known by reference (placeholders: nobody executed them) have no
+    column.
     """
-    rows = conn.execute(
-        "SELECT s.key, s.name, s.version_id, s.id FROM steps s"
-        " LEFT JOIN versions v ON v.id = s.version_id"
-        " WHERE s.flow_id = ? AND s.is_placeholder = 0"
-        " ORDER BY v.published_at IS NULL, v.published_at DESC, s.version_id,"
-        " s.ordering, s.key",
-        [flow_id],
-    ).fetchall()
+    versions = [
+        version_id
+        for (version_id,) in conn.execute(
+            "SELECT s.version_id FROM steps s LEFT JOIN versions v ON v.id = s.version_id"
+            " WHERE s.flow_id = ? GROUP BY s.version_id"
+            " ORDER BY max(v.published_at) IS NULL, max(v.published_at) DESC, s.version_id",
+            [flow_id],
+        )
+    ]
+    if version_ids is not None:
+        wanted = set(version_ids)
+        versions = [version_id for version_id in versions if version_id in wanted]
+    rows = [row for version_id in versions for row in _version_steps(conn, version_id)]
     # Name each step: its name, with (n) for the n-th step of that name within its version.
     seen_in_version: dict[tuple[str, str], int] = {}
     named: list[tuple[str, int, str]] = []
@@ -85,5 +145,36 @@ def step_columns(conn: Any, flow_id: str) -> list[StepColumn]:
     ]
 
 
-def headers(columns: list[StepColumn]) -> list[str]:
-    return [*FIXED_HEADERS, *(column.header for column in columns)]
+def _version_steps(conn: Any, version_id: str) -> list[tuple[int, str, str, str]]:
+    """(key, name, version, step id) of a version's executed steps, in path order.
+
+    Entry steps: those no other step leads to and where contacts did start (in a version nobody
+    ran yet: those that lead somewhere). A step nothing leads to that nobody reached (a detached
+    step of a published definition) is unreached, so it comes last instead of first.
+    """
+    steps = conn.execute(
+        "SELECT s.key, s.name, s.version_id, s.id, s.is_placeholder, coalesce(t.reached, 0)"
+        " FROM steps s LEFT JOIN step_stats t ON t.step_key = s.key AND t.execution_id = ''"
+        " WHERE s.version_id = ? ORDER BY s.ordering, s.key",
+        [version_id],
+    ).fetchall()
+    edges = conn.execute(
+        "SELECT source_key, target_key FROM transitions WHERE version_id = ?"
+        " ORDER BY source_key, ordinal, target_key",
+        [version_id],
+    ).fetchall()
+    targets = {target for source, target in edges if source != target}
+    sources = {source for source, target in edges if source != target}
+    starts = [row for row in steps if row[0] not in targets and not row[4]]
+    entries = (
+        [row[0] for row in starts if row[5]]
+        or [row[0] for row in starts if row[0] in sources]
+        or [row[0] for row in steps[:1]]
+    )
+    by_key = {row[0]: row for row in steps}
+    order = path_order(list(by_key), edges, entries)
+    return [by_key[key][:4] for key in order if not by_key[key][4]]
+
+
+def headers(columns: list[StepColumn], with_execution: bool = True) -> list[str]:
+    return [*fixed_headers(with_execution), *(column.header for column in columns)]

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO
 
 from flowdesk.core.errors import Canceled
+from flowdesk.core.export.columns import EXECUTION_COLUMN
 from flowdesk.core.export.localtime import LocalOffsets, offset_text
 from flowdesk.core.export.rows import RowSource
 from flowdesk.core.export.safety import TRIGGERS, neutralise
@@ -102,7 +103,11 @@ def write_csv(
         for batch in source.batches(batch_size):
             if is_cancelled is not None and is_cancelled():
                 raise Canceled
-            writer.writerows(_rows(batch, stamp))
+            rows = _rows(batch, stamp)
+            if not source.with_execution:
+                for row in rows:
+                    del row[EXECUTION_COLUMN]
+            writer.writerows(rows)
             done += len(batch)
             if progress is not None:
                 progress(done, total)

@@ -22,7 +22,14 @@ from operator import itemgetter
 from typing import Any
 
 from flowdesk.core.execution_names import flow_execution_labels
-from flowdesk.core.export.columns import StepColumn, headers, step_columns
+from flowdesk.core.export.columns import (
+    StepColumn,
+    fixed_headers,
+    headers,
+    scope_has_executions,
+    scope_versions,
+    step_columns,
+)
 from flowdesk.core.export.spec import ExportSpec
 from flowdesk.core.model import METRIC_LABELS
 from flowdesk.core.queries import _where
@@ -62,7 +69,12 @@ class RowSource:
         self.spec = spec
         text = text or str
         self.where, self.params = _where(spec.contact_query())
-        self.columns: list[StepColumn] = step_columns(conn, spec.flow_id)
+        scope = spec.scope
+        self.columns: list[StepColumn] = step_columns(
+            conn, spec.flow_id, scope_versions(conn, scope)
+        )
+        # Rows always carry the execution; the writers drop it when this is False.
+        self.with_execution: bool = scope_has_executions(conn, scope)
         self.total: int = conn.execute(
             f"SELECT count(*) FROM runs r WHERE {self.where}", self.params
         ).fetchone()[0]
@@ -79,7 +91,11 @@ class RowSource:
 
     @property
     def header(self) -> list[str]:
-        return headers(self.columns)
+        return headers(self.columns, self.with_execution)
+
+    @property
+    def fixed_count(self) -> int:
+        return len(fixed_headers(self.with_execution))
 
     def _column_keys(self) -> tuple[dict[str, list[int | None]], dict[int, int]]:
         """Per version, the step key of each column (None where the version has no such step);

@@ -24,7 +24,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
 from flowdesk.core.errors import Canceled
-from flowdesk.core.export.columns import FIXED_COUNT
+from flowdesk.core.export.columns import EXECUTION_COLUMN
 from flowdesk.core.export.localtime import LocalOffsets, zone_label
 from flowdesk.core.export.rows import RowSource
 from flowdesk.core.export.safety import xlsx_text
@@ -114,13 +114,18 @@ def write_xlsx(
     if rows_per_sheet is None:
         rows_per_sheet = EXCEL_MAX_ROWS - 1
     header = [xlsx_text(h) for h in source.header]
+    fixed_count = source.fixed_count
     if local_time:
-        header[FIXED_COUNT - 1] += f" (local time, {zone_label()})"
+        header[fixed_count - 1] += f" (local time, {zone_label()})"
     width = len(header)
     last_column = get_column_letter(width)
+    fixed_widths = list(_FIXED_WIDTHS)
+    with_execution = source.with_execution
+    if not with_execution:
+        del fixed_widths[EXECUTION_COLUMN]
     widths = [
-        *_FIXED_WIDTHS,
-        *(min(max(_TIME_WIDTH, len(h) + 2), _MAX_WIDTH) for h in header[FIXED_COUNT:]),
+        *fixed_widths,
+        *(min(max(_TIME_WIDTH, len(h) + 2), _MAX_WIDTH) for h in header[fixed_count:]),
     ]
     total = source.total
     workbook = Workbook(write_only=True)
@@ -170,19 +175,20 @@ def write_xlsx(
                     in_sheet = 0
                 # Empty text is no cell; times are naive date-times (UTC or local), which
                 # openpyxl writes as serial numbers with a date format.
-                sheet.append(
-                    [
-                        text(phone) if phone else None,
-                        text(first) if first else None,
-                        text(last) if last else None,
-                        status,
-                        text(reason) if reason else None,
-                        version or None,
-                        execution or None,
-                        moment(entered),
-                        *[None if t is None else moment(t) for t in cells],
-                    ]
-                )
+                row = [
+                    text(phone) if phone else None,
+                    text(first) if first else None,
+                    text(last) if last else None,
+                    status,
+                    text(reason) if reason else None,
+                    version or None,
+                    execution or None,
+                    moment(entered),
+                    *[None if t is None else moment(t) for t in cells],
+                ]
+                if not with_execution:
+                    del row[EXECUTION_COLUMN]
+                sheet.append(row)
                 in_sheet += 1
             done += len(batch)
             if progress is not None:

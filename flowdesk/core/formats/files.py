@@ -6,7 +6,7 @@ Flow/Revision resource holding one), and, failing those, a "Download results" CS
 ``flowdesk.core.importer``). Every problem in a JSON file stops the import before anything is
 written, with one line naming the position.
 
-Reading only: the file is fed to the engine by ``flowdesk.core.sources.files.FlowFileSource``
+Reading only: the file is fed to the engine by ``flowdesk.core.sources.files.FileSource``
 (``flowdesk.core.tasks.import_flow_file``), so file formats depend on neither the sources nor
 the engine.
 """

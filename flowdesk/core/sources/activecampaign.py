@@ -23,11 +23,10 @@ import os
 import urllib.parse
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 from flowdesk.core.errors import Canceled, UserError
-from flowdesk.core.sources.base import Batch, Record, SyncState
+from flowdesk.core.sources.base import Batch, ConnectionInfo, Record, SyncState
 from flowdesk.core.sources.credentials import check_token
 from flowdesk.core.sources.http import (
     ApiClient,
@@ -165,13 +164,6 @@ class _ListingGuard:
                     f"{self.count:,} items; the sync will resume at this page"
                 )
         return more
-
-
-@dataclass(slots=True)
-class ConnectionInfo:
-    base_url: str
-    runs: int
-    message: str
 
 
 def check_connection(

@@ -49,6 +49,15 @@ class Batch:
     problems: list[tuple[str, str]] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class ConnectionInfo:
+    """What a successful connection test found, said in one line for the Connect dialogs."""
+
+    base_url: str
+    runs: int | None  # how many runs the account holds, where one request can tell
+    message: str
+
+
 class SyncState(Protocol):
     """What a source may ask the cache while it fetches (read-only)."""
 

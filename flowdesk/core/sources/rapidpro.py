@@ -24,8 +24,9 @@ from typing import Any
 from flowdesk.core.formats import rapidpro as spec
 from flowdesk.core.formats.catalogue import Catalogue
 from flowdesk.core.formats.common import FileFormatError, normalize_time
-from flowdesk.core.sources.base import Batch, Record, SyncState
-from flowdesk.core.sources.http import BadResponseError, Politeness
+from flowdesk.core.sources.base import Batch, ConnectionInfo, Record, SyncState
+from flowdesk.core.sources.credentials import check_token
+from flowdesk.core.sources.http import ApiClient, BadResponseError, Politeness
 from flowdesk.core.sources.urls import normalize_api_url
 from flowdesk.core.sources.vendor_api import VendorApiSource
 
@@ -61,7 +62,10 @@ class RapidProSource(VendorApiSource):
         catalogue: Catalogue | None = None,
         politeness: Politeness | None = None,
         sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
+        """``clock`` gives "now" (UTC) for the label of a flow without a revision number
+        ("Imported … UTC"); tests pass a fixed one so two syncs name it alike."""
         base_url = normalize_url(url)
         if not token or not token.strip():
             raise ValueError("the API token is empty")
@@ -73,6 +77,7 @@ class RapidProSource(VendorApiSource):
             default_rate=DEFAULT_RATE,
             sleep=sleep,
         )
+        self._clock = clock or (lambda: datetime.now(UTC))
         host = self.base_url.split("://", 1)[1].split("/", 1)[0]
         self.name = f"RapidPro ({host})"
 
@@ -104,7 +109,7 @@ class RapidProSource(VendorApiSource):
             modified = {f["uuid"]: f.get("modified_on") for f in group}
             try:
                 found = spec.definitions_from_export(
-                    export, "definitions.json", datetime.now(UTC), source="API"
+                    export, "definitions.json", self._clock(), source="API"
                 )
             except FileFormatError as exc:
                 raise BadResponseError(str(exc)) from None
@@ -171,3 +176,26 @@ class RapidProSource(VendorApiSource):
             )
             if is_cancelled():
                 return
+
+
+def check_connection(
+    url: str,
+    token: str,
+    politeness: Politeness | None = None,
+    is_cancelled: Callable[[], bool] = lambda: False,
+) -> ConnectionInfo:
+    """One small request (the first page of flows) proving that the URL and the token work, for
+    the app's Connect dialog. Raises ValueError or :class:`HttpError` like a sync would."""
+    base_url = normalize_url(url)
+    polite = politeness or Politeness(max_retries=1, timeout=15.0, backoff_base=0.5)
+    client = ApiClient(base_url, check_token(token), polite, is_cancelled=is_cancelled)
+    data = client.get_json("flows.json")
+    if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+        raise BadResponseError("the server's answer does not look like RapidPro's API")
+    flows = len(data["results"])
+    if data.get("next"):  # more pages: say so rather than read them all for a test
+        found = "more than one flow" if flows == 1 else f"more than {flows:,} flows"
+    else:
+        found = "1 flow" if flows == 1 else f"{flows:,} flows"
+    host = urllib.parse.urlsplit(base_url).netloc
+    return ConnectionInfo(base_url, None, f"Connected to {host}: {found}.")

@@ -19,6 +19,7 @@ executions; the bound moves only once a flow's whole listing is written.
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -26,7 +27,8 @@ from flowdesk.core.formats import twilio as spec
 from flowdesk.core.formats.catalogue import Catalogue
 from flowdesk.core.formats.common import FileFormatError, normalize_time
 from flowdesk.core.records import parse_timestamp
-from flowdesk.core.sources.base import Batch, Record, SyncState
+from flowdesk.core.sources.base import Batch, ConnectionInfo, Record, SyncState
+from flowdesk.core.sources.credentials import check_token
 from flowdesk.core.sources.http import ApiClient, BadResponseError, NotFoundError, Politeness
 from flowdesk.core.sources.urls import normalize_api_url
 from flowdesk.core.sources.vendor_api import VendorApiSource
@@ -224,3 +226,56 @@ def _copy(cursor: dict[str, Any], active: dict[str, str]) -> dict[str, Any]:
         "flows": {sid: dict(value) for sid, value in cursor["flows"].items()},
         "active": dict(active),
     }
+
+
+def normalize_sid(text: str | None) -> str:
+    """An Account SID as typed (spaces around it dropped); ValueError when it cannot be one, so
+    a typo is caught before any request carries the auth token."""
+    sid = (text or "").strip()
+    if not sid:
+        raise ValueError("the Account SID is empty")
+    if not re.fullmatch(r"AC[0-9a-fA-F]{32}", sid):
+        raise ValueError(
+            "the Account SID should be AC followed by 32 letters and digits (Twilio Console →"
+            " Account info)"
+        )
+    return sid
+
+
+def check_connection(
+    sid: str,
+    token: str,
+    url: str | None = None,
+    politeness: Politeness | None = None,
+    is_cancelled: Callable[[], bool] = lambda: False,
+) -> ConnectionInfo:
+    """One small request (the first page of Studio flows) proving that the Account SID and the
+    auth token work, for the app's Connect dialog; the message names the flows found."""
+    sid = normalize_sid(sid)
+    base_url = normalize_url(url)
+    pair = f"{sid}:{check_token(token)}".encode()
+    polite = politeness or Politeness(max_retries=1, timeout=15.0, backoff_base=0.5)
+    client = ApiClient(
+        base_url,
+        base64.b64encode(pair).decode("ascii"),
+        polite,
+        is_cancelled=is_cancelled,
+        auth_scheme="Basic",
+    )
+    data = client.get_json("Flows", {"PageSize": 50})
+    if not isinstance(data, dict) or not isinstance(data.get("flows"), list):
+        raise BadResponseError("the server's answer does not look like Twilio Studio's API")
+    names = [
+        str(flow.get("friendly_name") or flow.get("sid"))
+        for flow in data["flows"]
+        if isinstance(flow, dict)
+    ]
+    meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
+    more = "more than " if meta.get("next_page_url") else ""
+    if not names:
+        found = "no Studio flows yet"
+    else:
+        shown = ", ".join(names[:3]) + (", …" if len(names) > 3 or more else "")
+        noun = "Studio flow" if len(names) == 1 and not more else "Studio flows"
+        found = f"{more}{len(names):,} {noun} ({shown})"
+    return ConnectionInfo(base_url, None, f"Connected to the Twilio account {sid}: {found}.")

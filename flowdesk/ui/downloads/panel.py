@@ -46,7 +46,14 @@ from flowdesk.ui.theme import status_color
 
 
 class _ElidedLabel(QLabel):
-    """One line of text, elided on the right when narrow; the full text is the tooltip."""
+    """One line of text, elided when narrow (on the right unless ``mode`` says otherwise); the
+    full text is the tooltip."""
+
+    def __init__(
+        self, parent: QWidget | None = None, mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight
+    ) -> None:
+        super().__init__(parent)
+        self._mode = mode
 
     def minimumSizeHint(self) -> QSize:
         return QSize(40, super().minimumSizeHint().height())
@@ -62,7 +69,7 @@ class _ElidedLabel(QLabel):
         painter = QPainter(self)
         metrics = self.fontMetrics()
         rect = self.contentsRect()
-        text = metrics.elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
+        text = metrics.elidedText(self.text(), self._mode, rect.width())
         painter.setPen(self.palette().color(self.foregroundRole()))
         painter.drawText(rect, int(self.alignment() | Qt.AlignmentFlag.AlignVCenter), text)
 
@@ -116,7 +123,9 @@ class JobRowWidget(QFrame):
         state_line.addWidget(self.status, 1)
         layout.addLayout(state_line)
         # Third line: the progress bar while running, the file name once there is a file.
-        self.file_label = _ElidedLabel(self)
+        # Elided in the middle: the end of a file name (its time and extension) tells files of
+        # one flow and scope apart.
+        self.file_label = _ElidedLabel(self, Qt.TextElideMode.ElideMiddle)
         self.file_label.setAccessibleName("File")
         self.file_label.setFixedHeight(lines + 2)
         third = QHBoxLayout()

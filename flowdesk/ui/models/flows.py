@@ -35,6 +35,23 @@ def flow_subtitle(flow: FlowSummary) -> str:
     )
 
 
+def flow_subtitle_variants(flow: FlowSummary) -> list[tuple[str, str]]:
+    """(direction mark, numbers) for the list's second line, longest first. A narrow list
+    takes the first that fits: words go before figures, so "79.5%" is never cut (the tooltip
+    keeps the whole sentence)."""
+    counters = flow.counters
+    mark = DIRECTION_MARKS.get(flow.direction, "•")
+    arrow = mark.split(" ")[0]
+    contacts = formatting.count(counters.contacts)
+    completed = formatting.share(counters.completion_rate)
+    return [
+        (mark, f"· {flow_subtitle(flow)}"),
+        (mark, f"· {contacts} · {completed} completed"),
+        (arrow, f"{contacts} · {completed} completed"),
+        (arrow, f"{contacts} · {completed}"),
+    ]
+
+
 class FlowListModel(QAbstractListModel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)

@@ -25,6 +25,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
+from flowdesk.core import formatting
 from flowdesk.ui.viewer import style
 
 NODE_WIDTH = 216.0
@@ -119,6 +120,10 @@ class NodeItem(QGraphicsItem):
         self.path_text = ""
         self.path_text_color: QColor | None = None
         self.on_path = False
+        # Runs that ended failed here (a mark on the card), and whether the traced run did.
+        self.failed_mark: FailedMarkItem | None = None
+        self.failed_color: QColor | None = None
+        self.path_failed = False
         self._hover = False
         # The step chosen by a click or from the timeline; not Qt selection, because selectable
         # items swallow the mouse press and the view could then not be dragged from a card.
@@ -145,12 +150,39 @@ class NodeItem(QGraphicsItem):
         path.addRoundedRect(self._rect, _CORNER, _CORNER)
         return path
 
-    def set_path_state(self, on_path: bool, text: str = "", color: QColor | None = None) -> None:
-        """Show (or clear) this run's visit times in place of the type line."""
-        if (on_path, text, color) == (self.on_path, self.path_text, self.path_text_color):
+    def set_path_state(
+        self, on_path: bool, text: str = "", color: QColor | None = None, failed: bool = False
+    ) -> None:
+        """Show (or clear) this run's visit times in place of the type line; ``failed``: the
+        traced run failed at this step, so the card is outlined in the Failed colour."""
+        failed = failed and on_path
+        state = (on_path, text, color, failed)
+        if state == (self.on_path, self.path_text, self.path_text_color, self.path_failed):
             return
-        self.on_path, self.path_text, self.path_text_color = on_path, text, color
+        self.on_path, self.path_text, self.path_text_color, self.path_failed = state
         self.update()
+
+    def set_failed(self, count: int, color: QColor) -> None:
+        """Mark the card with the number of runs that ended failed at this step (none: no
+        mark). ``color`` is the theme's Failed colour, also used for a traced failure."""
+        self.failed_color = QColor(color)
+        if self.failed_mark is not None:
+            self.failed_mark.setParentItem(None)
+            if self.scene() is not None:
+                self.scene().removeItem(self.failed_mark)
+            self.failed_mark = None
+        if count > 0:
+            self.failed_mark = FailedMarkItem(count, self.fonts.badge, color, self)
+            self.failed_mark.setPos(NODE_WIDTH - 6, NODE_HEIGHT)
+
+    def border_color(self) -> QColor:
+        """The card's outline: the Failed colour where the traced run failed, the path colour on
+        the rest of a traced path, else the card's own border."""
+        if self.on_path:
+            if self.path_failed and self.failed_color is not None:
+                return self.failed_color
+            return self.path_color
+        return self.colors.border
 
     def set_focused(self, focused: bool) -> None:
         if focused != self.focused:
@@ -174,7 +206,7 @@ class NodeItem(QGraphicsItem):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         # Card.
         if self.on_path:
-            border = QPen(self.path_color, 3.0)
+            border = QPen(self.border_color(), 3.0)
         else:
             border = QPen(colors.border, 1.2)
             if colors.dashed:
@@ -464,6 +496,48 @@ class EdgeLabelItem(QGraphicsItem):
         painter.drawRoundedRect(self._rect.adjusted(0.5, 0.5, -0.5, -0.5), radius, radius)
         painter.setFont(self.font)
         painter.setPen(self.text_color)
+        painter.drawText(self._rect, Qt.AlignmentFlag.AlignCenter, self.text)
+
+
+class FailedMarkItem(QGraphicsItem):
+    """ "3 failed" on a step card's bottom corner: runs that ended failed at this step, in the
+    theme's Failed colour, so a failing step stands out at any zoom and in both themes."""
+
+    Type = QGraphicsItem.UserType + 5
+
+    def __init__(self, count: int, font: QFont, color: QColor, parent: QGraphicsItem) -> None:
+        super().__init__(parent)
+        self.count = count
+        self.text = f"{formatting.count(count)} failed"
+        self.font = font
+        self.color = QColor(color)
+        metrics = QFontMetricsF(font)
+        height = metrics.height() + 4
+        width = metrics.horizontalAdvance(self.text) + 14
+        self._rect = QRectF(-width, -height / 2.0, width, height)
+        self._bounds = self._rect.adjusted(-2, -2, 2, 2)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setZValue(1)  # above its card
+        runs = "run" if count == 1 else "runs"
+        self.setToolTip(f"{formatting.count(count)} {runs} ended failed at this step")
+
+    def type(self) -> int:
+        return self.Type
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        text_color = style.text_on(self.color)
+        painter.setPen(QPen(text_color, 1.2))
+        painter.setBrush(self.color)
+        radius = self._rect.height() / 2.0
+        painter.drawRoundedRect(self._rect, radius, radius)
+        painter.setFont(self.font)
+        painter.setPen(text_color)
         painter.drawText(self._rect, Qt.AlignmentFlag.AlignCenter, self.text)
 
 

@@ -126,6 +126,7 @@ class FlowScene(QGraphicsScene):
                 self._node_tooltip(graph, step, step_shares[step.key]),
             )
             item.setPos(placed.rect.x, placed.rect.y)
+            item.set_failed(self._failed_count(step), style.status_color("FAILED", palette))
             self.addItem(item)
             self.nodes[step.key] = item
             self._heat_looks[step.key] = (
@@ -267,6 +268,11 @@ class FlowScene(QGraphicsScene):
         return NodeColors(fill, border, text, style.mix(text, fill, 0.22), False)
 
     @staticmethod
+    def _failed_count(step: GraphStep) -> int:
+        """Runs that ended failed at this step: the number on its red mark (0: no mark)."""
+        return 0 if step.is_placeholder else step.ended.get("failed", 0)
+
+    @staticmethod
     def _node_tooltip(graph: FlowGraph, step: GraphStep, share: float | None) -> str:
         rows = [f"<b>{html.escape(step.name or step.id)}</b>"]
         kind = style.type_label(step.step_type)
@@ -347,8 +353,11 @@ class FlowScene(QGraphicsScene):
             on_path = key in visits
             if on_path:
                 entries = visits[key]
-                node.set_path_state(True, self._visit_text(entries), self._visit_color(entries))
-                badge = PathBadgeItem(key, numbers[key], self._fonts.badge, node.path_color)
+                failed = entries[-1].status == "FAILED"
+                node.set_path_state(
+                    True, self._visit_text(entries), self._visit_color(entries), failed
+                )
+                badge = PathBadgeItem(key, numbers[key], self._fonts.badge, node.border_color())
                 badge.setPos(node.pos() + QPointF(NODE_WIDTH - 6, 0))
                 self.addItem(badge)
                 self.badges[key] = badge

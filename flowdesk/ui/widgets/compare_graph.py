@@ -73,6 +73,11 @@ class DiffScene(FlowScene):
         detail = style.type_label(step.step_type)
         return f"{word} · {detail}" if word else detail
 
+    @staticmethod
+    def _failed_count(step: GraphStep) -> int:
+        """No failure marks: this graph says what changed, and mixes two versions' counts."""
+        return 0
+
     def _node_tooltip(self, graph: FlowGraph, step: GraphStep, share: float | None) -> str:
         text = super()._node_tooltip(graph, step, share)
         status = self.status_of(step.key)

@@ -17,8 +17,24 @@ from PySide6.QtWidgets import (
 
 from flowdesk.core.model import Direction
 from flowdesk.core.queries import FlowSummary
-from flowdesk.ui.models.flows import DIRECTION_MARKS, FLOW_ROLE, SUBTITLE_ROLE, FlowListModel
+from flowdesk.ui.models.flows import FLOW_ROLE, FlowListModel, flow_subtitle_variants
 from flowdesk.ui.theme import muted_text, status_color
+
+# The delegate's text inset: 10 px on the left, 8 on the right.
+TEXT_INSET = 18
+
+
+def subtitle_for_width(
+    flow: FlowSummary, mark_metrics: QFontMetrics, metrics: QFontMetrics, width: int
+) -> tuple[str, str]:
+    """The longest (mark, numbers) of :func:`flow_subtitle_variants` that fits ``width``; the
+    shortest when none does (the painter then elides it)."""
+    variants = flow_subtitle_variants(flow)
+    for mark, numbers in variants:
+        used = mark_metrics.horizontalAdvance(mark + " ") + metrics.horizontalAdvance(numbers)
+        if used <= width:
+            return mark, numbers
+    return variants[-1]
 
 
 class FlowDelegate(QStyledItemDelegate):
@@ -44,7 +60,7 @@ class FlowDelegate(QStyledItemDelegate):
             QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         )
         sub_color = text_color if selected else muted_text(palette)
-        rect = option.rect.adjusted(10, 6, -8, -6)
+        rect = option.rect.adjusted(10, 6, 10 - TEXT_INSET, -6)
         metrics = QFontMetrics(option.font)
         line = metrics.height()
         painter.save()
@@ -59,7 +75,7 @@ class FlowDelegate(QStyledItemDelegate):
             bold_metrics.elidedText(flow.name, Qt.TextElideMode.ElideRight, rect.width()),
         )
         # second line: a coloured direction marker, then the headline numbers
-        mark = DIRECTION_MARKS.get(flow.direction, "•")
+        mark, numbers = subtitle_for_width(flow, bold_metrics, metrics, rect.width())
         mark_color = (
             text_color
             if selected
@@ -78,9 +94,7 @@ class FlowDelegate(QStyledItemDelegate):
         painter.drawText(
             sub_rect,
             Qt.AlignmentFlag.AlignLeft,
-            metrics.elidedText(
-                "· " + str(index.data(SUBTITLE_ROLE)), Qt.TextElideMode.ElideRight, sub_rect.width()
-            ),
+            metrics.elidedText(numbers, Qt.TextElideMode.ElideRight, sub_rect.width()),
         )
         painter.restore()
         return None

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -54,7 +53,7 @@ from flowdesk.ui.models.history import (
     execution_who,
     version_label,
 )
-from flowdesk.ui.reflow import ElidedLabel
+from flowdesk.ui.reflow import CompactTabs, ElidedLabel
 from flowdesk.ui.theme import status_color
 from flowdesk.ui.widgets.compare_tab import CompareTab
 from flowdesk.ui.widgets.contacts_tab import ContactsTab
@@ -136,15 +135,15 @@ class FlowPage(QWidget):
         self.compare_tab = CompareTab(tasks, self)
         self.over_time_tab = OverTimeTab(self)
         self._over_time_dirty = True
-        self.tabs = QTabWidget(self)
+        self.tabs = CompactTabs(self)
         self.tabs.setAccessibleName("Flow tabs")
         self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self.contacts_tab, "&Contacts")
-        self.tabs.addTab(self.executions_tab, "Messaging Flow &Executions")
-        self.tabs.addTab(self.versions_tab, "&Versions")
-        self.tabs.addTab(self.viewer_tab, "Flow &Viewer")
-        self.tabs.addTab(self.compare_tab, "Com&pare versions")
-        self.tabs.addTab(self.over_time_tab, "Over &time")
+        self.tabs.add_tab(self.contacts_tab, "&Contacts")
+        self.tabs.add_tab(self.executions_tab, "Messaging Flow &Executions", "&Executions")
+        self.tabs.add_tab(self.versions_tab, "&Versions")
+        self.tabs.add_tab(self.viewer_tab, "Flow &Viewer", "&Viewer")
+        self.tabs.add_tab(self.compare_tab, "Com&pare versions", "Com&pare")
+        self.tabs.add_tab(self.over_time_tab, "Over &time")
         for index, tip in enumerate(
             (
                 "Contacts (Ctrl+1)",
@@ -218,6 +217,7 @@ class FlowPage(QWidget):
         self.versions_tab.set_versions(self.versions)
         self.compare_tab.set_flow(flow.id, self.versions)
         self.tabs.setTabVisible(TAB_EXECUTIONS, outbound)
+        self.tabs.refit()
         if not outbound and self.tabs.currentIndex() == TAB_EXECUTIONS:
             self.tabs.setCurrentIndex(TAB_CONTACTS)
         self.metric = None
