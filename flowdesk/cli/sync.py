@@ -27,6 +27,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--rate", type=float, help="requests per second (default 5)")
     parser.add_argument("--page-size", type=int, help="list page size (default 100)")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="ActiveCampaign: stop once the report is exact (every count, contact, version and "
+        "execution), before reading paths; a later sync reads them (other sources read paths "
+        "with the report)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -35,7 +42,11 @@ def run(args: argparse.Namespace) -> int:
     from flowdesk.core.db import connect, get_meta
 
     options = workspace.SourceOptions(
-        url=args.url, rate=args.rate, page_size=args.page_size, pg=args.pg
+        url=args.url,
+        rate=args.rate,
+        page_size=args.page_size,
+        pg=args.pg,
+        report_only=args.report_only,
     )
     path = resolve_db(args.db)
     if args.source in workspace.API_KINDS and not path.exists():

@@ -28,7 +28,9 @@ Pipeline, each phase chosen for predictability over cleverness:
 6. y coordinates, ports and labels: every inter-layer gap holds one horizontal band of labels. The
    edges crossing a gap pass *vertically* through that band, each through its own slot; labels are
    packed sideways with least displacement, so labels never overlap one another, a node, or an
-   edge other than their own. A gap grows to the height of its tallest label.
+   edge other than their own. A gap grows to the height of its tallest label, and its bends
+   grow with the longest sideways run through them, so edges fanning out far keep a visible
+   slope instead of running flat on top of one another.
 
 All sorting uses explicit tie-breakers and no hashing of unordered sets, so the same input always
 gives the same output.
@@ -137,6 +139,10 @@ class LayoutOptions:
     label_spacing: float = 10.0
     # Free height above and below a label band, where edges bend towards their slot.
     label_clearance: float = 14.0
+    # Least slope (height / sideways run) of an edge changing lanes between two rows: a gap
+    # grows, up to max_bend_height per bend, so far-reaching edges do not run flat and merge.
+    bend_slope: float = 0.1
+    max_bend_height: float = 80.0
     # Padding added around the measured text, so the viewer can draw a pill behind it.
     label_padding_x: float = 6.0
     label_padding_y: float = 2.0
@@ -811,6 +817,10 @@ class _Layout:
                 segs = near_segs[v]
                 if not segs:
                     continue
+                if len(segs) > 1 and v >= self.n:
+                    # A bundled loop's trunk branches towards the loops' sources; it stays
+                    # straight by aligning with the trunk's next lane, not a branch.
+                    segs = [s for s in segs if near_end[s] >= self.n] or segs
                 if len(segs) == 1:
                     ranked = segs
                 else:
@@ -1027,14 +1037,22 @@ class _Layout:
         self.row_top = [0.0] * self.layer_count
         self.row_bottom = [0.0] * self.layer_count
         self.band_top = [0.0] * (self.layer_count + 1)
+        above, below = self._bend_heights()
         y = 0.0
         for layer in range(self.layer_count + 1):
             band = self.band_h[layer]
-            if 0 < layer < self.layer_count:
-                gap_h = max(opt.layer_spacing, band + 2.0 * opt.label_clearance if band else 0.0)
+            if band:
+                gap_h = band + above[layer] + below[layer]
+                if 0 < layer < self.layer_count:
+                    gap_h = max(opt.layer_spacing, gap_h)
+                self.band_top[layer] = (
+                    y + above[layer] + (gap_h - band - above[layer] - below[layer]) / 2.0
+                )
             else:
-                gap_h = band + 2.0 * opt.label_clearance if band else 0.0
-            self.band_top[layer] = y + (gap_h - band) / 2.0
+                gap_h = (
+                    max(opt.layer_spacing, above[layer]) if 0 < layer < self.layer_count else 0.0
+                )
+                self.band_top[layer] = y + gap_h / 2.0
             y += gap_h
             if layer < self.layer_count:
                 self.row_top[layer] = y
@@ -1044,6 +1062,40 @@ class _Layout:
         for v in range(self.n):
             layer = self.layer_of[v]
             self.top[v] = self.row_top[layer] + (row_h[layer] - self.height[v]) / 2.0
+
+    def _bend_heights(self) -> tuple[list[float], list[float]]:
+        """Height of each gap's bends above and below its label band (the whole gap when it has
+        no band): enough for its longest sideways run to slope at least ``bend_slope``.
+
+        Edges change lanes in these bends. Squeezed into a fixed clearance, edges fanning out
+        far from one step ran nearly flat and on top of one another; a slope keeps each one
+        apart from its neighbours, up to ``max_bend_height``.
+        """
+        opt = self.opt
+        gaps = self.layer_count + 1
+        run_above = [0.0] * gaps
+        run_below = [0.0] * gaps
+        for seg, lower in enumerate(self.seg_lower):
+            gap = self.el_layer[lower]
+            up, low = self._upper_x(seg), self._lower_x(seg)
+            slot = self.slot_x.get(seg)
+            if slot is None:
+                run_above[gap] = max(run_above[gap], abs(low - up))
+            else:
+                run_above[gap] = max(run_above[gap], abs(slot - up))
+                run_below[gap] = max(run_below[gap], abs(low - slot))
+
+        def height(run: float, least: float) -> float:
+            return max(least, min(opt.max_bend_height, run * opt.bend_slope))
+
+        above, below = [0.0] * gaps, [0.0] * gaps
+        for gap in range(gaps):
+            if self.band_h[gap]:
+                above[gap] = height(run_above[gap], opt.label_clearance)
+                below[gap] = height(run_below[gap], opt.label_clearance)
+            else:
+                above[gap] = height(run_above[gap], 0.0)
+        return above, below
 
     def _side_port_y(self, v: int, rank: int) -> float:
         return self.top[v] + self.height[v] * (rank + 1) / (self.side_ports[v] + 1)

@@ -173,6 +173,8 @@ class FlowRow:
     current_version_id: str | None
     created_on: int | None
     api_counters: str | None
+    # Known by its id only (a list row): it must not overwrite what a detail said.
+    partial: bool = False
 
 
 @dataclass(slots=True)
@@ -185,6 +187,8 @@ class VersionRow:
     published_at: int | None
     is_current: bool
     api_counters: str | None
+    # Known by its id only (a list row): it must not overwrite what a detail said.
+    partial: bool = False
 
 
 @dataclass(slots=True)
@@ -268,6 +272,7 @@ def parse_flow(flow: Any, record_id: str, fallback_name: str = "") -> FlowRow:
         current_version_id=_id(data.get("current_version")),
         created_on=_timestamp(data.get("created_on"), "flow.created_on", record_id, False),
         api_counters=api_counters(data),
+        partial=not isinstance(flow, dict),
     )
 
 
@@ -293,6 +298,7 @@ def parse_version(version: Any, flow_id: str, record_id: str) -> VersionRow:
             data.get("is_current_version"), "flow_version.is_current_version", record_id
         ),
         api_counters=api_counters(data),
+        partial=not isinstance(version, dict),
     )
 
 

@@ -288,10 +288,27 @@ MIGRATION_3: list[str | Callable[[sqlite3.Connection], None]] = [
     search_terms.rebuild,
 ]
 
+
+# Report first, paths after (docs/activecampaign.md): a run may be known from a listing before
+# its path is read. ``path_synced`` 0 marks such a run (its path is empty until its detail is
+# read); every run stored before this migration came with its path. The partial index is the
+# queue the second phase walks, newest first, and what views count "from N of M runs" with.
+def _add_path_synced(conn: sqlite3.Connection) -> None:
+    # A cache turned back to an older version keeps the column (like migration 3's table).
+    if "path_synced" not in {row[1] for row in conn.execute("PRAGMA table_info(runs)")}:
+        conn.execute("ALTER TABLE runs ADD COLUMN path_synced INTEGER NOT NULL DEFAULT 1")
+
+
+MIGRATION_4: list[str | Callable[[sqlite3.Connection], None]] = [
+    _add_path_synced,
+    "CREATE INDEX IF NOT EXISTS runs_path_pending ON runs(entered_at) WHERE path_synced = 0",
+]
+
 # A step is an SQL statement, or a function of the connection for data SQL cannot compute.
 MIGRATIONS: list[list[str | Callable[[sqlite3.Connection], None]]] = [
     MIGRATION_1,
     MIGRATION_2,
     MIGRATION_3,
+    MIGRATION_4,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

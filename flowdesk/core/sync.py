@@ -111,8 +111,29 @@ class _State:
         row = self._db.execute("SELECT status FROM runs WHERE id = ?", [run_id]).fetchone()
         return None if row is None else row[0]
 
+    def known_runs(self, run_ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        found: dict[str, tuple[str, str | None]] = {}
+        for chunk in _chunks(list(run_ids)):
+            marks = ",".join("?" * len(chunk))
+            for run_id, status, execution_id in self._db.execute(
+                f"SELECT id, status, execution_id FROM runs WHERE id IN ({marks})", list(chunk)
+            ):
+                found[run_id] = (status, execution_id)
+        return found
+
+    def execution_flows(self) -> set[str]:
+        return {row[0] for row in self._db.execute("SELECT DISTINCT flow_id FROM executions")}
+
+    def runs_without_path(self) -> list[str]:
+        rows = self._db.execute(
+            "SELECT id FROM runs WHERE path_synced = 0 ORDER BY entered_at DESC, key DESC"
+        )
+        return [row[0] for row in rows]
+
     def active_run_ids(self) -> list[str]:
-        rows = self._db.execute("SELECT id FROM runs WHERE metric = 'ongoing' ORDER BY key")
+        rows = self._db.execute(
+            "SELECT id FROM runs WHERE metric = 'ongoing' AND path_synced ORDER BY key"
+        )
         return [row[0] for row in rows]
 
     def notify(self, note: str) -> None:
@@ -407,11 +428,14 @@ class SyncEngine:
         definitions: list[DefinitionRecord] = []
         problems: list[tuple[str, str, str]] = [("record", rid, msg) for rid, msg in batch.problems]
         parse_cache: dict[Any, Any] = {}
+        listed: dict[str, RunRecord] = {}  # list-only copies, kept if a detail is refused
         for record in batch.records:
             try:
                 if record.kind == "run":
                     run = parse_run(record.data, parse_cache)
                     runs[run.id] = run  # the last copy of a run in a batch wins
+                    if run.path is None:
+                        listed[run.id] = run
                 elif record.kind == "execution":
                     executions.append(parse_execution(record.data))
                 elif record.kind == "definition":
@@ -421,6 +445,8 @@ class SyncEngine:
             except MalformedRecord as exc:
                 problems.append((record.kind, exc.record_id, exc.message))
         problems += self._screen_step_definitions(runs, graph)
+        for run_id, run in listed.items():
+            runs.setdefault(run_id, run)
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -484,10 +510,32 @@ class SyncEngine:
         flows: dict[str, FlowRow] = {}
         versions: dict[str, VersionRow] = {}
         for item in (*runs, *executions):
-            flows[item.flow.id] = item.flow
-            if item.version is not None:
-                versions[item.version.id] = item.version
+            # A row known by its id only (a list row) never replaces one a detail described.
+            flow = item.flow
+            if not flow.partial or flows.get(flow.id, flow).partial:
+                flows[flow.id] = flow
+            version = item.version
+            if version is not None and (
+                not version.partial or versions.get(version.id, version).partial
+            ):
+                versions[version.id] = version
+        partial_flows = [f for f in flows.values() if f.partial]
+        partial_versions = [v for v in versions.values() if v.partial]
+        flows = {key: f for key, f in flows.items() if not f.partial}
+        versions = {key: v for key, v in versions.items() if not v.partial}
         conn = self.conn
+        # Known by id only: inserted when new, with no trigger type (NULL) and no publisher
+        # (NULL), which is how a later sync sees they still need one detail; never updated.
+        conn.executemany(
+            "INSERT INTO flows (id, name, trigger_type, direction) VALUES (?, ?, NULL, ?)"
+            " ON CONFLICT(id) DO NOTHING",
+            [(f.id, f.name, f.direction) for f in partial_flows],
+        )
+        conn.executemany(
+            "INSERT INTO versions (id, flow_id, name, description, published_by)"
+            " VALUES (?, ?, ?, ?, NULL) ON CONFLICT(id) DO NOTHING",
+            [(v.id, v.flow_id, v.name, v.description) for v in partial_versions],
+        )
         conn.executemany(
             "INSERT INTO flows (id, name, trigger_type, direction, current_version_id, created_on,"
             " api_counters) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
@@ -704,7 +752,7 @@ class SyncEngine:
             marks = ",".join("?" * len(chunk))
             for row in conn.execute(
                 "SELECT id, key, fingerprint, flow_id, version_id, execution_id, metric, waited,"
-                f" responded, contact_id FROM runs WHERE id IN ({marks})",
+                f" responded, contact_id, status, path_synced FROM runs WHERE id IN ({marks})",
                 list(chunk),
             ):
                 stored[row[0]] = row
@@ -748,6 +796,13 @@ class SyncEngine:
         add_run = deltas.add_run
         for run, previous in [(r, None) for r in new_runs] + changed_existing:
             new_path = run.path
+            path_synced = 1
+            if new_path is None:
+                # A list-only record: the stored path stays, unless the status moved on, which
+                # leaves the stored path out of date: it is dropped until a detail is read.
+                path_synced = 0 if previous is None else previous[11]
+                if previous is not None and previous[10] != run.status:
+                    new_path, path_synced = [], 0
             if new_path is None:
                 if previous is None:
                     path_keys: tuple[int, ...] = ()
@@ -777,10 +832,14 @@ class SyncEngine:
                 else:
                     last_time = 0
                     path_tail = "0"
+            if not path_synced:
+                path_tail += "\x1epending"  # a detail with the same head still lands
             fingerprint = _fingerprint(f"{_run_head(run)}\x1e{path_tail}")
             if previous is not None and previous[2] == fingerprint:
                 continue  # replay of what is stored: nothing to do
-            changed += 1
+            # The path of a run the report already holds, as it was listed, is not a change
+            # (so a first sync in two phases counts each run once).
+            changed += previous is None or bool(previous[11]) or previous[10] != run.status
             metric = metrics.get(run.status)
             if metric is None:
                 metric = metrics[run.status] = metric_for_status(run.status).value
@@ -851,6 +910,7 @@ class SyncEngine:
                 int(waited),
                 int(responded),
                 fingerprint,
+                path_synced,
             )
             if previous is None:
                 run_rows.append((run_key, run.id, *row))
@@ -883,16 +943,16 @@ class SyncEngine:
         conn.executemany(
             "INSERT INTO runs (key, id, flow_id, version_id, execution_id, contact_id, phone,"
             " first_name, last_name, status, metric, status_reason, is_test, entered_at,"
-            " last_activity, last_step_key, path_length, waited, responded, fingerprint)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " last_activity, last_step_key, path_length, waited, responded, fingerprint,"
+            " path_synced) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             run_rows,
         )
         conn.executemany(
             "UPDATE runs SET flow_id = ?, version_id = ?, execution_id = ?, contact_id = ?,"
             " phone = ?, first_name = ?, last_name = ?, status = ?, metric = ?,"
             " status_reason = ?, is_test = ?, entered_at = ?, last_activity = ?,"
-            " last_step_key = ?, path_length = ?, waited = ?, responded = ?, fingerprint = ?"
-            " WHERE key = ?",
+            " last_step_key = ?, path_length = ?, waited = ?, responded = ?, fingerprint = ?,"
+            " path_synced = ? WHERE key = ?",
             update_rows,
         )
         conn.executemany("DELETE FROM run_steps WHERE run_key = ?", delete_keys)

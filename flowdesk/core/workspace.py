@@ -90,6 +90,9 @@ class SourceOptions:
     rate: float | None = None
     page_size: int | None = None
     pg: str | None = None  # a team server's postgresql:// URL
+    # ActiveCampaign: stop after the exact report; paths are read by a later sync. Sources that
+    # read a run's path with the run itself have no second phase to leave out.
+    report_only: bool = False
     account: str | None = None  # the account when no URL names it: Twilio's Account SID
 
 
@@ -145,7 +148,9 @@ def _build_activecampaign(workspace: Workspace, options: SourceOptions) -> Sourc
         polite.rate = float(options.rate)
     if options.page_size:
         page_size = int(options.page_size)
-    return ac.ActiveCampaignSource(base_url, token, politeness=polite, page_size=page_size)
+    return ac.ActiveCampaignSource(
+        base_url, token, politeness=polite, page_size=page_size, report_only=options.report_only
+    )
 
 
 def _bound_account(workspace: Workspace, wanted: str) -> None:

@@ -22,6 +22,8 @@ from flowdesk.core.integrity import mismatches
 from flowdesk.core.queries import Scope, summary
 from flowdesk.core.sources import credentials
 from flowdesk.core.sources.activecampaign import (
+    PATH_PHASES,
+    REPORT_PHASES,
     ActiveCampaignSource,
     normalize_base_url,
 )
@@ -76,6 +78,22 @@ def source(server: FakeACServer, token: str = TOKEN, sleep=None, **overrides):
     )
 
 
+def _ids(db) -> set[str]:
+    return {row[0] for row in db.execute("SELECT id FROM runs")}
+
+
+def _pending(db) -> set[str]:
+    """Runs known from a listing whose path is still to be read."""
+    return {row[0] for row in db.execute("SELECT id FROM runs WHERE path_synced = 0")}
+
+
+def _listed_before_page_2(account: FakeAccount) -> set[str]:
+    """The runs a sync has written when page 2 of the run listing fails: every execution's
+    runs, then the first page of the listing (newest first)."""
+    newest = sorted(account.runs.values(), key=lambda r: (r.created_on, r.id), reverse=True)
+    return {r.id for r in account.runs.values() if r.execution_id} | {r.id for r in newest[:PAGE]}
+
+
 @pytest.fixture
 def server():
     with FakeACServer(FakeAccount(seed=7, runs=60), max_page_size=100) as fake:
@@ -91,13 +109,16 @@ def test_full_sync_builds_the_cache_and_counts_requests(db, server):
     report = SyncEngine(db).run(source(server), progress=progress.append)
     assert report.outcome == "completed", report.message
     assert report.problems == []
-    # requests: 1 execution page + 3 execution details + 3 run pages + 60 run details
-    assert report.stats["requests"] == len(server.log) == 1 + 3 + 3 + 60
-    assert report.stats["pages"] == 4 and report.stats["details"] == 63
+    # The report: 1 execution page + 3 execution details + 3 listings of an execution's runs
+    # + 3 run pages + 1 run detail for each of the 3 versions (to describe them); then the
+    # paths: the other 57 run details.
+    assert report.stats["requests"] == len(server.log) == 1 + 3 + 3 + 3 + 3 + 57
+    assert report.stats["pages"] == 7 and report.stats["details"] == 3 + 3 + 57
     assert report.stats.get("retries", 0) == 0
-    last = [p for p in progress if p.note.startswith("runs:")][-1]
-    assert "runs: page 3 of 3" in last.note and "67 requests" in last.note
+    last = [p for p in progress if p.note.startswith("report · runs:")][-1]
+    assert "runs: page 3 of 3" in last.note and "13 requests" in last.note
     assert last.done == last.total == 60
+    assert progress[-2].note.startswith("paths · 57 paths read")  # then "Indexing…"
 
     ids = {row[0] for row in db.execute("SELECT id FROM runs")}
     assert ids == set(account.runs)
@@ -156,7 +177,9 @@ def test_stats_json_reports_ids_as_the_api_gave_them(tmp_path, server, monkeypat
     code = main(["sync", "--db", str(path), "--source", "activecampaign", "--url", server.base_url])
     assert code == 0
     err = capsys.readouterr().err
-    assert "completed:" in err and "requests=65" in err  # one page of 100 runs
+    # 1 execution page + 3 details + 3 listings of their runs + 1 page of 100 runs + 3 details
+    # describing the versions, then the 57 other paths
+    assert "completed:" in err and "requests=68" in err
     assert TOKEN not in err
     assert main(["stats", "--json", "--db", str(path)]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -239,12 +262,13 @@ def test_second_sync_fetches_only_new_changed_and_active_runs(db, tmp_path, serv
     # Only executions whose list row changed (their counters moved) are fetched again.
     changed_executions = {account.runs[r].execution_id for r in expected} - {None}
     assert set(server.detail_ids("flow-execution")) <= changed_executions
+    # each changed execution: its detail and one page listing its runs
     assert (
         report.stats["requests"]
         == len(server.log)
-        == (1 + len(server.detail_ids("flow-execution")) + run_pages + len(expected))
+        == (1 + 2 * len(server.detail_ids("flow-execution")) + run_pages + len(expected))
     )
-    assert report.runs_changed >= 5 + 3
+    assert report.runs_changed >= 5 + 2  # (the advanced run may have been on its last route)
 
     # Same content as a fresh full sync of the changed upstream.
     fresh = connect(tmp_path / "fresh.db")
@@ -323,20 +347,18 @@ def test_transient_faults_are_retried_and_bad_details_skipped(db, server):
     assert set(problems) == {missing, broken}
     assert "404" in problems[missing]
     assert "malformed" in problems[broken]
-    assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == len(run_ids) - 2
+    # The two runs are counted from their listing rows: the report is exact, their paths wait.
+    assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == len(run_ids)
+    assert _pending(db) == {missing, broken}
     assert mismatches(db) == []
-    # The upstream's counters include the two skipped runs: the difference is shown.
-    shown = compare_api_counters(db)
-    flows = [m for m in shown if m.scope == "flow" and m.field == "num_contacts"]
-    assert sum(m.api - m.recount for m in flows) == 2
-    assert "upstream" in flows[0].describe()
+    assert compare_api_counters(db) == []
     assert all(TOKEN not in m for _, _, m in report.problems)
 
-    # Once the upstream behaves, the next sync picks them up and the counters agree.
+    # Once the upstream behaves, the next sync reads their paths.
     server.faults.clear()
     report = SyncEngine(db).run(source(server))
     assert report.outcome == "completed"
-    assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == len(run_ids)
+    assert _pending(db) == set()
     assert compare_api_counters(db) == []
 
 
@@ -348,7 +370,7 @@ def test_retries_are_bounded_and_the_failed_page_is_not_written(db, server):
     assert "\n" not in report.message
     server.settle()  # the log entry of the last answer is written after it is sent
     assert len(server.requests(r"flow-execution-contact\?page=2")) == 3
-    assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == PAGE
+    assert _ids(db) == _listed_before_page_2(server.account)
     assert get_meta(db, "cursor:activecampaign")["page"] == 2
     server.faults.clear()
     server.clear_log()
@@ -406,12 +428,17 @@ def test_cancel_during_a_long_retry_after_wait_stops_promptly(db, server):
     assert report.outcome == "canceled"
     assert time.monotonic() - started < 5
     # The cursor still points after the last written page.
-    assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == PAGE
+    assert _ids(db) == _listed_before_page_2(server.account)
     assert get_meta(db, "cursor:activecampaign")["page"] == 2
 
 
-def test_kill_9_mid_sync_then_resume_equals_an_uninterrupted_sync(tmp_path):
-    with FakeACServer(FakeAccount(seed=11, runs=60), latency=0.003) as server:
+@pytest.mark.parametrize(
+    ("requests", "phases"),
+    [(10, REPORT_PHASES), (30, PATH_PHASES)],
+    ids=["report", "paths"],
+)
+def test_kill_9_mid_sync_then_resume_equals_an_uninterrupted_sync(tmp_path, requests, phases):
+    with FakeACServer(FakeAccount(seed=11, runs=60), latency=0.01) as server:
         env = dict(
             os.environ,
             FLOWDESK_AC_TOKEN=TOKEN,
@@ -442,15 +469,21 @@ def test_kill_9_mid_sync_then_resume_equals_an_uninterrupted_sync(tmp_path):
             command(killed), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT
         )
         deadline = time.monotonic() + 30
-        while len(server.log) < 30 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        while len(server.log) < requests and time.monotonic() < deadline:
+            time.sleep(0.002)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
         assert process.returncode == -signal.SIGKILL
         partial = connect(killed)
+        phase = (get_meta(partial, "cursor:activecampaign") or {}).get("phase")
         written = partial.execute("SELECT count(*) FROM runs").fetchone()[0]
+        pending = len(_pending(partial))
         partial.conn.close()
-        assert 0 < written < 60, "the kill should land mid-sync"
+        assert phase in phases, "the kill should land in the phase under test"
+        if phases == REPORT_PHASES:
+            assert 0 < written < 60, "the kill should land mid-report"
+        else:
+            assert written == 60 and 0 < pending < 58, "the kill should land mid-paths"
 
         resumed = subprocess.run(
             command(killed), env=env, capture_output=True, text=True, cwd=ROOT, timeout=60
@@ -594,6 +627,9 @@ def test_a_detail_that_keeps_failing_is_skipped_but_a_lost_network_fails_the_pag
     report = SyncEngine(other_db).run(source(server, max_retries=1))
     assert report.outcome == "failed"
     assert "network error" in report.message
-    # The page holding that run was not written; the next sync resumes there.
-    assert run_ids[30] not in {r[0] for r in other_db.execute("SELECT id FROM runs")}
-    assert get_meta(other_db, "cursor:activecampaign")["page"] == 2
+    # The batch holding that run's path was not written; the next sync resumes there.
+    assert run_ids[30] in _pending(other_db)
+    assert get_meta(other_db, "cursor:activecampaign")["phase"] == "paths"
+    server.faults.clear()
+    assert SyncEngine(other_db).run(source(server)).outcome == "completed"
+    assert _pending(other_db) == set()

@@ -554,3 +554,55 @@ def test_bundled_loops_from_one_row_keep_their_labels_apart():
     layout = compute_layout(nodes, edges)
     assert_valid(layout, nodes, edges)
     assert len({lane_into(e) for e in layout.edges if e.is_back_edge}) == 1
+
+
+def test_a_bundled_trunk_runs_straight_past_the_loops_joining_it():
+    """Loops from every other step of a long chain back to its top: the trunk they share keeps
+    one lane (it may only step aside for a label band), rather than zigzagging towards each
+    branch that joins it."""
+    nodes, edges = [box("menu", 200.0, 60.0)], []
+    previous = "menu"
+    for i in range(10):
+        nodes.append(box(f"a{i}"))
+        edges.append(LayoutEdge(previous, f"a{i}", "Next"))
+        previous = f"a{i}"
+        if i % 2:
+            nodes.append(box(f"b{i}"))
+            edges += [LayoutEdge(f"a{i}", f"b{i}", "Other"), LayoutEdge(f"b{i}", "menu", "Menu")]
+    edges.append(LayoutEdge(previous, "menu", "Main menu"))
+    layout = compute_layout(nodes, edges)
+    assert_valid(layout, nodes, edges)
+    deepest = edge_for(layout, "b9", "menu")
+    long_verticals = {
+        round(p[0], 6)
+        for p, q in segments(deepest.points)
+        if abs(p[0] - q[0]) < EPS and abs(p[1] - q[1]) > 40.0
+    }
+    assert len(long_verticals) == 1, deepest.points
+
+
+def test_edges_fanning_out_far_keep_a_visible_slope():
+    """A split whose fourteen options spread over a wide row: in the fixed clearance the far
+    ones ran almost flat, on top of one another. Every sloped segment now rises at least
+    ``bend_slope`` of its sideways run (or ``max_bend_height``)."""
+    nodes = [box("start"), box("split", 200.0, 60.0)]
+    edges = [LayoutEdge("start", "split", "Next")]
+    for option in range(14):
+        nodes += [box(f"opt{option}"), box(f"end{option}")]
+        edges += [
+            LayoutEdge("split", f"opt{option}", f"Category {option + 1}"),
+            LayoutEdge(f"opt{option}", f"end{option}", ""),
+            LayoutEdge(f"end{option}", "done", "Next" if option % 2 else ""),
+        ]
+    nodes.append(box("done"))
+    opt = LayoutOptions()
+    layout = compute_layout(nodes, edges)
+    assert_valid(layout, nodes, edges)
+    sloped = 0
+    for routed in layout.edges:
+        for (ax, ay), (bx, by) in segments(routed.points):
+            dx, dy = abs(bx - ax), abs(by - ay)
+            if dx > EPS and dy > EPS:
+                sloped += 1
+                assert dy >= min(opt.max_bend_height, opt.bend_slope * dx) - EPS, routed
+    assert sloped > 14

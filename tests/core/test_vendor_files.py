@@ -435,3 +435,94 @@ def test_a_studio_flow_resource_keeps_its_sid_name_and_revision(db, tmp_path):
     flow = list_flows(db)[0]
     assert (flow.id, flow.name) == ("FW" + "1" * 32, "Reminders")
     assert [v.name for v in list_versions(db, flow.id)] == ["Revision 7"]
+
+
+def ivr_definition(options: int) -> dict:
+    """A Studio IVR written to the definition schema: a gather menu whose every digit plays a
+    message (some through an HTTP request first) and returns to the menu."""
+    menu_matches = []
+    states = [
+        {
+            "name": "Trigger",
+            "type": "trigger",
+            "transitions": [{"event": "incomingCall", "next": "main_menu"}],
+            "properties": {"offset": {"x": 0, "y": 0}},
+        },
+        {
+            "name": "main_menu",
+            "type": "gather-input-on-call",
+            "transitions": [
+                {"event": "keypress", "next": "route_digit"},
+                {"event": "speech"},
+                {"event": "timeout", "next": "main_menu"},
+            ],
+            "properties": {"offset": {"x": 0, "y": 200}, "timeout": 5},
+        },
+    ]
+    for digit in range(options):
+        play = f"play_option_{digit}"
+        menu_matches.append(
+            {
+                "event": "match",
+                "next": f"lookup_{digit}" if digit % 3 == 0 else play,
+                "conditions": [
+                    {
+                        "friendly_name": f"Pressed {digit} — opción {digit}",
+                        "arguments": ["{{widgets.main_menu.Digits}}"],
+                        "type": "equal_to",
+                        "value": str(digit),
+                    }
+                ],
+            }
+        )
+        if digit % 3 == 0:
+            states.append(
+                {
+                    "name": f"lookup_{digit}",
+                    "type": "make-http-request",
+                    "transitions": [
+                        {"event": "success", "next": play},
+                        {"event": "failed", "next": "main_menu"},
+                    ],
+                    "properties": {"offset": {"x": digit * 250, "y": 600}},
+                }
+            )
+        states.append(
+            {
+                "name": play,
+                "type": "say-play",
+                "transitions": [{"event": "audioComplete", "next": "main_menu"}],
+                "properties": {"offset": {"x": digit * 250, "y": 800}},
+            }
+        )
+    states.insert(
+        2,
+        {
+            "name": "route_digit",
+            "type": "split-based-on",
+            "transitions": [{"event": "noMatch", "next": "main_menu"}, *menu_matches],
+            "properties": {"offset": {"x": 0, "y": 400}, "input": "{{widgets.main_menu.Digits}}"},
+        },
+    )
+    return {"description": "IVR menu", "initial_state": "Trigger", "states": states}
+
+
+def test_an_ivr_whose_options_all_return_draws_one_line_into_its_menu(db, tmp_path):
+    """30+ loops back into main_menu: bundled into one entry, labels still apart."""
+    from flowdesk.core.layout import LayoutEdge, LayoutNode, compute_layout
+    from tests.core.test_layout import assert_valid
+
+    path = tmp_path / "ivr.json"
+    path.write_text(json.dumps(ivr_definition(24), ensure_ascii=False), encoding="utf-8")
+    load(db, path)
+    _flow, graph, steps, _edges = graph_of(db, list_flows(db)[0].id)
+    nodes = [LayoutNode(str(s.key), 216.0, 76.0) for s in graph.steps]
+    edges = [
+        LayoutEdge(str(e.source_key), str(e.target_key), "\n".join(e.labels)) for e in graph.edges
+    ]
+    layout = compute_layout(nodes, edges)
+    assert_valid(layout, nodes, edges)
+    menu = str(steps["main_menu"].key)
+    loops = [e for e in layout.edges if e.target == menu and e.is_back_edge and not e.is_self_loop]
+    assert len(loops) >= 30
+    assert len({e.points[-1] for e in loops}) == 1

@@ -1,18 +1,22 @@
 """ActiveCampaign's WhatsApp flows API as a Flowdesk source (see docs/activecampaign.md).
 
-A sync walks two listings, page by page, and yields one batch per page:
+A run's path comes only with its detail (one request per run, at 5 requests/s), while the listings
+(100 runs a page) carry everything the report needs. So a sync runs in two phases, one batch per
+page or per chunk of details, each committed with the cursor:
 
-1. ``GET /channel/whatsapp/flow-execution`` (outbound executions). An execution's detail is
-   fetched only when the list row is new or its status/counters changed since the last sync (the
-   list rows' fingerprints live in the cursor).
-2. ``GET /channel/whatsapp/flow-execution-contact`` (one row per contact run). A run's detail
-   (with ``execution_steps``, the path) is fetched only when the run is new, its status changed,
-   or it is still active (READY/RUNNING): finished runs never change upstream, so they are never
-   fetched twice.
+1. **The report** (``REPORT_PHASES``), from listings:
+   ``executions``: ``GET /channel/whatsapp/flow-execution`` pages; a detail for each new or
+   changed execution (list rows are fingerprinted in the cursor), whose runs are then listed with
+   ``?flow_execution=`` (``execution_runs``): a run's list row does not say its execution.
+   ``runs``: every run page, for runs outside executions and status changes. New or changed runs
+   are written from their list rows (list-only records, path not read yet); one run detail per
+   version and sync describes the version and its flow and carries their own counters.
+2. **The paths** (``PATH_PHASES``): ``refresh`` re-reads active runs whose status did not change,
+   stalest first, within a budget; ``paths`` reads the detail of every run still without one
+   (``runs.path_synced`` = 0), newest first.
 
-The API has no modified-since filter and does not document its ordering, so every sync lists all
-pages; only details are saved. The cursor (committed with each batch) holds the phase and the next
-page, so an interrupted sync resumes at the first page not yet written.
+``report_only`` stops after the first phase. An interrupted sync resumes from its cursor; a
+finished one starts over with the listings (the API has no modified-since filter).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import os
 import urllib.parse
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 from flowdesk.core.errors import Canceled, UserError
@@ -53,6 +58,10 @@ DEFAULT_PAGE_SIZE = 100
 # Details of still-active runs re-read per sync, stalest first (FLOWDESK_AC_REFRESH_BUDGET).
 DEFAULT_REFRESH_BUDGET = 1000
 ACTIVE_STATUSES = frozenset({"READY", "RUNNING"})
+# The cursor's phases: the first phase builds the exact report from listings, the second reads
+# paths (re-reading active runs first, within the refresh budget). See the module docstring.
+REPORT_PHASES = ("executions", "execution_runs", "runs")
+PATH_PHASES = ("refresh", "paths")
 _EXECUTION_FINGERPRINT_FIELDS = (
     "status",
     "status_reason",
@@ -201,6 +210,50 @@ class _Tally:
         self.failed_executions: set[str] = set()  # details that failed during this sync
 
 
+@dataclass(slots=True)
+class _Run:
+    """What every phase of one sync shares."""
+
+    client: ApiClient
+    pool: ThreadPoolExecutor
+    state: SyncState
+    page_size: int
+    executions: dict[str, str]  # execution id -> fingerprint of its list row
+    queue: list[str]  # executions whose runs are still to be listed
+    make_cursor: Callable[[str, int], dict[str, Any]]
+    finish: Callable[[Batch, dict[str, int]], Batch]
+    tally: _Tally
+    # Versions a run detail was read for in this sync, and failed attempts per version.
+    sampled: set[str] = field(default_factory=set)
+    read: set[str] = field(default_factory=set)  # runs whose detail the report read
+    failures: dict[str, int] = field(default_factory=dict)
+
+    def needs_detail(self, version_id: str) -> bool:
+        """Whether a new or changed run of ``version_id`` should be read in full.
+
+        One per version and sync: a listing row names its flow and version by id only, and
+        only a run detail describes them (name, description, publisher, the flow's trigger
+        type) and carries the flow's and version's own counters as they are now, which
+        ``flowdesk check`` compares with the recount.
+        """
+        if version_id in self.sampled or self.failures.get(version_id, 0) >= 3:
+            return False
+        self.sampled.add(version_id)
+        return True
+
+    def sample_failed(self, version_id: str) -> None:
+        self.sampled.discard(version_id)  # another run of it is read, up to three times
+        self.failures[version_id] = self.failures.get(version_id, 0) + 1
+
+
+class _Listing:
+    """What one listing has taken so far (rows shift while paging)."""
+
+    def __init__(self) -> None:
+        self.outbound_flows: set[str] = set()
+        self.seen: set[str] = set()
+
+
 class ActiveCampaignSource:
     """Reads flow executions and contact runs; see the module docstring for the strategy."""
 
@@ -215,6 +268,7 @@ class ActiveCampaignSource:
         page_size: int = DEFAULT_PAGE_SIZE,
         sleep: Callable[[float], None] | None = None,
         refresh_budget: int | None = None,
+        report_only: bool = False,
     ) -> None:
         self.base_url = normalize_base_url(url)
         try:
@@ -227,22 +281,33 @@ class ActiveCampaignSource:
         self.refresh_budget = (
             refresh_budget if refresh_budget is not None else refresh_budget_from_env()
         )
+        # Stop after the first phase (the exact report); paths are read by a later sync.
+        self.report_only = report_only
         self.name = f"ActiveCampaign ({account_label(self.base_url)})"
 
     def __repr__(self) -> str:  # never show the token
         return f"ActiveCampaignSource({self.base_url!r})"
 
-    # -- the sync ------------------------------------------------------------------------------
-
-    def batches(self, state: SyncState, is_cancelled: Callable[[], bool]) -> Iterator[Batch]:
-        client = ApiClient(
+    def client(
+        self,
+        is_cancelled: Callable[[], bool] = lambda: False,
+        on_wait: Callable[[float, str], None] | None = None,
+    ) -> ApiClient:
+        return ApiClient(
             self.base_url,
             self._token,
             self.politeness,
             sleep=self._sleep,
             is_cancelled=is_cancelled,
-            on_wait=lambda seconds, reason: state.notify(describe_wait(seconds, reason)),
+            on_wait=on_wait,
             token_headers=TOKEN_HEADERS,
+        )
+
+    # -- the sync ------------------------------------------------------------------------------
+
+    def batches(self, state: SyncState, is_cancelled: Callable[[], bool]) -> Iterator[Batch]:
+        client = self.client(
+            is_cancelled, lambda seconds, reason: state.notify(describe_wait(seconds, reason))
         )
         cursor = dict(state.cursor or {})
         stored_url = cursor.get("url")
@@ -257,18 +322,20 @@ class ActiveCampaignSource:
             "after": cursor.get("refresh_after"),
             "left": cursor.get("refresh_left"),
         }
-        if phase in ("executions", "runs", "refresh"):
+        queue: list[str] = list(cursor.get("listing") or [])  # executions whose runs to list
+        resumable = REPORT_PHASES if self.report_only else (*REPORT_PHASES, *PATH_PHASES)
+        if phase in resumable:
             page = int(cursor.get("page") or 1)
             page_size = int(cursor.get("page_size") or self.page_size)
         else:  # a new sync (the previous one finished, or none ran yet)
-            phase, page, page_size = "executions", 1, self.page_size
+            phase, page, page_size, queue = "executions", 1, self.page_size, []
         tally = _Tally()
         pool = ThreadPoolExecutor(
             max_workers=max(1, self.politeness.concurrency), thread_name_prefix="ac-detail"
         )
 
         def make_cursor(next_phase: str, next_page: int) -> dict[str, Any]:
-            return {
+            cursor = {
                 "url": self.base_url,
                 "phase": next_phase,
                 "page": next_page,
@@ -276,6 +343,14 @@ class ActiveCampaignSource:
                 "executions": dict(sorted(executions.items())),
                 "refresh_after": refresh["after"],
             }
+            if queue:
+                cursor["listing"] = list(queue)
+            if next_phase in REPORT_PHASES and run.sampled:
+                # a resumed report reads the same details as an uninterrupted one would
+                cursor["sampled"] = sorted(run.sampled)
+            if next_phase in (*REPORT_PHASES, "refresh") and run.read:
+                cursor["read"] = sorted(run.read)  # and refreshes none of them again
+            return cursor
 
         committed = {"cursor": dict(cursor)}  # the cursor of the last batch handed over
 
@@ -293,35 +368,39 @@ class ActiveCampaignSource:
             )
             return batch
 
-        refreshed: set[str] = set()  # details read in this sync
+        run = _Run(client, pool, state, page_size, executions, queue, make_cursor, finish, tally)
+        if phase in REPORT_PHASES:
+            run.sampled = set(cursor.get("sampled") or ())
+        # details read in this sync (those of the report are kept in the cursor until the
+        # refresh, which skips them)
+        refreshed: set[str] = set()
+        if phase in (*REPORT_PHASES, "refresh"):
+            refreshed.update(cursor.get("read") or ())
+        run.read = refreshed
         deferred: list[str] | None = None  # active, unchanged runs of this sync's listing
         budget = self.refresh_budget
         try:
             if phase == "executions":
-                yield from self._execution_pages(
-                    client, pool, page, executions, make_cursor, finish, tally
-                )
+                yield from self._execution_pages(run, page)
+                phase, page = "execution_runs", 1
+            if phase == "execution_runs":
+                yield from self._execution_runs(run, page, refreshed)
                 phase, page = "runs", 1
             if phase == "runs":
                 deferred = []
-                yield from self._run_pages(
-                    client,
-                    pool,
-                    state,
-                    page,
-                    page_size,
-                    executions,
-                    make_cursor,
-                    finish,
-                    tally,
-                    refreshed,
-                    deferred,
-                )
-            elif isinstance(refresh["left"], int):
-                budget = refresh["left"]  # resumed: what the interrupted refresh had left
-            yield from self._refresh_active(
-                client, pool, state, refreshed, deferred, budget, refresh, make_cursor, finish
-            )
+                yield from self._run_pages(run, page, refreshed, deferred)
+                phase = "refresh"
+            if self.report_only:
+                pending = len(state.runs_without_path())
+                note = f"report · exact; {_plural(pending, 'path')} left to read"
+                yield finish(Batch([], make_cursor("done", 1), note=note), {"paths_left": pending})
+                return
+            if phase == "refresh":
+                run.read = set(refreshed)  # the report's reads; the refresh adds its own
+                if deferred is None and isinstance(refresh["left"], int):
+                    budget = refresh["left"]  # resumed: what the interrupted refresh had left
+                yield from self._refresh_active(run, refreshed, deferred, budget, refresh)
+            yield from self._paths(run, refreshed)
         except Canceled:
             # An empty batch that keeps the last cursor: the engine then sees the cancel flag.
             yield finish(Batch([], committed["cursor"], note="canceled"), {})
@@ -330,17 +409,29 @@ class ActiveCampaignSource:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
-    # -- phase 1: executions ---------------------------------------------------------------------
+    def read_runs(self, run_ids: list[str]) -> tuple[list[Record], list[tuple[str, str]]]:
+        """The details (paths) of a few runs at once, outside any sync (a contact opened in the
+        app before the second phase reached it). Returns the records and their problems."""
+        client = self.client()
+        with ThreadPoolExecutor(max_workers=max(1, self.politeness.concurrency)) as pool:
+            try:
+                details = self._details(client, pool, RUNS_PATH, run_ids)
+            except AuthError as exc:
+                raise SourceError(str(exc)) from None
+        records = [Record("run", detail) for _, detail, _ in details if detail is not None]
+        problems = [(run_id, problem) for run_id, detail, problem in details if detail is None]
+        return records, problems
 
-    def _execution_pages(self, client, pool, page, executions, make_cursor, finish, tally):
+    # -- phase 1: the report -------------------------------------------------------------------
+
+    def _execution_pages(self, run: _Run, first: int) -> Iterator[Batch]:
+        """Executions, page by page; a detail for each new or changed one, whose runs are then
+        listed (``listing`` in the cursor)."""
+        guard = _ListingGuard("executions", run.page_size)
         listed = 0
-        guard = _ListingGuard("executions", None)
-        while True:
-            data = self._list_page(client, EXECUTIONS_PATH, {"page": page}, guard)
-            if data is None:
-                break
+        params = {"page_size": run.page_size}
+        for page, data, more in self._walk(run.client, EXECUTIONS_PATH, params, guard, first):
             rows = data["results"]
-            more = guard.check_page(page, data)
             wanted: list[str] = []
             fingerprints: dict[str, str] = {}
             problems: list[tuple[str, str]] = []
@@ -350,124 +441,204 @@ class ActiveCampaignSource:
                     problems.append(("?", "an execution in the list has no id; skipped"))
                     continue
                 fingerprints[execution_id] = _fingerprint(row)
-                if executions.get(execution_id) != fingerprints[execution_id]:
+                if run.executions.get(execution_id) != fingerprints[execution_id]:
                     wanted.append(execution_id)
-            details = self._details(client, pool, EXECUTIONS_PATH, wanted)
             records = []
-            for execution_id, detail, problem in details:
+            for execution_id, detail, problem in self._details(
+                run.client, run.pool, EXECUTIONS_PATH, wanted
+            ):
                 if detail is None:
                     problems.append((execution_id, problem))
-                    tally.failed_executions.add(execution_id)
-                    continue
-                records.append(Record("execution", detail))
-                executions[execution_id] = fingerprints[execution_id]
-            tally.pages += 1
+                    run.tally.failed_executions.add(execution_id)
+                else:
+                    records.append(Record("execution", detail))
+                    run.executions[execution_id] = fingerprints[execution_id]
+                if execution_id not in run.queue:
+                    run.queue.append(execution_id)  # its runs are listed even without a detail
+            run.tally.pages += 1
             listed += len(rows)
             count = data.get("count")
             batch = Batch(
                 records,
-                make_cursor("executions", page + 1) if more else make_cursor("runs", 1),
+                run.make_cursor("executions", page + 1)
+                if more
+                else run.make_cursor("execution_runs", 1),
                 done=listed,
                 total=count if isinstance(count, int) else None,
-                note=f"executions: page {page}",
+                note=f"report · executions: page {page}",
                 problems=problems,
             )
-            yield finish(batch, {"pages": 1, "details": len(wanted), "skipped": len(problems)})
-            if not more:
-                return
-            page += 1
+            yield run.finish(batch, {"pages": 1, "details": len(wanted), "skipped": len(problems)})
 
-    # -- phase 2: contact runs -----------------------------------------------------------------
+    def _execution_runs(self, run: _Run, first: int, refreshed: set[str]) -> Iterator[Batch]:
+        """The runs of each queued execution (``?flow_execution=``): a listing row does not say
+        which execution a run belongs to, so this is how a report counts executions exactly."""
+        listing = _Listing()
+        total = len(run.queue)
+        while run.queue:
+            execution_id = run.queue[0]
+            guard = _ListingGuard(f"runs of execution {execution_id}", run.page_size)
+            params = {"flow_execution": execution_id, "page_size": run.page_size}
+            for page, data, more in self._walk(run.client, RUNS_PATH, params, guard, first):
+                records, problems, details = self._take_rows(
+                    run, listing, data["results"], execution_id, refreshed
+                )
+                index = total - len(run.queue) + 1
+                if not more:
+                    run.queue.pop(0)
+                note = f"report · runs of execution {index:,} of {total:,}: page {page}"
+                batch = Batch(
+                    records,
+                    run.make_cursor("execution_runs", page + 1)
+                    if more
+                    else run.make_cursor("execution_runs", 1)
+                    if run.queue
+                    else run.make_cursor("runs", 1),
+                    done=total - len(run.queue),
+                    total=total,
+                    note=note,
+                    problems=problems,
+                )
+                yield run.finish(batch, {"pages": 1, "details": details})
+            if run.queue and run.queue[0] == execution_id:  # resumed past its last page
+                run.queue.pop(0)
+            first = 1
 
     def _run_pages(
-        self,
-        client,
-        pool,
-        state,
-        page,
-        page_size,
-        executions,
-        make_cursor,
-        finish,
-        tally,
-        refreshed,
-        deferred,
-    ):
-        guard = _ListingGuard("contact runs", page_size)
-        while True:
-            params = {"page": page, "page_size": page_size}
-            data = self._list_page(client, RUNS_PATH, params, guard)
-            if data is None:
-                yield finish(Batch([], make_cursor("refresh", 1), note="runs: done"), {})
-                return
+        self, run: _Run, first: int, refreshed: set[str], deferred: list[str]
+    ) -> Iterator[Batch]:
+        """Every run, page by page: new runs outside executions, and status changes."""
+        listing = _Listing()
+        listing.outbound_flows = run.state.execution_flows()
+        guard = _ListingGuard("contact runs", run.page_size)
+        params = {"page_size": run.page_size}
+        finished = False
+        for page, data, more in self._walk(run.client, RUNS_PATH, params, guard, first):
             rows = data["results"]
-            more = guard.check_page(page, data)
             total = data.get("count") if isinstance(data.get("count"), int) else None
-            wanted: list[str] = []
-            problems: list[tuple[str, str]] = []
-            for row in rows:
-                run_id = _id_of(row.get("id")) if isinstance(row, dict) else None
-                if run_id is None:
-                    problems.append(("?", "a contact run in the list has no id; skipped"))
-                    continue
-                if run_id in refreshed:
-                    continue  # seen on an earlier page: rows shifted while paging
-                status = str(row.get("status") or "").upper()
-                known = state.known_run_status(run_id)
-                if known is None or known != status:
-                    wanted.append(run_id)
-                elif status in ACTIVE_STATUSES:
-                    # Its status comes from this row, so the report stays exact; its path may
-                    # have grown, and is re-read after the listing, within the budget.
-                    deferred.append(run_id)
-            details = self._details(client, pool, RUNS_PATH, wanted)
-            run_records: list[Record] = []
-            execution_records: list[Record] = []
-            extra_requests = 0
-            for run_id, detail, problem in details:
-                if detail is None:
-                    problems.append((run_id, problem))
-                    continue
-                refreshed.add(run_id)
-                execution_id = _id_of(detail.get("flow_execution"))
-                if execution_id and execution_id not in executions:
-                    extra_requests += execution_id not in tally.failed_executions
-                    record, problem = self._execution_for_run(
-                        client, execution_id, detail, tally.failed_executions
-                    )
-                    if problem:
-                        problems.append((execution_id, problem))
-                    execution_records.append(record)
-                    executions[execution_id] = (
-                        _fingerprint(record.data) if not problem else "incomplete"
-                    )
-                run_records.append(Record("run", detail))
-            tally.pages += 1
-            tally.runs += len(rows)
-            tally.details += len(wanted)
-            done = (page - 1) * page_size + len(rows)
-            pages = -(-total // page_size) if total else None
-            note = f"runs: page {page}" + (f" of {pages}" if pages else "")
-            note += f", {_plural(tally.details, 'detail')}"
+            records, problems, details = self._take_rows(
+                run, listing, rows, None, refreshed, deferred
+            )
+            run.tally.pages += 1
+            run.tally.runs += len(rows)
+            done = (page - 1) * run.page_size + len(rows)
+            pages = -(-total // run.page_size) if total else None
+            note = f"report · runs: page {page}" + (f" of {pages}" if pages else "")
+            note += f", {_plural(run.tally.details, 'detail')}"
+            finished = not more
             batch = Batch(
-                execution_records + run_records,
-                make_cursor("runs", page + 1) if more else make_cursor("refresh", 1),
+                records,
+                run.make_cursor("runs", page + 1) if more else run.make_cursor("refresh", 1),
                 done=min(done, total) if total is not None else done,
                 total=total,
                 note=note,
                 problems=problems,
             )
-            yield finish(
-                batch,
-                {"pages": 1, "details": len(wanted) + extra_requests, "skipped": len(problems)},
-            )
-            if not more:
-                return
-            page += 1
+            yield run.finish(batch, {"pages": 1, "details": details, "skipped": len(problems)})
+        if not finished:  # resumed past the end of the listing
+            yield run.finish(Batch([], run.make_cursor("refresh", 1), note="report · runs"), {})
+
+    def _take_rows(
+        self,
+        run: _Run,
+        listing: _Listing,
+        rows: list[Any],
+        execution_id: str | None,
+        refreshed: set[str],
+        deferred: list[str] | None = None,
+    ) -> tuple[list[Record], list[tuple[str, str]], int]:
+        """The records a page of listing rows gives: a list-only record for each new run or
+        changed status, and a detail where the listing is not enough (the first run of a version
+        met first in this sync; a new run of a flow that has executions, met outside them).
+
+        Returns the records, the problems and the number of details read.
+        """
+        problems: list[tuple[str, str]] = []
+        ids = [_id_of(row.get("id")) if isinstance(row, dict) else None for row in rows]
+        known = run.state.known_runs([run_id for run_id in ids if run_id])
+        listed: dict[str, Record] = {}
+        wanted: list[str] = []
+        for run_id, row in zip(ids, rows, strict=True):
+            if run_id is None:
+                problems.append(("?", "a contact run in the list has no id; skipped"))
+                continue
+            if run_id in listing.seen:
+                continue  # seen on an earlier page: rows shifted while paging
+            listing.seen.add(run_id)
+            status = str(row.get("status") or "").upper()
+            stored = known.get(run_id)
+            belongs = execution_id
+            if stored is not None:
+                belongs = execution_id or stored[1]
+                if stored[0] == status and stored[1] == belongs:
+                    if deferred is not None and status in ACTIVE_STATUSES:
+                        # Its status comes from this row, so the report stays exact; its path
+                        # may have grown, and is re-read after the listing, within the budget.
+                        deferred.append(run_id)
+                    continue
+            listed[run_id] = Record("run", dict(row, flow_execution=belongs, execution_steps=None))
+            flow_id, version_id = _id_of(row.get("flow")), _id_of(row.get("flow_version"))
+            if run_id in refreshed:
+                continue
+            if flow_id is None or version_id is None or run.needs_detail(version_id):
+                wanted.append(run_id)
+            elif stored is None and execution_id is None and flow_id in listing.outbound_flows:
+                wanted.append(run_id)  # created after its execution's runs were listed
+        records, details_problems, extra = self._read_details(run, wanted, refreshed)
+        for record_id, problem in details_problems:
+            if record_id not in listed:  # an execution met through one of these runs
+                problems.append((record_id, problem))
+                continue
+            problems.append((record_id, f"{problem}; kept its listing row"))
+            version_id = _id_of(listed[record_id].data.get("flow_version"))
+            if version_id:
+                run.sample_failed(version_id)
+        # The listing rows first: a detail of the same run later in the batch replaces its row,
+        # and one the cache cannot take leaves the row (the report stays exact).
+        records = list(listed.values()) + records
+        run.tally.details += len(wanted)
+        return records, problems, len(wanted) + extra
+
+    def _read_details(
+        self, run: _Run, wanted: list[str], refreshed: set[str]
+    ) -> tuple[list[Record], list[tuple[str, str]], int]:
+        """Run details (with the execution of a run whose execution is not cached yet first).
+
+        Returns the records, the problems (run id, message) and the extra requests made."""
+        problems: list[tuple[str, str]] = []
+        run_records: list[Record] = []
+        execution_records: list[Record] = []
+        extra = 0
+        for run_id, detail, problem in self._details(run.client, run.pool, RUNS_PATH, wanted):
+            if detail is None:
+                problems.append((run_id, problem))
+                continue
+            refreshed.add(run_id)
+            execution_id = _id_of(detail.get("flow_execution"))
+            if execution_id and execution_id not in run.executions:
+                extra += execution_id not in run.tally.failed_executions
+                record, problem = self._execution_for_run(
+                    run.client, execution_id, detail, run.tally.failed_executions
+                )
+                if problem:
+                    problems.append((execution_id, problem))
+                execution_records.append(record)
+                run.executions[execution_id] = (
+                    _fingerprint(record.data) if not problem else "incomplete"
+                )
+            run_records.append(Record("run", detail))
+        return execution_records + run_records, problems, extra
+
+    # -- phase 2: paths ------------------------------------------------------------------------
 
     def _refresh_active(
-        self, client, pool, state, refreshed, deferred, budget, refresh, make_cursor, finish
-    ):
+        self,
+        run: _Run,
+        refreshed: set[str],
+        deferred: list[str] | None,
+        budget: int,
+        refresh: dict[str, Any],
+    ) -> Iterator[Batch]:
         """Re-read the details of active runs whose status did not change, stalest first.
 
         Their paths may have grown. At most ``budget`` details per sync: a round robin over the
@@ -475,7 +646,7 @@ class ActiveCampaignSource:
         (``refresh_after`` in the cursor), so the runs left this time come first next time and
         a sync of an account with many ongoing runs ends in predictable time.
         """
-        active = state.active_run_ids()
+        active = run.state.active_run_ids()
         after = refresh["after"]
         pivot = active.index(after) + 1 if after in active else 0
         keep = None if deferred is None else set(deferred)  # None: resumed, listing unknown
@@ -489,29 +660,48 @@ class ActiveCampaignSource:
         done = 0
         for start in range(0, len(todo), self.page_size):
             chunk = todo[start : start + self.page_size]
-            records: list[Record] = []
-            problems: list[tuple[str, str]] = []
-            for run_id, detail, problem in self._details(client, pool, RUNS_PATH, chunk):
-                if detail is None:
-                    problems.append((run_id, problem))
-                else:
-                    records.append(Record("run", detail))
+            records, problems, extra = self._read_details(run, chunk, refreshed)
             done += len(chunk)
             refresh["after"] = chunk[-1]
-            cursor = dict(make_cursor("refresh", 1), refresh_left=budget - done)
+            cursor = dict(run.make_cursor("refresh", 1), refresh_left=budget - done)
             batch = Batch(
                 records,
                 cursor,
                 done=done,
                 total=len(todo),
-                note=f"active runs: {done:,} of {len(todo):,} refreshed",
+                note=f"paths · active runs: {done:,} of {len(todo):,} refreshed",
                 problems=problems,
             )
-            yield finish(batch, {"details": len(chunk), "skipped": len(problems)})
-        note = f"active runs: {_plural(len(todo), 'path')} refreshed"
+            yield run.finish(batch, {"details": len(chunk) + extra, "skipped": len(problems)})
+        note = f"paths · active runs: {_plural(len(todo), 'path')} refreshed"
         if left:
             note += f", {left:,} left for the next sync"
-        yield finish(Batch([], make_cursor("done", 1), note=note), {"refresh_left": left})
+        yield run.finish(Batch([], run.make_cursor("paths", 1), note=note), {"refresh_left": left})
+
+    def _paths(self, run: _Run, refreshed: set[str]) -> Iterator[Batch]:
+        """Read the detail (the path) of every run the listings left without one, newest first.
+
+        The cache's ``path_synced`` marks are the queue: each batch commits its paths, so an
+        interrupted sync resumes with the runs still unmarked.
+        """
+        # A run read earlier in this sync whose detail the cache refused waits for the next.
+        pending = [run_id for run_id in run.state.runs_without_path() if run_id not in refreshed]
+        done = 0
+        for start in range(0, len(pending), run.page_size):
+            chunk = pending[start : start + run.page_size]
+            records, problems, extra = self._read_details(run, chunk, refreshed)
+            done += len(chunk)
+            batch = Batch(
+                records,
+                run.make_cursor("paths", 1),
+                done=done,
+                total=len(pending),
+                note=f"paths · {done:,} of {len(pending):,} read",
+                problems=problems,
+            )
+            yield run.finish(batch, {"details": len(chunk) + extra, "skipped": len(problems)})
+        note = f"paths · {_plural(len(pending), 'path')} read"
+        yield run.finish(Batch([], run.make_cursor("done", 1), note=note), {})
 
     def _execution_for_run(
         self,
@@ -545,6 +735,26 @@ class ActiveCampaignSource:
         return Record("execution", stub), problem or "execution detail unavailable; kept a stub"
 
     # -- requests ------------------------------------------------------------------------------
+
+    def _walk(
+        self,
+        client: ApiClient,
+        path: str,
+        params: dict[str, Any],
+        guard: _ListingGuard,
+        page: int,
+    ) -> Iterator[tuple[int, dict[str, Any], bool]]:
+        """A listing page by page from ``page``: (page, data, whether more follow), checked by
+        ``guard``, until its last page (nothing when ``page`` is already past it)."""
+        while True:
+            data = self._list_page(client, path, {"page": page, **params}, guard)
+            if data is None:
+                return
+            more = guard.check_page(page, data)
+            yield page, data, more
+            if not more:
+                return
+            page += 1
 
     def _list_page(
         self, client: ApiClient, path: str, params: dict[str, Any], guard: _ListingGuard

@@ -10,7 +10,10 @@ Record kinds (``Record.kind``) and their payloads:
   ``GET /channel/whatsapp/flow-execution-contact/{id}``: id, contact, status, status_reason,
   created_on, is_test, flow_execution (id or null), flow (FlowListRead), flow_version
   (FlowVersionSimpleListRead) and execution_steps (each with its full ``step`` definition). A run
-  whose ``execution_steps`` is ``None`` is a list-only record: its path is kept as stored.
+  whose ``execution_steps`` is ``None`` is a list-only record (a listing row: ``flow`` and
+  ``flow_version`` may be bare ids, which never overwrite what a detail stored): its path is kept
+  as stored while its status is unchanged, and dropped (``runs.path_synced`` 0) when the status
+  moved on, until its detail is read.
 * ``"execution"``: a ``FlowExecutionReadDetail`` object as returned by
   ``GET /channel/whatsapp/flow-execution/{id}`` (created_by, created_on, start_on, execute_for,
   contact_filters, contact_import, status, counters, flow, flow_version).
@@ -21,7 +24,7 @@ Record kinds (``Record.kind``) and their payloads:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -67,8 +70,18 @@ class SyncState(Protocol):
     def known_run_status(self, run_id: str) -> str | None:
         """Stored upstream status of a run, or None when the run is not cached yet."""
 
+    def known_runs(self, run_ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        """Stored (status, execution id) of the runs among ``run_ids`` that are cached."""
+
+    def execution_flows(self) -> set[str]:
+        """Flows that have executions (outbound campaigns)."""
+
+    def runs_without_path(self) -> list[str]:
+        """Runs known from a listing whose path (detail) is still to be read, newest first."""
+
     def active_run_ids(self) -> list[str]:
-        """Ids of cached runs still READY or RUNNING."""
+        """Ids of cached runs still READY or RUNNING whose path has been read (a run whose path
+        is still to be read is not refreshed: it is read anyway)."""
 
     def notify(self, note: str) -> None:
         """Show ``note`` in the sync's progress now, between batches (e.g. a long wait).

@@ -95,9 +95,27 @@ class _State:
         ).fetchone()
         return None if row is None else row[0]
 
+    def known_runs(self, run_ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+        rows = self._conn.execute(
+            f"SELECT id, status, execution_id FROM {SCHEMA}.runs WHERE id = ANY(%s)",
+            [list(run_ids)],
+        )
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+    def execution_flows(self) -> set[str]:
+        rows = self._conn.execute(f"SELECT DISTINCT flow_id FROM {SCHEMA}.executions")
+        return {row[0] for row in rows}
+
+    def runs_without_path(self) -> list[str]:
+        rows = self._conn.execute(
+            f"SELECT id FROM {SCHEMA}.runs WHERE NOT has_path ORDER BY created_on DESC, id DESC"
+        )
+        return [row[0] for row in rows]
+
     def active_run_ids(self) -> list[str]:
         rows = self._conn.execute(
-            f"SELECT id FROM {SCHEMA}.runs WHERE status IN ('READY', 'RUNNING') ORDER BY id"
+            f"SELECT id FROM {SCHEMA}.runs WHERE status IN ('READY', 'RUNNING')"
+            " AND has_path ORDER BY id"
         )
         return [row[0] for row in rows]
 
@@ -364,7 +382,7 @@ class ServerWriter:
             "CREATE TEMP TABLE IF NOT EXISTS stage_runs (id text, flow_id text,"
             " version_id text, execution_id text, contact_id text, status text,"
             " is_test boolean, created_on timestamptz, phone text, status_reason text,"
-            " data json, digest bytea, change bigint)"
+            " has_path boolean, data json, digest bytea, change bigint)"
             " ON COMMIT DELETE ROWS"
         )
         self.conn.execute(
@@ -390,13 +408,19 @@ class ServerWriter:
         }
         list_only = [p.id for p, data in runs if data.get("execution_steps") is None]
         kept_paths: dict[str, Any] = {}
+        dropped: list[str] = []
         if list_only:
-            kept_paths = dict(
-                conn.execute(
-                    f"SELECT id, data->'execution_steps' FROM {SCHEMA}.runs WHERE id = ANY(%s)",
-                    [list_only],
-                ).fetchall()
-            )
+            # A listing row keeps the stored path while its status is the stored one; a status
+            # that moved on makes that path out of date: dropped until the detail is read.
+            statuses = {p.id: p.status for p, _ in runs}
+            for run_id, status, steps in conn.execute(
+                f"SELECT id, status, data->'execution_steps' FROM {SCHEMA}.runs WHERE id = ANY(%s)",
+                [list_only],
+            ).fetchall():
+                if status == statuses[run_id]:
+                    kept_paths[run_id] = steps
+                else:
+                    dropped.append(run_id)
         fresh: list[list[Any]] = []
         replaced: list[list[Any]] = []
         fresh_steps: list[tuple] = []
@@ -421,6 +445,7 @@ class ServerWriter:
                 _timestamp(parsed.entered_at),
                 _text(_get(data.get("contact"), "phone")),
                 _text(data.get("status_reason")),
+                isinstance(compact.get("execution_steps"), list),
                 text,
                 mark,
                 len(fresh) + len(replaced),  # its place in the upstream's order, for now
@@ -444,7 +469,7 @@ class ServerWriter:
             row[-1] += first
         columns = (
             "id, flow_id, version_id, execution_id, contact_id, status, is_test, created_on,"
-            " phone, status_reason, data, digest, change"
+            " phone, status_reason, has_path, data, digest, change"
         )
         steps = "run_id, seq, step_id, status, executed_at"
         with conn.cursor() as cur:
@@ -462,7 +487,8 @@ class ServerWriter:
                 )
                 cur.execute(
                     f"DELETE FROM {SCHEMA}.run_steps WHERE run_id IN"
-                    " (SELECT DISTINCT run_id FROM stage_steps)"
+                    " (SELECT DISTINCT run_id FROM stage_steps) OR run_id = ANY(%s)",
+                    [dropped],
                 )
                 cur.execute(
                     f"INSERT INTO {SCHEMA}.run_steps ({steps}) SELECT {steps} FROM stage_steps"
