@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def flow_stats(db: Any, flow: Any) -> dict[str, Any]:
     from flowdesk.core.counters_check import compare_api_counters
-    from flowdesk.core.queries import list_executions, list_versions
+    from flowdesk.core.queries import list_executions, list_versions, path_coverage
     from flowdesk.core.step_report import as_of, steps_json
 
     def counters(c: Any) -> dict[str, int]:
@@ -38,17 +38,28 @@ def flow_stats(db: Any, flow: Any) -> dict[str, Any]:
         "direction": flow.direction,
         **counters(flow.counters),
         "response_rate": flow.counters.response_rate,
+        # Per-step numbers ("steps") are built from the runs whose path is read: fewer than all
+        # while a two-phase sync has not read every path yet.
+        "paths": path_coverage(db, flow.id, runs=flow.counters.contacts).as_dict(),
         "versions": [
             {
                 "id": v.id,
                 "name": v.name,
                 **counters(v.counters),
                 "response_rate": v.counters.response_rate,
+                "paths": path_coverage(db, None, v.id, runs=v.counters.contacts).as_dict(),
                 "steps": steps_json(db, v.id, now),
             }
             for v in list_versions(db, flow.id)
         ],
-        "executions": [{"id": e.id, **counters(e.counters)} for e in list_executions(db, flow.id)],
+        "executions": [
+            {
+                "id": e.id,
+                **counters(e.counters),
+                "paths": path_coverage(db, None, None, e.id, runs=e.counters.contacts).as_dict(),
+            }
+            for e in list_executions(db, flow.id)
+        ],
         # Where the upstream's own counters disagree with the recount of synced runs.
         "counter_mismatches": [m.as_dict() for m in compare_api_counters(db, flow.id)],
     }

@@ -18,6 +18,12 @@ def count(value: int | None) -> str:
     return DASH if value is None else f"{value:,}"
 
 
+def path_basis(with_path: int, runs: int) -> str:
+    """What per-step numbers are built from while paths are still being read:
+    ``from 12,400 of 98,000 runs``."""
+    return f"from {with_path:,} of {runs:,} runs"
+
+
 def share(value: float | None) -> str:
     """A share (0..1) as a percentage with at most one decimal: ``45.7%``, ``40%``, ``<0.1%``;
     a dash when there is nothing to divide by. Never rounds a partial share to 0% or 100%."""

@@ -35,7 +35,8 @@ TIME_EDGES: tuple[float, ...] = tuple(2 ** (b / 2) for b in range(49))
 LAST_BUCKET = len(TIME_EDGES)
 NO_STEP = 0  # the step key of runs that stopped before executing any step
 NO_REASON = "No reason given"
-_LOST = ("expired", "canceled", "failed")
+# The outcomes counted as lost at a step (and given a reason).
+LOST = ("expired", "canceled", "failed")
 _DAY_WIDTH = 3 + len(METRICS)  # contacts, the five metrics, waited, responded
 _METRIC_SLOT = {m.value: 1 + i for i, m in enumerate(METRICS)}
 
@@ -79,6 +80,16 @@ def reason_label(run_reason: str, last_error: str, last_reason: str) -> str:
     """Why a run stopped: the run's own reason, else its last step's provider error (with its
     code) or reason."""
     return run_reason or last_error or last_reason or NO_REASON
+
+
+def reason_label_sql(run: str = "r") -> str:
+    """:func:`reason_label` of a stored run, as SQL over ``runs {run}`` (its last path row read
+    by key), so the contacts behind one reason row can be listed."""
+    return (
+        f"coalesce(nullif({run}.status_reason, ''), (SELECT coalesce(nullif(p.error, ''),"
+        f" nullif(p.status_reason, '')) FROM run_steps p WHERE p.run_key = {run}.key"
+        f" AND p.seq = {run}.path_length - 1), '{NO_REASON}')"
+    )
 
 
 # A run as the counters see it: its ``runs`` row (key, flow, version, execution, metric,
@@ -206,13 +217,13 @@ def contribution(
         bucket = bisect_right(TIME_EDGES, left - arrived) if left > arrived else 0
         for scope in scopes:
             times[(key, scope, bucket)] += sign
-    if metric in _LOST:
+    if metric in LOST:
         if path:
             final = path[-1]
             step, step_reason, step_error = final[2], final[4], final[8]
         else:
             step, step_reason, step_error = NO_STEP, "", ""
-        label = why or step_error or step_reason or NO_REASON
+        label = reason_label(why, step_error, step_reason)
         for scope in scopes:
             into.reasons[(version, scope, step, metric, label)] += sign
     day = entered // DAY_SECONDS

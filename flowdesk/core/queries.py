@@ -6,12 +6,14 @@ with the number of runs. Contact pages are keyed on indexed columns and fetched 
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlite_utils
 
+from flowdesk.core.insights import LOST, reason_label_sql
 from flowdesk.core.model import COUNTERS, METRICS
 
 
@@ -211,15 +213,19 @@ STEP_MODES = ("reached", "ended", "edge")
 @dataclass(frozen=True, slots=True)
 class StepFilter:
     """Who went through a step: runs whose path holds it (``reached``), whose last executed step
-    it is (``ended``), or that moved directly from it to ``target_key`` (``edge``)."""
+    it is (``ended``), or that moved directly from it to ``target_key`` (``edge``). ``reason``
+    (with ``ended``) keeps the runs lost there for that reason, as the Why table words it."""
 
     step_key: int
     mode: str = "reached"
     target_key: int | None = None
+    reason: str | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in STEP_MODES or (self.mode == "edge") != (self.target_key is not None):
             raise ValueError(f"bad step filter {self.mode!r} → {self.target_key!r}")
+        if self.reason is not None and self.mode != "ended":
+            raise ValueError(f"a reason filters runs that ended at a step, not {self.mode!r}")
 
     def clause(self, walk: bool = False) -> tuple[str, list[Any]]:
         """The filter on ``runs r``. By default shaped to be answered from the step indexes
@@ -227,8 +233,16 @@ class StepFilter:
         another index in sort order until a page is full (many matches)."""
         if self.mode == "ended":
             if walk:
-                return "+r.last_step_key = ?", [self.step_key]
-            return "r.key IN (SELECT key FROM runs WHERE last_step_key = ?)", [self.step_key]
+                sql = "+r.last_step_key = ?"
+            else:
+                sql = "r.key IN (SELECT key FROM runs WHERE last_step_key = ?)"
+            if self.reason is None:
+                return sql, [self.step_key]
+            lost = ", ".join(f"'{metric}'" for metric in LOST)
+            return (
+                f"{sql} AND r.metric IN ({lost}) AND {reason_label_sql('r')} = ?",
+                [self.step_key, self.reason],
+            )
         if self.mode == "reached":
             if walk:
                 sql = (
@@ -388,6 +402,14 @@ def _step_count(db: sqlite_utils.Database, query: ContactQuery) -> int | None:
             [step.step_key, step.target_key, scope],
         ).fetchone()
         return row[0] if row else 0
+    if step.reason is not None:
+        metrics = [query.metric] if query.metric else list(LOST)
+        row = db.execute(
+            "SELECT coalesce(sum(runs), 0) FROM step_reason_stats WHERE step_key = ?"
+            f" AND execution_id = ? AND reason = ? AND metric IN ({', '.join('?' * len(metrics))})",
+            [step.step_key, scope, step.reason, *metrics],
+        ).fetchone()
+        return row[0]
     if step.mode == "reached":
         column = "reached"
     elif query.metric:
@@ -643,12 +665,79 @@ class GraphEdge:
 
 
 @dataclass(frozen=True, slots=True)
+class PathCoverage:
+    """How many of a scope's runs have their path read.
+
+    An ActiveCampaign sync writes the report from listings first and reads paths after
+    (docs/activecampaign.md); until it has, every per-step number (heat, where runs stop, step
+    counts) is built from ``with_path`` of the scope's ``runs``, and says so.
+    """
+
+    with_path: int
+    runs: int
+
+    @property
+    def partial(self) -> bool:
+        return self.with_path < self.runs
+
+    def as_dict(self) -> dict[str, int]:
+        return {"runs": self.runs, "with_path": self.with_path}
+
+
+COMPLETE = PathCoverage(0, 0)
+
+
+def paths_waiting(db: Any) -> bool:
+    """Whether any run of the cache waits for its path (answered from the pending index). A
+    cache from before paths could wait (schema 3, opened read-only) has none."""
+    try:
+        found = db.execute("SELECT EXISTS (SELECT 1 FROM runs WHERE path_synced = 0)")
+    except sqlite3.OperationalError:
+        return False
+    return bool(found.fetchone()[0])
+
+
+def path_coverage(
+    db: sqlite_utils.Database,
+    flow_id: str | None = None,
+    version_id: str | None = None,
+    execution_id: str | None = None,
+    *,
+    runs: int = 0,
+) -> PathCoverage:
+    """The path coverage of the runs matching the ids given (all runs when none is).
+
+    ``runs``: the scope's run count when the caller has it (a counter), returned as complete
+    when no run anywhere waits for its path (the usual case, answered from the pending index
+    alone). A cache from before paths could wait (schema 3, opened read-only) is complete.
+    """
+    if not paths_waiting(db):
+        return PathCoverage(runs, runs)
+    clauses, params = [], []
+    for column, value in (
+        ("flow_id", flow_id),
+        ("version_id", version_id),
+        ("execution_id", execution_id),
+    ):
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    where = " AND ".join(clauses) or "1"
+    total, pending = db.execute(
+        f"SELECT count(*), coalesce(sum(path_synced = 0), 0) FROM runs WHERE {where}", params
+    ).fetchone()
+    return PathCoverage(total - pending, total)
+
+
+@dataclass(frozen=True, slots=True)
 class FlowGraph:
     version_id: str
     execution_id: str | None
     steps: list[GraphStep]
     edges: list[GraphEdge]
     entry_keys: list[int]
+    # the runs the reach counts are built from (fewer than all while paths are being read)
+    coverage: PathCoverage = COMPLETE
 
     def step(self, key: int) -> GraphStep | None:
         return next((s for s in self.steps if s.key == key), None)
@@ -712,7 +801,8 @@ def version_graph(
     entry = [s.key for s in steps if s.key not in targets and not s.is_placeholder]
     if not entry and steps:
         entry = [steps[0].key]
-    return FlowGraph(version_id, execution_id, steps, edges, entry)
+    coverage = path_coverage(db, None, version_id, execution_id)
+    return FlowGraph(version_id, execution_id, steps, edges, entry, coverage)
 
 
 def edge_share(graph: FlowGraph, edge: GraphEdge) -> float | None:

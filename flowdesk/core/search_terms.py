@@ -14,6 +14,12 @@ The sync engine writes a contact's terms in the same transaction that stores the
 (:func:`write_contact_terms`), so the index is exact after every batch; :func:`rebuild` fills it
 for caches created before it existed and :func:`mismatches` proves it exact for
 ``flowdesk check``.
+
+A first sync into an empty cache is the exception: it leaves the index to one sorted
+:func:`rebuild` at its end (meta :data:`PENDING_KEY` marks that), because a million contacts'
+terms inserted in arrival order land all over the table's B-tree — every batch rewrote
+thousands of scattered pages, which made the index the costliest part of a 1M-run build. A
+build killed half-way leaves the mark set, and the next sync builds the index before it writes.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import re
 import sqlite3
 import unicodedata
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 # ITU-T E.164 country calling codes are prefix-free: 1 and 7 are one digit, these two, the rest
 # three. That is enough to split any stored international number into country + national.
@@ -33,6 +40,7 @@ _TWO_DIGIT_CODES = frozenset(
     }
 )  # fmt: skip
 _WORD = re.compile(r"\w+")
+_ASCII_NON_DIGITS = {code: None for code in range(128) if not chr(code).isdigit()}
 # Letters that do not decompose into a base letter plus accents, spelled as people type them
 # on a keyboard without them ("Ærøskøbing" → "aeroskobing", "Łódź" → "lodz").
 _LETTERS = str.maketrans(
@@ -41,6 +49,8 @@ _LETTERS = str.maketrans(
 
 # Word pairs are stored for the first few words of a name (n words give n·(n-1) pairs).
 _PAIRED_WORDS = 4
+# Meta key present (JSON true) while the index is left to be built whole: see the module doc.
+PENDING_KEY = "contact_terms_pending"
 # (phone, first_name, last_name, email) as stored in the contacts table.
 ContactValues = tuple[str | None, str | None, str | None, str | None]
 
@@ -59,7 +69,11 @@ def words(text: str) -> list[str]:
 
 
 def digits_of(text: str | None) -> str:
-    return "".join(ch for ch in text or "" if ch.isdigit())
+    if not text:
+        return ""
+    if text.isascii():
+        return text.translate(_ASCII_NON_DIGITS)
+    return "".join(ch for ch in text if ch.isdigit())
 
 
 def national_number(digits: str) -> str:
@@ -75,9 +89,23 @@ def national_number(digits: str) -> str:
     return digits[size:] if len(digits) > size else ""
 
 
+@lru_cache(maxsize=65536)
+def _name_terms(name: str) -> frozenset[str]:
+    """The ``w`` and ``x`` terms of a full name: people share names far more than phones, so a
+    big sync folds each distinct name once."""
+    names = words(name)
+    paired = names[:_PAIRED_WORDS]
+    return frozenset(
+        [
+            *("w" + word for word in names),
+            *(f"x{a} {b}" for i, a in enumerate(paired) for j, b in enumerate(paired) if i != j),
+        ]
+    )
+
+
 def contact_terms(values: ContactValues) -> set[str]:
     phone, first_name, last_name, email = values
-    terms: set[str] = set()
+    terms = set(_name_terms(f"{first_name or ''} {last_name or ''}"))
     digits = digits_of(phone)
     if digits:
         terms.add("p" + digits)
@@ -85,10 +113,6 @@ def contact_terms(values: ContactValues) -> set[str]:
         national = national_number(digits)
         if national:
             terms.add("n" + national)
-    names = words(f"{first_name or ''} {last_name or ''}")
-    terms.update("w" + word for word in names)
-    paired = names[:_PAIRED_WORDS]
-    terms.update(f"x{a} {b}" for i, a in enumerate(paired) for j, b in enumerate(paired) if i != j)
     if email and email.strip():
         terms.add("e" + email.strip().casefold())
     return terms
@@ -122,15 +146,44 @@ def _expected(conn: sqlite3.Connection) -> Iterable[tuple[str, str]]:
 
 
 def rebuild(conn: sqlite3.Connection) -> None:
-    """Fill the index from the contacts table (a cache upgraded from before the index)."""
+    """Fill the index from the contacts table, in one pass of sorted inserts: the terms go to a
+    scratch table in arrival order first and reach the index sorted, so SQLite appends to its
+    B-tree instead of rewriting pages all over it."""
     conn.execute("DELETE FROM contact_terms")
-    conn.executemany(
-        "INSERT OR IGNORE INTO contact_terms (term, contact_id) VALUES (?, ?)", _expected(conn)
+    conn.execute("CREATE TEMP TABLE contact_terms_unsorted (term TEXT, contact_id TEXT)")
+    try:
+        conn.executemany("INSERT INTO temp.contact_terms_unsorted VALUES (?, ?)", _expected(conn))
+        conn.execute(
+            "INSERT OR IGNORE INTO contact_terms (term, contact_id)"
+            " SELECT term, contact_id FROM temp.contact_terms_unsorted ORDER BY term, contact_id"
+        )
+    finally:
+        conn.execute("DROP TABLE temp.contact_terms_unsorted")
+    conn.execute("DELETE FROM meta WHERE key = ?", [PENDING_KEY])
+
+
+def is_pending(conn: sqlite3.Connection) -> bool:
+    """Whether the index waits for the :func:`rebuild` at the end of a first sync."""
+    row = conn.execute("SELECT 1 FROM meta WHERE key = ?", [PENDING_KEY]).fetchone()
+    return row is not None
+
+
+def defer(conn: sqlite3.Connection) -> None:
+    """Leave the index to one :func:`rebuild`; inside the caller's transaction."""
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, 'true')"
+        " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [PENDING_KEY],
     )
 
 
 def mismatches(conn: sqlite3.Connection, limit: int = 20) -> list[str]:
     """Differences between the stored index and the one the contacts table implies."""
+    if is_pending(conn):
+        return [
+            "the contact search index is not built yet (a first sync stopped before its end):"
+            " sync again to build it"
+        ]
     expected = set(_expected(conn))
     stored = set(conn.execute("SELECT term, contact_id FROM contact_terms"))
     problems = [f"contact {cid}: search term {term!r} missing" for term, cid in expected - stored]

@@ -12,11 +12,10 @@ from typing import Any
 
 import sqlite_utils
 
-from flowdesk.core.insights import NO_STEP, percentile
+from flowdesk.core.insights import LOST, NO_STEP, percentile
 from flowdesk.core.model import METRICS
-from flowdesk.core.queries import Counters, Scope
+from flowdesk.core.queries import COMPLETE, Counters, PathCoverage, Scope, path_coverage
 
-LOST = ("expired", "canceled", "failed")
 OUTCOMES = ("expired", "canceled", "failed", "completed")
 
 
@@ -286,6 +285,7 @@ class StopsView:
     outcomes: list[StepOutcome]
     reasons: list[StopReason]
     completion: dict[int, int]
+    coverage: PathCoverage = COMPLETE  # the runs these numbers are built from
 
     def outcome(self, step_key: int) -> StepOutcome | None:
         return next((s for s in self.outcomes if s.key == step_key), None)
@@ -303,4 +303,5 @@ def stops_view(db: sqlite_utils.Database, scope: Scope, version_id: str) -> Stop
         step_outcomes(db, version_id, scope.execution_id, now),
         stop_reasons(db, graph_scope),
         completion_time_histogram(db, graph_scope),
+        path_coverage(db, None, version_id, scope.execution_id),
     )

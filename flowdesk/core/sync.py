@@ -48,7 +48,7 @@ from flowdesk.core.records import (
     storable_json,
 )
 from flowdesk.core.schema import DEFERRED_INDEXES, SYNC_INDEXES
-from flowdesk.core.sources.base import Batch, Source
+from flowdesk.core.sources.base import Batch, Record, Source
 from flowdesk.core.steps import parse_step
 
 _EXECUTED = frozenset({"RUNNING", "COMPLETED", "CANCELED", "FAILED", "EXPIRED"})
@@ -309,6 +309,7 @@ class SyncEngine:
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
         self.conn = db.conn
+        self._terms_pending = False  # contact search terms left to the end of a bulk build
 
     # -- public -------------------------------------------------------------------------------
 
@@ -323,6 +324,19 @@ class SyncEngine:
         CacheError saying another sync is running)."""
         with sync_lock(self.db):
             return self._run(source, progress, is_cancelled or (lambda: False))
+
+    def write_records(self, source: Source, records: list[Record]) -> SyncReport:
+        """Write a few of ``source``'s records outside a sync, as one batch with the cursor as
+        it stands (a run's path read on demand, ahead of the second phase): the next sync goes
+        on where the last one stopped, and no sync is recorded. Raises a CacheError when a sync
+        is running (its engine holds the step graph in memory)."""
+        with sync_lock(self.db):
+            report = SyncReport(source=source.kind)
+            cursor_key = workspace.cursor_key(source.kind)
+            cursor = get_meta(self.db, cursor_key, {}) or {}
+            self._write_batch(Batch(records, cursor), _Graph(self.db), report, cursor_key, None)
+            report.outcome = Outcome.COMPLETED
+            return report
 
     def _run(
         self,
@@ -401,28 +415,42 @@ class SyncEngine:
         return report
 
     def _begin_bulk_build(self) -> bool:
-        """On an empty cache, drop the runs table's query indexes until the sync ends: building
-        them once afterwards is several times cheaper than maintaining them row by row."""
+        """On an empty cache, drop the runs table's query indexes and leave the contact search
+        index until the sync ends: building them once afterwards is several times cheaper than
+        maintaining them row by row."""
         if self.conn.execute("SELECT EXISTS (SELECT 1 FROM runs)").fetchone()[0]:
             return False
         with self.conn:
             for name, _ in DEFERRED_INDEXES:
                 if name not in SYNC_INDEXES:
                     self.conn.execute(f"DROP INDEX IF EXISTS {name}")
+            search_terms.defer(self.conn)
+        self._terms_pending = True
         return True
 
     def _ensure_indexes(self) -> None:
+        """Build what a bulk build deferred (also one killed half-way, on the next sync)."""
         with self.conn:
             for _, statement in DEFERRED_INDEXES:
                 self.conn.execute(
                     statement.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1)
                 )
+            if search_terms.is_pending(self.conn):
+                search_terms.rebuild(self.conn)
+        self._terms_pending = False
 
     # -- one batch ----------------------------------------------------------------------------
 
     def _write_batch(
-        self, batch: Batch, graph: _Graph, report: SyncReport, cursor_key: str, sync_id: int
+        self,
+        batch: Batch,
+        graph: _Graph,
+        report: SyncReport,
+        cursor_key: str,
+        sync_id: int | None,
     ) -> None:
+        """Write one batch in one transaction (``sync_id`` None: outside a sync, problems are
+        only reported)."""
         runs: dict[str, RunRecord] = {}
         executions: list[ExecutionRecord] = []
         definitions: list[DefinitionRecord] = []
@@ -458,11 +486,12 @@ class SyncEngine:
             self._ensure_executions(runs.values())
             changed = self._write_runs(list(runs.values()), graph, deltas)
             deltas.apply(conn)
-            conn.executemany(
-                "INSERT INTO sync_problems (sync_id, record_kind, record_id, message) "
-                "VALUES (?, ?, ?, ?)",
-                [(sync_id, *problem) for problem in problems],
-            )
+            if sync_id is not None:
+                conn.executemany(
+                    "INSERT INTO sync_problems (sync_id, record_kind, record_id, message) "
+                    "VALUES (?, ?, ?, ?)",
+                    [(sync_id, *problem) for problem in problems],
+                )
             set_meta(self.db, cursor_key, batch.cursor)
             conn.execute("COMMIT")
         except BaseException:
@@ -986,11 +1015,12 @@ class SyncEngine:
                 inserts.append((contact.id, *values))
             elif previous != values:
                 renamed.append((*values, contact.id))
-        search_terms.write_contact_terms(
-            conn,
-            ((row[0], row[1:]) for row in inserts),
-            ((row[-1], stored[row[-1]], row[:-1]) for row in renamed),
-        )
+        if not self._terms_pending:
+            search_terms.write_contact_terms(
+                conn,
+                ((row[0], row[1:]) for row in inserts),
+                ((row[-1], stored[row[-1]], row[:-1]) for row in renamed),
+            )
         conn.executemany(
             "INSERT INTO contacts (id, phone, first_name, last_name, email) VALUES (?, ?, ?, ?, ?)",
             inserts,

@@ -9,6 +9,7 @@ tone sets are chosen for contrast against a light (white) and a dark (#1e1e1e-is
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
@@ -68,6 +69,17 @@ def muted_text(palette: QPalette | None = None) -> QColor:
         app = QApplication.instance()
         palette = app.palette() if app is not None else QPalette()
     return palette.color(QPalette.ColorGroup.Active, QPalette.ColorRole.PlaceholderText)
+
+
+def style_chart_axes(plot: Any, palette: QPalette) -> None:
+    """A pyqtgraph plot's axes in the palette: lines in Mid, tick labels and axis titles in Text.
+
+    The line pen goes first: pyqtgraph gives an axis title the colour of whichever pen was set
+    last, and titles drawn in Mid read as disabled."""
+    for name in ("left", "bottom"):
+        axis = plot.getAxis(name)
+        axis.setPen(palette.color(QPalette.ColorRole.Mid))
+        axis.setTextPen(palette.color(QPalette.ColorRole.Text))
 
 
 _DOT_CACHE: dict[tuple[str, bool], QIcon] = {}

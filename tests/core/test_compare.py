@@ -76,7 +76,7 @@ def test_diff_matches_by_name_and_type_and_places_a_renamed_step():
     changes = {c.step.id: c.changes for c in diff.changed}
     assert changes["b1"] == ("renamed from “Welcome”",)
     assert changes["b2"] == (
-        "wait 1 d → 2 h",
+        "wait 24 h → 2 h",
         "new exit Agent → Hand to agent, No reply → Tag: no reply",
         "exit removed Agent → Open ticket",
     )

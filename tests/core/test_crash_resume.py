@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from flowdesk.core import search_terms
 from flowdesk.core.db import connect
 from flowdesk.core.integrity import mismatches
 from tests.factories import cache_content
@@ -62,6 +63,9 @@ def test_killed_build_resumes_to_the_same_cache(tmp_path):
     process.wait()
     partial = _committed_batches(crashed)
     assert 0 < partial < len(_dump(reference)["run_steps"]), "the kill landed mid-build"
+    stopped = connect(crashed, readonly=True)
+    assert search_terms.is_pending(stopped.conn)  # the sorted build at the end never ran
+    stopped.conn.close()
 
     assert _flowdesk("sync", "--db", str(crashed)).wait() == 0
     assert _dump(crashed) == _dump(reference)

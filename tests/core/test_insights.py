@@ -129,6 +129,51 @@ def test_why_reasons_per_step_including_before_the_first_step(db):
     assert [(r.step_name, r.metric) for r in only_e1] == [("Main menu", "expired")]
 
 
+def _expired_at_menu(run_id: str, contact: str, *, reason=None, step_reason=None) -> dict:
+    record = run(
+        run_id, [("s1", DONE), ("s2", "EXPIRED")], "EXPIRED", contact=contact, reason=reason
+    )
+    record["execution_steps"][-1]["status_reason"] = step_reason
+    return record
+
+
+@pytest.mark.parametrize("plan", ["by_key", "walk"])
+def test_the_contacts_behind_one_reason_row(db, monkeypatch, plan):
+    """A Why row's click-through lists exactly the runs that row counts: its step, its outcome
+    and its reason, however the reason was given (the run's own, else its last step's)."""
+    if plan == "walk":
+        monkeypatch.setattr(queries, "_sparse_limit", lambda db, query: -1)
+    _sync(
+        db,
+        (
+            *FIRST,
+            _expired_at_menu("r6", "c6", reason="Contact opted out"),
+            _expired_at_menu("r7", "c7", step_reason="No answer in 24 h"),
+            _expired_at_menu("r8", "c8", reason="Contact opted out", step_reason="ignored"),
+        ),
+    )
+    menu = _by_id(db)["s2"].key
+    rows = [r for r in stop_reasons(db, Scope("f1")) if r.step_key == menu]
+    expected = {
+        NO_REASON: {"r4"},
+        "Contact opted out": {"r6", "r8"},
+        "No answer in 24 h": {"r7"},
+    }
+    assert {r.reason: r.runs for r in rows} == {k: len(v) for k, v in expected.items()}
+    for row in rows:
+        for metric in ("expired", None, "completed"):
+            query = ContactQuery(
+                Scope("f1"), metric=metric, step=StepFilter(menu, "ended", reason=row.reason)
+            )
+            want = expected[row.reason] if metric != "completed" else set()
+            assert {r.run_id for r in contacts_page(db, query, 0, 50)} == want, (row, metric)
+            assert count_contacts(db, query) == len(want), (row, metric)
+            spec = ExportSpec.from_dict(ExportSpec.for_contacts(query).to_dict())
+            assert spec.contact_query() == replace(query, sort="entered", descending=True)
+    with pytest.raises(ValueError):
+        StepFilter(menu, "reached", reason="Contact opted out")
+
+
 def test_entry_days_and_completion_time(db):
     _cache(db)
     days = entry_days(db, Scope("f1"))

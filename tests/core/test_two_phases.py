@@ -204,3 +204,62 @@ def test_a_cache_from_schema_3_has_every_path_synced(tmp_path):
     db = connect(path)
     assert db.execute("SELECT path_synced FROM runs").fetchall() == [(1,)]
     assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+
+
+# -- honest partial views ------------------------------------------------------------------------
+
+
+def test_per_step_numbers_say_how_many_paths_they_are_built_from(db, tmp_path, server, capsys):
+    import csv
+    import json
+
+    from flowdesk.core.export import ExportSpec, run_export
+    from flowdesk.core.queries import path_coverage, version_graph
+    from flowdesk.core.step_report import stops_view
+    from flowdesk.ui.widgets.viewer_tab import graph_note
+
+    account = server.account
+    assert SyncEngine(db).run(two_phase(server, report_only=True)).outcome == "completed"
+    version = account.versions[account.inbound.current_version]
+    runs = [r for r in account.runs.values() if r.version_id == version.id]
+    read = set(server.detail_ids()) & {r.id for r in runs}
+    graph = version_graph(db, version.id)
+    assert (graph.coverage.with_path, graph.coverage.runs) == (len(read), len(runs))
+    basis = f"from {len(read):,} of {len(runs):,} runs"
+    assert basis in graph_note(graph, "Version 2")
+    view = stops_view(db, Scope(version.flow_id), version.id)
+    assert view.coverage == graph.coverage
+    # The step counts are those of the runs with paths, exactly.
+    reached = sum(s.reached for s in graph.steps if s.key in graph.entry_keys)
+    assert reached == len(read)
+
+    path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    assert main(["stats", "--db", path, "--json"]) == 0
+    stats = {f["id"]: f for f in json.loads(capsys.readouterr().out)}
+    inbound = stats[account.inbound.id]
+    versions = {v["id"]: v for v in inbound["versions"]}
+    assert versions[version.id]["paths"] == {"runs": len(runs), "with_path": len(read)}
+    flow_runs = [r for r in account.runs.values() if r.flow_id == account.inbound.id]
+    assert inbound["paths"]["runs"] == len(flow_runs)
+    # check: not an error, and the step counts were verified over the paths read.
+    assert main(["check", "--db", path]) == 0
+    out = capsys.readouterr().out
+    assert "Maintained counters: exact." in out
+    assert f"Paths: {len(server.detail_ids()):,} of {len(account.runs):,} runs read" in out
+
+    # An export says which rows have no path yet.
+    out_path = tmp_path / "v.csv"
+    run_export(db.conn, ExportSpec(version.flow_id, version.id), out_path)
+    rows = list(csv.reader(out_path.open(encoding="utf-8")))
+    assert rows[0][-1] == "Path"
+    notes = [row[-1] for row in rows[1:]]
+    assert notes.count("not synced yet") == len(runs) - len(read)
+    assert notes.count("") == len(read)
+
+    # Once every path is read, nothing is partial and the column is gone.
+    assert SyncEngine(db).run(two_phase(server)).outcome == "completed"
+    assert not version_graph(db, version.id).coverage.partial
+    assert path_coverage(db).partial is False
+    assert "runs (the other" not in graph_note(version_graph(db, version.id), "Version 2")
+    run_export(db.conn, ExportSpec(version.flow_id, version.id), out_path)
+    assert next(csv.reader(out_path.open(encoding="utf-8")))[-1] != "Path"

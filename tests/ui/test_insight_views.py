@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QPalette
+
 from flowdesk.core.db import connect
 from flowdesk.core.queries import Scope
 from flowdesk.core.step_report import StopsView, ranked_losses, stops_view
+from flowdesk.core.sync import SyncEngine
 from flowdesk.ui.models.insights import (
     LOSS_COLUMNS,
     REASON_COLUMNS,
@@ -17,6 +21,7 @@ from flowdesk.ui.viewer.legend import LOSS_CAPTION, REACH_CAPTION
 from flowdesk.ui.widgets.flow_page import TAB_CONTACTS, TAB_OVER_TIME, TAB_VIEWER
 from flowdesk.ui.widgets.over_time import periods
 from flowdesk.ui.widgets.viewer_tab import COLOUR_STOPS, COLOUR_TRAFFIC, MODE_STOPS, MODE_TRAFFIC
+from tests.factories import PATH_LOOP_THEN_FAIL, ListSource, run, runs_batch
 from tests.ui.conftest import wait_idle
 
 
@@ -77,6 +82,29 @@ def test_where_runs_stop_mode_recolours_the_steps_and_ranks_losses(
     assert COLOUR_TRAFFIC in tab.note.text()
 
 
+def test_the_overview_map_shows_the_colours_of_the_mode(qtbot, make_window, demo_db_path):
+    window = make_window(demo_db_path)
+    page = window.page
+    page.tabs.setCurrentIndex(TAB_VIEWER)
+    wait_idle(qtbot, window)
+    tab = page.viewer_tab
+    viewer = tab.viewer
+    overview = viewer.minimap
+    window.grab()  # the cards on screen are drawn (and cached) in traffic colours
+    traffic_map = overview.grab().toImage()
+    tab.set_mode(MODE_STOPS)
+    qtbot.waitUntil(lambda: tab.stops_view is not None)
+    wait_idle(qtbot, window)
+    assert overview.grab().toImage() != traffic_map
+    viewport = viewer.view.viewport()
+    shown = viewport.grab().toImage()
+    # What a full repaint draws: drawing the map left no card in the other mode's colours.
+    for item in viewer.scene.items():
+        item.update()
+    wait_idle(qtbot, window)
+    assert viewport.grab().toImage() == shown
+
+
 def test_why_and_how_long_tables(qtbot, make_window, factory_db_path):
     window, page, tab = _stops_mode(qtbot, make_window, factory_db_path)
     panel = tab.stops_panel
@@ -90,6 +118,30 @@ def test_why_and_how_long_tables(qtbot, make_window, factory_db_path):
     panel.time_table.selectRow(row)
     qtbot.waitUntil(lambda: panel.histogram.counts and sum(panel.histogram.counts.values()) == 3)
     assert "3 passes" in panel.histogram.readout.text()
+    table, histogram = panel.time_splitter.sizes()
+    assert histogram >= 0.42 * (table + histogram)  # room enough to read the bars
+
+
+def test_why_reasons_are_shown_whole(qtbot, make_window, factory_db_path):
+    db = connect(factory_db_path)
+    long = "Message not sent: (#131026) Message undeliverable, the number is not on WhatsApp"
+    other = run("r9", PATH_LOOP_THEN_FAIL, "FAILED", contact="c9", reason=long, start=90)
+    report = SyncEngine(db).run(ListSource([[], runs_batch(other)]))
+    assert report.outcome == "completed", report.message
+    db.conn.close()
+    window, page, tab = _stops_mode(qtbot, make_window, factory_db_path)
+    panel = tab.stops_panel
+    panel.tabs.setCurrentIndex(1)
+    wait_idle(qtbot, window)
+    table = panel.reason_table
+    metrics = table.fontMetrics()
+    width = table.columnWidth(2) - 8  # the cell's text margins
+    for row, reason in enumerate(panel.reasons.rows()):
+        needed = metrics.boundingRect(
+            QRect(0, 0, width, 10_000), Qt.TextFlag.TextWordWrap, reason.reason
+        )
+        assert needed.height() <= table.rowHeight(row), reason.reason
+        assert width >= 0.35 * table.viewport().width()
 
 
 def test_who_went_through_opens_the_contacts_of_a_step_and_combines(
@@ -132,6 +184,36 @@ def test_who_went_through_opens_the_contacts_of_a_step_and_combines(
     assert model.rowCount() == 5 and not contacts.step_chip.isVisible()
 
 
+def test_double_clicking_a_reason_lists_the_contacts_of_that_reason_only(
+    qtbot, make_window, factory_db_path
+):
+    # A second run that failed at "Escalate", for another reason.
+    db = connect(factory_db_path)
+    other = run("r9", PATH_LOOP_THEN_FAIL, "FAILED", contact="c9", reason="Timed out", start=90)
+    report = SyncEngine(db).run(ListSource([[], runs_batch(other)]))
+    assert report.outcome == "completed", report.message
+    db.conn.close()
+    window, page, tab = _stops_mode(qtbot, make_window, factory_db_path)
+    panel = tab.stops_panel
+    panel.tabs.setCurrentIndex(1)
+    wait_idle(qtbot, window)
+    rows = panel.reasons.rows()
+    row = next(i for i, r in enumerate(rows) if r.reason == "External API failed: HTTP 502")
+    assert sum(r.step_name == "Escalate" and r.metric == "failed" for r in rows) == 2
+    table = panel.reason_table
+    table.scrollTo(panel.reasons.index(row, 0))
+    cell = table.visualRect(panel.reasons.index(row, 2)).center()
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=cell)
+    qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=cell)
+    wait_idle(qtbot, window)
+    contacts = page.contacts_tab
+    assert page.tabs.currentIndex() == TAB_CONTACTS
+    model = contacts.model
+    ids = {model.data(model.index(r, 0), ROW_ROLE).run_id for r in range(model.rowCount())}
+    assert ids == {"r3"}  # not r9, which failed at the same step for another reason
+    assert "External API failed: HTTP 502" in contacts.step_chip.text()
+
+
 def test_over_time_chart_counts_entries_per_day(qtbot, make_window, demo_db_path, demo):
     window = make_window(demo_db_path)
     page = window.page
@@ -147,3 +229,9 @@ def test_over_time_chart_counts_entries_per_day(qtbot, make_window, demo_db_path
     assert sum(w.counters.contacts for w in weeks) == page.flow.counters.contacts
     assert all((w.start // 86_400 + 3) % 7 == 0 for w in weeks)  # Mondays
     assert chart.period_at(weeks[0].start + 3600) == weeks[0]
+    # Axis titles read like the tick labels, not like disabled text.
+    _, _, counts, rates = chart._plots
+    text = chart.palette().color(QPalette.ColorRole.Text).name()
+    for plot in (counts, rates):
+        axis = plot.getAxis("left")
+        assert axis.labelText and axis.labelStyle["color"] == text

@@ -20,6 +20,7 @@ from typing import Any
 
 import sqlite_utils
 
+from flowdesk.core import formatting
 from flowdesk.core.steps import parse_step
 
 # Definition fields that are not the step's own configuration: identity, bookkeeping, and the
@@ -300,14 +301,8 @@ def match_steps(a: Sequence[StepSpec], b: Sequence[StepSpec]) -> dict[str, str]:
 # -- describing changes --------------------------------------------------------------------------
 
 
-def duration_words(seconds: int | None) -> str:
-    """A wait in the largest whole unit: "24 h", "90 min", "2 d"; "none" for no wait."""
-    if not seconds:
-        return "none"
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds % size == 0:
-            return f"{seconds // size} {unit}"
-    return f"{seconds} s"
+def _wait_words(seconds: int | None) -> str:
+    return formatting.duration(seconds) if seconds else "none"
 
 
 def _type_words(step_type: str) -> str:
@@ -333,9 +328,7 @@ def _describe(
         changes.append(f"type {_type_words(a.step_type)} → {_type_words(b.step_type)}")
     if a.wait_seconds != b.wait_seconds:
         what = "delay" if "DELAY" in (a.step_type, b.step_type) else "wait"
-        changes.append(
-            f"{what} {duration_words(a.wait_seconds)} → {duration_words(b.wait_seconds)}"
-        )
+        changes.append(f"{what} {_wait_words(a.wait_seconds)} → {_wait_words(b.wait_seconds)}")
     # Exits compared in b's terms: a's targets mapped through the matching.
     mapped = {Exit(e.kind, e.label, to_b.get(e.target, "\x00" + e.target)): e for e in a.exits}
     own = set(b.exits)

@@ -103,7 +103,7 @@ def write_csv(
         for batch in source.batches(batch_size):
             if is_cancelled is not None and is_cancelled():
                 raise Canceled
-            rows = _rows(batch, stamp)
+            rows = _rows(batch, stamp, source.with_path_note)
             if not source.with_execution:
                 for row in rows:
                     del row[EXECUTION_COLUMN]
@@ -116,7 +116,7 @@ def write_csv(
     return done
 
 
-def _rows(batch, stamp: Callable[[int], str]):  # noqa: ANN001, ANN202
+def _rows(batch, stamp: Callable[[int], str], path_note: bool = False):  # noqa: ANN001, ANN202
     """The CSV rows of ``batch``. Phone, names and reason are user data: guarded cell by cell (a
     cheap first-letter test, then the rule); times go through ``stamp``."""
     trig, guard = TRIGGERS, neutralise
@@ -131,6 +131,7 @@ def _rows(batch, stamp: Callable[[int], str]):  # noqa: ANN001, ANN202
             execution,
             stamp(entered),
             *[None if t is None else stamp(t) for t in cells],
+            *((note,) if path_note else ()),
         ]
-        for phone, first, last, status, reason, version, execution, entered, cells in batch
+        for phone, first, last, status, reason, version, execution, entered, cells, note in batch
     ]

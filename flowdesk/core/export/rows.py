@@ -32,7 +32,7 @@ from flowdesk.core.export.columns import (
 )
 from flowdesk.core.export.spec import ExportSpec
 from flowdesk.core.model import METRIC_LABELS
-from flowdesk.core.queries import _where
+from flowdesk.core.queries import _where, paths_waiting
 
 # Status words of the summary, by stored metric.
 STATUS_WORDS: dict[str, str] = {
@@ -45,11 +45,16 @@ _RUN_COLUMNS = (
     "r.key, r.phone, r.first_name, r.last_name, r.metric, r.status_reason, r.version_id,"
     " r.execution_id, r.entered_at"
 )
+# The last column of a file some of whose runs wait for their path (a two-phase sync,
+# docs/activecampaign.md): their step columns are empty because the path is not read yet.
+PATH_HEADER = "Path"
+PATH_NOT_SYNCED = "not synced yet"
 
 # Row layout yielded by RowSource.batches(): a tuple
-# (phone, first name, last name, status word, reason, version, execution, entered, step times)
-# where step times is a list with one entry per step column (None: never reached). Rows without
-# a path share one list of Nones: never modify it.
+# (phone, first name, last name, status word, reason, version, execution, entered, step times,
+#  path note) where step times is a list with one entry per step column (None: never reached)
+# and path note is PATH_NOT_SYNCED or "". Rows without a path share one list of Nones: never
+# modify it. The writers add the path note as a last column only when ``with_path_note``.
 
 
 class RowSource:
@@ -78,6 +83,7 @@ class RowSource:
         self.total: int = conn.execute(
             f"SELECT count(*) FROM runs r WHERE {self.where}", self.params
         ).fetchone()[0]
+        self.with_path_note: bool = _has_runs_without_path(conn, self.where, self.params)
         self.version_names = {
             vid: text(name or vid)
             for vid, name in conn.execute(
@@ -91,7 +97,8 @@ class RowSource:
 
     @property
     def header(self) -> list[str]:
-        return headers(self.columns, self.with_execution)
+        names = headers(self.columns, self.with_execution)
+        return [*names, PATH_HEADER] if self.with_path_note else names
 
     @property
     def fixed_count(self) -> int:
@@ -121,8 +128,10 @@ class RowSource:
         conn = self.conn
         width = len(self.columns)
         order = "ORDER BY r.entered_at, r.key"
+        synced = "r.path_synced" if self.with_path_note else "1"
         runs = conn.execute(
-            f"SELECT {_RUN_COLUMNS} FROM runs r WHERE {self.where} {order}", self.params
+            f"SELECT {_RUN_COLUMNS}, {synced} FROM runs r WHERE {self.where} {order}",
+            self.params,
         )
         steps = conn.execute(
             "SELECT p.run_key, p.step_key, p.executed_at FROM runs r"
@@ -146,7 +155,7 @@ class RowSource:
         while chunk := runs.fetchmany(size):
             out: list[tuple] = []
             append = out.append
-            for key, phone, first, last, metric, reason, version, execution, entered in chunk:
+            for key, phone, first, last, metric, reason, version, execution, entered, has in chunk:
                 if pending is not None and pending[0] == key:
                     # Reversed, so the first visit of a step is the one the dict keeps.
                     first_visit = dict(reversed(list(map(pair, pending[1]))))
@@ -169,6 +178,7 @@ class RowSource:
                         "" if execution is None else execution_labels.get(execution, execution),
                         entered,
                         cells,
+                        "" if has else PATH_NOT_SYNCED,
                     )
                 )
             yield out
@@ -182,3 +192,13 @@ class RowSource:
             if index is not None:
                 cells[index] = value
         return cells
+
+
+def _has_runs_without_path(conn: Any, where: str, params: list[Any]) -> bool:
+    """Whether any run of the export waits for its path."""
+    if not paths_waiting(conn):
+        return False
+    found = conn.execute(
+        f"SELECT 1 FROM runs r WHERE {where} AND r.path_synced = 0 LIMIT 1", params
+    ).fetchone()
+    return found is not None

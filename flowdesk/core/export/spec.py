@@ -34,6 +34,7 @@ class ExportSpec:
     step_key: int | None = None
     step_mode: str = "reached"
     step_target: int | None = None
+    step_reason: str | None = None
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:
@@ -64,6 +65,7 @@ class ExportSpec:
             step_key=query.step.step_key if query.step else None,
             step_mode=query.step.mode if query.step else "reached",
             step_target=query.step.target_key if query.step else None,
+            step_reason=query.step.reason if query.step else None,
         )
 
     @property
@@ -78,7 +80,7 @@ class ExportSpec:
         step = (
             None
             if self.step_key is None
-            else StepFilter(self.step_key, self.step_mode, self.step_target)
+            else StepFilter(self.step_key, self.step_mode, self.step_target, self.step_reason)
         )
         return ContactQuery(
             self.scope,

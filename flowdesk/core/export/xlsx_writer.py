@@ -127,6 +127,7 @@ def write_xlsx(
         *fixed_widths,
         *(min(max(_TIME_WIDTH, len(h) + 2), _MAX_WIDTH) for h in header[fixed_count:]),
     ]
+    path_note = source.with_path_note
     total = source.total
     workbook = Workbook(write_only=True)
     sheets: list = []
@@ -168,7 +169,10 @@ def write_xlsx(
         for batch in source.batches(batch_size):
             if is_cancelled is not None and is_cancelled():
                 raise Canceled
-            for phone, first, last, status, reason, version, execution, entered, cells in batch:
+            for row_data in batch:
+                phone, first, last, status, reason, version, execution, entered, cells, note = (
+                    row_data
+                )
                 if in_sheet == rows_per_sheet:
                     close_filter(sheet, in_sheet)
                     sheet = new_sheet()
@@ -188,6 +192,8 @@ def write_xlsx(
                 ]
                 if not with_execution:
                     del row[EXECUTION_COLUMN]
+                if path_note:
+                    row.append(note or None)
                 sheet.append(row)
                 in_sheet += 1
             done += len(batch)

@@ -269,6 +269,7 @@ class ActiveCampaignSource:
         sleep: Callable[[float], None] | None = None,
         refresh_budget: int | None = None,
         report_only: bool = False,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.base_url = normalize_base_url(url)
         try:
@@ -278,6 +279,7 @@ class ActiveCampaignSource:
         self.politeness = politeness or Politeness()
         self.page_size = max(1, int(page_size))
         self._sleep = sleep
+        self._clock = clock  # with ``sleep``: the rate limiter's time, in tests
         self.refresh_budget = (
             refresh_budget if refresh_budget is not None else refresh_budget_from_env()
         )
@@ -301,6 +303,7 @@ class ActiveCampaignSource:
             is_cancelled=is_cancelled,
             on_wait=on_wait,
             token_headers=TOKEN_HEADERS,
+            **({"clock": self._clock} if self._clock is not None else {}),
         )
 
     # -- the sync ------------------------------------------------------------------------------

@@ -235,7 +235,10 @@ class ApiClient:
         auth_scheme: str = "Token",
         on_wait: Callable[[float, str], None] | None = None,
         token_headers: tuple[str, ...] = (),
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``sleep`` and ``clock`` replace the real ones in tests: together they make the rate
+        limiter's spacing a fact of the test, not of the machine's load."""
         self.base_url = base_url.rstrip("/")
         self._token = check_token(token)
         self._auth_scheme = auth_scheme
@@ -246,7 +249,7 @@ class ApiClient:
         self.is_cancelled = is_cancelled
         self._sleep_impl = sleep
         self._rng = rng or random.Random()
-        self._limiter = RateLimiter(self.politeness.rate)
+        self._limiter = RateLimiter(self.politeness.rate, clock=clock)
         self._lock = threading.Lock()
         self._stats = {"requests": 0, "retries": 0}
         self._opener = urllib.request.build_opener(_NoRedirect(), _HTTPHandler(), _HTTPSHandler())

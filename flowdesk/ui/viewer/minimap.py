@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
-from PySide6.QtWidgets import QFrame, QGraphicsView
+from PySide6.QtWidgets import QFrame, QGraphicsItem, QGraphicsView
 
 MAP_SIZE = QSize(220, 150)
 MARGIN = 12
@@ -53,6 +53,12 @@ class Minimap(QFrame):
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             scene.render(painter, QRectF(self._pixmap.rect()), self._scene_rect)
             painter.end()
+            # Qt keeps one "needs repainting" mark per cached item, not one per view: the render
+            # above used up the marks of cards just changed, and the diagram would show those
+            # off screen from their old cached pictures when scrolled to. Mark them again.
+            for item in scene.items():
+                if item.cacheMode() != QGraphicsItem.CacheMode.NoCache:
+                    item.update()
             self.resize(self._pixmap.width() + 4, self._pixmap.height() + 4)
         self.place()
 

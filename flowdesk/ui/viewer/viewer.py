@@ -186,6 +186,7 @@ class FlowViewer(QWidget):
             return
         self.scene.show_stops(self._stops)
         self._update_legend()
+        self.minimap.refresh()  # the map shows the mode's colours too
 
     def stops(self) -> dict[int, StepOutcome] | None:
         return self._stops

@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
 
 from flowdesk.core import formatting
 from flowdesk.core.compare import Comparison, Side, compare_versions, default_pair
-from flowdesk.core.compare.diff import duration_words
 from flowdesk.core.compare.graph import DiffGraph, diff_graph
 from flowdesk.core.compare.verdict import interval_words
 from flowdesk.core.queries import VersionInfo, version_graph
@@ -318,10 +317,10 @@ class CompareTab(QWidget):
             f"<span style='color:{warn}'>⚠ {html.escape(caveat)}</span>" if caveat else ""
         )
         self.finished_only.setText(
-            f"Only runs old enough to have finished (> {duration_words(c.longest_wait)})"
+            f"Only runs old enough to have finished (> {formatting.duration(c.longest_wait)})"
         )
         self.finished_only.setToolTip(
-            f"Counts only runs that entered more than {duration_words(c.longest_wait)} (the"
+            f"Counts only runs that entered more than {formatting.duration(c.longest_wait)} (the"
             " longest wait or delay of either version) before the latest activity synced, so"
             " runs still waiting do not drag a new version down."
         )

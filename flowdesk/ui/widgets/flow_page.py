@@ -43,7 +43,9 @@ from flowdesk.core.queries import (
     summary,
     version_graph,
 )
+from flowdesk.core.run_paths import path_waiting, read_run_path
 from flowdesk.core.step_report import StopsView, entry_days, step_time_histogram, stops_view
+from flowdesk.ui.errors import error_text
 from flowdesk.ui.models.flows import DIRECTION_LABELS
 from flowdesk.ui.models.history import (
     execution_how,
@@ -524,10 +526,34 @@ class FlowPage(QWidget):
             " other steps dimmed"
         )
         execution = execution_labels(self.executions).get(detail.row.execution_id or "")
-        self.viewer_tab.show_trace(detail, graph, note, execution)
+        waiting = not detail.path and path_waiting(self.db, run_key)
+        shown = f"{note} · reading this path from the account now…" if waiting else note
+        self.viewer_tab.show_trace(detail, graph, shown, execution)
         self._viewer_dirty = True  # leaving the trace shows the scope graph again
         self.tabs.setCurrentWidget(self.viewer_tab)
+        if waiting:
+            self._read_path(run_key, detail.row.run_id, note)
         return True
+
+    def _read_path(self, run_key: int, run_id: str, note: str) -> None:
+        """The path of a run the sync has listed but not read yet: read now, ahead of the
+        sync's queue, then traced again (the graph's heat gains it too)."""
+        started = time.perf_counter()
+
+        def read(_result: object) -> None:
+            self._graphs.clear()
+            self.timings.emit("path_on_demand", time.perf_counter() - started)
+            traced = self.viewer_tab.traced
+            if traced is not None and traced.row.run_key == run_key:
+                self._trace(run_key)
+
+        def failed(exc: BaseException) -> None:
+            traced = self.viewer_tab.traced
+            if traced is not None and traced.row.run_key == run_key:
+                reason = error_text(exc, "Reading the path")
+                self.viewer_tab.note.setText(f"{note} · {reason}")
+
+        self.tasks.write(read_run_path, run_id, success=read, failure=failed)
 
     # -- export ----------------------------------------------------------------------------------
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -21,27 +20,10 @@ from flowdesk.core import formatting
 from flowdesk.core.compare.stats import wilson_interval
 from flowdesk.core.queries import ExecutionInfo, VersionInfo
 from flowdesk.ui.models.history import ExecutionsModel, VersionsModel, version_label
-from flowdesk.ui.models.records import RECORD_ROLE, RecordTableModel
-from flowdesk.ui.theme import series_color
+from flowdesk.ui.models.records import RECORD_ROLE
+from flowdesk.ui.theme import series_color, style_chart_axes
 from flowdesk.ui.widgets.empty_state import EmptyState
-
-
-def _table(model: RecordTableModel, name: str, parent: QWidget) -> QTableView:
-    table = QTableView(parent)
-    table.setModel(model)
-    table.setAccessibleName(name)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setAlternatingRowColors(True)
-    table.setSortingEnabled(True)
-    table.setWordWrap(False)
-    table.verticalHeader().hide()
-    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 10)
-    table.horizontalHeader().setHighlightSections(False)
-    table.horizontalHeader().setStretchLastSection(False)
-    table.setMouseTracking(True)
-    return table
+from flowdesk.ui.widgets.tables import record_table
 
 
 class _RecordTab(QWidget):
@@ -85,7 +67,7 @@ class ExecutionsTab(_RecordTab):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = ExecutionsModel(self)
-        self.table = _table(self.model, "Messaging flow executions", self)
+        self.table = record_table(self.model, "Messaging flow executions", self, sortable=True)
         self.table.horizontalHeader().setSortIndicator(3, Qt.SortOrder.DescendingOrder)
         widths = (112, 150, 130, 122, 112, 88)
         for column, width in enumerate(widths):
@@ -185,11 +167,7 @@ class RatesChart(QWidget):
     def _apply_palette(self) -> None:
         palette = self.palette()
         self.plot.setBackground(palette.color(QPalette.ColorRole.Base))
-        text = palette.color(QPalette.ColorRole.Text)
-        for axis in ("left", "bottom"):
-            item = self.plot.getAxis(axis)
-            item.setTextPen(text)
-            item.setPen(palette.color(QPalette.ColorRole.Mid))
+        style_chart_axes(self.plot, palette)
         response = series_color("response", palette).name()
         completion = series_color("completion", palette).name()
         self.title.setText(
@@ -317,7 +295,7 @@ class VersionsTab(_RecordTab):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = VersionsModel(self)
-        self.table = _table(self.model, "Versions", self)
+        self.table = record_table(self.model, "Versions", self, sortable=True)
         self.table.horizontalHeader().setSortIndicator(3, Qt.SortOrder.DescendingOrder)
         widths = (176, 150, 112, 120)
         for column, width in enumerate(widths):

@@ -13,7 +13,7 @@ from flowdesk.core import formatting
 from flowdesk.core.model import METRIC_LABELS
 from flowdesk.core.queries import Counters
 from flowdesk.core.step_report import EntryDay
-from flowdesk.ui.theme import series_color, status_color
+from flowdesk.ui.theme import series_color, status_color, style_chart_axes
 from flowdesk.ui.widgets.empty_state import EmptyState
 
 DAY = 86_400
@@ -147,10 +147,7 @@ class OverTimeTab(QWidget):
         layout.setBackground(palette.color(QPalette.ColorRole.Base))
         for plot in (counts, rates):
             plot.clear()
-            for name in ("left", "bottom"):
-                axis = plot.getAxis(name)
-                axis.setTextPen(palette.color(QPalette.ColorRole.Text))
-                axis.setPen(palette.color(QPalette.ColorRole.Mid))
+            style_chart_axes(plot, palette)
         weekly = bool(self.grouping.currentData())
         self.shown = shown = periods(self.days, weekly)
         width = (7 if weekly else 1) * DAY * 0.8

@@ -9,13 +9,11 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
     QSplitter,
-    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -34,24 +32,10 @@ from flowdesk.ui.models.insights import (
     TimeRow,
     time_rows,
 )
-from flowdesk.ui.theme import series_color
+from flowdesk.ui.theme import series_color, style_chart_axes
+from flowdesk.ui.widgets.tables import record_table
 
-
-def _table(model: RowsModel, name: str, parent: QWidget) -> QTableView:
-    table = QTableView(parent)
-    table.setModel(model)
-    table.setAccessibleName(name)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setAlternatingRowColors(True)
-    table.setWordWrap(False)
-    table.verticalHeader().hide()
-    header = table.horizontalHeader()
-    header.setHighlightSections(False)
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setStretchLastSection(False)
-    return table
+_FIT = QHeaderView.ResizeMode.ResizeToContents
 
 
 class TimeHistogram(QWidget):
@@ -74,6 +58,7 @@ class TimeHistogram(QWidget):
         self.plot.showGrid(x=False, y=True, alpha=0.25)
         self.readout = QLabel(" ")
         self.readout.setAccessibleName("Histogram value under the pointer")
+        self.readout.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         layout.addWidget(self.title)
@@ -89,10 +74,7 @@ class TimeHistogram(QWidget):
         palette = self.palette()
         self.plot.clear()
         self.plot.setBackground(palette.color(QPalette.ColorRole.Base))
-        for axis in ("left", "bottom"):
-            item = self.plot.getAxis(axis)
-            item.setTextPen(palette.color(QPalette.ColorRole.Text))
-            item.setPen(palette.color(QPalette.ColorRole.Mid))
+        style_chart_axes(self.plot, palette)
         self.title.setText(title)
         if not counts:
             self.readout.setText("No times yet.")
@@ -145,10 +127,19 @@ class StopsPanel(QWidget):
         self.losses = RowsModel(LOSS_COLUMNS, self)
         self.reasons = RowsModel(REASON_COLUMNS, self)
         self.times = RowsModel(TIME_COLUMNS, self)
-        self.loss_table = _table(self.losses, "Steps that lose most", self)
-        self.reason_table = _table(self.reasons, "Why runs stop", self)
-        self.reason_table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.time_table = _table(self.times, "Time per step", self)
+        self.loss_table = record_table(self.losses, "Steps that lose most", self, columns=_FIT)
+        self.reason_table = record_table(self.reasons, "Why runs stop", self, columns=_FIT)
+        # Reasons are long ("Message not sent: (#131026) Message undeliverable"): the Reason
+        # column takes the room left and wraps; the step's name elides (its tooltip has it).
+        reason_header = self.reason_table.horizontalHeader()
+        reason_header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        reason_header.resizeSection(0, 8 * self.fontMetrics().averageCharWidth() + 40)
+        reason_header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.reason_table.setWordWrap(True)
+        self.reason_table.verticalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents
+        )
+        self.time_table = record_table(self.times, "Time per step", self, columns=_FIT)
         self.time_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.summary = QLabel(" ")
         self.summary.setWordWrap(True)
@@ -183,6 +174,10 @@ class StopsPanel(QWidget):
         QVBoxLayout(self._histogram_holder).setContentsMargins(0, 0, 0, 0)
         self.time_splitter.addWidget(self._histogram_holder)
         self.time_splitter.setChildrenCollapsible(False)
+        # The histogram is what a row is picked for: give it room to read (~45% of the height).
+        self._histogram_holder.setMinimumHeight(150)
+        self.time_splitter.setStretchFactor(0, 1)
+        self.time_splitter.setStretchFactor(1, 1)
 
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
@@ -209,6 +204,8 @@ class StopsPanel(QWidget):
         if self._histogram is None:
             self._histogram = TimeHistogram(self._histogram_holder)
             self._histogram_holder.layout().addWidget(self._histogram)
+            total = max(sum(self.time_splitter.sizes()), 400)
+            self.time_splitter.setSizes([total * 55 // 100, total * 45 // 100])
         return self._histogram
 
     def set_view(self, view: StopsView | None) -> None:
@@ -241,6 +238,9 @@ class StopsPanel(QWidget):
         )
         if view.as_of:
             text += f" (as of {formatting.timestamp(view.as_of)}, the latest activity synced)"
+        if view.coverage.partial:
+            basis = formatting.path_basis(view.coverage.with_path, view.coverage.runs)
+            text = f"{basis[0].upper()}{basis[1:]} (the other paths are still being synced): {text}"
         self.summary.setText(text)
         if completion is not None:
             self.histogram.set_counts(
@@ -287,9 +287,9 @@ class StopsPanel(QWidget):
         if reason is None or not reason.step_key:
             return
         self.contactsRequested.emit(
-            StepFilter(reason.step_key, "ended"),
+            StepFilter(reason.step_key, "ended", reason=reason.reason),
             reason.metric,
-            f"ended at \u201c{reason.step_name}\u201d",
+            f"ended at \u201c{reason.step_name}\u201d: {reason.reason}",
         )
 
     def _on_time_row(self, current: QModelIndex, _previous: QModelIndex) -> None:

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from flowdesk.core import formatting
 from flowdesk.core.model import METRIC_LABELS
-from flowdesk.core.queries import ContactRow, FlowGraph, PathEntry, RunDetail
+from flowdesk.core.queries import ContactRow, FlowGraph, PathCoverage, PathEntry, RunDetail
 from flowdesk.core.step_report import StopsView
 from flowdesk.ui.viewer import FlowViewer, PathTimeline
 from flowdesk.ui.widgets.stops_panel import StopsPanel
@@ -113,6 +113,7 @@ class ViewerTab(QWidget):
         self.splitter.addWidget(self.stops_panel)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
+        self.splitter.setStretchFactor(2, 2)  # the stops panel's reasons need room to read
         self.splitter.setChildrenCollapsible(False)
         self.side.setMinimumWidth(280)
         self.side.hide()
@@ -270,4 +271,13 @@ def graph_note(graph: FlowGraph | None, what: str) -> str:
     if graph is None:
         return "No steps recorded for this scope yet."
     reached = sum(1 for s in graph.steps if s.reached)
-    return f"{what} · {len(graph.steps)} steps, {reached} reached · {COLOUR_TRAFFIC}"
+    note = f"{what} · {len(graph.steps)} steps, {reached} reached · {COLOUR_TRAFFIC}"
+    return note + partial_note(graph.coverage)
+
+
+def partial_note(coverage: PathCoverage) -> str:
+    """Said next to per-step numbers while some of their runs' paths are not read yet."""
+    if not coverage.partial:
+        return ""
+    basis = formatting.path_basis(coverage.with_path, coverage.runs)
+    return f" · {basis} (the other paths are still being synced)"
