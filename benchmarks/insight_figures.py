@@ -74,7 +74,8 @@ def measure_into(
     )
 
     # Who went through: the slowest of a crowded step (walks the sort order), a rare one (read
-    # by key), "ended here" at the step losing most, an arrow, and "reached" + a status.
+    # by key), "ended here" at the step losing most, an arrow, "reached" + a status, and the
+    # biggest row of the Why table (a step, an outcome and a reason).
     steps = r.step_outcomes(db, version_id)
     reached = sorted((s for s in steps if s.reached), key=lambda s: s.reached)
     if not reached:
@@ -94,6 +95,15 @@ def measure_into(
     ]
     if edge is not None:
         cases.append(("busiest arrow", q.StepFilter(edge[0], "edge", edge[1]), None))
+    why = next((row for row in r.stop_reasons(db, scope) if row.step_key), None)
+    if why is not None:  # the Why table's click-through: a step, an outcome and a reason
+        cases.append(
+            (
+                f"ended at “{why.step_name}”, {why.metric}: {why.reason}",
+                q.StepFilter(why.step_key, "ended", reason=why.reason),
+                why.metric,
+            )
+        )
     worst: tuple[float, float, list[float], str] | None = None
     for words, step, metric in cases:
         query = q.ContactQuery(scope, metric=metric, step=step)

@@ -46,6 +46,10 @@ class CacheError(UserError):
     """A cache file that cannot be used; the message is meant for the user."""
 
 
+class SyncRunning(CacheError):
+    """Another sync holds the cache's sync lock."""
+
+
 def connect(
     path: str | Path, *, create: bool = True, readonly: bool = False
 ) -> sqlite_utils.Database:
@@ -328,7 +332,7 @@ def sync_lock(db: Any) -> Iterator[None]:
         raise CacheError(f"cannot sync {path}: {exc.strerror or exc}") from None
     try:
         if not _try_lock(handle.fileno()):
-            raise CacheError(f"another sync is running on {path}; wait for it to finish")
+            raise SyncRunning(f"another sync is running on {path}; wait for it to finish")
         yield
     finally:
         handle.close()  # closing the file releases the lock

@@ -12,6 +12,7 @@ import sqlite3
 from typing import Any
 
 from flowdesk.core import workspace
+from flowdesk.core.db import SyncRunning
 from flowdesk.core.errors import UserError
 from flowdesk.core.sync import SyncEngine
 
@@ -27,7 +28,8 @@ def path_waiting(db: Any, run_key: int) -> bool:
 
 def read_run_path(db: Any, run_id: str) -> None:
     """Fetch run ``run_id``'s detail now and write it. Raises a UserError (one line) when the
-    cache's source cannot read one run, the upstream refuses, or a sync is running."""
+    cache's source cannot read one run, the upstream refuses, or a running sync must write it
+    itself (its steps are new to the cache)."""
     source = workspace.source_for(db)
     read_runs = getattr(source, "read_runs", None)
     if read_runs is None:
@@ -35,6 +37,12 @@ def read_run_path(db: Any, run_id: str) -> None:
     records, problems = read_runs([run_id])
     if problems:
         raise UserError(f"the path could not be read: {problems[0][1].removesuffix('; skipped')}")
-    report = SyncEngine(db).write_records(source, records)
+    engine = SyncEngine(db)
+    try:
+        report = engine.write_records(source, records)
+    except SyncRunning:
+        # A sync reading paths (for hours, on a big account) need not be waited for: the path
+        # is written beside it when its steps are known already, as they mostly are.
+        report = engine.write_records(source, records, beside_a_sync=True)
     if report.problems:
         raise UserError(f"the path could not be stored: {report.problems[0][2]}")

@@ -17,9 +17,9 @@ for caches created before it existed and :func:`mismatches` proves it exact for
 
 A first sync into an empty cache is the exception: it leaves the index to one sorted
 :func:`rebuild` at its end (meta :data:`PENDING_KEY` marks that), because a million contacts'
-terms inserted in arrival order land all over the table's B-tree — every batch rewrote
-thousands of scattered pages, which made the index the costliest part of a 1M-run build. A
-build killed half-way leaves the mark set, and the next sync builds the index before it writes.
+terms inserted in arrival order land all over the table's B-tree: once it outgrows SQLite's
+page cache, every batch's commit rewrites thousands of scattered pages. A build killed half-way
+leaves the mark set, and the next sync builds the index before it writes.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from typing import Any
 import sqlite_utils
 
 from flowdesk.core import search_terms, workspace
-from flowdesk.core.db import failure_message, get_meta, set_meta, sync_lock
+from flowdesk.core.db import SyncRunning, failure_message, get_meta, set_meta, sync_lock
 from flowdesk.core.errors import Outcome
 from flowdesk.core.formats.catalogue import Catalogue
 from flowdesk.core.insights import InsightDeltas
@@ -325,18 +325,47 @@ class SyncEngine:
         with sync_lock(self.db):
             return self._run(source, progress, is_cancelled or (lambda: False))
 
-    def write_records(self, source: Source, records: list[Record]) -> SyncReport:
+    def write_records(
+        self, source: Source, records: list[Record], *, beside_a_sync: bool = False
+    ) -> SyncReport:
         """Write a few of ``source``'s records outside a sync, as one batch with the cursor as
         it stands (a run's path read on demand, ahead of the second phase): the next sync goes
-        on where the last one stopped, and no sync is recorded. Raises a CacheError when a sync
-        is running (its engine holds the step graph in memory)."""
+        on where the last one stopped, and no sync is recorded.
+
+        Under the sync lock (a SyncRunning error when a sync holds it), unless
+        ``beside_a_sync``: then only records that need no new step or run row are written (a
+        running sync's engine hands out those keys from memory), else SyncRunning is raised.
+        Counters stay exact either way: each batch reads the rows it replaces from the cache.
+        """
+        if beside_a_sync:
+            graph = _Graph(self.db)
+            self._refuse_new_keys(records, graph)
+            return self._write_now(source, records, graph)
         with sync_lock(self.db):
-            report = SyncReport(source=source.kind)
-            cursor_key = workspace.cursor_key(source.kind)
-            cursor = get_meta(self.db, cursor_key, {}) or {}
-            self._write_batch(Batch(records, cursor), _Graph(self.db), report, cursor_key, None)
-            report.outcome = Outcome.COMPLETED
-            return report
+            return self._write_now(source, records, _Graph(self.db))
+
+    def _write_now(self, source: Source, records: list[Record], graph: _Graph) -> SyncReport:
+        report = SyncReport(source=source.kind)
+        cursor_key = workspace.cursor_key(source.kind)
+        cursor = get_meta(self.db, cursor_key, {}) or {}
+        self._write_batch(Batch(records, cursor), graph, report, cursor_key, None)
+        report.outcome = Outcome.COMPLETED
+        return report
+
+    def _refuse_new_keys(self, records: list[Record], graph: _Graph) -> None:
+        for record in records:
+            if record.kind != "run":
+                raise SyncRunning("a sync is running: it writes this record in its turn")
+            try:
+                run = parse_run(record.data)
+            except MalformedRecord:
+                continue  # the batch reports it, and writes nothing for it
+            known = self.conn.execute("SELECT 1 FROM runs WHERE id = ?", [run.id]).fetchone()
+            steps = [parse_step(d, run.version.id) for d in run.step_definitions]
+            wanted = {step.id for step in steps}
+            wanted.update(edge.target for step in steps for edge in step.transitions)
+            if not known or not wanted <= graph.keys.keys():
+                raise SyncRunning("a sync is running: it reads this path in its turn")
 
     def _run(
         self,

@@ -12,6 +12,7 @@ import pytest
 from flowdesk.cli import main
 from flowdesk.core.counters_check import compare_api_counters
 from flowdesk.core.db import connect, get_meta
+from flowdesk.core.errors import UserError
 from flowdesk.core.integrity import mismatches
 from flowdesk.core.queries import Scope, summary
 from flowdesk.core.schema import MIGRATIONS
@@ -263,3 +264,84 @@ def test_per_step_numbers_say_how_many_paths_they_are_built_from(db, tmp_path, s
     assert "runs (the other" not in graph_note(version_graph(db, version.id), "Version 2")
     run_export(db.conn, ExportSpec(version.flow_id, version.id), out_path)
     assert next(csv.reader(out_path.open(encoding="utf-8")))[-1] != "Path"
+
+
+# -- on demand -----------------------------------------------------------------------------------
+
+
+def test_one_path_read_on_demand_beside_a_running_sync(tmp_path, server, monkeypatch):
+    import threading
+    import time
+
+    from flowdesk.core.db import sync_lock
+    from flowdesk.core.run_paths import read_run_path
+
+    monkeypatch.setenv("FLOWDESK_AC_TOKEN", TOKEN)
+    path = tmp_path / "ac.db"
+    db = connect(path)
+    assert SyncEngine(db).run(two_phase(server, report_only=True)).outcome == "completed"
+    known = {row[0] for row in db.execute("SELECT id FROM steps")}
+    account = server.account
+    # The oldest run whose steps the report's details made known: the second phase reads it
+    # last, and it can be written beside that sync.
+    pending = [
+        row[0]
+        for row in db.execute("SELECT id FROM runs WHERE path_synced = 0 ORDER BY entered_at")
+    ]
+    wanted = next(
+        run_id
+        for run_id in pending
+        if account.runs[run_id].path
+        and {s["step"]["id"] for s in account.runs[run_id].path} <= known
+    )
+    cursor = get_meta(db, "cursor:activecampaign")
+
+    # No sync running: under the sync lock, one request, the cursor unchanged.
+    server.clear_log()
+    read_run_path(db, wanted)
+    assert server.requests() == [f"/api/3/channel/whatsapp/flow-execution-contact/{wanted}"]
+    assert wanted not in _pending(db) and get_meta(db, "cursor:activecampaign") == cursor
+    assert mismatches(db) == []
+
+    # A sync reading paths holds the lock: the next path is written beside it.
+    other = next(r for r in pending if r != wanted and r in _pending(db))
+    steps_of_other = {s["step"]["id"] for s in account.runs[other].path}
+    known = {row[0] for row in db.execute("SELECT id FROM steps")}
+    with sync_lock(db):
+        if steps_of_other <= known:
+            read_run_path(db, other)
+            assert other not in _pending(db)
+        else:
+            with pytest.raises(UserError, match="a sync is running"):
+                read_run_path(db, other)
+
+    # And with a real sync running its second phase alongside, the cache ends exact.
+    server.latency = 0.01
+    result = {}
+    syncing = threading.Thread(
+        target=lambda: result.update(
+            report=SyncEngine(connect(path)).run(two_phase(server, concurrency=1))
+        )
+    )
+    syncing.start()
+    try:
+        late = pending[0]  # the oldest: read last by the sync
+        while syncing.is_alive():
+            if (get_meta(db, "cursor:activecampaign") or {}).get("phase") == "paths":
+                break
+            time.sleep(0.005)
+        if late in _pending(db):
+            try:
+                read_run_path(db, late)
+            except UserError as exc:  # its steps are new: the sync writes it itself
+                assert "a sync is running" in str(exc)
+    finally:
+        syncing.join(60)
+    assert result["report"].outcome == "completed", result["report"].message
+    assert _pending(db) == set()
+    assert mismatches(db) == [] and compare_api_counters(db) == []
+    fresh = connect(tmp_path / "fresh.db")
+    assert SyncEngine(fresh).run(two_phase(server)).outcome == "completed"
+    for table in ("step_stats", "transition_stats", "flows", "versions", "executions"):
+        ours = db.execute(f"SELECT count(*) FROM {table}").fetchone()
+        assert ours == fresh.execute(f"SELECT count(*) FROM {table}").fetchone(), table

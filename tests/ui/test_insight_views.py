@@ -46,12 +46,16 @@ def test_the_panel_models_pass_the_model_tester(qtmodeltester, factory_db_path):
         qtmodeltester.check(model)
 
 
-def _stops_mode(qtbot, make_window, path):
+def _viewer_tab(qtbot, make_window, path):
     window = make_window(path)
     page = window.page
     page.tabs.setCurrentIndex(TAB_VIEWER)
     wait_idle(qtbot, window)
-    tab = page.viewer_tab
+    return window, page, page.viewer_tab
+
+
+def _stops_mode(qtbot, make_window, path):
+    window, page, tab = _viewer_tab(qtbot, make_window, path)
     tab.set_mode(MODE_STOPS)
     qtbot.waitUntil(lambda: tab.stops_view is not None)
     wait_idle(qtbot, window)
@@ -83,11 +87,7 @@ def test_where_runs_stop_mode_recolours_the_steps_and_ranks_losses(
 
 
 def test_the_overview_map_shows_the_colours_of_the_mode(qtbot, make_window, demo_db_path):
-    window = make_window(demo_db_path)
-    page = window.page
-    page.tabs.setCurrentIndex(TAB_VIEWER)
-    wait_idle(qtbot, window)
-    tab = page.viewer_tab
+    window, _page, tab = _viewer_tab(qtbot, make_window, demo_db_path)
     viewer = tab.viewer
     overview = viewer.minimap
     window.grab()  # the cards on screen are drawn (and cached) in traffic colours
@@ -122,17 +122,23 @@ def test_why_and_how_long_tables(qtbot, make_window, factory_db_path):
     assert histogram >= 0.42 * (table + histogram)  # room enough to read the bars
 
 
-def test_why_reasons_are_shown_whole(qtbot, make_window, factory_db_path):
-    db = connect(factory_db_path)
-    long = "Message not sent: (#131026) Message undeliverable, the number is not on WhatsApp"
-    other = run("r9", PATH_LOOP_THEN_FAIL, "FAILED", contact="c9", reason=long, start=90)
+def _why_tab(qtbot, make_window, path, reason: str):
+    """The Why table after a second run failed at "Escalate", for ``reason``."""
+    db = connect(path)
+    other = run("r9", PATH_LOOP_THEN_FAIL, "FAILED", contact="c9", reason=reason, start=90)
     report = SyncEngine(db).run(ListSource([[], runs_batch(other)]))
     assert report.outcome == "completed", report.message
     db.conn.close()
-    window, page, tab = _stops_mode(qtbot, make_window, factory_db_path)
+    window, _page, tab = _stops_mode(qtbot, make_window, path)
     panel = tab.stops_panel
     panel.tabs.setCurrentIndex(1)
     wait_idle(qtbot, window)
+    return window, panel
+
+
+def test_why_reasons_are_shown_whole(qtbot, make_window, factory_db_path):
+    long = "Message not sent: (#131026) Message undeliverable, the number is not on WhatsApp"
+    window, panel = _why_tab(qtbot, make_window, factory_db_path, long)
     table = panel.reason_table
     metrics = table.fontMetrics()
     width = table.columnWidth(2) - 8  # the cell's text margins
@@ -187,16 +193,8 @@ def test_who_went_through_opens_the_contacts_of_a_step_and_combines(
 def test_double_clicking_a_reason_lists_the_contacts_of_that_reason_only(
     qtbot, make_window, factory_db_path
 ):
-    # A second run that failed at "Escalate", for another reason.
-    db = connect(factory_db_path)
-    other = run("r9", PATH_LOOP_THEN_FAIL, "FAILED", contact="c9", reason="Timed out", start=90)
-    report = SyncEngine(db).run(ListSource([[], runs_batch(other)]))
-    assert report.outcome == "completed", report.message
-    db.conn.close()
-    window, page, tab = _stops_mode(qtbot, make_window, factory_db_path)
-    panel = tab.stops_panel
-    panel.tabs.setCurrentIndex(1)
-    wait_idle(qtbot, window)
+    window, panel = _why_tab(qtbot, make_window, factory_db_path, "Timed out")
+    page = window.page
     rows = panel.reasons.rows()
     row = next(i for i, r in enumerate(rows) if r.reason == "External API failed: HTTP 502")
     assert sum(r.step_name == "Escalate" and r.metric == "failed" for r in rows) == 2
