@@ -33,7 +33,7 @@ def read_run_path(db: Any, run_id: str) -> None:
     source = workspace.source_for(db)
     read_runs = getattr(source, "read_runs", None)
     if read_runs is None:
-        raise UserError(f"{source.name} gives every path with its run: sync to get it")
+        raise UserError(f"{source.name} cannot read one run's path on its own: sync to get it")
     records, problems = read_runs([run_id])
     if problems:
         raise UserError(f"the path could not be read: {problems[0][1].removesuffix('; skipped')}")

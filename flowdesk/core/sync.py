@@ -65,6 +65,7 @@ class SyncProgress:
     done: int
     total: int | None
     note: str
+    report_done: bool = False  # see Batch.report_done
 
 
 @dataclass(slots=True)
@@ -79,9 +80,13 @@ class SyncReport:
     stats: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
-    def progress(self, done: int, total: int | None, note: str) -> SyncProgress:
+    def progress(
+        self, done: int, total: int | None, note: str, report_done: bool = False
+    ) -> SyncProgress:
         """Where the sync stands now, for a progress report."""
-        return SyncProgress(self.batches, self.records, self.runs_changed, done, total, note)
+        return SyncProgress(
+            self.batches, self.records, self.runs_changed, done, total, note, report_done
+        )
 
 
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
@@ -406,7 +411,9 @@ class SyncEngine:
                     raise
                 last[:] = [batch.done, batch.total]
                 if progress is not None:
-                    progress(report.progress(batch.done, batch.total, batch.note))
+                    progress(
+                        report.progress(batch.done, batch.total, batch.note, batch.report_done)
+                    )
                 if is_cancelled():
                     report.outcome = Outcome.CANCELED
                     report.message = "Sync canceled; the next sync resumes where this one stopped."

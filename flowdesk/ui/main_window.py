@@ -67,6 +67,7 @@ class MainWindow(QMainWindow):
         self.db = open_for_ui(self.db_path)
         self.tasks = tasks or TaskManager(self.db_path, self)
         self._sync_task = None
+        self._report_shown = False  # this sync has shown its report before its paths
         self.setWindowTitle(f"Flowdesk — {self.db_path.name}")
         self.setAccessibleName("Flowdesk main window")
 
@@ -339,7 +340,8 @@ class MainWindow(QMainWindow):
         self.no_flows.set_text(
             "No flows yet",
             "This cache has no messaging flows. Create the demo workspace to explore the app"
-            " with realistic data, or connect an account (File → Connect ActiveCampaign).<br><br>"
+            " with realistic data, or connect an account (File → Connect ActiveCampaign,"
+            " RapidPro/TextIt or Twilio Studio).<br><br>"
             f"From a terminal, with FILE = {path}:<br>"
             "<code>flowdesk demo --db FILE</code><br>"
             "<code>flowdesk sync --db FILE --source activecampaign --url …</code>",
@@ -439,6 +441,7 @@ class MainWindow(QMainWindow):
         self.create_demo_button.setEnabled(False)
         self.first_sync_button.setEnabled(False)
         self.statusBar().showMessage("Sync started…", 3000)
+        self._report_shown = False
         self._sync_task = self.tasks.job(
             sync_workspace,
             str(self.db_path),
@@ -452,6 +455,13 @@ class MainWindow(QMainWindow):
         self.start_sync(create_demo=dict(DEMO_DEFAULTS))
 
     def _on_sync_progress(self, progress) -> None:  # noqa: ANN001
+        if progress.report_done and not self._report_shown:
+            # The report is whole; paths are read for a while yet (hours on a big account).
+            self._report_shown = True
+            self.statusBar().showMessage(
+                "Report up to date; reading the contacts' paths in the background…", 15000
+            )
+            self._reload_data()
         if progress.total:
             self.progress.setRange(0, int(progress.total))
             self.progress.setValue(min(int(progress.done), int(progress.total)))
@@ -484,6 +494,9 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 15000)
         self._update_sync_label()
         self._show_workspace()  # a first sync names the workspace
+        self._reload_data()
+
+    def _reload_data(self) -> None:
         self.load_flows()
         self.page.reload()
         self.customers.reload()

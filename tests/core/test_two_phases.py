@@ -345,3 +345,15 @@ def test_one_path_read_on_demand_beside_a_running_sync(tmp_path, server, monkeyp
     for table in ("step_stats", "transition_stats", "flows", "versions", "executions"):
         ours = db.execute(f"SELECT count(*) FROM {table}").fetchone()
         assert ours == fresh.execute(f"SELECT count(*) FROM {table}").fetchone(), table
+
+
+def test_a_source_that_reads_paths_with_runs_has_no_path_to_read_on_demand(tmp_path):
+    from flowdesk.core.run_paths import path_waiting, read_run_path
+
+    path = tmp_path / "demo.db"
+    assert main(["demo", "--db", str(path), "--contacts", "40"]) == 0
+    db = connect(path)
+    key, run_id = db.execute("SELECT key, id FROM runs LIMIT 1").fetchone()
+    assert not path_waiting(db, key)
+    with pytest.raises(UserError, match="cannot read one run's path on its own"):
+        read_run_path(db, run_id)

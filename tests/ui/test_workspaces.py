@@ -72,10 +72,21 @@ def test_sync_now_on_an_activecampaign_workspace_fills_it_from_the_api(
         db.conn.close()
         window = make_window(path)
         assert window.flows.model.rowCount() == 0
+        shown = []  # the flows list as each reload found it
+        load_flows = window.load_flows
+
+        def counting_load_flows(*args, **kwargs):
+            load_flows(*args, **kwargs)
+            shown.append(window.flows.model.rowCount())
+
+        monkeypatch.setattr(window, "load_flows", counting_load_flows)
         window.sync_action.trigger()
         qtbot.waitUntil(lambda: not window.is_syncing(), timeout=60_000)
         wait_idle(qtbot, window)
         assert window.statusBar().currentMessage() == "Sync finished: 9 runs changed."
+        # The report is shown as soon as it is whole, before the paths are read; then again
+        # at the end.
+        assert len(shown) == 2 and shown[0] > 0
         flows = list_flows(connect(path))
         assert flows and sum(flow.counters.contacts for flow in flows) == 9
         assert window.flows.model.rowCount() == len(flows)

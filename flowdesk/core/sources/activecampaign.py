@@ -359,6 +359,7 @@ class ActiveCampaignSource:
 
         def finish(batch: Batch, extra: dict[str, int]) -> Batch:
             committed["cursor"] = batch.cursor
+            batch.report_done = batch.cursor.get("phase") not in REPORT_PHASES
             stats = client.take_stats()
             for key, value in extra.items():
                 stats[key] = stats.get(key, 0) + value

@@ -50,6 +50,10 @@ class Batch:
     stats: dict[str, int] = field(default_factory=dict)
     # Problems the source met with individual records: (record id, message).
     problems: list[tuple[str, str]] = field(default_factory=list)
+    # A source that writes the report before the paths (ActiveCampaign): with this batch, every
+    # count, contact, version and execution is in the cache; only paths are still to come, so
+    # the app can show the report without waiting for the end of the sync.
+    report_done: bool = False
 
 
 @dataclass(slots=True)
