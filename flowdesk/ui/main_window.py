@@ -573,7 +573,7 @@ class MainWindow(QMainWindow):
     def _connect_team_server(self) -> None:
         from flowdesk.ui.workspaces import connect_team_server
 
-        path = connect_team_server(self)
+        path = connect_team_server(self, self.tasks)
         if path is not None:
             window = self.open_workspace(path)
             if window is not None:
