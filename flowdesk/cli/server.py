@@ -1,8 +1,9 @@
 """``flowdesk server init|sync``: the team server's side, headless (no Qt is imported).
 
 ``server init --pg URL`` creates or upgrades the schema and prints the SQL for a read-only desktop
-role. ``server sync --pg URL --source demo|activecampaign … [--every 5m]`` mirrors the upstream
-into PostgreSQL; it is the only process that talks to the upstream, and only one may run.
+role. ``server sync --pg URL --source demo|activecampaign|rapidpro|twilio … [--every 5m]``
+mirrors the upstream into PostgreSQL; it is the only process that talks to the upstream, and
+only one may run.
 """
 
 from __future__ import annotations
@@ -58,10 +59,13 @@ def _upstream(args: argparse.Namespace, stored: dict[str, Any] | None) -> tuple[
         space = workspace.Workspace(kind=kind, demo=demo)
         return workspace.source_for_workspace(space), demo
     options = workspace.SourceOptions(url=args.url, rate=args.rate)
-    space = workspace.Workspace(kind=kind, account=settings.get("account"))
+    extra = {"url": settings["url"]} if settings.get("url") else {}
+    space = workspace.Workspace(kind=kind, account=settings.get("account"), extra=extra)
     source = workspace.source_for_workspace(space, kind, options)
-    # The account it is bound to: Twilio's SID, else the API's base URL.
-    return source, {"account": getattr(source, "account", None) or source.base_url}
+    account = getattr(source, "account", None)
+    if account:  # bound to an account that is not its URL (Twilio's SID): keep the URL too
+        return source, {"account": account, "url": source.base_url}
+    return source, {"account": source.base_url}
 
 
 def _stored_source(address) -> dict[str, Any] | None:
@@ -76,25 +80,36 @@ def _stored_source(address) -> dict[str, Any] | None:
         conn.close()
 
 
+def _sync_once(address: Any, source: Any, settings: dict[str, Any]) -> Any:
+    """One server sync with a progress bar, which also shows the source's notes (waits)."""
+    from flowdesk.core.team.server import sync_server
+
+    bar = TerminalProgress("Server sync")
+    last: list[Any] = [0, None]  # done, total of the last batch, for notes in between
+
+    def progress(batch: Any, _report: Any) -> None:
+        last[:] = [batch.done, batch.total]
+        bar.update(batch.done, batch.total, batch.note)
+
+    try:
+        return sync_server(
+            address,
+            source,
+            settings,
+            progress=progress,
+            notify=lambda note: bar.update(last[0], last[1], note),
+        )
+    finally:
+        bar.close()
+
+
 def cmd_server_sync(args: argparse.Namespace) -> int:
     from flowdesk.core.team.connection import parse_url
-    from flowdesk.core.team.server import sync_server
 
     address = parse_url(args.pg)
     source, settings = _upstream(args, _stored_source(address))
     while True:
-        bar = TerminalProgress("Server sync")
-        try:
-            report = sync_server(
-                address,
-                source,
-                settings,
-                progress=lambda batch, _report, bar=bar: bar.update(
-                    batch.done, batch.total, batch.note
-                ),
-            )
-        finally:
-            bar.close()
+        report = _sync_once(address, source, settings)
         for kind, record_id, message in report.problems[:20]:
             print(f"skipped {kind} {record_id}: {message}", file=sys.stderr)
         print(f"{time.strftime('%H:%M:%S')} {report.summary}", file=sys.stderr)
@@ -122,9 +137,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     sync.add_argument("--pg", required=True, metavar="URL", help=pg_help)
     sync.add_argument(
         "--source",
-        # RapidPro and Twilio read the cache's own tables (SyncState.query) to place runs among
-        # the imported versions; the team server has no such tables yet.
-        choices=["demo", "activecampaign"],
+        choices=["demo", "activecampaign", "rapidpro", "twilio"],
         help="the upstream (first sync; default demo, later the one the server mirrors)",
     )
     sync.add_argument("--contacts", type=int, help="demo: contact entries (default 5000)")

@@ -26,6 +26,7 @@ import sqlite_utils
 from flowdesk.core import search_terms, workspace
 from flowdesk.core.db import SyncRunning, failure_message, get_meta, set_meta, sync_lock
 from flowdesk.core.errors import Outcome
+from flowdesk.core.formats.catalogue import Catalogue
 from flowdesk.core.insights import InsightDeltas
 from flowdesk.core.model import (
     METRICS,
@@ -145,8 +146,8 @@ class _State:
             with self._notify_lock:  # progress sinks (a pipe, a terminal) are not thread-safe
                 self._notify(note)
 
-    def query(self, sql: str) -> list[tuple]:
-        return self._db.execute(sql).fetchall()
+    def catalogue(self) -> Catalogue:
+        return Catalogue.from_db(self._db)
 
 
 class _Graph:

@@ -340,7 +340,8 @@ class MainWindow(QMainWindow):
         self.no_flows.set_text(
             "No flows yet",
             "This cache has no messaging flows. Create the demo workspace to explore the app"
-            " with realistic data, or connect an account (File → Connect ActiveCampaign).<br><br>"
+            " with realistic data, or connect an account (File → Connect ActiveCampaign,"
+            " RapidPro/TextIt or Twilio Studio).<br><br>"
             f"From a terminal, with FILE = {path}:<br>"
             "<code>flowdesk demo --db FILE</code><br>"
             "<code>flowdesk sync --db FILE --source activecampaign --url …</code>",
@@ -572,7 +573,7 @@ class MainWindow(QMainWindow):
     def _connect_team_server(self) -> None:
         from flowdesk.ui.workspaces import connect_team_server
 
-        path = connect_team_server(self)
+        path = connect_team_server(self, self.tasks)
         if path is not None:
             window = self.open_workspace(path)
             if window is not None:

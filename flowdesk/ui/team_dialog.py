@@ -1,41 +1,65 @@
-"""The "Connect team server" dialog: a ``postgresql://`` URL and the desktop role's password.
+"""The "Connect team server" dialog: a ``postgresql://`` URL, the desktop role's password, Test.
 
-Nothing here touches the network: the URL is checked as it is typed (TLS required unless the
-host is this computer), and the first sync, in its own process, connects and reports a wrong
-password or an unreachable server as any sync failure. Accepting stores the password in the
-system keyring, never in the settings or the cache; :meth:`TeamServerDialog.server_url` is then
-the URL without its password.
+The URL is checked as it is typed (TLS required unless the host is this computer). Test
+connection connects in the background through the window's task manager (the GUI never waits on
+the network) and says in one line what it found: the server's schema and run count, or why not
+(wrong password, unreachable, a newer schema, no TLS). Editing the fields or closing the dialog
+drops its answer. After a failed test, Connect stores nothing and creates no workspace until the
+inputs change or a test passes. Accepting stores the password in the system keyring, never in
+the settings or the cache; :meth:`TeamServerDialog.server_url` is then the URL without it.
 """
 
 from __future__ import annotations
 
+from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from flowdesk.core.errors import UserError
-from flowdesk.core.sources.credentials import store_token
-from flowdesk.core.team.connection import ServerAddress, TeamServerError, parse_url
-from flowdesk.core.team.source import KEYRING_SERVICE
+from flowdesk.core.sources.credentials import load_token, store_token
+from flowdesk.core.team.connection import ServerAddress, TeamServerError, parse_url, with_password
+from flowdesk.core.team.source import ENV_PASSWORD, KEYRING_SERVICE, ServerInfo, TeamSource
+from flowdesk.ui.connect_dialog import sentence
+from flowdesk.ui.tasks import Task, TaskManager
+from flowdesk.ui.theme import status_color
 
 PLACEHOLDER = "postgresql://flowdesk_reader@db.example.com/flowdesk"
+_TEST_KEY = "test team server"
+
+
+def probe_server(address: ServerAddress) -> ServerInfo:
+    """Test connection's work, on a pool thread."""
+    return TeamSource(address).probe()
+
+
+def _failure_text(exc: BaseException) -> str:
+    """One line, never a password (TeamServerError messages carry none) nor a traceback."""
+    if isinstance(exc, TeamServerError):
+        return sentence(str(exc)).rstrip(".") + "."
+    return f"Connection failed: {exc.__class__.__name__}"
 
 
 class TeamServerDialog(QDialog):
-    """Ask for the team server's URL and password; keep the password in the keyring."""
+    """Ask for the team server's URL and password; test them; keep the password in the keyring."""
 
-    def __init__(self, url: str = "", parent: QWidget | None = None) -> None:
+    def __init__(self, url: str = "", parent: QWidget | None = None, *, tasks: TaskManager) -> None:
         super().__init__(parent)
         self.setWindowTitle("Connect team server")
         self.setAccessibleName("Connect team server")
         self.setMinimumWidth(520)
+        self._tasks = tasks
         self._address: ServerAddress | None = None
+        self._test: Task | None = None
+        self._failed_test: str | None = None  # why the last test of these inputs failed
 
         intro = QLabel(
             "Your team's Flowdesk server keeps the account in sync for everyone; this computer "
@@ -55,63 +79,153 @@ class TeamServerDialog(QDialog):
         form = QFormLayout()
         form.addRow("Server &URL", self.url_edit)
         form.addRow("&Password", self.password_edit)
+        self.test_button = QPushButton("&Test connection")
+        self.test_button.setAccessibleName("Test connection")
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setAccessibleName("Status")
+        test_row = QHBoxLayout()
+        test_row.addWidget(self.test_button)
+        test_row.addWidget(self.status, 1)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Connect")
+        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText("Connect")
+        self.ok_button.setAccessibleName("Connect")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)
-        layout.addWidget(self.status)
+        layout.addLayout(test_row)
         layout.addWidget(self.buttons)
+        self.test_button.clicked.connect(self.test_connection)
         self.url_edit.textChanged.connect(self._check)
+        self.password_edit.textChanged.connect(self._check)
         self._check()
 
+    # -- state ------------------------------------------------------------------------------
+
+    @Slot()
     def _check(self) -> None:
-        """Say what is wrong with the URL as it is typed; Connect only for a usable one."""
+        """Say what is wrong with the URL as it is typed; Connect and Test only for a usable
+        one. New inputs drop a running test's answer and a failed test's verdict."""
+        self._stop_test()
+        self._failed_test = None
         text = self.url_edit.text().strip()
-        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         try:
             self._address = parse_url(text) if text else None
         except TeamServerError as exc:
             self._address = None
-            text = str(exc)
-            self.status.setText(text[:1].upper() + text[1:])
+            self._show(sentence(str(exc)), "")
         else:
             if self._address is None:
-                self.status.setText("")
+                self._show("", "")
             elif self._address.local:
-                self.status.setText(f"{self._address.display} (this computer)")
+                self._show(f"{self._address.display} (this computer)", "")
             else:
-                self.status.setText(f"{self._address.display}, over TLS")
-        ok.setEnabled(self._address is not None)
+                self._show(f"{self._address.display}, over TLS", "")
+        usable = self._address is not None
+        self.ok_button.setEnabled(usable)
+        self.test_button.setEnabled(usable)
+
+    def _show(self, text: str, kind: str) -> None:
+        metric = {"ok": "completed", "error": "failed"}.get(kind)
+        colour = status_color(metric, self.palette()).name() if metric else ""
+        self.status.setStyleSheet(f"color: {colour};" if colour else "")
+        self.status.setText(text)
+
+    def _password(self, address: ServerAddress) -> str | None:
+        """Typed, else in the URL, else the one stored for this server (or PGPASSWORD)."""
+        typed = self.password_edit.text()
+        if typed or address.password:
+            return typed or address.password
+        return load_token(address.url, env=ENV_PASSWORD, service=KEYRING_SERVICE)
+
+    def is_testing(self) -> bool:
+        return self._test is not None
+
+    # -- test connection --------------------------------------------------------------------
+
+    @Slot()
+    def test_connection(self) -> None:
+        address = self._address
+        if address is None:
+            return
+        self._stop_test()
+        try:
+            password = self._password(address)
+        except UserError as exc:  # the keyring cannot be read
+            self._test_failed(sentence(str(exc)))
+            return
+        self._test = self._tasks.call(
+            probe_server,
+            with_password(address, password),
+            success=self._test_succeeded,
+            failure=lambda exc: self._test_failed(_failure_text(exc)),
+            key=(self, _TEST_KEY),
+        )
+        self.test_button.setEnabled(False)
+        self._show("Testing…", "")
+
+    def _test_succeeded(self, info: ServerInfo) -> None:
+        self._test = None
+        self.test_button.setEnabled(True)
+        self._failed_test = None
+        self._show("✓ " + info.message, "ok")
+
+    def _test_failed(self, message: str) -> None:
+        self._test = None
+        self.test_button.setEnabled(True)
+        self._failed_test = message
+        self._show("✗ " + message, "error")
+
+    def _stop_test(self) -> None:
+        """Drop the running test's answer: it would speak for other inputs, or for no one."""
+        self._tasks.drop((self, _TEST_KEY))
+        self._test = None
+
+    # -- closing ----------------------------------------------------------------------------
 
     def accept(self) -> None:
         address = self._address
         if address is None:
+            return
+        if self._failed_test is not None:  # keeping a refused password helps no one
+            self._show(
+                f"✗ {self._failed_test} Fix the URL or the password (or test again) before"
+                " connecting.",
+                "error",
+            )
             return
         password = self.password_edit.text() or address.password
         if password:
             try:
                 store_token(address.url, password, service=KEYRING_SERVICE)
             except UserError as exc:  # no keyring on this machine
-                self.status.setText(str(exc))
+                self._show(str(exc), "error")
                 return
+        self.password_edit.clear()  # the password lives in the keyring only
+        self._stop_test()
         super().accept()
+
+    def reject(self) -> None:
+        self._stop_test()
+        super().reject()
+
+    def done(self, result: int) -> None:  # noqa: D401 - Qt override
+        self._stop_test()
+        super().done(result)
 
     def server_url(self) -> str | None:
         """The accepted server's URL, without its password."""
         return self._address.url if self._address is not None else None
 
 
-def ask_for_team_server(parent: QWidget | None = None) -> str | None:
+def ask_for_team_server(tasks: TaskManager, parent: QWidget | None = None) -> str | None:
     """The server's URL without its password, or None when the user cancels."""
-    dialog = TeamServerDialog(parent=parent)
+    dialog = TeamServerDialog(parent=parent, tasks=tasks)
     if dialog.exec() != QDialog.DialogCode.Accepted:
         return None
     return dialog.server_url()

@@ -93,12 +93,12 @@ def connect_source(parent: QWidget | None, tasks, kind: str) -> Path | None:  # 
     return path
 
 
-def connect_team_server(parent: QWidget | None) -> Path | None:
+def connect_team_server(parent: QWidget | None, tasks) -> Path | None:  # noqa: ANN001
     """Ask for a team server, then give it its own cache file; returns that file (or None)."""
     from flowdesk.core.team.source import source_for_url
     from flowdesk.ui.team_dialog import ask_for_team_server
 
-    url = ask_for_team_server(parent)
+    url = ask_for_team_server(tasks, parent)
     if not url:
         return None
     source = source_for_url(url)

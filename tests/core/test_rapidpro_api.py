@@ -9,14 +9,14 @@ import pytest
 from flowdesk.cli import main
 from flowdesk.core import workspace
 from flowdesk.core.db import connect
-from flowdesk.core.formats.catalogue import Catalogue
 from flowdesk.core.integrity import mismatches
 from flowdesk.core.queries import list_flows, list_versions
-from flowdesk.core.sources.rapidpro import RapidProSource, normalize_url
+from flowdesk.core.sources.rapidpro import normalize_url
 from flowdesk.core.sync import SyncEngine
-from tests.core.test_activecampaign import Sleeps, polite
+from tests.core.test_activecampaign import Sleeps
 from tests.factories import cache_content
 from tests.fake_rapidpro_server import BASE, TOKEN, FakeRapidPro
+from tests.vendor_sources import rapidpro_source, statuses, sync
 
 MAIN_FLOW = "a1b2c3d4-0000-4000-8000-000000009000"
 
@@ -27,34 +27,8 @@ def server():
         yield fake
 
 
-# "Now" for every sync of these tests: a flow without a revision number is labelled "Imported
-# <now> UTC", so two syncs a minute boundary apart (a loaded machine) would name it differently.
-NOW = BASE + timedelta(days=2)
-
-
-def source(server, db, token: str = TOKEN, sleep=None, clock=None) -> RapidProSource:
-    return RapidProSource(
-        server.url,
-        token,
-        catalogue=Catalogue.from_db(db),
-        politeness=polite(),
-        sleep=sleep or Sleeps(),
-        clock=clock or (lambda: NOW),
-    )
-
-
-def sync(db, server, **kwargs):
-    report = SyncEngine(db).run(source(server, db, **kwargs))
-    assert report.outcome == "completed", report.message
-    return report
-
-
-def statuses(db) -> dict[str, str]:
-    return dict(db.execute("SELECT id, status FROM runs").fetchall())
-
-
 def test_a_first_sync_reads_definitions_then_every_run_oldest_change_first(db, server):
-    report = sync(db, server)
+    report = sync(db, rapidpro_source(server))
     assert report.runs_changed == 30 and not report.problems
     assert report.stats["definitions"] == 2
     flows = {f.id: f for f in list_flows(db)}
@@ -68,10 +42,10 @@ def test_a_first_sync_reads_definitions_then_every_run_oldest_change_first(db, s
 
 
 def test_an_incremental_sync_asks_after_the_last_change_and_skips_the_boundary(db, server):
-    sync(db, server)
+    sync(db, rapidpro_source(server))
     before = cache_content(db)
     server.clear_log()
-    report = sync(db, server)
+    report = sync(db, rapidpro_source(server))
     assert report.runs_changed == 0
     # The newest modified_on is shared by three runs: the inclusive bound returns them again.
     assert report.stats["duplicates"] == 3
@@ -85,20 +59,20 @@ def test_an_incremental_sync_asks_after_the_last_change_and_skips_the_boundary(d
 
 
 def test_a_run_that_ends_upstream_changes_on_the_next_sync(db, server):
-    sync(db, server)
+    sync(db, rapidpro_source(server))
     waiting = next(r for r in server.runs if r.get("status") == "waiting")
     assert statuses(db)[waiting["uuid"]] == "RUNNING"
     server.finish(waiting["uuid"], "expired", BASE + timedelta(days=2))
-    report = sync(db, server)
+    report = sync(db, rapidpro_source(server))
     assert report.runs_changed == 1
     assert statuses(db)[waiting["uuid"]] == "EXPIRED"
     assert not mismatches(db)
 
 
 def test_an_edited_flow_adds_a_version(db, server):
-    sync(db, server)
+    sync(db, rapidpro_source(server))
     server.edit_flow(MAIN_FLOW, "Welcome (new wording)", BASE + timedelta(days=3))
-    report = sync(db, server)
+    report = sync(db, rapidpro_source(server))
     assert report.stats["definitions"] == 1
     assert sorted(v.name for v in list_versions(db, MAIN_FLOW)) == ["Revision 42", "Revision 43"]
 
@@ -107,7 +81,7 @@ def test_rate_limits_and_server_errors_are_retried(db, server):
     server.add_fault(429, r"runs\.json", times=2, retry_after="2")
     server.add_fault(503, r"flows\.json", times=1)
     sleeps = Sleeps()
-    report = sync(db, server, sleep=sleeps)
+    report = sync(db, rapidpro_source(server, sleep=sleeps))
     assert report.runs_changed == 30
     assert report.stats["retries"] == 3
     assert 2.0 in sleeps.calls  # Retry-After honoured
@@ -115,7 +89,7 @@ def test_rate_limits_and_server_errors_are_retried(db, server):
 
 
 def test_a_bad_token_fails_the_sync_in_one_line_without_the_token(db, server):
-    report = SyncEngine(db).run(source(server, db, token="wrong-secret-token"))
+    report = SyncEngine(db).run(rapidpro_source(server, token="wrong-secret-token"))
     assert report.outcome == "failed"
     assert "rejected" in report.message and "wrong-secret-token" not in report.message
     assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == 0
@@ -123,7 +97,7 @@ def test_a_bad_token_fails_the_sync_in_one_line_without_the_token(db, server):
 
 def test_an_interrupted_sync_resumes_to_the_same_cache(tmp_path, server):
     whole = connect(tmp_path / "whole.db")
-    sync(whole, server)
+    sync(whole, rapidpro_source(server))
     parts = connect(tmp_path / "parts.db")
     batches = []
 
@@ -133,11 +107,11 @@ def test_an_interrupted_sync_resumes_to_the_same_cache(tmp_path, server):
     # The resumed sync runs later than the whole one; the same clock stands for "at once",
     # which is what "the same cache" means (the label of the flow without a revision says when).
     report = SyncEngine(parts).run(
-        source(server, parts), progress=batches.append, is_cancelled=cancel_after_two
+        rapidpro_source(server), progress=batches.append, is_cancelled=cancel_after_two
     )
     assert report.outcome == "canceled"
     assert 0 < parts.execute("SELECT count(*) FROM runs").fetchone()[0] < 30
-    sync(parts, server)
+    sync(parts, rapidpro_source(server))
     strip = ("meta", "syncs", "sync_problems")
     assert {k: v for k, v in cache_content(parts).items() if k not in strip} == {
         k: v for k, v in cache_content(whole).items() if k not in strip
@@ -149,7 +123,7 @@ def test_an_interrupted_sync_resumes_to_the_same_cache(tmp_path, server):
 def test_a_flow_without_a_revision_is_labelled_by_the_sync_clock(db, server):
     """The label comes from the injected clock, not the wall clock: a resumed sync a minute
     later cannot name the same version differently in a test."""
-    sync(db, server, clock=lambda: BASE + timedelta(days=5, minutes=7))
+    sync(db, rapidpro_source(server, clock=lambda: BASE + timedelta(days=5, minutes=7)))
     names = sorted(n for (n,) in db.execute("SELECT name FROM versions"))
     assert names == ["Imported 2026-03-06 10:07 UTC", "Revision 42"]
 

@@ -6,12 +6,14 @@ desktop that synced the upstream itself, sync for sync, and fetch only what chan
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -24,8 +26,15 @@ from flowdesk.core.demo import DemoSource
 from flowdesk.core.integrity import mismatches
 from flowdesk.core.queries import list_flows
 from flowdesk.core.sync import SyncEngine
+from flowdesk.core.team import schema
 from flowdesk.core.team.connection import TeamServerError, parse_url
-from flowdesk.core.team.schema import SCHEMA, WRITER_LOCK, reader_role_sql
+from flowdesk.core.team.schema import (
+    BULK_INDEXES,
+    SCHEMA,
+    SCHEMA_VERSION,
+    WRITER_LOCK,
+    reader_role_sql,
+)
 from flowdesk.core.team.server import init_server, sync_server
 from flowdesk.core.team.source import source_for_url
 from tests.factories import cache_content
@@ -105,8 +114,8 @@ def demo_server(pg_server, tmp_path_factory):
 
 
 def test_round_trip_equals_a_local_demo_sync_for_sync(pg_server, pg_url, tmp_path):
-    assert init_server(parse_url(pg_url)) == (0, 1)
-    assert init_server(parse_url(pg_url)) == (1, 1)  # idempotent
+    assert init_server(parse_url(pg_url)) == (0, SCHEMA_VERSION)
+    assert init_server(parse_url(pg_url)) == (SCHEMA_VERSION, SCHEMA_VERSION)  # idempotent
     reader = _reader_url(pg_server, pg_url)
     local = connect(tmp_path / "local.db")
     desktops = [tmp_path / "a.db", tmp_path / "b.db"]
@@ -169,6 +178,114 @@ def test_activecampaign_through_the_server_equals_a_desktop_syncing_it_directly(
         # active runs fetched again unchanged are not sent to desktops again
         assert 5 <= sent <= 6
         upstream.settle()
+
+
+def test_a_long_upstream_wait_is_shown_and_the_server_sync_goes_on(pg_url):
+    """The ActiveCampaign source says when it waits out a rate limit; the server passes it on."""
+    from flowdesk.core.sources.activecampaign import ActiveCampaignSource
+    from tests.core.test_activecampaign import Sleeps, polite
+    from tests.fake_ac_server import TOKEN, FakeAccount, FakeACServer
+
+    init_server(parse_url(pg_url))
+    with FakeACServer(FakeAccount(seed=5, runs=30)) as upstream:
+        upstream.add_fault("429", r"flow-execution-contact\?page=1", retry_after="2")
+        source = ActiveCampaignSource(upstream.base_url, TOKEN, politeness=polite(), sleep=Sleeps())
+        notes: list[str] = []
+        report = sync_server(
+            parse_url(pg_url), source, {"account": upstream.base_url}, notify=notes.append
+        )
+        upstream.settle()
+    assert report.outcome == "completed", report.message
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute(f"SELECT count(*) FROM {SCHEMA}.runs").fetchone()[0] == 30
+    assert any(note.startswith("waiting ") and "429" in note for note in notes), notes
+
+
+def _change_rapidpro(upstream, step: int) -> None:
+    from tests.fake_rapidpro_server import BASE
+
+    when = BASE + timedelta(days=step)
+    waiting = [r for r in upstream.runs if r.get("status") == "waiting" and not r.get("exit_type")]
+    upstream.finish(waiting[0]["uuid"], "expired", when)
+    upstream.edit_flow(upstream.flows[0]["uuid"], f"Wording {step}", when)
+
+
+def _change_twilio(upstream, step: int) -> None:
+    from tests.fake_twilio_server import BASE
+
+    when = BASE + timedelta(days=step)
+    active = [e["sid"] for e in upstream.executions if e["status"] == "active"]
+    upstream.end(active[0], when)
+    upstream.add_execution(step % 3, when)
+
+
+def _vendor(vendor: str, monkeypatch):
+    """The fake upstream, how it changes, and its connector as the tests build it."""
+    from tests import vendor_sources
+    from tests.fake_rapidpro_server import TOKEN, FakeRapidPro
+    from tests.fake_twilio_server import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
+
+    if vendor == "rapidpro":
+        monkeypatch.setenv("FLOWDESK_RAPIDPRO_TOKEN", TOKEN)
+        fake = FakeRapidPro(runs=40, page_size=9)
+        return fake, _change_rapidpro, vendor_sources.rapidpro_source
+    monkeypatch.setenv("FLOWDESK_TWILIO_SID", ACCOUNT_SID)
+    monkeypatch.setenv("FLOWDESK_TWILIO_TOKEN", AUTH_TOKEN)
+    return FakeTwilio(executions=25), _change_twilio, vendor_sources.twilio_source
+
+
+@pytest.mark.parametrize("vendor", ["rapidpro", "twilio"])
+def test_rapidpro_and_twilio_through_the_server_equal_a_desktop_syncing_them_directly(
+    vendor, pg_url, tmp_path, capsys, monkeypatch
+):
+    """Their runs do not say which version they ran: the server places them among the versions
+    it holds, as a desktop places them among its cache's, sync for sync."""
+    fake, change, connector = _vendor(vendor, monkeypatch)
+    init_server(parse_url(pg_url))
+    direct, desktop = tmp_path / "direct.db", str(tmp_path / "desk.db")
+    shown: list[str] = []
+    with fake as upstream:
+        settings = {"account": connector(upstream).base_url}
+        for step in range(3):
+            if step:
+                change(upstream, step)
+            report = sync_server(parse_url(pg_url), connector(upstream), settings)
+            assert report.outcome == "completed", report.message
+            db = connect(direct)
+            assert SyncEngine(db).run(connector(upstream)).outcome == "completed"
+            db.conn.close()
+            fetched = _desktop_sync(Path(desktop), pg_url)
+            assert fetched.stats.get("team_runs", 0) == report.changed["runs"]
+            code, expected, _ = _cli(capsys, "stats", "--db", str(direct), "--json")
+            assert code == 0 and json.loads(expected)
+            assert _cli(capsys, "stats", "--db", desktop, "--json")[1] == expected, f"step {step}"
+            shown.append(expected)
+    assert shown[0] != shown[1] != shown[2]  # each change upstream reached the desktop
+    db = connect(Path(desktop))
+    assert mismatches(db) == []
+    db.conn.close()
+
+
+@pytest.mark.parametrize("vendor", ["rapidpro", "twilio"])
+def test_server_sync_takes_rapidpro_and_twilio_and_remembers_them(
+    vendor, pg_url, capsys, monkeypatch
+):
+    fake, change, _ = _vendor(vendor, monkeypatch)
+    init_server(parse_url(pg_url))
+    with fake as upstream:
+        url = upstream.url
+        first = ("--source", vendor, "--url", url, "--rate", "500")
+        code, _, err = _cli(capsys, "server", "sync", "--pg", pg_url, *first)
+        assert code == 0, err
+        change(upstream, 1)
+        # Later syncs keep the upstream the server mirrors (Twilio's API URL included).
+        code, _, err = _cli(capsys, "server", "sync", "--pg", pg_url, "--rate", "500")
+        assert code == 0 and "completed:" in err and "changed: nothing" not in err, err
+    with psycopg.connect(pg_url) as conn:
+        source = conn.execute(f"SELECT source FROM {SCHEMA}.server").fetchone()[0]
+        runs = conn.execute(f"SELECT count(*) FROM {SCHEMA}.runs").fetchone()[0]
+    assert source["kind"] == vendor and runs == (40 if vendor == "rapidpro" else 26)
+    assert (source["settings"].get("url") == url) == (vendor == "twilio")
 
 
 def test_bi_views_count_what_the_desktop_shows(demo_server):
@@ -254,6 +371,41 @@ def test_wrong_password_unreachable_host_and_newer_schema_change_nothing(
         assert "admin-secret" not in line
     assert _dump(cache) == before
     assert not (tmp_path / "new.db").exists()
+
+
+def test_schema_1_upgrades_in_place_and_desktops_still_read_it_meanwhile(
+    pg_url, monkeypatch, capsys
+):
+    """Schema 2 keeps runs as json with the views' columns of their own; desktops read a
+    server not yet upgraded, a server sync asks for the upgrade first."""
+    with monkeypatch.context() as old:
+        old.setattr(schema, "SCHEMA_VERSION", 1)
+        assert init_server(parse_url(pg_url)) == (0, 1)
+    data = '{"id": "r1", "contact": {"id": "c1", "phone": "+34600"}, "status_reason": "late"}'
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(
+            f"INSERT INTO {SCHEMA}.runs (id, flow_id, version_id, contact_id, status, is_test,"
+            " created_on, data, digest, change) VALUES ('r1', 'f', 'v', 'c1', 'FAILED', false,"
+            " now(), %s, '\\x01', 1)",
+            [data],
+        )
+    source = source_for_url(pg_url)
+    assert source.probe().schema_version == 1 and source.probe().runs == 1
+    code, _, err = _cli(capsys, "server", "sync", "--pg", pg_url, "--contacts", "100")
+    assert code == 2 and "older than this Flowdesk's (2): run flowdesk server init" in err
+    assert init_server(parse_url(pg_url)) == (1, SCHEMA_VERSION)
+    with psycopg.connect(pg_url) as conn:
+        kind = conn.execute(
+            "SELECT data_type FROM information_schema.columns"
+            " WHERE table_schema = %s AND table_name = 'runs' AND column_name = 'data'",
+            [SCHEMA],
+        ).fetchone()[0]
+        assert kind == "json"
+        row = conn.execute(
+            f"SELECT r.phone, r.status_reason, runs.data FROM {SCHEMA}.run_report r"
+            f" JOIN {SCHEMA}.runs ON runs.id = r.run_id"
+        ).fetchone()
+        assert row[:2] == ("+34600", "late") and row[2]["contact"]["phone"] == "+34600"
 
 
 def test_a_cache_of_another_source_is_refused(pg_url, tmp_path, capsys):
@@ -379,15 +531,24 @@ def test_killed_server_and_desktop_syncs_resume_exactly(pg_url, tmp_path, capsys
         with psycopg.connect(pg_url) as conn:
             return conn.execute(f"SELECT count(*) FROM {SCHEMA}.runs").fetchone()[0]
 
+    def indexes() -> set[str]:
+        with psycopg.connect(pg_url) as conn:
+            rows = conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s", [SCHEMA])
+            return {row[0] for row in rows}
+
+    everything = indexes()
     _kill_when(process, lambda: runs_on_server() > 0, "the server sync")
     partial = runs_on_server()
     assert 0 < partial < contacts, "the kill landed mid-sync"
+    # The first sync into an empty server builds the big tables' indexes at its end only.
+    assert everything - indexes() == set(BULK_INDEXES)
 
     # A desktop syncs the partial server, then the rest once the server sync has resumed:
     # nothing it already had is sent again, and it ends equal to a local demo.
     early = tmp_path / "early.db"
     assert _desktop_sync(early, pg_url).stats["team_runs"] == partial
     assert _flowdesk(*args).wait() == 0
+    assert indexes() == everything
     later = _desktop_sync(early, pg_url)
     with psycopg.connect(pg_url) as conn:
         total = conn.execute(f"SELECT count(*) FROM {SCHEMA}.runs").fetchone()[0]

@@ -8,13 +8,12 @@ import pytest
 
 from flowdesk.cli import main
 from flowdesk.core import workspace
-from flowdesk.core.formats.catalogue import Catalogue
 from flowdesk.core.integrity import mismatches
 from flowdesk.core.queries import list_flows, list_versions
-from flowdesk.core.sources.twilio import TwilioSource
 from flowdesk.core.sync import SyncEngine
-from tests.core.test_activecampaign import Sleeps, polite
+from tests.core.test_activecampaign import Sleeps
 from tests.fake_twilio_server import ACCOUNT_SID, AUTH_TOKEN, BASE, FLOW_SID, FakeTwilio
+from tests.vendor_sources import statuses, sync, twilio_source
 
 
 @pytest.fixture
@@ -23,30 +22,8 @@ def server():
         yield fake
 
 
-def source(server, db, token: str = AUTH_TOKEN, sleep=None) -> TwilioSource:
-    return TwilioSource(
-        ACCOUNT_SID,
-        token,
-        url=server.url,
-        catalogue=Catalogue.from_db(db),
-        politeness=polite(),
-        page_size=6,
-        sleep=sleep or Sleeps(),
-    )
-
-
-def sync(db, server, **kwargs):
-    report = SyncEngine(db).run(source(server, db, **kwargs))
-    assert report.outcome == "completed", report.message
-    return report
-
-
-def statuses(db) -> dict[str, str]:
-    return dict(db.execute("SELECT id, status FROM runs").fetchall())
-
-
 def test_a_first_sync_reads_revisions_executions_and_steps(db, server):
-    report = sync(db, server)
+    report = sync(db, twilio_source(server))
     assert report.runs_changed == 20 and not report.problems
     flow = next(f for f in list_flows(db) if f.id == FLOW_SID)
     assert flow.name == "Citas — clínica 🏥"
@@ -64,12 +41,12 @@ def test_a_first_sync_reads_revisions_executions_and_steps(db, server):
 
 
 def test_an_incremental_sync_lists_from_the_newest_creation_and_refreshes_active_ones(db, server):
-    sync(db, server)
+    sync(db, twilio_source(server))
     first_active = next(e["sid"] for e in server.executions if e["status"] == "active")
     server.end(first_active, BASE + timedelta(days=1))
     new = server.add_execution(0, BASE + timedelta(days=1))
     server.clear_log()
-    report = sync(db, server)
+    report = sync(db, twilio_source(server))
     listing = server.requests(r"/Executions\?")
     assert len(listing) == 1 and "DateCreatedFrom=" in listing[0]
     assert not server.requests(r"/Revisions")  # the flow's revision did not move
@@ -87,13 +64,13 @@ def test_rate_limits_and_server_errors_are_retried(db, server):
     server.add_fault(429, r"/Steps", times=2, retry_after="3")
     server.add_fault(500, r"/Flows$", times=1)
     sleeps = Sleeps()
-    report = sync(db, server, sleep=sleeps)
+    report = sync(db, twilio_source(server, sleep=sleeps))
     assert report.runs_changed == 20
     assert report.stats["retries"] == 3 and 3.0 in sleeps.calls
 
 
 def test_a_bad_token_fails_the_sync_without_showing_it(db, server):
-    report = SyncEngine(db).run(source(server, db, token="not-the-token-123"))
+    report = SyncEngine(db).run(twilio_source(server, token="not-the-token-123"))
     assert report.outcome == "failed"
     assert "rejected" in report.message and "not-the-token-123" not in report.message
 

@@ -182,6 +182,26 @@ def test_a_run_belongs_to_the_version_published_before_it_started():
     assert catalogue.resolve("f", ["a", "zzz"], 1771000000).steps["zzz"]["step_type"] == "UNKNOWN"
 
 
+def test_a_catalogue_of_stored_records_takes_the_current_version_from_the_flow():
+    """The team server keeps each version as last written: one replaced since may still say
+    it is current. The flow's own current_version decides, as a desktop cache's flows row does."""
+    versions = [
+        ("f", {"id": f"f@{n}", "created_on": date, "is_current_version": True})
+        for n, date in ((1, "2026-01-01T00:00:00Z"), (2, "2026-02-01T00:00:00Z"))
+    ]
+    for current in ("f@1", "f@2"):
+        catalogue = Catalogue.from_records(
+            [{"id": "f", "name": "F", "current_version": current}],
+            versions,
+            [("f@1", {"id": "f@1/a", "node": "a"}), ("f@2", {"id": "f@2/b", "node": "b"})],
+        )
+        known = catalogue.versions["f"]
+        assert [v.id for v in known] == ["f@1", "f@2"]  # oldest first, as from a cache
+        assert [v.id for v in known if v.payload["is_current_version"]] == [current]
+        assert catalogue.resolve("f", ["b"], 1771000000).id == "f@2"
+        assert catalogue.resolve("f", ["zzz"], 1000).id == current  # no version holds it
+
+
 def test_a_studio_definition_becomes_a_flow_named_by_its_description(db, tmp_path):
     path = copy(tmp_path, STUDIO)
     assert detect(path) == "twilio-definition"

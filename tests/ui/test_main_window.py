@@ -320,6 +320,7 @@ def test_empty_cache_explains_and_creates_the_demo(qtbot, make_window, tmp_path,
     assert window.cache_label.text() == "Workspace: empty"  # no source yet: the file's name
     assert window.stack.currentWidget() is window.no_flows
     assert "flowdesk demo --db FILE" in window.no_flows.body.text()
+    assert "Connect ActiveCampaign, RapidPro/TextIt or Twilio Studio" in window.no_flows.body.text()
     assert window.create_demo_button.isVisibleTo(window)
     assert not window.first_sync_button.isVisibleTo(window)
     window.sync_action.trigger()  # no source yet: says so, keeps running

@@ -1,4 +1,5 @@
-"""File → Connect team server: URL checked as typed, password to the keyring, its own cache."""
+"""File → Connect team server: URL checked as typed, Test connection against the real PostgreSQL
+the test session starts (tests/pg_server.py), password to the keyring, its own cache."""
 
 from __future__ import annotations
 
@@ -8,9 +9,13 @@ from PySide6.QtWidgets import QDialogButtonBox, QLineEdit
 from flowdesk.core import workspace
 from flowdesk.core.db import connect
 from flowdesk.core.sources.credentials import delete_token, load_token
+from flowdesk.core.team.connection import parse_url
+from flowdesk.core.team.schema import SCHEMA_VERSION
 from flowdesk.core.team.source import KEYRING_SERVICE
 from flowdesk.ui import team_dialog, workspaces
 from flowdesk.ui.team_dialog import TeamServerDialog
+from tests.pg_server import ADMIN_PASSWORD
+from tests.ui.pools import HeldPool
 
 REMOTE = "postgresql://flowdesk_reader@db.example.com/flowdesk"
 STORED = "postgresql://flowdesk_reader@db.example.com/flowdesk?sslmode=require"
@@ -22,8 +27,17 @@ def clean_keyring():
     delete_token(STORED, service=KEYRING_SERVICE)
 
 
-def make(qtbot, url: str = "") -> TeamServerDialog:
-    dialog = TeamServerDialog(url)
+@pytest.fixture
+def pool(qtbot, make_tasks):
+    """The task manager the dialog's tests run on (no cache: a connection test needs none)."""
+    tasks = make_tasks()
+    yield tasks
+    tasks.wait(10000)
+    qtbot.waitUntil(lambda: not tasks.busy(), timeout=5000)
+
+
+def make(qtbot, pool, url: str = "") -> TeamServerDialog:
+    dialog = TeamServerDialog(url, tasks=pool)
     qtbot.addWidget(dialog)
     return dialog
 
@@ -32,8 +46,8 @@ def connect_button(dialog: TeamServerDialog):
     return dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
 
 
-def test_the_url_is_checked_as_typed_and_tls_is_required_off_this_computer(qtbot):
-    dialog = make(qtbot)
+def test_the_url_is_checked_as_typed_and_tls_is_required_off_this_computer(qtbot, pool):
+    dialog = make(qtbot, pool)
     assert dialog.password_edit.echoMode() == QLineEdit.EchoMode.Password
     assert not connect_button(dialog).isEnabled()
     dialog.url_edit.setText("https://db.example.com")
@@ -47,8 +61,8 @@ def test_the_url_is_checked_as_typed_and_tls_is_required_off_this_computer(qtbot
     assert "this computer" in dialog.status.text()
 
 
-def test_connecting_keeps_the_password_in_the_keyring_not_in_the_url(qtbot):
-    dialog = make(qtbot, REMOTE)
+def test_connecting_keeps_the_password_in_the_keyring_not_in_the_url(qtbot, pool):
+    dialog = make(qtbot, pool, REMOTE)
     dialog.password_edit.setText("s3cret pass")
     dialog.accept()
     assert dialog.result() == TeamServerDialog.DialogCode.Accepted
@@ -56,17 +70,17 @@ def test_connecting_keeps_the_password_in_the_keyring_not_in_the_url(qtbot):
     assert load_token(STORED, env="FLOWDESK_TEST_UNSET", service=KEYRING_SERVICE) == "s3cret pass"
 
 
-def test_a_password_typed_into_the_url_goes_to_the_keyring_too(qtbot):
-    dialog = make(qtbot, "postgresql://flowdesk_reader:in-url@db.example.com/flowdesk")
+def test_a_password_typed_into_the_url_goes_to_the_keyring_too(qtbot, pool):
+    dialog = make(qtbot, pool, "postgresql://flowdesk_reader:in-url@db.example.com/flowdesk")
     dialog.accept()
     assert "in-url" not in dialog.server_url() and "in-url" not in dialog.status.text()
     assert load_token(STORED, env="FLOWDESK_TEST_UNSET", service=KEYRING_SERVICE) == "in-url"
 
 
-def test_connect_team_server_creates_a_team_workspace(qtbot, monkeypatch, tmp_path):
+def test_connect_team_server_creates_a_team_workspace(qtbot, pool, monkeypatch, tmp_path):
     monkeypatch.setattr(workspaces, "workspace_dir", lambda: tmp_path)
-    monkeypatch.setattr(team_dialog, "ask_for_team_server", lambda parent=None: STORED)
-    path = workspaces.connect_team_server(None)
+    monkeypatch.setattr(team_dialog, "ask_for_team_server", lambda tasks, parent=None: STORED)
+    path = workspaces.connect_team_server(None, pool)
     assert path is not None and path.parent == tmp_path and path.name.startswith("team-")
     db = connect(path)
     try:
@@ -78,3 +92,128 @@ def test_connect_team_server_creates_a_team_workspace(qtbot, monkeypatch, tmp_pa
     finally:
         db.conn.close()
     assert workspaces.workspace_name(path) == found.title("x")
+
+
+# -- Test connection, against the session's PostgreSQL -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def team_server(pg_server):
+    """A team server fed once by a small demo; its URL without the password, and its runs."""
+    from flowdesk.core.demo import DemoSource
+    from flowdesk.core.team.connection import parse_url
+    from flowdesk.core.team.server import init_server, sync_server
+
+    database = pg_server.create_database("t_team_dialog")
+    admin = parse_url(pg_server.url(database))
+    init_server(admin)
+    report = sync_server(admin, DemoSource(seed=3, contacts=120), {"seed": 3, "contacts": 120})
+    assert report.outcome == "completed", report.message
+    return pg_server.url(database, password=None), report.changed["runs"]
+
+
+def verdict_of(qtbot, dialog: TeamServerDialog) -> str:
+    dialog.test_connection()
+    qtbot.waitUntil(lambda: not dialog.is_testing(), timeout=15000)
+    return dialog.status.text()
+
+
+def test_test_connection_says_the_schema_and_the_run_count(qtbot, pool, team_server):
+    url, runs = team_server
+    dialog = make(qtbot, pool, url)
+    assert dialog.test_button.accessibleName() == "Test connection"
+    dialog.password_edit.setText(ADMIN_PASSWORD)
+    text = verdict_of(qtbot, dialog)
+    expected = f"team schema {SCHEMA_VERSION}, {runs:,} contact runs"
+    assert text == f"✓ Connected to {parse_url(url).display}: {expected}"
+    assert dialog.test_button.isEnabled() and ADMIN_PASSWORD not in text
+
+
+def test_the_test_runs_off_the_gui_thread_and_new_inputs_drop_its_answer(
+    qtbot, make_tasks, team_server
+):
+    url, _ = team_server
+    held = HeldPool()
+    dialog = make(qtbot, make_tasks(interactive=held), url)
+    dialog.password_edit.setText(ADMIN_PASSWORD)
+    dialog.test_connection()
+    assert dialog.is_testing() and dialog.status.text() == "Testing…"
+    assert not dialog.test_button.isEnabled() and len(held) == 1  # nothing ran yet
+    dialog.password_edit.setText("other")  # the answer would be for other inputs
+    assert not dialog.is_testing() and len(held) == 0 and dialog.test_button.isEnabled()
+    assert "Connected" not in dialog.status.text()
+
+
+def _newer_schema(pg_server) -> str:
+    from flowdesk.core.team.schema import SCHEMA
+    from flowdesk.core.team.server import init_server
+
+    database = pg_server.create_database("t_team_dialog_newer")
+    init_server(parse_url(pg_server.url(database)))
+    with pg_server.admin(database) as conn:
+        conn.execute(f"UPDATE {SCHEMA}.server SET schema_version = 99")
+    return pg_server.url(database, password=None)
+
+
+@pytest.mark.parametrize(
+    ("case", "said"),
+    [
+        ("wrong password", "password authentication failed"),
+        ("unreachable", "Connection refused (is the team server running"),
+        ("newer schema", f"team schema 99, newer than this Flowdesk reads ({SCHEMA_VERSION})"),
+        ("no TLS", "the server does not offer TLS"),
+    ],
+)
+def test_a_failed_test_says_why_in_one_line_and_connect_then_keeps_nothing(
+    qtbot, pool, team_server, pg_server, monkeypatch, tmp_path, case, said
+):
+    url, _ = team_server
+    password = ADMIN_PASSWORD
+    if case == "wrong password":
+        password = "not-the-password-51"
+    elif case == "unreachable":
+        url = "postgresql://flowdesk_reader@127.0.0.1:1/flowdesk"
+    elif case == "newer schema":
+        url = _newer_schema(pg_server)
+    else:
+        url += "?sslmode=require"  # as a server off this computer is reached
+    stored = parse_url(url).url
+    monkeypatch.setattr(workspaces, "workspace_dir", lambda: tmp_path)
+    shown: list[str] = []
+
+    def exec_(dialog: TeamServerDialog) -> int:
+        """The user types, tests, reads the verdict, then presses Connect anyway."""
+        qtbot.addWidget(dialog)
+        dialog.url_edit.setText(url)
+        dialog.password_edit.setText(password)
+        shown.append(verdict_of(qtbot, dialog))
+        dialog.ok_button.click()
+        shown.append(dialog.status.text())
+        return dialog.result()
+
+    monkeypatch.setattr(TeamServerDialog, "exec", exec_)
+    assert workspaces.connect_team_server(None, pool) is None
+    verdict, after_connect = shown
+    assert verdict.startswith("✗ ") and said in verdict and "\n" not in verdict
+    assert password not in verdict and "Traceback" not in verdict
+    assert after_connect.startswith(verdict) and "before connecting" in after_connect
+    assert load_token(stored, env="FLOWDESK_TEST_UNSET", service=KEYRING_SERVICE) is None
+    assert list(tmp_path.iterdir()) == []  # no workspace created
+
+
+def test_a_passed_test_lets_connect_keep_the_password(qtbot, pool, team_server):
+    url, _ = team_server
+    dialog = make(qtbot, pool, url)
+    dialog.password_edit.setText("wrong-first")
+    assert verdict_of(qtbot, dialog).startswith("✗ ")
+    dialog.password_edit.setText(ADMIN_PASSWORD)  # new inputs: the failed verdict no longer holds
+    assert verdict_of(qtbot, dialog).startswith("✓ ")
+    dialog.ok_button.click()
+    assert dialog.result() == TeamServerDialog.DialogCode.Accepted
+    stored = parse_url(url).url
+    try:
+        assert load_token(stored, env="FLOWDESK_TEST_UNSET", service=KEYRING_SERVICE) == (
+            ADMIN_PASSWORD
+        )
+    finally:
+        delete_token(stored, service=KEYRING_SERVICE)

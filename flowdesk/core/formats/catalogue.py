@@ -11,7 +11,7 @@ one version, "Runs without a definition", whose steps are the nodes its runs wen
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +31,11 @@ class KnownVersion:
     published_at: int | None
     payload: dict[str, Any]  # the ``flow_version`` object runs embed
     steps: dict[str, dict[str, Any]] = field(default_factory=dict)  # node → step definition
+
+    def _learn(self, definition: Any) -> None:
+        node = definition.get("node") if isinstance(definition, dict) else None
+        if isinstance(node, str):
+            self.steps[node] = definition
 
 
 def step_id(version_id: str, node: str) -> str:
@@ -60,14 +65,9 @@ class Catalogue:
 
     @classmethod
     def from_db(cls, db: sqlite_utils.Database) -> Catalogue:
-        return cls.load(lambda sql: db.execute(sql).fetchall())
-
-    @classmethod
-    def load(cls, query: Callable[[str], list[tuple]]) -> Catalogue:
-        """What the cache holds, read through ``query`` (a read-only SQL runner: the sync
-        engine's ``SyncState.query`` during a sync)."""
+        """What a desktop cache holds (the sync engine's ``SyncState.catalogue``)."""
         catalogue = cls()
-        for flow_id, name, trigger, current in query(
+        for flow_id, name, trigger, current in db.execute(
             "SELECT id, name, trigger_type, current_version_id FROM flows"
         ):
             catalogue.flows[flow_id] = {
@@ -77,7 +77,7 @@ class Catalogue:
                 "current_version": current,
             }
         by_id: dict[str, KnownVersion] = {}
-        for vid, flow_id, name, description, published_at, current in query(
+        for vid, flow_id, name, description, published_at, current in db.execute(
             "SELECT id, flow_id, name, description, published_at, is_current FROM versions"
             " ORDER BY flow_id, published_at, id"
         ):
@@ -92,16 +92,47 @@ class Catalogue:
             version = KnownVersion(vid, flow_id, published_at, payload)
             by_id[vid] = version
             catalogue.versions.setdefault(flow_id, []).append(version)
-        for version_id, definition in query(
+        for version_id, definition in db.execute(
             "SELECT version_id, definition FROM steps WHERE definition IS NOT NULL"
         ):
             version = by_id.get(version_id)
-            if version is None:
-                continue
-            data = json.loads(definition)
-            node = data.get("node") if isinstance(data, dict) else None
-            if isinstance(node, str):
-                version.steps[node] = data
+            if version is not None:
+                version._learn(json.loads(definition))
+        return catalogue
+
+    @classmethod
+    def from_records(
+        cls,
+        flows: Iterable[dict[str, Any]],
+        versions: Iterable[tuple[str, dict[str, Any]]],
+        steps: Iterable[tuple[str, dict[str, Any]]],
+    ) -> Catalogue:
+        """What is stored in the upstream's own shape: ``flow`` objects, ``(flow id,
+        flow_version)`` and ``(version id, step definition)`` pairs (the team server's tables,
+        ``SyncState.catalogue`` of ``flowdesk server sync``)."""
+        catalogue = cls()
+        for flow in flows:
+            catalogue.flows[flow["id"]] = flow
+        by_id: dict[str, KnownVersion] = {}
+        for flow_id, payload in versions:
+            created = payload.get("created_on")
+            version = KnownVersion(
+                payload["id"], flow_id, parse_timestamp(created) if created else None, payload
+            )
+            by_id[version.id] = version
+            catalogue.versions.setdefault(flow_id, []).append(version)
+        for flow_id, known in catalogue.versions.items():
+            known.sort(key=lambda v: (v.published_at or 0, v.id))
+            # The flow says which version is current: a version stored before a newer one
+            # replaced it may still carry is_current_version.
+            current = (catalogue.flows.get(flow_id) or {}).get("current_version")
+            if current and any(v.id == current for v in known):
+                for version in known:
+                    version.payload["is_current_version"] = version.id == current
+        for version_id, definition in steps:
+            version = by_id.get(version_id)
+            if version is not None:
+                version._learn(definition)
         return catalogue
 
     def add_definition(self, record: dict[str, Any]) -> None:

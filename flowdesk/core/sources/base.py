@@ -26,7 +26,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from flowdesk.core.formats.catalogue import Catalogue
 
 
 @dataclass(slots=True)
@@ -90,9 +93,10 @@ class SyncState(Protocol):
         Safe to call from the source's worker threads.
         """
 
-    def query(self, sql: str) -> list[tuple]:
-        """Rows of a read-only query over the cache, for sources that place upstream records
-        among what is stored (which imported version a RapidPro run belongs to)."""
+    def catalogue(self) -> Catalogue:
+        """The flows, versions and step definitions stored so far, for sources whose runs do
+        not say which version they ran (RapidPro, Twilio Studio): they place each run among
+        these. A desktop cache and the team server each answer from their own tables."""
 
 
 class Source(Protocol):

@@ -27,7 +27,8 @@ from flowdesk.core.formats.common import FileFormatError, normalize_time
 from flowdesk.core.sources.base import Batch, ConnectionInfo, Record, SyncState
 from flowdesk.core.sources.credentials import check_token
 from flowdesk.core.sources.http import ApiClient, BadResponseError, Politeness
-from flowdesk.core.sources.urls import normalize_api_url, relative_link
+from flowdesk.core.sources.urls import normalize_api_url
+from flowdesk.core.sources.vendor_api import VendorApiSource
 
 KIND = "rapidpro"
 ENV_TOKEN = "FLOWDESK_RAPIDPRO_TOKEN"
@@ -48,7 +49,7 @@ def _moment(text: str) -> datetime:
     return datetime.fromisoformat(normalize_time(text) or text)
 
 
-class RapidProSource:
+class RapidProSource(VendorApiSource):
     """Reads flow definitions and runs; see the module docstring for the strategy."""
 
     kind = KIND
@@ -65,13 +66,17 @@ class RapidProSource:
     ) -> None:
         """``clock`` gives "now" (UTC) for the label of a flow without a revision number
         ("Imported … UTC"); tests pass a fixed one so two syncs name it alike."""
-        self.base_url = normalize_url(url)
+        base_url = normalize_url(url)
         if not token or not token.strip():
             raise ValueError("the API token is empty")
-        self._token = token.strip()
-        self.catalogue = catalogue  # None: read from the cache when the sync starts
-        self.politeness = politeness or Politeness(rate=DEFAULT_RATE)
-        self._sleep = sleep
+        super().__init__(
+            base_url,
+            token.strip(),
+            catalogue=catalogue,
+            politeness=politeness,
+            default_rate=DEFAULT_RATE,
+            sleep=sleep,
+        )
         self._clock = clock or (lambda: datetime.now(UTC))
         host = self.base_url.split("://", 1)[1].split("/", 1)[0]
         self.name = f"RapidPro ({host})"
@@ -79,37 +84,17 @@ class RapidProSource:
     def __repr__(self) -> str:  # never show the token
         return f"RapidProSource({self.base_url!r})"
 
-    def _pages(self, client: ApiClient, path: str, params: dict[str, Any]) -> Iterator[list[Any]]:
-        """Result lists of a cursor-paginated listing, following ``next`` links."""
-        data = client.get_json(path, params)
-        while True:
-            if not isinstance(data, dict) or not isinstance(data.get("results"), list):
-                raise BadResponseError(f"{path}: the answer has no results list")
-            yield data["results"]
-            link = data.get("next")
-            if not link:
-                return
-            try:
-                data = client.get_json(relative_link(str(link), self.base_url))
-            except ValueError as exc:
-                raise BadResponseError(str(exc)) from None
+    def _next_link(self, page: dict[str, Any]) -> Any:
+        return page.get("next")
 
     def batches(self, state: SyncState, is_cancelled: Callable[[], bool]) -> Iterator[Batch]:
-        client = ApiClient(
-            self.base_url,
-            self._token,
-            self.politeness,
-            sleep=self._sleep,
-            is_cancelled=is_cancelled,
-        )
-        if self.catalogue is None:
-            self.catalogue = Catalogue.load(state.query)
+        client = self._start(state, is_cancelled)
         cursor = dict(state.cursor or {})
         flows_seen: dict[str, str] = dict(cursor.get("flows") or {})
 
         # 1. Definitions of new or changed flows.
         changed: list[dict[str, Any]] = []
-        for page in self._pages(client, "flows.json", {}):
+        for page in self._pages(client, "flows.json", "results"):
             for flow in page:
                 if not isinstance(flow, dict) or not flow.get("uuid"):
                     continue
@@ -154,7 +139,7 @@ class RapidProSource:
         if after:
             params["after"] = after
         done = 0
-        for page in self._pages(client, "runs.json", params):
+        for page in self._pages(client, "runs.json", "results", params):
             runs: list[Record] = []
             problems: list[tuple[str, str]] = []
             newest = after

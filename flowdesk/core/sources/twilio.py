@@ -30,7 +30,8 @@ from flowdesk.core.records import parse_timestamp
 from flowdesk.core.sources.base import Batch, ConnectionInfo, Record, SyncState
 from flowdesk.core.sources.credentials import check_token
 from flowdesk.core.sources.http import ApiClient, BadResponseError, NotFoundError, Politeness
-from flowdesk.core.sources.urls import normalize_api_url, relative_link
+from flowdesk.core.sources.urls import normalize_api_url
+from flowdesk.core.sources.vendor_api import VendorApiSource
 
 KIND = "twilio"
 STUDIO_URL = "https://studio.twilio.com/v2"
@@ -45,10 +46,11 @@ def normalize_url(url: str | None) -> str:
     return normalize_api_url(url or STUDIO_URL, "/v2", "https://studio.twilio.com/v2")
 
 
-class TwilioSource:
+class TwilioSource(VendorApiSource):
     """Reads Studio flows, revisions, executions and steps; see the module docstring."""
 
     kind = KIND
+    auth_scheme = "Basic"
 
     def __init__(
         self,
@@ -63,50 +65,28 @@ class TwilioSource:
     ) -> None:
         if not account_sid.strip() or not auth_token.strip():
             raise ValueError("the Account SID and the auth token are both needed")
-        self.base_url = normalize_url(url)
+        pair = f"{account_sid.strip()}:{auth_token.strip()}".encode()
+        super().__init__(
+            normalize_url(url),
+            base64.b64encode(pair).decode("ascii"),
+            catalogue=catalogue,
+            politeness=politeness,
+            default_rate=DEFAULT_RATE,
+            sleep=sleep,
+        )
         self.account_sid = self.account = account_sid.strip()
-        pair = f"{self.account_sid}:{auth_token.strip()}".encode()
-        self._basic = base64.b64encode(pair).decode("ascii")
-        self.catalogue = catalogue  # None: read from the cache when the sync starts
-        self.politeness = politeness or Politeness(rate=DEFAULT_RATE)
         self.page_size = max(1, int(page_size))
-        self._sleep = sleep
         self.name = f"Twilio Studio ({self.account_sid})"
 
     def __repr__(self) -> str:  # never show the token
         return f"TwilioSource({self.account_sid!r})"
 
-    def _pages(
-        self, client: ApiClient, path: str, key: str, params: dict[str, Any] | None = None
-    ) -> Iterator[list[Any]]:
-        data = client.get_json(path, params)
-        while True:
-            if not isinstance(data, dict) or not isinstance(data.get(key), list):
-                raise BadResponseError(f"{path}: the answer has no {key} list")
-            yield data[key]
-            meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
-            link = meta.get("next_page_url")
-            if not link:
-                return
-            try:
-                data = client.get_json(relative_link(str(link), self.base_url))
-            except ValueError as exc:
-                raise BadResponseError(str(exc)) from None
-
-    def _all(self, client: ApiClient, path: str, key: str) -> list[Any]:
-        return [item for page in self._pages(client, path, key) for item in page]
+    def _next_link(self, page: dict[str, Any]) -> Any:
+        meta = page.get("meta")
+        return meta.get("next_page_url") if isinstance(meta, dict) else None
 
     def batches(self, state: SyncState, is_cancelled: Callable[[], bool]) -> Iterator[Batch]:
-        client = ApiClient(
-            self.base_url,
-            self._basic,
-            self.politeness,
-            sleep=self._sleep,
-            is_cancelled=is_cancelled,
-            auth_scheme="Basic",
-        )
-        if self.catalogue is None:
-            self.catalogue = Catalogue.load(state.query)
+        client = self._start(state, is_cancelled)
         cursor: dict[str, Any] = dict(state.cursor or {})
         flows_cursor: dict[str, dict[str, Any]] = {
             sid: dict(value) for sid, value in (cursor.get("flows") or {}).items()

@@ -146,6 +146,13 @@ def describe_error(exc: BaseException, address: ServerAddress) -> str:
     else:
         reason = lines[-1] if lines else ""
     reason = _NOISE.sub("", " ".join(reason.split())).rstrip(".")
+    if "does not support SSL" in reason:
+        reason = (
+            "the server does not offer TLS, which this connection requires (a team server off "
+            "this computer must be reached over TLS: ask its administrator to enable ssl)"
+        )
+    elif "Connection refused" in reason:
+        reason = "Connection refused (is the team server running, and on that port?)"
     if "no password supplied" in reason:
         reason = (
             "no password (give it in the URL, in PGPASSWORD, or connect the team server from "

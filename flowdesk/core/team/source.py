@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -27,7 +28,12 @@ from flowdesk.core.team.connection import (
     connect,
     describe_error,
 )
-from flowdesk.core.team.schema import SCHEMA, check_version
+from flowdesk.core.team.schema import (
+    OLDEST_READABLE,
+    SCHEMA,
+    check_version,
+    installed_version,
+)
 
 KIND = "team"
 BATCH_RECORDS = 2000
@@ -35,6 +41,22 @@ BATCH_RECORDS = 2000
 ENV_PASSWORD = "PGPASSWORD"
 KEYRING_SERVICE = "flowdesk-team-server"
 _TABLES = ("flows", "versions", "steps", "executions", "runs")
+
+
+@dataclass(frozen=True, slots=True)
+class ServerInfo:
+    """What the app's Test connection shows of a team server."""
+
+    display: str
+    schema_version: int
+    runs: int
+
+    @property
+    def message(self) -> str:
+        return (
+            f"Connected to {self.display}: team schema {self.schema_version}, "
+            f"{self.runs:,} contact runs"
+        )
 
 
 def _ref_id(value: Any) -> str | None:
@@ -70,9 +92,27 @@ class TeamSource:
         finally:
             conn.close()
 
+    def probe(self) -> ServerInfo:
+        """Connect, check the schema and count the runs (the app's Test connection): a
+        :class:`TeamServerError` says why not, in one line. Nothing local is touched."""
+        conn = connect(self.address)
+        try:
+            self._server_id(conn, {})
+            try:
+                version = installed_version(conn)
+                runs = conn.execute(f"SELECT count(*) FROM {SCHEMA}.runs").fetchone()[0]
+            except psycopg.Error as exc:
+                raise TeamServerError(
+                    f"cannot read the team server {self.address.display}: "
+                    f"{describe_error(exc, self.address)}"
+                ) from None
+            return ServerInfo(self.address.display, version, int(runs))
+        finally:
+            conn.close()
+
     def _server_id(self, conn: Any, cursor: dict[str, Any]) -> str:
         try:
-            check_version(conn, self.address.display)
+            check_version(conn, self.address.display, OLDEST_READABLE)
             server_id = str(conn.execute(f"SELECT server_id FROM {SCHEMA}.server").fetchone()[0])
         except psycopg.Error as exc:
             raise TeamServerError(

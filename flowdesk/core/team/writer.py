@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from flowdesk.core.formats.catalogue import Catalogue
 from flowdesk.core.records import (
     MalformedRecord,
     RunRecord,
@@ -31,7 +34,7 @@ from flowdesk.core.records import (
 )
 from flowdesk.core.sources.base import Batch, Source
 from flowdesk.core.team.connection import TeamServerError
-from flowdesk.core.team.schema import SCHEMA, WRITER_LOCK
+from flowdesk.core.team.schema import BULK_INDEXES, SCHEMA, WRITER_LOCK
 
 _ACTIVE = ("READY", "RUNNING")
 
@@ -74,9 +77,13 @@ class ServerReport:
 class _State:
     """The upstream source's view of what the team server already holds (``SyncState``)."""
 
-    def __init__(self, conn: Any, cursor: dict[str, Any]) -> None:
+    def __init__(
+        self, conn: Any, cursor: dict[str, Any], notify: Callable[[str], None] | None
+    ) -> None:
         self._conn = conn
         self._cursor = cursor
+        self._notify = notify
+        self._notify_lock = threading.Lock()
 
     @property
     def cursor(self) -> dict[str, Any]:
@@ -101,23 +108,31 @@ class _State:
 
     def runs_without_path(self) -> list[str]:
         rows = self._conn.execute(
-            f"SELECT id FROM {SCHEMA}.runs WHERE jsonb_typeof(data->'execution_steps')"
-            " IS DISTINCT FROM 'array' ORDER BY created_on DESC, id DESC"
+            f"SELECT id FROM {SCHEMA}.runs WHERE NOT has_path ORDER BY created_on DESC, id DESC"
         )
         return [row[0] for row in rows]
 
     def active_run_ids(self) -> list[str]:
         rows = self._conn.execute(
             f"SELECT id FROM {SCHEMA}.runs WHERE status IN ('READY', 'RUNNING')"
-            " AND jsonb_typeof(data->'execution_steps') = 'array' ORDER BY id"
+            " AND has_path ORDER BY id"
         )
         return [row[0] for row in rows]
 
-    def query(self, sql: str) -> list[tuple]:
-        raise TeamServerError(
-            "this upstream places its runs by reading a desktop cache's own tables, which a team "
-            "server does not have yet: sync it into a desktop cache instead"
+    def catalogue(self) -> Catalogue:
+        """The versions the server holds, from its own tables: what RapidPro and Twilio
+        Studio runs are placed among, as a desktop places them among its cache's."""
+        conn = self._conn
+        return Catalogue.from_records(
+            [row[0] for row in conn.execute(f"SELECT data FROM {SCHEMA}.flows ORDER BY id")],
+            conn.execute(f"SELECT flow_id, data FROM {SCHEMA}.versions ORDER BY id").fetchall(),
+            conn.execute(f"SELECT version_id, data FROM {SCHEMA}.steps ORDER BY id").fetchall(),
         )
+
+    def notify(self, note: str) -> None:
+        if self._notify is not None:
+            with self._notify_lock:  # a terminal is not thread-safe
+                self._notify(note)
 
 
 class ServerWriter:
@@ -162,7 +177,10 @@ class ServerWriter:
         *,
         progress: Callable[[Batch, ServerReport], None] | None = None,
         is_cancelled: Callable[[], bool] = lambda: False,
+        notify: Callable[[str], None] | None = None,
     ) -> ServerReport:
+        """Write the source's batches; ``notify`` shows the source's notes between batches (a
+        long wait for the upstream's rate limit), from the source's worker threads too."""
         started = time.monotonic()
         report = ServerReport(source=source.kind)
         conn = self.conn
@@ -171,8 +189,9 @@ class ServerWriter:
             f"INSERT INTO {SCHEMA}.syncs (source) VALUES (%s) RETURNING id", [source.kind]
         ).fetchone()[0]
         self._load_digests()
+        bulk = self._begin_bulk()
         try:
-            for batch in source.batches(_State(conn, cursor), is_cancelled):
+            for batch in source.batches(_State(conn, cursor, notify), is_cancelled):
                 self._write_batch(batch, report, sync_id)
                 if progress is not None:
                     progress(batch, report)
@@ -187,6 +206,9 @@ class ServerWriter:
         except Exception as exc:  # the upstream failed: keep what committed, say why
             report.outcome = "failed"
             report.message = str(exc) or exc.__class__.__name__
+        finally:
+            if bulk and not conn.broken:
+                self._build_indexes()
         report.seconds = time.monotonic() - started
         conn.execute(
             f"UPDATE {SCHEMA}.syncs SET finished_at = now(), outcome = %s, records = %s,"
@@ -201,6 +223,29 @@ class ServerWriter:
             ],
         )
         return report
+
+    def _begin_bulk(self) -> bool:
+        """Re-create what a killed first sync left out; then, when the server holds no runs
+        yet, drop the big tables' secondary indexes until this sync ends (True). Each batch
+        still commits with its cursor; desktops reading meanwhile are slower, not wrong."""
+        conn = self.conn
+        # Commits need not wait for the disk: a database crash loses the newest batches
+        # together with their cursor (commits stay in order), so the next sync fetches them again.
+        conn.execute("SET synchronous_commit TO off")
+        self._build_indexes()
+        if conn.execute(f"SELECT EXISTS (SELECT 1 FROM {SCHEMA}.runs)").fetchone()[0]:
+            return False
+        with conn.transaction():
+            for name in BULK_INDEXES:
+                conn.execute(f"DROP INDEX IF EXISTS {SCHEMA}.{name}")
+        return True
+
+    def _build_indexes(self) -> None:
+        conn = self.conn
+        conn.execute("SET maintenance_work_mem TO '256MB'")
+        for name, target in BULK_INDEXES.items():
+            conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
+        conn.execute("RESET maintenance_work_mem")
 
     def _load_digests(self) -> None:
         """Digests of the small tables, kept in memory: this process is the only writer."""
@@ -334,9 +379,10 @@ class ServerWriter:
         if self._staged:
             return
         self.conn.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS stage_runs (ord integer, id text, flow_id text,"
+            "CREATE TEMP TABLE IF NOT EXISTS stage_runs (id text, flow_id text,"
             " version_id text, execution_id text, contact_id text, status text,"
-            " is_test boolean, created_on bigint, data jsonb, digest bytea)"
+            " is_test boolean, created_on timestamptz, phone text, status_reason text,"
+            " has_path boolean, data json, digest bytea, change bigint)"
             " ON COMMIT DELETE ROWS"
         )
         self.conn.execute(
@@ -346,6 +392,10 @@ class ServerWriter:
         self._staged = True
 
     def _write_runs(self, runs: list[tuple[RunRecord, dict[str, Any]]]) -> int:
+        """Store the runs whose content changed, each under a new change number drawn in the
+        upstream's order. Runs the server never had are copied straight into their tables (a
+        first sync is almost only those); runs it had go through a staging table and replace
+        the stored row and path."""
         if not runs:
             return 0
         conn = self.conn
@@ -371,81 +421,100 @@ class ServerWriter:
                     kept_paths[run_id] = steps
                 else:
                     dropped.append(run_id)
-        run_rows: list[tuple] = []
-        step_rows: list[tuple] = []
+        fresh: list[list[Any]] = []
+        replaced: list[list[Any]] = []
+        fresh_steps: list[tuple] = []
+        replaced_steps: list[tuple] = []
         for parsed, data in runs:
             compact = _compact_run(data)
             if parsed.path is None:
                 compact["execution_steps"] = kept_paths.get(parsed.id)
             text = canonical_json(compact)
             mark = digest(text)
-            if stored.get(parsed.id) == mark:
+            known = stored.get(parsed.id)
+            if known == mark:
                 continue
-            run_rows.append(
-                (
-                    len(run_rows),
-                    parsed.id,
-                    parsed.flow.id,
-                    parsed.version.id,
-                    parsed.execution_id,
-                    parsed.contact.id,
-                    parsed.status,
-                    parsed.is_test,
-                    parsed.entered_at,
-                    text,
-                    mark,
-                )
-            )
+            row = [
+                parsed.id,
+                parsed.flow.id,
+                parsed.version.id,
+                parsed.execution_id,
+                parsed.contact.id,
+                parsed.status,
+                parsed.is_test,
+                _timestamp(parsed.entered_at),
+                _text(_get(data.get("contact"), "phone")),
+                _text(data.get("status_reason")),
+                isinstance(compact.get("execution_steps"), list),
+                text,
+                mark,
+                len(fresh) + len(replaced),  # its place in the upstream's order, for now
+            ]
+            (fresh if known is None else replaced).append(row)
             if parsed.path is not None:
-                step_rows.extend(
+                (fresh_steps if known is None else replaced_steps).extend(
                     (parsed.id, seq, step.step_id, step.status, step.executed_at)
                     for seq, step in enumerate(parsed.path)
                 )
-        if not run_rows:
+        count = len(fresh) + len(replaced)
+        if not count:
             return 0
-        self._stage()
+        # One round trip draws the batch's change numbers (this is the only writer).
+        last = conn.execute(
+            f"SELECT setval('{SCHEMA}.change_seq', nextval('{SCHEMA}.change_seq') + %s - 1)",
+            [count],
+        ).fetchone()[0]
+        first = last - count + 1
+        for row in (*fresh, *replaced):
+            row[-1] += first
+        columns = (
+            "id, flow_id, version_id, execution_id, contact_id, status, is_test, created_on,"
+            " phone, status_reason, has_path, data, digest, change"
+        )
+        steps = "run_id, seq, step_id, status, executed_at"
         with conn.cursor() as cur:
-            with cur.copy(
-                "COPY stage_runs (ord, id, flow_id, version_id, execution_id, contact_id, status,"
-                " is_test, created_on, data, digest) FROM STDIN"
-            ) as copy:
-                for row in run_rows:
-                    copy.write_row(row)
-            with cur.copy(
-                "COPY stage_steps (run_id, seq, step_id, status, executed_at) FROM STDIN"
-            ) as copy:
-                for row in step_rows:
-                    copy.write_row(row)
-            columns = (
-                "flow_id, version_id, execution_id, contact_id, status, is_test, created_on,"
-                " data, digest"
-            )
-            cur.execute(
-                f"INSERT INTO {SCHEMA}.runs AS r (id, {columns}, change)"
-                " SELECT id, flow_id, version_id, execution_id, contact_id, status, is_test,"
-                " to_timestamp(created_on), data, digest, nextval('flowdesk.change_seq')"
-                " FROM stage_runs ORDER BY ord"
-                " ON CONFLICT (id) DO UPDATE SET "
-                + ", ".join(f"{c} = excluded.{c}" for c in [*columns.split(", "), "change"])
-            )
-            cur.execute(
-                f"DELETE FROM {SCHEMA}.run_steps WHERE run_id IN"
-                " (SELECT DISTINCT run_id FROM stage_steps) OR run_id = ANY(%s)",
-                [dropped],
-            )
-            cur.execute(
-                f"INSERT INTO {SCHEMA}.run_steps (run_id, seq, step_id, status, executed_at)"
-                " SELECT run_id, seq, step_id, status, to_timestamp(executed_at) FROM stage_steps"
-            )
-        return len(run_rows)
+            if fresh:
+                _copy(cur, f"COPY {SCHEMA}.runs ({columns}) FROM STDIN", fresh)
+                _copy(cur, f"COPY {SCHEMA}.run_steps ({steps}) FROM STDIN", fresh_steps)
+            if replaced:
+                self._stage()
+                _copy(cur, f"COPY stage_runs ({columns}) FROM STDIN", replaced)
+                _copy(cur, f"COPY stage_steps ({steps}) FROM STDIN", replaced_steps)
+                cur.execute(
+                    f"INSERT INTO {SCHEMA}.runs AS r ({columns}) SELECT {columns} FROM stage_runs"
+                    " ON CONFLICT (id) DO UPDATE SET "
+                    + ", ".join(f"{c} = excluded.{c}" for c in columns.split(", ")[1:])
+                )
+                cur.execute(
+                    f"DELETE FROM {SCHEMA}.run_steps WHERE run_id IN"
+                    " (SELECT DISTINCT run_id FROM stage_steps) OR run_id = ANY(%s)",
+                    [dropped],
+                )
+                cur.execute(
+                    f"INSERT INTO {SCHEMA}.run_steps ({steps}) SELECT {steps} FROM stage_steps"
+                )
+        return count
 
 
-def _timestamp(epoch: int | None) -> Any:
-    if epoch is None:
-        return None
-    from datetime import UTC, datetime
+def _get(value: Any, key: str) -> Any:
+    return value.get(key) if isinstance(value, dict) else None
 
-    return datetime.fromtimestamp(epoch, UTC)
+
+def _text(value: Any) -> str | None:
+    """As ``data->>'key'`` reads a JSON value: strings as they are, others as JSON text."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _copy(cur: Any, statement: str, rows: Iterable[Sequence[Any]]) -> None:
+    with cur.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _timestamp(epoch: int | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
 
 
 def _compact_run(data: dict[str, Any]) -> dict[str, Any]:
