@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QAbstractItemModelTester
 
 from flowdesk.core.db import connect
-from flowdesk.ui.widgets.customers import CONTACT_ROLE, RUN_ROLE, load_customer, search_customers
+from flowdesk.ui.widgets.customers import (
+    CONTACT_ROLE,
+    RUN_ROLE,
+    fit_widths,
+    load_customer,
+    search_customers,
+)
 from tests.ui.conftest import wait_idle
 from tests.ui.test_models import FAIL, _touch_all
 
@@ -106,3 +113,45 @@ def test_execution_names_match_the_rest_of_the_app(demo_db_path):
     assert found.executions[run.execution_id].startswith("#")
     assert search_customers(db, found.customers[0].phone).customers[0].contact_id == contact_id
     assert load_customer(db, "no such contact") is None
+
+
+@pytest.mark.parametrize(
+    ("available", "expected"),
+    [
+        (2000, [124, 180, 90, 220, 150, 160, 124, 120]),  # room for all: preferred widths
+        # Five columns need at least 124+130+90+130+150 = 624: the reason narrows to its least
+        # and the flow by the rest, so the version column is whole; the others scroll.
+        (655, [124, 161, 90, 130, 150, 160, 124, 120]),
+        # A little wider: only the reason narrows, and ends the fifth column at the edge.
+        (720, [124, 180, 90, 176, 150, 160, 124, 120]),
+    ],
+)
+def test_customer_columns_in_view_are_whole(available, expected):
+    preferred = [124, 180, 90, 220, 150, 160, 124, 120]
+    least = [124, 130, 90, 130, 150, 160, 124, 120]
+    widths = fit_widths(preferred, least, available)
+    assert widths == expected
+    if available < sum(preferred):  # the last column in view ends at the edge exactly
+        assert available in [sum(widths[: i + 1]) for i in range(len(widths))]
+
+
+def test_the_customer_page_shows_no_column_cut_in_half(qtbot, make_window, demo, demo_db_path):
+    """At 1024×700 the runs table showed "Vers" cut at its right edge."""
+    window = make_window(demo_db_path)
+    window.resize(1024, 700)
+    contact_id = demo.execute(
+        "SELECT contact_id FROM runs GROUP BY contact_id ORDER BY count(*) DESC LIMIT 1"
+    ).fetchone()[0]
+    window.customers.open_customer(contact_id)
+    wait_idle(qtbot, window)
+    qtbot.wait(20)
+    page = window.customers.customer_page
+    assert window.customers.pages.currentWidget() is page
+    header = page.table.horizontalHeader()
+    visible = page.table.viewport().width()
+    assert visible < 1000  # narrow: not every column fits
+    for column in range(page.model.columnCount()):
+        left = header.sectionViewportPosition(column)
+        right = left + header.sectionSize(column)
+        assert right <= visible or left >= visible, (column, left, right, visible)
+    assert header.sectionViewportPosition(4) + header.sectionSize(4) <= visible  # version whole

@@ -109,6 +109,11 @@ def test_finished_failed_running_rows_show_what_a_support_agent_needs(
     size, took = human_size(job.size_bytes), human_duration(job.seconds)
     assert row.status.text() == f"5 rows · {size} · took {took}"
     assert row.file_label.text() == job.file_name and row.file_label.toolTip() == job.path
+    # Narrow, the file name elides in the middle: its time and extension stay in view.
+    row.file_label.resize(160, row.file_label.height())
+    head, tail = row.file_label.shown_text().split("…")
+    assert job.file_name.startswith(head) and job.file_name.endswith(tail)
+    assert tail.endswith(".xlsx") and len(tail) >= 10  # "…012113.xlsx": the time's end
     assert visible_buttons(panel, done) == ["open", "reveal", "copy", "remove"]
 
     row = panel.row_widget(failed)

@@ -603,3 +603,28 @@ def test_a_step_where_runs_failed_is_marked_and_a_traced_failure_is_drawn_red(sy
     # A completed run's trace outlines nothing in red.
     viewer.highlight_path(run_detail(synced, _run_key(synced, "r1")).path)
     assert not any(node.path_failed for node in scene.nodes.values())
+
+
+def test_reach_and_share_never_run_into_each_other_on_a_card(synced, viewer):
+    """A busy step read "1,246 reached90.8% of previous": the share drops its words when both
+    do not fit side by side; a quiet step keeps them."""
+    from PySide6.QtGui import QFontMetricsF
+
+    from flowdesk.ui.viewer.items import NODE_WIDTH
+
+    keys = _keys(synced)
+    viewer.set_graph(version_graph(synced, "v1"))
+    node = viewer.scene.nodes[keys["s3"]]
+    assert node.bottom_line() == (
+        node.reached_text,
+        node.share_text,
+    )  # "9 reached", "… of previous"
+    assert node.share_text.endswith("of previous")
+    node.reached_text, node.share_text = "1,246,000 reached", "90.8% of previous"
+    reached, share = node.bottom_line()
+    assert (reached, share) == ("1,246,000 reached", "90.8%")
+    count = QFontMetricsF(node.fonts.count).horizontalAdvance(reached)
+    small = QFontMetricsF(node.fonts.small).horizontalAdvance(share)
+    assert count + 8 + small <= NODE_WIDTH - 20
+    node.share_text = "entry step"
+    assert node.bottom_line()[1] == "entry step"

@@ -65,11 +65,14 @@ class _ElidedLabel(QLabel):
         super().setText(text)
         self.setToolTip(text)
 
+    def shown_text(self) -> str:
+        """The text as drawn at the label's current width."""
+        return self.fontMetrics().elidedText(self.text(), self._mode, self.contentsRect().width())
+
     def paintEvent(self, event) -> None:  # noqa: ANN001
         painter = QPainter(self)
-        metrics = self.fontMetrics()
         rect = self.contentsRect()
-        text = metrics.elidedText(self.text(), self._mode, rect.width())
+        text = self.shown_text()
         painter.setPen(self.palette().color(self.foregroundRole()))
         painter.drawText(rect, int(self.alignment() | Qt.AlignmentFlag.AlignVCenter), text)
 

@@ -262,16 +262,27 @@ class NodeItem(QGraphicsItem):
         )
         # Reach and share.
         bottom = QRectF(_PAD, 52, NODE_WIDTH - 2 * _PAD, 18)
+        reached, share = self.bottom_line()
         painter.setFont(fonts.count)
         painter.setPen(colors.text)
         painter.drawText(
-            bottom, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, self.reached_text
+            bottom, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, reached
         )
         painter.setFont(fonts.small)
         painter.setPen(colors.secondary)
-        painter.drawText(
-            bottom, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, self.share_text
-        )
+        painter.drawText(bottom, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, share)
+
+    def bottom_line(self) -> tuple[str, str]:
+        """(reach, share) as the card's last line draws them: "90.8% of previous" becomes
+        "90.8%" when both would run into each other ("1,246 reached90.8% of previous");
+        the tooltip and the legend say what the percentage is."""
+        width = NODE_WIDTH - 2 * _PAD
+        count = QFontMetricsF(self.fonts.count).horizontalAdvance(self.reached_text)
+        small = QFontMetricsF(self.fonts.small)
+        share = self.share_text
+        if "%" in share and count + 8 + small.horizontalAdvance(share) > width:
+            share = share.split(" ")[0]
+        return self.reached_text, share
 
     def _paint_overview(self, painter: QPainter, lod: float) -> None:
         """Zoomed far out: only the name and the reach, in text large enough to read on screen;

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -301,6 +301,37 @@ class CustomerRunsModel(RecordTableModel[CustomerRun]):
         return super().data(index, role)
 
 
+# The runs table's column widths: preferred, and the least the long-text columns (flow, reason)
+# take on a narrow window before a column goes out of view (their text elides, tooltips keep it).
+RUN_WIDTHS = (124, 180, 0, 220, 150, 160, 124, 120)
+RUN_MIN_WIDTHS = (124, 130, 0, 130, 150, 160, 124, 120)
+
+
+def fit_widths(preferred: list[int], least: list[int], available: int) -> list[int]:
+    """Column widths for a table ``available`` pixels wide: as many columns as fit whole from
+    the left (narrowing the ones that may narrow, as little as needed), the last of those
+    ending at the edge, so no column shows cut in half; the rest keep their preferred widths
+    and are a horizontal scroll away. All of them fit: the preferred widths."""
+    if sum(preferred) <= available:
+        return list(preferred)
+    shown = 1
+    while shown < len(preferred) and sum(least[: shown + 1]) <= available:
+        shown += 1
+    widths = list(preferred)
+    excess = sum(widths[:shown]) - available
+    # Narrow the shrinkable columns, rightmost first (the reason before the flow's name).
+    for index in reversed(range(shown)):
+        if excess <= 0:
+            break
+        give = min(excess, widths[index] - least[index])
+        widths[index] -= give
+        excess -= give
+    if excess < 0:  # room left: the widest shrinkable column of those shown takes it
+        grow = max(range(shown), key=lambda i: (preferred[i] - least[i], -i))
+        widths[grow] -= excess
+    return widths
+
+
 class CustomerPage(QWidget):
     """A contact's details and every run of theirs across flows, newest first."""
 
@@ -336,9 +367,14 @@ class CustomerPage(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in enumerate((124, 180, 0, 220, 150, 160, 124, 120)):
+        for column, width in enumerate(RUN_WIDTHS):
             self.table.setColumnWidth(column, width)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)  # status
+        # Columns fit the width until the agent sizes one by hand.
+        self._fitting = False
+        self._user_sized = False
+        header.sectionResized.connect(self._on_section_resized)
+        self.table.viewport().installEventFilter(self)
         self.table.setToolTip("Click a run to trace its path")
         hint = QLabel("Newest first. Click a run to trace its path in its flow.")
         hint.setAccessibleName("How to trace a run")
@@ -371,8 +407,36 @@ class CustomerPage(QWidget):
             parts.append("test contact")
         self.details.setText(" · ".join(parts))
         self.model.set_customer(customer, found.executions)
+        self.fit_columns()  # the status column sized to its words
         if customer.runs:
             self.table.selectRow(0)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: ANN001
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self.fit_columns()
+        return super().eventFilter(watched, event)
+
+    def fit_columns(self) -> None:
+        """Narrow the flow and reason columns on a narrow window so the columns in view are
+        whole (see :func:`fit_widths`)."""
+        if self._user_sized:
+            return
+        header = self.table.horizontalHeader()
+        status = header.sectionSize(2)
+        preferred = [status if i == 2 else w for i, w in enumerate(RUN_WIDTHS)]
+        least = [status if i == 2 else w for i, w in enumerate(RUN_MIN_WIDTHS)]
+        widths = fit_widths(preferred, least, self.table.viewport().width())
+        self._fitting = True
+        try:
+            for column, width in enumerate(widths[:-1]):  # the last one stretches
+                if column != 2:
+                    self.table.setColumnWidth(column, width)
+        finally:
+            self._fitting = False
+
+    def _on_section_resized(self, column: int, _old: int, _new: int) -> None:
+        if not self._fitting and column not in (2, len(RUN_WIDTHS) - 1):
+            self._user_sized = True
 
     def _on_click(self, index: QModelIndex) -> None:
         run = index.siblingAtColumn(1).data(RECORD_ROLE)
