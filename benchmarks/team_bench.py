@@ -162,13 +162,16 @@ def _at_once(argvs: list[list[str]], url: str) -> tuple[float, list[float], floa
         subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for argv in argvs
     ]
-    times = []
-    for process in processes:
-        if process.wait() != 0:
-            raise RuntimeError("a desktop sync failed")
-        times.append(time.perf_counter() - start)
+    times: dict[int, float] = {}
+    while len(times) < len(processes):  # each one's own end, whatever the order they end in
+        for index, process in enumerate(processes):
+            if index not in times and process.poll() is not None:
+                if process.returncode != 0:
+                    raise RuntimeError("a desktop sync failed")
+                times[index] = time.perf_counter() - start
+        time.sleep(0.05)
     wall = time.perf_counter() - start
-    return wall, times, _server_cpu(url) - cpu_before
+    return wall, [times[i] for i in range(len(processes))], _server_cpu(url) - cpu_before
 
 
 def _spread(times: list[float]) -> str:
