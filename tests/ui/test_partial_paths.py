@@ -110,3 +110,43 @@ def test_a_path_that_cannot_be_read_says_why(qtbot, make_tasks, reported, server
     page.trace_contact(row)
     qtbot.waitUntil(lambda: "could not be read" in page.viewer_tab.note.text())
     assert "not found upstream (HTTP 404)" in page.viewer_tab.note.text()
+
+
+def test_who_went_through_says_it_sees_only_runs_with_a_path(qtbot, make_tasks, reported, server):
+    """A step filter matches runs by their path: while paths are missing, the chip and the count
+    say how many runs it could look at, and stop saying so once every path is read."""
+    from flowdesk.core.queries import StepFilter, path_coverage
+    from flowdesk.ui.widgets.flow_page import FlowPage
+    from tests.ui.pools import SyncPool
+
+    path = reported.conn.execute("PRAGMA database_list").fetchone()[2]
+    account = server.account
+    flow_id = account.inbound.id
+    coverage = path_coverage(reported, flow_id)
+    assert coverage.partial
+    basis = f"from {coverage.with_path:,} of {coverage.runs:,} runs"
+    step_key = reported.execute(
+        "SELECT step_key FROM run_steps JOIN runs ON runs.key = run_steps.run_key"
+        " WHERE runs.flow_id = ? LIMIT 1",
+        [flow_id],
+    ).fetchone()[0]
+    tasks = make_tasks(path, interactive=SyncPool(), writes=SyncPool())
+    page = FlowPage(reported, tasks)
+    qtbot.addWidget(page)
+    assert page.open_flow(flow_id)
+    tab = page.contacts_tab
+
+    page.show_contacts_through(StepFilter(step_key), None, "reached the step")
+    qtbot.waitUntil(lambda: basis in tab.count_label.text())
+    assert basis in tab.step_chip.text()
+    assert "still being synced" in tab.step_chip.toolTip()
+
+    # Every path read: the filter sees every run and says nothing more.
+    reported.execute("UPDATE runs SET path_synced = 1")
+    reported.conn.commit()
+    tab.refresh()
+    qtbot.waitUntil(lambda: "from " not in tab.step_chip.text())
+    assert tab.step_chip.text().startswith("Contacts who reached the step")
+    qtbot.waitUntil(lambda: not tab.model.is_loading())
+    assert "match" in tab.count_label.text()
+    assert "from " not in tab.count_label.text()

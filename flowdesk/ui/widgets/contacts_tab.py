@@ -28,9 +28,11 @@ from flowdesk.core.queries import (
     ContactQuery,
     ContactRow,
     ExecutionInfo,
+    PathCoverage,
     Scope,
     StepFilter,
     VersionInfo,
+    path_coverage,
     row_positions,
 )
 from flowdesk.ui.models.contacts import COLUMNS, ROW_ROLE, ContactsModel
@@ -70,6 +72,9 @@ class ContactsTab(QWidget):
         self._executions: dict[str, ExecutionInfo] = {}
         self._updating = False
         self._step: StepFilter | None = None
+        self._step_words = ""
+        # the runs a step filter can see while paths are still being synced (None: all of them)
+        self._coverage: PathCoverage | None = None
 
         self.search = QLineEdit(self)
         self.search.setPlaceholderText("Search phone or name…  (Ctrl+F)")
@@ -219,6 +224,7 @@ class ContactsTab(QWidget):
     def set_scope(self, scope: Scope, metric: str | None = None, reload: bool = True) -> None:
         self._updating = True
         self._scope = scope
+        self._load_coverage()
         self._select_data(self.version, scope.version_id)
         self._select_data(self.execution, scope.execution_id)
         self._select_data(self.status, metric)
@@ -232,12 +238,61 @@ class ContactsTab(QWidget):
         """Show only the runs that went through a step ("reached …", "ended at …", "went from
         … to …"), combined with the other filters; None shows everyone again."""
         self._step = step
-        self.step_chip.setText(f"Contacts who {words}  ✕" if step is not None else "")
+        self._step_words = words
+        self._coverage = None
+        self._show_step_chip()
         self.step_chip.setVisible(step is not None)
-        self.toolbar.invalidate()  # the chip's width leaves the tab's size hint with it
         if metric is not None:
             self._select_data(self.status, metric)
+        self._load_coverage()
         self.reload()
+
+    def _load_coverage(self) -> None:
+        """While paths are still being synced, a step filter can only match the runs whose path
+        is read: find out how many, so the chip and the count say so."""
+        if self._step is None or self._scope is None:
+            return
+        scope = self._scope
+        self.model.tasks.query(
+            path_coverage,
+            scope.flow_id,
+            scope.version_id,
+            scope.execution_id,
+            success=self._on_coverage,
+            key=(self, "step coverage"),
+        )
+
+    def _on_coverage(self, coverage: PathCoverage) -> None:
+        self._coverage = coverage if coverage.partial else None
+        self._show_step_chip()
+        if self.model.query() is not None and not self.model.is_loading():
+            self._on_count(self.model.count())
+
+    def _path_basis(self) -> str:
+        """``from 12,400 of 98,000 runs`` while a step filter sees only part of the runs."""
+        if self._step is None or self._coverage is None:
+            return ""
+        return formatting.path_basis(self._coverage.with_path, self._coverage.runs)
+
+    def _show_step_chip(self) -> None:
+        if self._step is None:
+            self.step_chip.setText("")
+        else:
+            basis = self._path_basis()
+            self.step_chip.setText(
+                f"Contacts who {self._step_words}" + (f" ({basis})" if basis else "") + "  ✕"
+            )
+            self.step_chip.setToolTip(
+                "Contacts who went through a step of the Flow Viewer: click to show everyone"
+                " again"
+                + (
+                    f". Only runs whose path is synced can be matched to a step ({basis}); the"
+                    " other paths are still being synced."
+                    if basis
+                    else ""
+                )
+            )
+        self.toolbar.invalidate()  # the chip's width leaves the tab's size hint with it
 
     def step_filter(self) -> StepFilter | None:
         return self._step
@@ -322,8 +377,11 @@ class ContactsTab(QWidget):
         if not self.model.count_is_exact():
             self.count_label.setText(f"{formatting.count(count)}+ {noun} match · counting…")
         else:
+            basis = self._path_basis()
             self.count_label.setText(
-                f"{formatting.count(count)} {noun}" + (" match" if filtered else "")
+                f"{formatting.count(count)} {noun}"
+                + (" match" if filtered else "")
+                + (f" · {basis}" if basis else "")
             )
         if count == 0:
             if query is not None and query.search:
@@ -369,6 +427,7 @@ class ContactsTab(QWidget):
         top_row = self.table.rowAt(0)
         top = self.model.row_at(top_row, fetch=False) if top_row >= 0 else None
         self._keep = (query, selected, top) if query and (selected or top) else None
+        self._load_coverage()  # a sync reads paths: fewer runs are left out
         self.model.refresh()
 
     def _after_load(self) -> None:
