@@ -153,6 +153,16 @@ def tasks(make_tasks, demo_db_path):
 
 
 @pytest.fixture
+def dialog_tasks(qtbot, make_tasks):
+    """The task manager a connect dialog's tests run on (no cache: a connection test needs
+    none); waits for its last test to finish."""
+    tasks = make_tasks()
+    yield tasks
+    tasks.wait(10000)
+    qtbot.waitUntil(lambda: not tasks.busy(), timeout=5000)
+
+
+@pytest.fixture
 def make_jobs(make_tasks, factory_db_path, folder):
     """Export job managers on the factory cache, as the app makes them: each export runs in a
     child process unless ``in_child=False`` (a test that patches the export in this process);

@@ -18,28 +18,19 @@ def server():
         fake.settle()
 
 
-@pytest.fixture
-def pool(qtbot, make_tasks):
-    """The task manager the dialog's tests run on (no cache: a connection test needs none)."""
-    tasks = make_tasks()
-    yield tasks
-    tasks.wait(10000)
-    qtbot.waitUntil(lambda: not tasks.busy(), timeout=5000)
-
-
 @pytest.fixture(autouse=True)
 def no_env_token(monkeypatch):
     monkeypatch.delenv("FLOWDESK_AC_TOKEN", raising=False)
 
 
-def make(qtbot, pool, url: str = "") -> ConnectDialog:
-    dialog = ConnectDialog(url, tasks=pool)
+def make(qtbot, dialog_tasks, url: str = "") -> ConnectDialog:
+    dialog = ConnectDialog(url, tasks=dialog_tasks)
     qtbot.addWidget(dialog)
     return dialog
 
 
-def test_fields_are_accessible_and_the_token_is_hidden(qtbot, pool):
-    dialog = make(qtbot, pool)
+def test_fields_are_accessible_and_the_token_is_hidden(qtbot, dialog_tasks):
+    dialog = make(qtbot, dialog_tasks)
     assert dialog.url_edit.accessibleName() == "Account URL"
     assert dialog.token_edit.accessibleName() == "API token"
     assert dialog.token_edit.echoMode() == QLineEdit.EchoMode.Password
@@ -52,8 +43,8 @@ def test_fields_are_accessible_and_the_token_is_hidden(qtbot, pool):
     assert dialog.ok_button.isEnabled() and dialog.test_button.isEnabled()
 
 
-def test_test_connection_runs_off_the_gui_thread(qtbot, pool, server):
-    dialog = make(qtbot, pool, server.base_url)
+def test_test_connection_runs_off_the_gui_thread(qtbot, dialog_tasks, server):
+    dialog = make(qtbot, dialog_tasks, server.base_url)
     dialog.token_edit.setText(TOKEN)
     dialog.test_connection()
     # The call returned at once: the request is still on the server (0.2 s latency).
@@ -66,8 +57,8 @@ def test_test_connection_runs_off_the_gui_thread(qtbot, pool, server):
     assert dialog.test_button.isEnabled()
 
 
-def test_a_rejected_token_is_said_plainly(qtbot, pool, server):
-    dialog = make(qtbot, pool, server.base_url)
+def test_a_rejected_token_is_said_plainly(qtbot, dialog_tasks, server):
+    dialog = make(qtbot, dialog_tasks, server.base_url)
     dialog.token_edit.setText("wrong-token-xyz")
     dialog.test_connection()
     qtbot.waitUntil(lambda: not dialog.is_testing(), timeout=5000)
@@ -76,8 +67,8 @@ def test_a_rejected_token_is_said_plainly(qtbot, pool, server):
     assert "wrong-token-xyz" not in text
 
 
-def test_a_bad_url_is_refused_without_a_request(qtbot, pool):
-    dialog = make(qtbot, pool, "http://acme.api-us1.com")
+def test_a_bad_url_is_refused_without_a_request(qtbot, dialog_tasks):
+    dialog = make(qtbot, dialog_tasks, "http://acme.api-us1.com")
     dialog.token_edit.setText("abc")
     dialog.test_connection()
     assert not dialog.is_testing()
@@ -86,19 +77,19 @@ def test_a_bad_url_is_refused_without_a_request(qtbot, pool):
     assert dialog.result() == 0 and dialog.base_url() is None
 
 
-def test_editing_during_a_test_discards_its_answer(qtbot, pool, server):
-    dialog = make(qtbot, pool, server.base_url)
+def test_editing_during_a_test_discards_its_answer(qtbot, dialog_tasks, server):
+    dialog = make(qtbot, dialog_tasks, server.base_url)
     dialog.token_edit.setText(TOKEN)
     dialog.test_connection()
     dialog.token_edit.setText(TOKEN + "x")
     assert not dialog.is_testing() and dialog.status.text() == ""
-    pool.wait(5000)
+    dialog_tasks.wait(5000)
     qtbot.wait(50)
     assert dialog.status.text() == ""
 
 
-def test_connect_keeps_the_token_in_the_keyring_only(qtbot, pool, server):
-    dialog = make(qtbot, pool)
+def test_connect_keeps_the_token_in_the_keyring_only(qtbot, dialog_tasks, server):
+    dialog = make(qtbot, dialog_tasks)
     dialog.url_edit.setText(server.base_url + "/")
     dialog.token_edit.setText(f"  {TOKEN}  ")
     dialog.accept()
@@ -108,7 +99,7 @@ def test_connect_keeps_the_token_in_the_keyring_only(qtbot, pool, server):
     assert credentials.load_token(server.base_url) == TOKEN
 
     # Reopened for the same account, the stored token is used without retyping it.
-    again = make(qtbot, pool, server.base_url)
+    again = make(qtbot, dialog_tasks, server.base_url)
     assert "keyring" in again.token_edit.placeholderText()
     assert again.ok_button.isEnabled()
     again.test_connection()
@@ -119,32 +110,32 @@ def test_connect_keeps_the_token_in_the_keyring_only(qtbot, pool, server):
     credentials.delete_token(server.base_url)
 
 
-def test_closing_while_testing_is_safe(qtbot, pool, server):
-    dialog = make(qtbot, pool, server.base_url)
+def test_closing_while_testing_is_safe(qtbot, dialog_tasks, server):
+    dialog = make(qtbot, dialog_tasks, server.base_url)
     dialog.token_edit.setText(TOKEN)
     dialog.test_connection()
     dialog.reject()
     assert not dialog.is_testing()
-    pool.wait(5000)
+    dialog_tasks.wait(5000)
     qtbot.wait(20)
     assert dialog.status.text() == "Testing…"  # the late answer was ignored
-    qtbot.waitUntil(lambda: not pool.busy(), timeout=5000)
+    qtbot.waitUntil(lambda: not dialog_tasks.busy(), timeout=5000)
 
 
-def test_keyring_refusal_is_shown(qtbot, pool, monkeypatch):
+def test_keyring_refusal_is_shown(qtbot, dialog_tasks, monkeypatch):
     def refuse(account, token, **_where):
         raise credentials.CredentialError("no system keyring is available to keep the token")
 
     monkeypatch.setattr(connect_dialog, "store_token", refuse)
-    dialog = make(qtbot, pool, "acme.api-us1.com")
+    dialog = make(qtbot, dialog_tasks, "acme.api-us1.com")
     dialog.token_edit.setText("abc")
     dialog.accept()
     assert dialog.result() == 0
     assert "keyring" in dialog.status.text()
 
 
-def test_connect_after_a_failed_test_keeps_the_dialog_and_no_token(qtbot, pool, server):
-    dialog = make(qtbot, pool, server.base_url)
+def test_connect_after_a_failed_test_keeps_the_dialog_and_no_token(qtbot, dialog_tasks, server):
+    dialog = make(qtbot, dialog_tasks, server.base_url)
     dialog.token_edit.setText("wrong-token-xyz")
     dialog.test_connection()
     qtbot.waitUntil(lambda: not dialog.is_testing(), timeout=5000)
@@ -159,7 +150,7 @@ def test_connect_after_a_failed_test_keeps_the_dialog_and_no_token(qtbot, pool, 
     credentials.delete_token(server.base_url)
 
 
-def test_the_keyring_message_names_the_variable_as_it_is_spelled(qtbot, pool, monkeypatch):
+def test_the_keyring_message_names_the_variable_as_it_is_spelled(qtbot, dialog_tasks, monkeypatch):
     def refuse(account, token, **_where):
         raise credentials.CredentialError(
             "no system keyring is available to keep the token; set the environment variable "
@@ -167,7 +158,7 @@ def test_the_keyring_message_names_the_variable_as_it_is_spelled(qtbot, pool, mo
         )
 
     monkeypatch.setattr(connect_dialog, "store_token", refuse)
-    dialog = make(qtbot, pool, "acme.api-us1.com")
+    dialog = make(qtbot, dialog_tasks, "acme.api-us1.com")
     dialog.token_edit.setText("abc")
     dialog.accept()
     assert dialog.status.text() == (

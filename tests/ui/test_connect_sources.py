@@ -18,14 +18,6 @@ from tests.fake_twilio_server import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 from tests.ui.conftest import wait_idle
 
 
-@pytest.fixture
-def pool(qtbot, make_tasks):
-    tasks = make_tasks()
-    yield tasks
-    tasks.wait(10000)
-    qtbot.waitUntil(lambda: not tasks.busy(), timeout=5000)
-
-
 @pytest.fixture(autouse=True)
 def no_env_tokens(monkeypatch):
     for name in (rapidpro.ENV_TOKEN, twilio.ENV_TOKEN, twilio.ENV_SID):
@@ -44,15 +36,15 @@ def tw():
         yield fake
 
 
-def rapidpro_dialog(qtbot, pool, server, token=RP_TOKEN) -> ConnectDialog:
-    dialog = ConnectDialog(server.url, tasks=pool, form=RAPIDPRO)
+def rapidpro_dialog(qtbot, dialog_tasks, server, token=RP_TOKEN) -> ConnectDialog:
+    dialog = ConnectDialog(server.url, tasks=dialog_tasks, form=RAPIDPRO)
     qtbot.addWidget(dialog)
     dialog.token_edit.setText(token)
     return dialog
 
 
-def twilio_dialog(qtbot, pool, server, sid=ACCOUNT_SID, token=AUTH_TOKEN) -> ConnectDialog:
-    dialog = ConnectDialog(tasks=pool, form=TWILIO)
+def twilio_dialog(qtbot, dialog_tasks, server, sid=ACCOUNT_SID, token=AUTH_TOKEN) -> ConnectDialog:
+    dialog = ConnectDialog(tasks=dialog_tasks, form=TWILIO)
     qtbot.addWidget(dialog)
     dialog.url_edit.setText(server.url)
     dialog.account_edit.setText(sid)
@@ -78,8 +70,8 @@ def test_the_menu_offers_each_api_source(make_window, demo_db_path):
         assert wanted in texts
 
 
-def test_rapidpro_test_connection_says_what_it_found(qtbot, pool, rp):
-    dialog = rapidpro_dialog(qtbot, pool, rp)
+def test_rapidpro_test_connection_says_what_it_found(qtbot, dialog_tasks, rp):
+    dialog = rapidpro_dialog(qtbot, dialog_tasks, rp)
     assert dialog.windowTitle() == "Connect RapidPro/TextIt"
     assert dialog.url_edit.accessibleName() == "Workspace URL"
     assert not dialog.account_edit.isVisibleTo(dialog)
@@ -96,13 +88,13 @@ def test_rapidpro_test_connection_says_what_it_found(qtbot, pool, rp):
         (503, "had a problem (HTTP 503). Try again later."),
     ],
 )
-def test_rapidpro_failures_are_one_line_without_the_token(qtbot, pool, rp, fault, expected):
+def test_rapidpro_failures_are_one_line_without_the_token(qtbot, dialog_tasks, rp, fault, expected):
     token = RP_TOKEN
     if fault == "token":
         token = "wrong-rapidpro-token-77"
     else:
         rp.add_fault(fault, "flows", times=5, retry_after="0")
-    dialog = rapidpro_dialog(qtbot, pool, rp, token)
+    dialog = rapidpro_dialog(qtbot, dialog_tasks, rp, token)
     text = run_test(qtbot, dialog)
     assert text.endswith(expected) and "\n" not in text
     assert token not in text
@@ -116,10 +108,10 @@ def test_rapidpro_failures_are_one_line_without_the_token(qtbot, pool, rp, fault
     assert stored is None
 
 
-def test_an_unreachable_server_is_said_plainly(qtbot, pool, rp):
+def test_an_unreachable_server_is_said_plainly(qtbot, dialog_tasks, rp):
     url = rp.url
     rp.stop()  # nothing listens on that port any more
-    dialog = ConnectDialog(url, tasks=pool, form=RAPIDPRO)
+    dialog = ConnectDialog(url, tasks=dialog_tasks, form=RAPIDPRO)
     qtbot.addWidget(dialog)
     dialog.token_edit.setText(RP_TOKEN)
     host = url.split("://")[1]
@@ -127,8 +119,8 @@ def test_an_unreachable_server_is_said_plainly(qtbot, pool, rp):
     assert text == f"✗ Cannot reach {host}: no answer. Check the Workspace URL and the network."
 
 
-def test_rapidpro_connect_keeps_the_token_in_its_keyring_service(qtbot, pool, rp):
-    dialog = rapidpro_dialog(qtbot, pool, rp, f"  {RP_TOKEN} ")
+def test_rapidpro_connect_keeps_the_token_in_its_keyring_service(qtbot, dialog_tasks, rp):
+    dialog = rapidpro_dialog(qtbot, dialog_tasks, rp, f"  {RP_TOKEN} ")
     dialog.accept()
     assert dialog.result() == 1
     connection = dialog.connection()
@@ -138,15 +130,15 @@ def test_rapidpro_connect_keeps_the_token_in_its_keyring_service(qtbot, pool, rp
     kwargs = {"env": rapidpro.ENV_TOKEN, "service": rapidpro.KEYRING_SERVICE}
     assert credentials.load_token(base, **kwargs) == RP_TOKEN
     assert credentials.load_token(base) is None  # not under ActiveCampaign's service
-    again = ConnectDialog(rp.url, tasks=pool, form=RAPIDPRO)
+    again = ConnectDialog(rp.url, tasks=dialog_tasks, form=RAPIDPRO)
     qtbot.addWidget(again)
     assert "keyring" in again.token_edit.placeholderText() and again.ok_button.isEnabled()
     assert run_test(qtbot, again).startswith("✓")
     credentials.delete_token(base, service=rapidpro.KEYRING_SERVICE)
 
 
-def test_twilio_test_connection_names_the_flows(qtbot, pool, tw):
-    dialog = twilio_dialog(qtbot, pool, tw)
+def test_twilio_test_connection_names_the_flows(qtbot, dialog_tasks, tw):
+    dialog = twilio_dialog(qtbot, dialog_tasks, tw)
     assert dialog.account_edit.accessibleName() == "Account SID"
     assert dialog.token_edit.accessibleName() == "Auth token"
     text = run_test(qtbot, dialog)
@@ -156,8 +148,10 @@ def test_twilio_test_connection_names_the_flows(qtbot, pool, tw):
     )
 
 
-def test_twilio_needs_the_sid_and_refuses_a_malformed_one_without_a_request(qtbot, pool, tw):
-    dialog = twilio_dialog(qtbot, pool, tw, sid="")
+def test_twilio_needs_the_sid_and_refuses_a_malformed_one_without_a_request(
+    qtbot, dialog_tasks, tw
+):
+    dialog = twilio_dialog(qtbot, dialog_tasks, tw, sid="")
     assert not dialog.ok_button.isEnabled() and not dialog.test_button.isEnabled()
     dialog.account_edit.setText("AC123")
     dialog.test_connection()
@@ -166,8 +160,8 @@ def test_twilio_needs_the_sid_and_refuses_a_malformed_one_without_a_request(qtbo
     assert tw.requests() == []
 
 
-def test_twilio_rejected_credentials_and_rate_limit(qtbot, pool, tw):
-    dialog = twilio_dialog(qtbot, pool, tw, token="not-the-auth-token")
+def test_twilio_rejected_credentials_and_rate_limit(qtbot, dialog_tasks, tw):
+    dialog = twilio_dialog(qtbot, dialog_tasks, tw, token="not-the-auth-token")
     assert run_test(qtbot, dialog) == (
         "✗ The Account SID and auth token were rejected. Check both."
     )
@@ -176,8 +170,8 @@ def test_twilio_rejected_credentials_and_rate_limit(qtbot, pool, tw):
     assert "(HTTP 429)" in run_test(qtbot, dialog)
 
 
-def test_twilio_connect_stores_the_token_under_the_sid(qtbot, pool, tw):
-    dialog = twilio_dialog(qtbot, pool, tw)
+def test_twilio_connect_stores_the_token_under_the_sid(qtbot, dialog_tasks, tw):
+    dialog = twilio_dialog(qtbot, dialog_tasks, tw)
     assert run_test(qtbot, dialog).startswith("✓")
     dialog.accept()
     assert dialog.result() == 1

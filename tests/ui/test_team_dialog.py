@@ -27,17 +27,8 @@ def clean_keyring():
     delete_token(STORED, service=KEYRING_SERVICE)
 
 
-@pytest.fixture
-def pool(qtbot, make_tasks):
-    """The task manager the dialog's tests run on (no cache: a connection test needs none)."""
-    tasks = make_tasks()
-    yield tasks
-    tasks.wait(10000)
-    qtbot.waitUntil(lambda: not tasks.busy(), timeout=5000)
-
-
-def make(qtbot, pool, url: str = "") -> TeamServerDialog:
-    dialog = TeamServerDialog(url, tasks=pool)
+def make(qtbot, dialog_tasks, url: str = "") -> TeamServerDialog:
+    dialog = TeamServerDialog(url, tasks=dialog_tasks)
     qtbot.addWidget(dialog)
     return dialog
 
@@ -46,8 +37,8 @@ def connect_button(dialog: TeamServerDialog):
     return dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
 
 
-def test_the_url_is_checked_as_typed_and_tls_is_required_off_this_computer(qtbot, pool):
-    dialog = make(qtbot, pool)
+def test_the_url_is_checked_as_typed_and_tls_is_required_off_this_computer(qtbot, dialog_tasks):
+    dialog = make(qtbot, dialog_tasks)
     assert dialog.password_edit.echoMode() == QLineEdit.EchoMode.Password
     assert not connect_button(dialog).isEnabled()
     dialog.url_edit.setText("https://db.example.com")
@@ -61,8 +52,8 @@ def test_the_url_is_checked_as_typed_and_tls_is_required_off_this_computer(qtbot
     assert "this computer" in dialog.status.text()
 
 
-def test_connecting_keeps_the_password_in_the_keyring_not_in_the_url(qtbot, pool):
-    dialog = make(qtbot, pool, REMOTE)
+def test_connecting_keeps_the_password_in_the_keyring_not_in_the_url(qtbot, dialog_tasks):
+    dialog = make(qtbot, dialog_tasks, REMOTE)
     dialog.password_edit.setText("s3cret pass")
     dialog.accept()
     assert dialog.result() == TeamServerDialog.DialogCode.Accepted
@@ -70,17 +61,19 @@ def test_connecting_keeps_the_password_in_the_keyring_not_in_the_url(qtbot, pool
     assert load_token(STORED, env="FLOWDESK_TEST_UNSET", service=KEYRING_SERVICE) == "s3cret pass"
 
 
-def test_a_password_typed_into_the_url_goes_to_the_keyring_too(qtbot, pool):
-    dialog = make(qtbot, pool, "postgresql://flowdesk_reader:in-url@db.example.com/flowdesk")
+def test_a_password_typed_into_the_url_goes_to_the_keyring_too(qtbot, dialog_tasks):
+    dialog = make(
+        qtbot, dialog_tasks, "postgresql://flowdesk_reader:in-url@db.example.com/flowdesk"
+    )
     dialog.accept()
     assert "in-url" not in dialog.server_url() and "in-url" not in dialog.status.text()
     assert load_token(STORED, env="FLOWDESK_TEST_UNSET", service=KEYRING_SERVICE) == "in-url"
 
 
-def test_connect_team_server_creates_a_team_workspace(qtbot, pool, monkeypatch, tmp_path):
+def test_connect_team_server_creates_a_team_workspace(qtbot, dialog_tasks, monkeypatch, tmp_path):
     monkeypatch.setattr(workspaces, "workspace_dir", lambda: tmp_path)
     monkeypatch.setattr(team_dialog, "ask_for_team_server", lambda tasks, parent=None: STORED)
-    path = workspaces.connect_team_server(None, pool)
+    path = workspaces.connect_team_server(None, dialog_tasks)
     assert path is not None and path.parent == tmp_path and path.name.startswith("team-")
     db = connect(path)
     try:
@@ -118,9 +111,9 @@ def verdict_of(qtbot, dialog: TeamServerDialog) -> str:
     return dialog.status.text()
 
 
-def test_test_connection_says_the_schema_and_the_run_count(qtbot, pool, team_server):
+def test_test_connection_says_the_schema_and_the_run_count(qtbot, dialog_tasks, team_server):
     url, runs = team_server
-    dialog = make(qtbot, pool, url)
+    dialog = make(qtbot, dialog_tasks, url)
     assert dialog.test_button.accessibleName() == "Test connection"
     dialog.password_edit.setText(ADMIN_PASSWORD)
     text = verdict_of(qtbot, dialog)
@@ -165,7 +158,7 @@ def _newer_schema(pg_server) -> str:
     ],
 )
 def test_a_failed_test_says_why_in_one_line_and_connect_then_keeps_nothing(
-    qtbot, pool, team_server, pg_server, monkeypatch, tmp_path, case, said
+    qtbot, dialog_tasks, team_server, pg_server, monkeypatch, tmp_path, case, said
 ):
     url, _ = team_server
     password = ADMIN_PASSWORD
@@ -192,7 +185,7 @@ def test_a_failed_test_says_why_in_one_line_and_connect_then_keeps_nothing(
         return dialog.result()
 
     monkeypatch.setattr(TeamServerDialog, "exec", exec_)
-    assert workspaces.connect_team_server(None, pool) is None
+    assert workspaces.connect_team_server(None, dialog_tasks) is None
     verdict, after_connect = shown
     assert verdict.startswith("✗ ") and said in verdict and "\n" not in verdict
     assert password not in verdict and "Traceback" not in verdict
@@ -201,9 +194,9 @@ def test_a_failed_test_says_why_in_one_line_and_connect_then_keeps_nothing(
     assert list(tmp_path.iterdir()) == []  # no workspace created
 
 
-def test_a_passed_test_lets_connect_keep_the_password(qtbot, pool, team_server):
+def test_a_passed_test_lets_connect_keep_the_password(qtbot, dialog_tasks, team_server):
     url, _ = team_server
-    dialog = make(qtbot, pool, url)
+    dialog = make(qtbot, dialog_tasks, url)
     dialog.password_edit.setText("wrong-first")
     assert verdict_of(qtbot, dialog).startswith("✗ ")
     dialog.password_edit.setText(ADMIN_PASSWORD)  # new inputs: the failed verdict no longer holds

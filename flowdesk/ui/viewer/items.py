@@ -510,7 +510,40 @@ class EdgeLabelItem(QGraphicsItem):
         painter.drawText(self._rect, Qt.AlignmentFlag.AlignCenter, self.text)
 
 
-class FailedMarkItem(QGraphicsItem):
+class _PillItem(QGraphicsItem):
+    """A short text on a rounded pill of one colour (its text in the colour that reads on it):
+    the failed mark and the path badges. Subclasses set ``text``, ``font``, ``color``,
+    ``Type``, ``_rect`` and ``_bounds``."""
+
+    Type: int
+    outline_width = 1.2
+    text: str
+    font: QFont
+    color: QColor
+    _rect: QRectF
+    _bounds: QRectF
+
+    def type(self) -> int:
+        return self.Type
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        text_color = style.text_on(self.color)
+        painter.setPen(QPen(text_color, self.outline_width))
+        painter.setBrush(self.color)
+        radius = self._rect.height() / 2.0
+        painter.drawRoundedRect(self._rect, radius, radius)
+        painter.setFont(self.font)
+        painter.setPen(text_color)
+        painter.drawText(self._rect, Qt.AlignmentFlag.AlignCenter, self.text)
+
+
+class FailedMarkItem(_PillItem):
     """ "3 failed" on a step card's bottom corner: runs that ended failed at this step, in the
     theme's Failed colour, so a failing step stands out at any zoom and in both themes."""
 
@@ -532,30 +565,12 @@ class FailedMarkItem(QGraphicsItem):
         runs = "run" if count == 1 else "runs"
         self.setToolTip(f"{formatting.count(count)} {runs} ended failed at this step")
 
-    def type(self) -> int:
-        return self.Type
 
-    def boundingRect(self) -> QRectF:
-        return self._bounds
-
-    def paint(
-        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
-    ) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        text_color = style.text_on(self.color)
-        painter.setPen(QPen(text_color, 1.2))
-        painter.setBrush(self.color)
-        radius = self._rect.height() / 2.0
-        painter.drawRoundedRect(self._rect, radius, radius)
-        painter.setFont(self.font)
-        painter.setPen(text_color)
-        painter.drawText(self._rect, Qt.AlignmentFlag.AlignCenter, self.text)
-
-
-class PathBadgeItem(QGraphicsItem):
+class PathBadgeItem(_PillItem):
     """The visit numbers of the highlighted run on a step ("3" or "3, 5"), on its top corner."""
 
     Type = QGraphicsItem.UserType + 4
+    outline_width = 1.5
 
     def __init__(self, step_key: int, numbers: list[int], font: QFont, color: QColor) -> None:
         super().__init__()
@@ -575,22 +590,3 @@ class PathBadgeItem(QGraphicsItem):
             "Step number" + ("s" if len(numbers) > 1 else "") + f" {html.escape(self.text)}"
             " on this run's path"
         )
-
-    def type(self) -> int:
-        return self.Type
-
-    def boundingRect(self) -> QRectF:
-        return self._bounds
-
-    def paint(
-        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
-    ) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        text_color = style.text_on(self.color)
-        painter.setPen(QPen(text_color, 1.5))
-        painter.setBrush(self.color)
-        radius = self._rect.height() / 2.0
-        painter.drawRoundedRect(self._rect, radius, radius)
-        painter.setFont(self.font)
-        painter.setPen(text_color)
-        painter.drawText(self._rect, Qt.AlignmentFlag.AlignCenter, self.text)
