@@ -178,7 +178,69 @@ def failure_text(exc: BaseException, token: str, form: SourceForm, url: str) -> 
     return redact(f"Connection failed: {exc.__class__.__name__}", token)
 
 
-class ConnectDialog(QDialog):
+class TestedDialog(QDialog):
+    """A connect dialog whose inputs are tested in the background before it connects.
+
+    One home for the test's state, so every connect dialog follows the same rules: a test's
+    answer is dropped when the inputs change or the dialog closes; a failed test blocks Connect
+    until the inputs change or a later test of them succeeds. Subclasses make ``status`` and
+    ``test_button`` and start the test with ``key=self.test_key``.
+    """
+
+    status: QLabel
+    test_button: QPushButton
+
+    def __init__(self, parent: QWidget | None, tasks: TaskManager) -> None:
+        super().__init__(parent)
+        self._tasks = tasks
+        self._test: Task | None = None
+        self._failed_test: str | None = None  # why the last test of these inputs failed
+        self.test_key = (self, "test connection")
+
+    def is_testing(self) -> bool:
+        return self._test is not None
+
+    def _show(self, text: str, kind: str) -> None:
+        metric = {"ok": "completed", "error": "failed"}.get(kind)
+        colour = status_color(metric, self.palette()).name() if metric else ""
+        self.status.setStyleSheet(f"color: {colour};" if colour else "")
+        self.status.setText(text)
+
+    def _test_succeeded(self, info: ConnectionInfo) -> None:
+        self._test = None
+        self.test_button.setEnabled(True)
+        self._failed_test = None
+        self._show("✓ " + info.message, "ok")
+
+    def _test_failed(self, message: str) -> None:
+        self._test = None
+        self.test_button.setEnabled(True)
+        self._failed_test = message
+        self._show("✗ " + message, "error")
+
+    def _refused_after_failed_test(self, advice: str) -> bool:
+        """Whether Connect must wait: keeping a secret the other side refused helps no one."""
+        if self._failed_test is None:
+            return False
+        self._show(f"✗ {self._failed_test} {advice}", "error")
+        return True
+
+    def _stop_test(self) -> None:
+        """Stop the running test (at its next check) and drop its answer: it would speak for
+        other inputs, or for no one."""
+        self._tasks.drop(self.test_key)
+        self._test = None
+
+    def reject(self) -> None:
+        self._stop_test()
+        super().reject()
+
+    def done(self, result: int) -> None:  # noqa: D401 - Qt override
+        self._stop_test()
+        super().done(result)
+
+
+class ConnectDialog(TestedDialog):
     """Ask for a source's account and token; test them; keep the token in the keyring."""
 
     def __init__(
@@ -190,16 +252,13 @@ class ConnectDialog(QDialog):
         form: SourceForm = ACTIVECAMPAIGN,
         account: str = "",
     ) -> None:
-        super().__init__(parent)
+        super().__init__(parent, tasks)
         self.form = form
         self.setWindowTitle(form.title)
         self.setAccessibleName(form.title)
         self.setMinimumWidth(480)
-        self._tasks = tasks
-        self._test: Task | None = None
         self._connection: Connection | None = None
         self._stored_token = False
-        self._failed_test: str | None = None  # why the last test of these inputs failed
 
         intro = QLabel(form.intro, self)
         intro.setWordWrap(True)
@@ -314,12 +373,6 @@ class ConnectDialog(QDialog):
             self.test_button.setEnabled(ready)
             self._show("", "")
 
-    def _show(self, text: str, kind: str) -> None:
-        metric = {"ok": "completed", "error": "failed"}.get(kind)
-        colour = status_color(metric, self.palette()).name() if metric else ""
-        self.status.setStyleSheet(f"color: {colour};" if colour else "")
-        self.status.setText(text)
-
     def connection(self) -> Connection | None:
         """What was connected, once the dialog was accepted."""
         return self._connection
@@ -327,9 +380,6 @@ class ConnectDialog(QDialog):
     def base_url(self) -> str | None:
         """The normalised account URL once the dialog was accepted."""
         return self._connection.url if self._connection else None
-
-    def is_testing(self) -> bool:
-        return self._test is not None
 
     # -- test connection --------------------------------------------------------------------
 
@@ -353,31 +403,16 @@ class ConnectDialog(QDialog):
             failure=lambda exc: self._test_failed(
                 failure_text(exc, token, self.form, connection.url)
             ),
-            key=(self, "test connection"),
+            key=self.test_key,
             cancellable=True,
         )
         self.test_button.setEnabled(False)
         self._show("Testing…", "")
 
-    def _test_succeeded(self, info: ConnectionInfo) -> None:
-        self._test = None
-        self.test_button.setEnabled(True)
-        self._show("✓ " + info.message, "ok")
-
-    def _test_failed(self, message: str) -> None:
-        self._test = None
-        self.test_button.setEnabled(True)
-        self._failed_test = message
-        self._show("✗ " + message, "error")
-
     # -- closing ----------------------------------------------------------------------------
 
     def accept(self) -> None:
-        if self._failed_test is not None:  # keeping a token the account refused helps no one
-            self._show(
-                f"✗ {self._failed_test} Fix the inputs (or test again) before connecting.",
-                "error",
-            )
+        if self._refused_after_failed_test("Fix the inputs (or test again) before connecting."):
             return
         try:
             connection = self._inputs()
@@ -405,19 +440,6 @@ class ConnectDialog(QDialog):
         self._connection = connection
         self._stop_test()
         super().accept()
-
-    def reject(self) -> None:
-        self._stop_test()
-        super().reject()
-
-    def done(self, result: int) -> None:  # noqa: D401 - Qt override
-        self._stop_test()
-        super().done(result)
-
-    def _stop_test(self) -> None:
-        """Stop the running test (at its next check) and drop its answer."""
-        self._tasks.drop((self, "test connection"))
-        self._test = None
 
 
 def ask_for_connection(

@@ -28,12 +28,10 @@ from flowdesk.core.errors import UserError
 from flowdesk.core.sources.credentials import load_token, store_token
 from flowdesk.core.team.connection import ServerAddress, TeamServerError, parse_url, with_password
 from flowdesk.core.team.source import ENV_PASSWORD, KEYRING_SERVICE, ServerInfo, TeamSource
-from flowdesk.ui.connect_dialog import sentence
-from flowdesk.ui.tasks import Task, TaskManager
-from flowdesk.ui.theme import status_color
+from flowdesk.ui.connect_dialog import TestedDialog, sentence
+from flowdesk.ui.tasks import TaskManager
 
 PLACEHOLDER = "postgresql://flowdesk_reader@db.example.com/flowdesk"
-_TEST_KEY = "test team server"
 
 
 def probe_server(address: ServerAddress) -> ServerInfo:
@@ -48,18 +46,15 @@ def _failure_text(exc: BaseException) -> str:
     return f"Connection failed: {exc.__class__.__name__}"
 
 
-class TeamServerDialog(QDialog):
+class TeamServerDialog(TestedDialog):
     """Ask for the team server's URL and password; test them; keep the password in the keyring."""
 
     def __init__(self, url: str = "", parent: QWidget | None = None, *, tasks: TaskManager) -> None:
-        super().__init__(parent)
+        super().__init__(parent, tasks)
         self.setWindowTitle("Connect team server")
         self.setAccessibleName("Connect team server")
         self.setMinimumWidth(520)
-        self._tasks = tasks
         self._address: ServerAddress | None = None
-        self._test: Task | None = None
-        self._failed_test: str | None = None  # why the last test of these inputs failed
 
         intro = QLabel(
             "Your team's Flowdesk server keeps the account in sync for everyone; this computer "
@@ -130,21 +125,12 @@ class TeamServerDialog(QDialog):
         self.ok_button.setEnabled(usable)
         self.test_button.setEnabled(usable)
 
-    def _show(self, text: str, kind: str) -> None:
-        metric = {"ok": "completed", "error": "failed"}.get(kind)
-        colour = status_color(metric, self.palette()).name() if metric else ""
-        self.status.setStyleSheet(f"color: {colour};" if colour else "")
-        self.status.setText(text)
-
     def _password(self, address: ServerAddress) -> str | None:
         """Typed, else in the URL, else the one stored for this server (or PGPASSWORD)."""
         typed = self.password_edit.text()
         if typed or address.password:
             return typed or address.password
         return load_token(address.url, env=ENV_PASSWORD, service=KEYRING_SERVICE)
-
-    def is_testing(self) -> bool:
-        return self._test is not None
 
     # -- test connection --------------------------------------------------------------------
 
@@ -164,27 +150,10 @@ class TeamServerDialog(QDialog):
             with_password(address, password),
             success=self._test_succeeded,
             failure=lambda exc: self._test_failed(_failure_text(exc)),
-            key=(self, _TEST_KEY),
+            key=self.test_key,
         )
         self.test_button.setEnabled(False)
         self._show("Testing…", "")
-
-    def _test_succeeded(self, info: ServerInfo) -> None:
-        self._test = None
-        self.test_button.setEnabled(True)
-        self._failed_test = None
-        self._show("✓ " + info.message, "ok")
-
-    def _test_failed(self, message: str) -> None:
-        self._test = None
-        self.test_button.setEnabled(True)
-        self._failed_test = message
-        self._show("✗ " + message, "error")
-
-    def _stop_test(self) -> None:
-        """Drop the running test's answer: it would speak for other inputs, or for no one."""
-        self._tasks.drop((self, _TEST_KEY))
-        self._test = None
 
     # -- closing ----------------------------------------------------------------------------
 
@@ -192,12 +161,9 @@ class TeamServerDialog(QDialog):
         address = self._address
         if address is None:
             return
-        if self._failed_test is not None:  # keeping a refused password helps no one
-            self._show(
-                f"✗ {self._failed_test} Fix the URL or the password (or test again) before"
-                " connecting.",
-                "error",
-            )
+        if self._refused_after_failed_test(
+            "Fix the URL or the password (or test again) before connecting."
+        ):
             return
         password = self.password_edit.text() or address.password
         if password:
@@ -209,14 +175,6 @@ class TeamServerDialog(QDialog):
         self.password_edit.clear()  # the password lives in the keyring only
         self._stop_test()
         super().accept()
-
-    def reject(self) -> None:
-        self._stop_test()
-        super().reject()
-
-    def done(self, result: int) -> None:  # noqa: D401 - Qt override
-        self._stop_test()
-        super().done(result)
 
     def server_url(self) -> str | None:
         """The accepted server's URL, without its password."""

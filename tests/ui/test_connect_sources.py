@@ -243,3 +243,15 @@ def test_connecting_without_a_token_claims_nothing(tmp_path, rp):
         assert workspace.describe(db).kind is None
     finally:
         db.conn.close()
+
+
+def test_a_test_that_succeeds_after_a_failed_one_lets_connect_through(qtbot, dialog_tasks, rp):
+    """A refused test blocks Connect only until a test of the same inputs succeeds."""
+    rp.add_fault(429, "flows", times=5, retry_after="0")
+    dialog = rapidpro_dialog(qtbot, dialog_tasks, rp, RP_TOKEN)
+    assert "(HTTP 429)" in run_test(qtbot, dialog)
+    rp.faults.clear()  # the host stops limiting; the same inputs are tested again
+    assert run_test(qtbot, dialog).startswith("✓")
+    dialog.accept()
+    assert dialog.result() == 1 and dialog.connection() is not None
+    credentials.delete_token(rapidpro.normalize_url(rp.url), service=rapidpro.KEYRING_SERVICE)
