@@ -11,6 +11,7 @@ its fingerprint and costs nothing.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import json
@@ -24,7 +25,14 @@ from typing import Any
 import sqlite_utils
 
 from flowdesk.core import search_terms, workspace
-from flowdesk.core.db import SyncRunning, failure_message, get_meta, set_meta, sync_lock
+from flowdesk.core.db import (
+    SyncRunning,
+    bulk_checkpoints,
+    failure_message,
+    get_meta,
+    set_meta,
+    sync_lock,
+)
 from flowdesk.core.errors import Outcome
 from flowdesk.core.formats.catalogue import Catalogue
 from flowdesk.core.insights import InsightDeltas
@@ -402,34 +410,37 @@ class SyncEngine:
             if progress is not None:
                 progress(report.progress(last[0], last[1], note))
 
-        try:
-            for batch in source.batches(_State(self.db, cursor, notify), is_cancelled):
-                try:
-                    self._write_batch(batch, graph, report, cursor_key, sync_id)
-                except Exception:
-                    graph = _Graph(self.db)  # the rolled-back batch left nothing behind
-                    raise
-                last[:] = [batch.done, batch.total]
-                if progress is not None:
-                    progress(
-                        report.progress(batch.done, batch.total, batch.note, batch.report_done)
-                    )
-                if is_cancelled():
-                    report.outcome = Outcome.CANCELED
-                    report.message = "Sync canceled; the next sync resumes where this one stopped."
-                    break
-            else:
-                report.outcome = Outcome.COMPLETED
-        except Exception as exc:  # the source failed: keep what committed, say why
-            report.outcome = Outcome.FAILED
-            report.message = failure_message(exc, self.db)
-        finally:
-            if gc_was_enabled:
-                gc.enable()
-            if bulk:
-                if progress is not None:
-                    progress(report.progress(0, None, "Indexing…"))
-                self._ensure_indexes()
+        with bulk_checkpoints(self.conn) if bulk else contextlib.nullcontext():
+            try:
+                for batch in source.batches(_State(self.db, cursor, notify), is_cancelled):
+                    try:
+                        self._write_batch(batch, graph, report, cursor_key, sync_id)
+                    except Exception:
+                        graph = _Graph(self.db)  # the rolled-back batch left nothing behind
+                        raise
+                    last[:] = [batch.done, batch.total]
+                    if progress is not None:
+                        progress(
+                            report.progress(batch.done, batch.total, batch.note, batch.report_done)
+                        )
+                    if is_cancelled():
+                        report.outcome = Outcome.CANCELED
+                        report.message = (
+                            "Sync canceled; the next sync resumes where this one stopped."
+                        )
+                        break
+                else:
+                    report.outcome = Outcome.COMPLETED
+            except Exception as exc:  # the source failed: keep what committed, say why
+                report.outcome = Outcome.FAILED
+                report.message = failure_message(exc, self.db)
+            finally:
+                if gc_was_enabled:
+                    gc.enable()
+                if bulk:
+                    if progress is not None:
+                        progress(report.progress(0, None, "Indexing…"))
+                    self._ensure_indexes()
         report.seconds = time.monotonic() - started
         with self.conn:
             self.conn.execute(
