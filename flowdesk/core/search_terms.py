@@ -24,6 +24,7 @@ leaves the mark set, and the next sync builds the index before it writes.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import unicodedata
@@ -145,17 +146,37 @@ def _expected(conn: sqlite3.Connection) -> Iterable[tuple[str, str]]:
             yield term, contact_id
 
 
+def _as_json(terms: set[str]) -> str:
+    """A JSON array of ``terms``, for ``json_each`` (names and e-mails with quotes, backslashes
+    or control characters go through the encoder; the rest are joined as they are)."""
+    plain = "".join(terms)
+    if '"' in plain or "\\" in plain or not plain.isprintable():
+        return json.dumps(sorted(terms), ensure_ascii=False)
+    return '["' + '","'.join(terms) + '"]' if terms else "[]"
+
+
 def rebuild(conn: sqlite3.Connection) -> None:
-    """Fill the index from the contacts table, in one pass of sorted inserts: the terms go to a
-    scratch table in arrival order first and reach the index sorted, so SQLite appends to its
-    B-tree instead of rewriting pages all over it."""
+    """Fill the index from the contacts table, in one pass of sorted inserts: each contact's
+    terms go to a scratch table first (one row a contact, its terms as a JSON array, so Python
+    hands SQLite 8x fewer rows), and reach the index sorted, so SQLite appends to its B-tree
+    instead of rewriting pages all over it."""
     conn.execute("DELETE FROM contact_terms")
-    conn.execute("CREATE TEMP TABLE contact_terms_unsorted (term TEXT, contact_id TEXT)")
+    conn.execute("CREATE TEMP TABLE contact_terms_unsorted (contact_id TEXT, terms TEXT)")
     try:
-        conn.executemany("INSERT INTO temp.contact_terms_unsorted VALUES (?, ?)", _expected(conn))
+        conn.executemany(
+            "INSERT INTO temp.contact_terms_unsorted VALUES (?, ?)",
+            (
+                (contact_id, _as_json(contact_terms(tuple(values))))  # type: ignore[arg-type]
+                for contact_id, *values in conn.execute(
+                    "SELECT id, phone, first_name, last_name, email FROM contacts"
+                )
+            ),
+        )
         conn.execute(
             "INSERT OR IGNORE INTO contact_terms (term, contact_id)"
-            " SELECT term, contact_id FROM temp.contact_terms_unsorted ORDER BY term, contact_id"
+            " SELECT term.value, unsorted.contact_id"
+            " FROM temp.contact_terms_unsorted AS unsorted, json_each(unsorted.terms) AS term"
+            " ORDER BY 1, 2"
         )
     finally:
         conn.execute("DROP TABLE temp.contact_terms_unsorted")

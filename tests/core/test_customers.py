@@ -211,3 +211,23 @@ def test_a_cache_from_before_the_index_gets_it_on_upgrade(tmp_path):
 )
 def test_the_digits_of_a_phone_are_every_digit_it_holds(phone):
     assert search_terms.digits_of(phone) == "".join(ch for ch in phone or "" if ch.isdigit())
+
+
+def test_the_sorted_build_keeps_names_and_emails_with_quotes_and_control_characters(db):
+    """The build hands SQLite each contact's terms as one JSON array: text that JSON must
+    escape (quotes, backslashes, control characters) still gives exactly the engine's terms."""
+    odd = {
+        "d1": ('O"Brien', "Smith\\Jones", '"quoted"@example.com'),
+        "d2": ("Tab\tName", "Bell\x07", "back\\slash@example.com"),
+        "d3": ("زهرا", "", "line\u2028sep@example.com"),
+        "d4": ("", "", ""),
+    }
+    with db.conn:
+        db.conn.executemany(
+            "INSERT INTO contacts (id, phone, first_name, last_name, email) VALUES (?, ?, ?, ?, ?)",
+            [(cid, "+4420123", first, last, email) for cid, (first, last, email) in odd.items()],
+        )
+        search_terms.rebuild(db.conn)
+    assert search_terms.mismatches(db.conn) == []
+    stored = {t for (t,) in db.execute("SELECT term FROM contact_terms WHERE contact_id = 'd1'")}
+    assert {"wo", "wbrien", "wsmith", "wjones", 'e"quoted"@example.com'} <= stored
