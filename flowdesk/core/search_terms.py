@@ -54,6 +54,9 @@ _PAIRED_WORDS = 4
 PENDING_KEY = "contact_terms_pending"
 # (phone, first_name, last_name, email) as stored in the contacts table.
 ContactValues = tuple[str | None, str | None, str | None, str | None]
+# (contact id, its terms as a JSON array): one row a contact, as a build stages them.
+StagedTerms = list[tuple[str, str]]
+_CONTACTS_SQL = "SELECT id, phone, first_name, last_name, email FROM contacts"
 
 
 def fold(text: str) -> str:
@@ -139,9 +142,7 @@ def write_contact_terms(
 
 
 def _expected(conn: sqlite3.Connection) -> Iterable[tuple[str, str]]:
-    for contact_id, *values in conn.execute(
-        "SELECT id, phone, first_name, last_name, email FROM contacts"
-    ):
+    for contact_id, *values in conn.execute(_CONTACTS_SQL):
         for term in contact_terms(tuple(values)):  # type: ignore[arg-type]
             yield term, contact_id
 
@@ -155,22 +156,27 @@ def _as_json(terms: set[str]) -> str:
     return '["' + '","'.join(terms) + '"]' if terms else "[]"
 
 
-def rebuild(conn: sqlite3.Connection) -> None:
+def stage(conn: sqlite3.Connection) -> StagedTerms:
+    """Every contact's terms as :func:`rebuild` stages them, read through ``conn`` (any
+    connection to the cache: the engine reads them on a second one, beside its index builds)."""
+    return [
+        (contact_id, _as_json(contact_terms(tuple(values))))  # type: ignore[arg-type]
+        for contact_id, *values in conn.execute(_CONTACTS_SQL)
+    ]
+
+
+def rebuild(conn: sqlite3.Connection, staged: StagedTerms | None = None) -> None:
     """Fill the index from the contacts table, in one pass of sorted inserts: each contact's
     terms go to a scratch table first (one row a contact, its terms as a JSON array, so Python
     hands SQLite 8x fewer rows), and reach the index sorted, so SQLite appends to its B-tree
-    instead of rewriting pages all over it."""
+    instead of rewriting pages all over it. ``staged``: :func:`stage`'s rows, read when the
+    contacts were as they are now."""
     conn.execute("DELETE FROM contact_terms")
     conn.execute("CREATE TEMP TABLE contact_terms_unsorted (contact_id TEXT, terms TEXT)")
     try:
         conn.executemany(
             "INSERT INTO temp.contact_terms_unsorted VALUES (?, ?)",
-            (
-                (contact_id, _as_json(contact_terms(tuple(values))))  # type: ignore[arg-type]
-                for contact_id, *values in conn.execute(
-                    "SELECT id, phone, first_name, last_name, email FROM contacts"
-                )
-            ),
+            stage(conn) if staged is None else staged,
         )
         conn.execute(
             "INSERT OR IGNORE INTO contact_terms (term, contact_id)"

@@ -11,7 +11,7 @@ from flowdesk.core import search_terms
 from flowdesk.core.customers import find_customers, get_customer
 from flowdesk.core.db import connect
 from flowdesk.core.schema import MIGRATION_1
-from flowdesk.core.sync import SyncEngine
+from flowdesk.core.sync import SyncEngine, _TermsBeside
 from tests.factories import FLOW, PATH_COMPLETED, VERSION, ListSource, run, runs_batch
 
 DONE = "COMPLETED"
@@ -231,3 +231,38 @@ def test_the_sorted_build_keeps_names_and_emails_with_quotes_and_control_charact
     assert search_terms.mismatches(db.conn) == []
     stored = {t for (t,) in db.execute("SELECT term FROM contact_terms WHERE contact_id = 'd1'")}
     assert {"wo", "wbrien", "wsmith", "wjones", 'e"quoted"@example.com'} <= stored
+
+
+def test_terms_read_beside_the_index_builds_are_what_the_cache_holds(people):
+    beside = _TermsBeside(people)
+    beside.wait()
+    people.conn.execute("BEGIN IMMEDIATE")
+    try:
+        assert beside.result(people.conn) == search_terms.stage(people.conn)
+    finally:
+        people.conn.execute("ROLLBACK")
+
+
+def test_terms_read_beside_are_dropped_when_another_connection_renamed_a_contact(people, tmp_path):
+    """An on-demand path read may rename a contact while the first sync's index builds run:
+    the terms read before it must not be the ones stored."""
+    with people.conn:
+        search_terms.defer(people.conn)
+    beside = _TermsBeside(people)
+    beside.wait()  # read: José is still José
+    other = connect(tmp_path / "cache.db")
+    with other.conn:
+        other.conn.execute("UPDATE contacts SET first_name = 'Zoë' WHERE id = 'c1'")
+    other.conn.close()
+    people.conn.execute("BEGIN IMMEDIATE")
+    try:
+        staged = beside.result(people.conn)
+        assert staged is None
+        search_terms.rebuild(people.conn, staged)
+        people.conn.execute("COMMIT")
+    except BaseException:
+        people.conn.execute("ROLLBACK")
+        raise
+    assert search_terms.mismatches(people.conn) == []
+    assert _ids(people, "zoe") == ["c1"]
+    assert _ids(people, "jose") == []
