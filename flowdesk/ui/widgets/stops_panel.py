@@ -31,7 +31,7 @@ from flowdesk.ui.models.insights import (
     time_rows,
 )
 from flowdesk.ui.models.records import RECORD_ROLE, RecordTableModel
-from flowdesk.ui.theme import series_color, style_chart_axes
+from flowdesk.ui.theme import series_color, static_chart, style_chart_axes
 from flowdesk.ui.widgets.tables import record_table
 
 _FIT = QHeaderView.ResizeMode.ResizeToContents
@@ -51,10 +51,7 @@ class TimeHistogram(QWidget):
         self.title.setWordWrap(True)
         self.plot = pg.PlotWidget(self)
         self.plot.setAccessibleName("Time histogram chart")
-        self.plot.setMenuEnabled(False)
-        self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.hideButtons()
-        self.plot.showGrid(x=False, y=True, alpha=0.25)
+        static_chart(self.plot)
         self.readout = QLabel(" ")
         self.readout.setAccessibleName("Histogram value under the pointer")
         self.readout.setWordWrap(True)
