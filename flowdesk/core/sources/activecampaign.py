@@ -41,6 +41,7 @@ from flowdesk.core.sources.http import (
     NotFoundError,
     Politeness,
     TransportError,
+    check_politeness,
     describe_wait,
 )
 from flowdesk.core.sources.urls import normalize_api_url
@@ -184,7 +185,7 @@ def check_connection(
     """One small request proving that the URL and the token work. Raises ValueError/HttpError."""
     base_url = normalize_base_url(url)
     token = check_token(token)
-    polite = politeness or Politeness(max_retries=1, timeout=15.0, backoff_base=0.5)
+    polite = politeness or check_politeness()
     client = ApiClient(
         base_url, token, polite, is_cancelled=is_cancelled, token_headers=TOKEN_HEADERS
     )

@@ -29,7 +29,13 @@ from flowdesk.core.formats.common import FileFormatError, normalize_time
 from flowdesk.core.records import parse_timestamp
 from flowdesk.core.sources.base import Batch, ConnectionInfo, Record, SyncState
 from flowdesk.core.sources.credentials import check_token
-from flowdesk.core.sources.http import ApiClient, BadResponseError, NotFoundError, Politeness
+from flowdesk.core.sources.http import (
+    ApiClient,
+    BadResponseError,
+    NotFoundError,
+    Politeness,
+    check_politeness,
+)
 from flowdesk.core.sources.urls import normalize_api_url
 from flowdesk.core.sources.vendor_api import VendorApiSource
 
@@ -254,7 +260,7 @@ def check_connection(
     sid = normalize_sid(sid)
     base_url = normalize_url(url)
     pair = f"{sid}:{check_token(token)}".encode()
-    polite = politeness or Politeness(max_retries=1, timeout=15.0, backoff_base=0.5)
+    polite = politeness or check_politeness()
     client = ApiClient(
         base_url,
         base64.b64encode(pair).decode("ascii"),
