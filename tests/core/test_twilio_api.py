@@ -97,6 +97,26 @@ def test_credentials_come_from_the_environment(db, server, monkeypatch):
         workspace.source_for(db)
 
 
+@pytest.mark.parametrize(
+    ("sid", "token", "said"),
+    [
+        ("AC0123", AUTH_TOKEN, "Account SID should be AC followed by 32"),
+        (ACCOUNT_SID, "tw-test\x01auth-token", "contains spaces, line breaks"),
+    ],
+)
+def test_a_sync_refuses_what_the_connect_test_refuses_before_any_request(
+    db, server, monkeypatch, sid, token, said
+):
+    """The sync's credential is the Connect test's: a typo in the SID or a pasted control
+    character is one line, and no request carries the token."""
+    monkeypatch.setenv("FLOWDESK_TWILIO_SID", sid)
+    monkeypatch.setenv("FLOWDESK_TWILIO_TOKEN", token)
+    options = workspace.SourceOptions(url=server.url, rate=500)
+    with pytest.raises(workspace.WorkspaceError, match=said):
+        workspace.source_for(db, "twilio", options)
+    assert server.requests() == []
+
+
 def test_cli_sync_with_twilio(tmp_path, server, monkeypatch, capsys):
     monkeypatch.setenv("FLOWDESK_TWILIO_SID", ACCOUNT_SID)
     monkeypatch.setenv("FLOWDESK_TWILIO_TOKEN", AUTH_TOKEN)

@@ -67,11 +67,9 @@ class RapidProSource(VendorApiSource):
         """``clock`` gives "now" (UTC) for the label of a flow without a revision number
         ("Imported … UTC"); tests pass a fixed one so two syncs name it alike."""
         base_url = normalize_url(url)
-        if not token or not token.strip():
-            raise ValueError("the API token is empty")
         super().__init__(
             base_url,
-            token.strip(),
+            check_token(token),
             catalogue=catalogue,
             politeness=politeness,
             default_rate=DEFAULT_RATE,
