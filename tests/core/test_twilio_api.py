@@ -64,9 +64,13 @@ def test_rate_limits_and_server_errors_are_retried(db, server):
     server.add_fault(429, r"/Steps", times=2, retry_after="3")
     server.add_fault(500, r"/Flows$", times=1)
     sleeps = Sleeps()
-    report = sync(db, twilio_source(server, sleep=sleeps))
-    assert report.runs_changed == 20
+    notes: list[str] = []
+    report = SyncEngine(db).run(
+        twilio_source(server, sleep=sleeps), progress=lambda p: notes.append(p.note)
+    )
+    assert report.outcome == "completed" and report.runs_changed == 20
     assert report.stats["retries"] == 3 and 3.0 in sleeps.calls
+    assert "waiting 3 s before retrying (HTTP 429" in "\n".join(notes)  # said while it lasts
 
 
 def test_a_bad_token_fails_the_sync_without_showing_it(db, server):
