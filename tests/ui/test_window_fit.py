@@ -100,7 +100,7 @@ def test_a_size_the_window_cannot_fit_fails_in_one_line(qtbot, demo_db_path, tmp
 
 
 def test_a_narrow_legend_keeps_the_diagram_its_height(qtbot):
-    from flowdesk.ui.viewer.legend import SHARE_DEFINITION_PLAIN, Legend
+    from flowdesk.ui.viewer.legend import REACH_CAPTION, SHARE_DEFINITION_PLAIN, Legend
 
     legend = Legend()
     qtbot.addWidget(legend)
@@ -109,9 +109,37 @@ def test_a_narrow_legend_keeps_the_diagram_its_height(qtbot):
     qtbot.wait(10)
     assert not legend.definition.isVisible()
     assert legend.toolTip() == SHARE_DEFINITION_PLAIN
-    legend.resize(900, 200)
+    assert legend.is_compact() and legend.caption.toolTip() == REACH_CAPTION
+    assert legend.layout().heightForWidth(420) <= 64  # one line: the scale beside the symbols
+    legend.resize(1100, 200)
     qtbot.wait(10)
     assert legend.definition.isVisible() and legend.toolTip() == ""
+    assert not legend.is_compact() and legend.caption.text() == REACH_CAPTION
+    # The definition is as tall as its lines, with no empty band above or below them.
+    definition = legend.definition
+    assert definition.height() <= definition.heightForWidth(definition.width()) + 2
+
+
+@pytest.mark.parametrize("size", [QSize(1024, 700), QSize(1366, 768)])
+def test_a_trace_gives_the_diagram_the_height_not_the_legend(
+    qtbot, make_window, demo, demo_db_path, size
+):
+    """At 1024×700 the traced diagram was 230 px under a legend of 120 (two lines of scale and
+    symbols); at 1366×768 a definition on its own line took 150 px."""
+    window = make_window(demo_db_path)
+    window.resize(size)
+    flow = max(list_flows(demo), key=lambda f: f.counters.contacts)
+    window.open_flow(flow.id)
+    page = window.page
+    page.trace_contact(page.contacts_tab.model.row_at(0))
+    _assert_fits(qtbot, window, size, "a trace")
+    viewer = page.viewer_tab.viewer
+    assert viewer.isVisible() and viewer.legend.isVisible()
+    assert viewer.legend.height() <= 64, viewer.legend.height()
+    assert viewer.stack.height() >= 0.75 * viewer.height(), (
+        viewer.stack.height(),
+        viewer.height(),
+    )
 
 
 def test_a_narrow_flows_list_shortens_words_not_figures(qtbot, make_window, demo_db_path):
