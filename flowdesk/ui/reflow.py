@@ -155,6 +155,28 @@ class ElidedLabel(QLabel):
         return self.fontMetrics().horizontalAdvance(self.text()) > self.contentsRect().width()
 
 
+class WrappingLabel(QLabel):
+    """Plain text on one line when it fits, wrapped onto more lines when it does not: never cut.
+    (A plain word-wrapping label asks for a narrow width and wraps even when there is room.)"""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setWordWrap(True)
+        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+
+    def sizeHint(self) -> QSize:
+        margins = self.contentsMargins()
+        width = self.fontMetrics().horizontalAdvance(self.text()) + 2 * self.margin() + 2
+        width += margins.left() + margins.right()
+        return QSize(width, self.heightForWidth(width))
+
+    def is_wrapped(self) -> bool:
+        return self.height() > self.heightForWidth(self.sizeHint().width())
+
+
 class CompactTabs(QTabWidget):
     """Tabs whose labels shorten ("Messaging Flow Executions" → "Executions") when the full ones
     do not fit, instead of hiding the last tabs behind scroll arrows ("Ov◂▸"). Give each tab its

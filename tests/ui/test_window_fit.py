@@ -209,3 +209,33 @@ def test_flow_tabs_shorten_their_names_instead_of_scrolling(qtbot, make_window, 
     window.downloads.dock.hide()
     _assert_fits(qtbot, window, QSize(1024, 700), "the panel closed")
     assert not tabs.is_compact() and _tabs_all_in_view(tabs)
+
+
+def _shows_whole(label) -> bool:
+    """The label's whole text is on screen: on one line, or wrapped onto as many as it needs."""
+    if label.wordWrap():
+        return label.height() >= label.heightForWidth(label.width())
+    return label.fontMetrics().horizontalAdvance(label.text()) <= label.contentsRect().width()
+
+
+@pytest.mark.parametrize("size", [QSize(1024, 700), QSize(1366, 768)])
+def test_the_flow_header_never_cuts_the_flow_name(qtbot, make_window, demo, demo_db_path, size):
+    """At 1024 wide the name elided to "Appointment re…" beside the scope selector; with the
+    Downloads panel open it did at 1366 too. Scope and Download now move under the name, and a
+    name longer than the header wraps."""
+    long_name = "Recordatorio de citas — clínica dental Sonrisas, sucursal centro, turno de tarde"
+    flows = list_flows(demo)
+    with demo.conn:
+        demo.conn.execute("UPDATE flows SET name = ? WHERE id = ?", (long_name, flows[-1].id))
+    window = make_window(demo_db_path)
+    window.resize(size)
+    for downloads in (False, True):
+        window.downloads.dock.setVisible(downloads)
+        for flow in list_flows(demo):
+            window.open_flow(flow.id)
+            _assert_fits(qtbot, window, size, f"{flow.name}, Downloads {downloads}")
+            title = window.page.title
+            assert title.text() == flow.name
+            assert _shows_whole(title), (flow.name, downloads, title.width())
+            if flow.name != long_name:  # an ordinary name stays on one line
+                assert title.height() < 2 * title.fontMetrics().height(), flow.name
