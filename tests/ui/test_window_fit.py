@@ -239,3 +239,62 @@ def test_the_flow_header_never_cuts_the_flow_name(qtbot, make_window, demo, demo
             assert _shows_whole(title), (flow.name, downloads, title.width())
             if flow.name != long_name:  # an ordinary name stays on one line
                 assert title.height() < 2 * title.fontMetrics().height(), flow.name
+
+
+def _columns_cut_at_the_edge(table) -> list[int]:
+    header = table.horizontalHeader()
+    visible = table.viewport().width()
+    cut = []
+    for column in range(table.model().columnCount()):
+        if table.isColumnHidden(column):
+            continue
+        left = header.sectionViewportPosition(column)
+        right = left + header.sectionSize(column)
+        if left < visible < right:
+            cut.append(column)
+    return cut
+
+
+@pytest.mark.parametrize(
+    ("size", "downloads"),
+    [(QSize(1024, 700), False), (QSize(1024, 700), True), (QSize(1366, 768), False)],
+)
+def test_the_contacts_table_ends_on_a_whole_column(
+    qtbot, make_window, demo, demo_db_path, size, downloads
+):
+    """The flow page's Contacts table ended in a column cut at the window's edge ("Versi" at
+    1024, "Last activ" at 1366). At 1366 every column now fits; at 1024 the columns in view are
+    whole and the rest a scroll away; a cut cell's tooltip holds its whole text."""
+    from flowdesk.ui.widgets.contacts_tab import cut_text
+
+    window = make_window(demo_db_path)
+    window.resize(size)
+    flows = list_flows(demo)
+    for flow in (
+        max((f for f in flows if f.direction == "outbound"), key=lambda f: f.counters.contacts),
+        max((f for f in flows if f.direction != "outbound"), key=lambda f: f.counters.contacts),
+    ):
+        window.open_flow(flow.id)
+        _assert_fits(qtbot, window, size, flow.name)
+        window.downloads.dock.setVisible(downloads)
+        _assert_fits(qtbot, window, size, f"{flow.name}, Downloads {downloads}")
+        table = window.page.contacts_tab.table
+        assert _columns_cut_at_the_edge(table) == [], (flow.name, size)
+        if size.width() >= 1366 and not downloads:
+            assert table.horizontalScrollBar().maximum() == 0, flow.name
+    # Cut text is whole in the tooltip; text that fits is not repeated.
+    model = table.model()
+    narrowest = min(range(1, 3), key=table.columnWidth)
+    table.setColumnWidth(narrowest, 50)
+    assert table.horizontalHeader().sectionSize(narrowest) == 50
+    index = next(
+        model.index(row, narrowest)
+        for row in range(model.rowCount())
+        if len(model.index(row, narrowest).data() or "") > 8
+    )
+    assert cut_text(table, index) == index.data()
+    assert cut_text(table, model.index(index.row(), 0)) is None  # the phone is whole
+    # A column sized by hand stays as the agent left it.
+    window.resize(size.width() - 40, size.height())
+    qtbot.wait(20)
+    assert table.columnWidth(narrowest) == 50
