@@ -42,8 +42,9 @@ def pg_url(pg_server, request):
 
 
 @pytest.fixture(scope="session")
-def _demo_template(tmp_path_factory) -> Path:
-    """The small demo workspace, built once per session; tests get copies (demo_db_path)."""
+def demo_template(tmp_path_factory) -> Path:
+    """The small demo workspace, built once per session: read it, never write it (a test that
+    writes takes its own copy, ``demo_db_path``)."""
     from flowdesk.core.db import set_meta
     from flowdesk.core.demo import DemoSource
     from flowdesk.core.sync import SyncEngine
@@ -60,10 +61,10 @@ def _demo_template(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def demo_db_path(_demo_template, tmp_path) -> Path:
+def demo_db_path(demo_template, tmp_path) -> Path:
     """A private copy of a small demo workspace (8 flows, inbound and outbound, executions)."""
     path = tmp_path / "demo.db"
-    shutil.copy(_demo_template, path)
+    shutil.copy(demo_template, path)
     return path
 
 
