@@ -65,10 +65,8 @@ def test_rate_limits_and_server_errors_are_retried(db, server):
     server.add_fault(500, r"/Flows$", times=1)
     sleeps = Sleeps()
     notes: list[str] = []
-    report = SyncEngine(db).run(
-        twilio_source(server, sleep=sleeps), progress=lambda p: notes.append(p.note)
-    )
-    assert report.outcome == "completed" and report.runs_changed == 20
+    report = sync(db, twilio_source(server, sleep=sleeps), notes)
+    assert report.runs_changed == 20
     assert report.stats["retries"] == 3 and 3.0 in sleeps.calls
     assert "waiting 3 s before retrying (HTTP 429" in "\n".join(notes)  # said while it lasts
 
