@@ -138,7 +138,10 @@ def test_urls_and_tokens(db, server, monkeypatch):
         normalize_url("http://textit.com")
     options = workspace.SourceOptions(url=server.url)
     monkeypatch.delenv("FLOWDESK_RAPIDPRO_TOKEN", raising=False)
-    with pytest.raises(workspace.WorkspaceError, match="FLOWDESK_RAPIDPRO_TOKEN"):
+    with pytest.raises(
+        workspace.WorkspaceError,
+        match="set FLOWDESK_RAPIDPRO_TOKEN, or connect the account from the app",
+    ):
         workspace.source_for(db, "rapidpro", options)
     monkeypatch.setenv("FLOWDESK_RAPIDPRO_TOKEN", TOKEN)
     built = workspace.source_for(db, "rapidpro", options)

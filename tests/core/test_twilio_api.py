@@ -84,7 +84,10 @@ def test_credentials_come_from_the_environment(db, server, monkeypatch):
         workspace.source_for(db, "twilio", options)
     monkeypatch.setenv("FLOWDESK_TWILIO_SID", ACCOUNT_SID)
     monkeypatch.delenv("FLOWDESK_TWILIO_TOKEN", raising=False)
-    with pytest.raises(workspace.WorkspaceError, match="FLOWDESK_TWILIO_TOKEN"):
+    with pytest.raises(
+        workspace.WorkspaceError,
+        match="no auth token: set FLOWDESK_TWILIO_TOKEN, or connect the account from the app",
+    ):
         workspace.source_for(db, "twilio", options)
     monkeypatch.setenv("FLOWDESK_TWILIO_TOKEN", AUTH_TOKEN)
     built = workspace.source_for(db, "twilio", options)
