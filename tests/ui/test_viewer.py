@@ -254,6 +254,26 @@ def test_the_line_loops_share_names_every_loop_and_is_as_thick_as_all(viewer):
     assert scene.trunks and all(t.opacity() == DIM_OPACITY for t in scene.trunks)
 
 
+def test_a_wrapped_split_draws_its_rows_and_its_shared_line_names_the_options(viewer):
+    """A split of 30 categories continues on the rows below; the line down to them names the
+    options it carries."""
+    steps = [GraphStep(1, "split", "Split by id", "CONDITION", None, 1, False, 300, 300, {})]
+    edges = []
+    for n in range(30):
+        steps.append(GraphStep(2 + n, f"c{n}", f"Tip {n}", "MESSAGE", None, 2 + n, False, 10, 10))
+        edges.append(GraphEdge(1, 2 + n, (f"Category {n}",), ("default",), 10))
+    viewer.set_graph(FlowGraph("v", None, steps, edges, [1]))
+    scene = viewer.scene
+    tops = {round(scene.nodes[2 + n].y()) for n in range(30)}
+    assert len(tops) == 3  # three rows of options
+    assert scene.graph_rect.width() < 13 * (216 + 36)  # a row of 12, not one of 30
+    lines = [t for t in scene.trunks if "options of Split by id share this line" in t.toolTip()]
+    assert lines
+    widest = max(lines, key=lambda t: len(t.members))
+    assert len(widest.members) == 18  # the options past the first row
+    assert "to Tip 29 (Category 29): 10" in widest.toolTip()
+
+
 def test_node_tooltip_gives_reach_visits_endings_and_wait(synced, viewer):
     keys = _keys(synced)
     viewer.set_graph(version_graph(synced, "v1"))

@@ -114,11 +114,11 @@ class FlowScene(QGraphicsScene):
         }
         step_shares = {s.key: step_share(graph, s.key, self.loops) for s in graph.steps}
         stretches = self._shared_stretches(layout.edges)
-        # Thickness is relative to the thickest line: an arrow, or a line loops share.
+        # Thickness is relative to the thickest line: an arrow, or a line edges share.
         max_runs = max(
             (
                 *(e.runs for e in graph.edges),
-                *(sum(graph.edges[i].runs for i in s.members) for _t, s in stretches),
+                *(sum(graph.edges[i].runs for i in s.members) for _k, _t, s in stretches),
             ),
             default=0,
         )
@@ -193,37 +193,45 @@ class FlowScene(QGraphicsScene):
                 )
                 self.addItem(label)
                 self.labels[index] = label
-        self._add_trunks(stretches, steps_by_key, max_runs, loop, quiet)
+        colors = {"loops": loop, "options": base_edge, "into": base_edge}
+        self._add_trunks(stretches, steps_by_key, max_runs, colors, quiet)
         bounds = layout.bounds
         self.graph_rect = QRectF(0, 0, bounds.width, bounds.height)
         margin = 24.0
         self.setSceneRect(self.graph_rect.adjusted(-margin, -margin, margin, margin))
 
-    def _shared_stretches(self, routed: Sequence[RoutedEdge]) -> list[tuple[int, Stretch]]:
-        """(target step, stretch) of each line that loops back into the same step share."""
+    def _shared_stretches(self, routed: Sequence[RoutedEdge]) -> list[tuple[str, int, Stretch]]:
+        """(kind, step, stretch) of each line several edges share: "loops" back into a step,
+        the "options" of a wrapped split down to its rows, the edges "into" a step below them."""
         graph = self.graph
-        bundles: dict[int, dict[int, tuple[Point, ...]]] = {}
+        bundles: dict[tuple[str, int], dict[int, tuple[Point, ...]]] = {}
         for edge in routed:
-            if edge.is_back_edge and not edge.is_self_loop and len(edge.points) > 1:
-                target = graph.edges[edge.key].target_key
-                bundles.setdefault(target, {})[edge.key] = edge.points
+            if edge.is_self_loop or len(edge.points) < 2:
+                continue
+            source, target = graph.edges[edge.key].source_key, graph.edges[edge.key].target_key
+            groups = [("loops", target)] if edge.is_back_edge else [("options", source)]
+            if not edge.is_back_edge:
+                groups.append(("into", target))
+            for group in groups:
+                bundles.setdefault(group, {})[edge.key] = edge.points
         return [
-            (target, stretch)
-            for target, polylines in bundles.items()
+            (kind, key, stretch)
+            for (kind, key), polylines in bundles.items()
+            if len(polylines) > 1
             for stretch in shared_stretches(polylines)
         ]
 
     def _add_trunks(
         self,
-        stretches: list[tuple[int, Stretch]],
+        stretches: list[tuple[str, int, Stretch]],
         steps: dict[int, GraphStep],
         max_runs: int,
-        loop: QColor,
+        colors: dict[str, QColor],
         quiet: QColor,
     ) -> None:
-        """One item per stretch that loops back into the same step share: as thick as their
-        contacts together, its tooltip naming each (the arrows under it show only one)."""
-        for target, stretch in stretches:
+        """One item per stretch several edges share: as thick as their contacts together, its
+        tooltip naming each (the arrows under it show only one)."""
+        for kind, key, stretch in stretches:
             members = [self.graph.edges[i] for i in stretch.members]
             runs = sum(e.runs for e in members)
             share = (runs / max_runs) ** 0.5 if max_runs else 0.0
@@ -232,29 +240,39 @@ class FlowScene(QGraphicsScene):
                 [(QPointF(*a), QPointF(*b)) for a, b in stretch.segments],
                 stretch.ends_at_target,
                 1.2 + 3.3 * share,
-                loop if runs else quiet,
+                colors[kind] if runs else quiet,
                 runs == 0,
-                self._trunk_tooltip(steps, target, members),
+                self._trunk_tooltip(steps, kind, key, members),
             )
             self.addItem(item)
             self.trunks.append(item)
 
     @staticmethod
-    def _trunk_tooltip(steps: dict[int, GraphStep], target: int, loops: list[GraphEdge]) -> str:
-        def name(key: int) -> str:
-            step = steps.get(key)
+    def _trunk_tooltip(
+        steps: dict[int, GraphStep], kind: str, key: int, edges: list[GraphEdge]
+    ) -> str:
+        def name(step_key: int) -> str:
+            step = steps.get(step_key)
             return html.escape(step.name or step.id if step else "?")
 
-        total = sum(e.runs for e in loops)
+        total = sum(e.runs for e in edges)
+        title = {
+            "loops": f"{len(edges)} loops back to {name(key)} share this line",
+            "options": f"{len(edges)} options of {name(key)} share this line",
+            "into": f"{len(edges)} steps lead into {name(key)} along this line",
+        }[kind]
         rows = [
-            f"<b>{len(loops)} loops back to {name(target)} share this line</b>",
+            f"<b>{title}</b>",
             f"{formatting.count(total)} {_contacts(total)} took them together:",
         ]
-        for edge in sorted(loops, key=lambda e: -e.runs):  # stable: ties keep the graph's order
+        for edge in sorted(edges, key=lambda e: -e.runs):  # stable: ties keep the graph's order
             option = f" ({html.escape(' / '.join(edge.labels))})" if edge.labels else ""
-            rows.append(
-                f"\u2022 from {name(edge.source_key)}{option}: {formatting.count(edge.runs)}"
+            end = (
+                f"to {name(edge.target_key)}"
+                if kind == "options"
+                else f"from {name(edge.source_key)}"
             )
+            rows.append(f"\u2022 {end}{option}: {formatting.count(edge.runs)}")
         return "<br>".join(rows)
 
     def show_stops(self, outcomes: dict[int, StepOutcome] | None) -> None:
