@@ -81,10 +81,15 @@ def test_rate_limits_and_server_errors_are_retried(db, server):
     server.add_fault(429, r"runs\.json", times=2, retry_after="2")
     server.add_fault(503, r"flows\.json", times=1)
     sleeps = Sleeps()
-    report = sync(db, rapidpro_source(server, sleep=sleeps))
-    assert report.runs_changed == 30
+    notes: list[str] = []
+    report = SyncEngine(db).run(
+        rapidpro_source(server, sleep=sleeps), progress=lambda p: notes.append(p.note)
+    )
+    assert report.outcome == "completed" and report.runs_changed == 30
     assert report.stats["retries"] == 3
     assert 2.0 in sleeps.calls  # Retry-After honoured
+    # and said while it lasts, as for ActiveCampaign
+    assert "waiting 2 s before retrying (HTTP 429" in "\n".join(notes)
     assert server.statuses().count(429) == 2
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flowdesk.core.errors import Canceled, UserError
+from flowdesk.core.sources.api_source import ApiSource
 from flowdesk.core.sources.base import Batch, ConnectionInfo, Record, SyncState
 from flowdesk.core.sources.credentials import check_token
 from flowdesk.core.sources.http import (
@@ -41,7 +42,7 @@ from flowdesk.core.sources.http import (
     NotFoundError,
     Politeness,
     TransportError,
-    describe_wait,
+    check_politeness,
 )
 from flowdesk.core.sources.urls import normalize_api_url
 
@@ -184,7 +185,7 @@ def check_connection(
     """One small request proving that the URL and the token work. Raises ValueError/HttpError."""
     base_url = normalize_base_url(url)
     token = check_token(token)
-    polite = politeness or Politeness(max_retries=1, timeout=15.0, backoff_base=0.5)
+    polite = politeness or check_politeness()
     client = ApiClient(
         base_url, token, polite, is_cancelled=is_cancelled, token_headers=TOKEN_HEADERS
     )
@@ -254,10 +255,11 @@ class _Listing:
         self.seen: set[str] = set()
 
 
-class ActiveCampaignSource:
+class ActiveCampaignSource(ApiSource):
     """Reads flow executions and contact runs; see the module docstring for the strategy."""
 
     kind = KIND
+    token_headers = TOKEN_HEADERS
 
     def __init__(
         self,
@@ -271,15 +273,13 @@ class ActiveCampaignSource:
         report_only: bool = False,
         clock: Callable[[], float] | None = None,
     ) -> None:
-        self.base_url = normalize_base_url(url)
+        base_url = normalize_base_url(url)
         try:
-            self._token = check_token(token)
+            checked = check_token(token)
         except ValueError as exc:  # one line for the user; the token is never repeated
             raise SourceError(str(exc)) from None
-        self.politeness = politeness or Politeness()
+        super().__init__(base_url, checked, politeness or Politeness(), sleep=sleep, clock=clock)
         self.page_size = max(1, int(page_size))
-        self._sleep = sleep
-        self._clock = clock  # with ``sleep``: the rate limiter's time, in tests
         self.refresh_budget = (
             refresh_budget if refresh_budget is not None else refresh_budget_from_env()
         )
@@ -290,28 +290,10 @@ class ActiveCampaignSource:
     def __repr__(self) -> str:  # never show the token
         return f"ActiveCampaignSource({self.base_url!r})"
 
-    def client(
-        self,
-        is_cancelled: Callable[[], bool] = lambda: False,
-        on_wait: Callable[[float, str], None] | None = None,
-    ) -> ApiClient:
-        return ApiClient(
-            self.base_url,
-            self._token,
-            self.politeness,
-            sleep=self._sleep,
-            is_cancelled=is_cancelled,
-            on_wait=on_wait,
-            token_headers=TOKEN_HEADERS,
-            **({"clock": self._clock} if self._clock is not None else {}),
-        )
-
     # -- the sync ------------------------------------------------------------------------------
 
     def batches(self, state: SyncState, is_cancelled: Callable[[], bool]) -> Iterator[Batch]:
-        client = self.client(
-            is_cancelled, lambda seconds, reason: state.notify(describe_wait(seconds, reason))
-        )
+        client = self.sync_client(state, is_cancelled)
         cursor = dict(state.cursor or {})
         stored_url = cursor.get("url")
         if stored_url and stored_url != self.base_url:
