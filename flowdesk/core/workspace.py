@@ -126,6 +126,30 @@ def _bound_account(workspace: Workspace, wanted: str) -> None:
         )
 
 
+def _account_url(
+    workspace: Workspace, options: SourceOptions, normalize: Callable[[str], str], what: str
+) -> str:
+    """The account's normalised URL: ``--url`` on a first sync, else the one the cache holds
+    (a different one is refused)."""
+    with _one_line():
+        base_url = normalize(options.url) if options.url else workspace.account
+    if not base_url:
+        raise WorkspaceError(f"the {what} URL is needed for the first sync (--url)")
+    _bound_account(workspace, base_url)
+    return base_url
+
+
+def _stored_token(account: str, env: str, service: str, noun: str = "API token") -> str:
+    """The account's token from the environment or the keyring (where the app's Connect keeps
+    it); a WorkspaceError naming both ways when there is none."""
+    from flowdesk.core.sources.credentials import load_token
+
+    token = load_token(account, env=env, service=service)
+    if not token:
+        raise WorkspaceError(f"no {noun}: set {env}, or connect the account from the app")
+    return token
+
+
 def _build_demo(workspace: Workspace, options: SourceOptions) -> Source:
     from flowdesk.core.demo import DemoSource
 
@@ -134,18 +158,10 @@ def _build_demo(workspace: Workspace, options: SourceOptions) -> Source:
 
 def _build_activecampaign(workspace: Workspace, options: SourceOptions) -> Source:
     from flowdesk.core.sources import activecampaign as ac
-    from flowdesk.core.sources.credentials import load_token
+    from flowdesk.core.sources import credentials
 
-    with _one_line():
-        base_url = ac.normalize_base_url(options.url) if options.url else workspace.account
-    if not base_url:
-        raise WorkspaceError("the account URL is needed for the first sync (--url)")
-    _bound_account(workspace, base_url)
-    token = load_token(base_url)
-    if not token:
-        raise WorkspaceError(
-            "no API token: set FLOWDESK_AC_TOKEN, or connect the account from the app"
-        )
+    base_url = _account_url(workspace, options, ac.normalize_base_url, "account")
+    token = _stored_token(base_url, credentials.ENV_TOKEN, credentials.SERVICE)
     with _one_line():
         polite = ac.politeness_from_env()
     raw = os.environ.get("FLOWDESK_AC_PAGE_SIZE", "").strip()
@@ -166,19 +182,10 @@ def _build_activecampaign(workspace: Workspace, options: SourceOptions) -> Sourc
 
 def _build_rapidpro(workspace: Workspace, options: SourceOptions) -> Source:
     from flowdesk.core.sources import rapidpro
-    from flowdesk.core.sources.credentials import load_token
     from flowdesk.core.sources.http import Politeness
 
-    with _one_line():
-        base_url = rapidpro.normalize_url(options.url) if options.url else workspace.account
-    if not base_url:
-        raise WorkspaceError("the workspace URL is needed for the first sync (--url)")
-    _bound_account(workspace, base_url)
-    token = load_token(base_url, env=rapidpro.ENV_TOKEN, service=rapidpro.KEYRING_SERVICE)
-    if not token:
-        raise WorkspaceError(
-            f"no API token: set {rapidpro.ENV_TOKEN}, or keep it in the system keyring"
-        )
+    base_url = _account_url(workspace, options, rapidpro.normalize_url, "workspace")
+    token = _stored_token(base_url, rapidpro.ENV_TOKEN, rapidpro.KEYRING_SERVICE)
     politeness = Politeness(rate=options.rate or rapidpro.DEFAULT_RATE)
     with _one_line():
         return rapidpro.RapidProSource(base_url, token, politeness=politeness)
@@ -186,7 +193,6 @@ def _build_rapidpro(workspace: Workspace, options: SourceOptions) -> Source:
 
 def _build_twilio(workspace: Workspace, options: SourceOptions) -> Source:
     from flowdesk.core.sources import twilio
-    from flowdesk.core.sources.credentials import load_token
     from flowdesk.core.sources.http import Politeness
 
     sid = options.account or os.environ.get(twilio.ENV_SID, "").strip() or workspace.account
@@ -195,11 +201,7 @@ def _build_twilio(workspace: Workspace, options: SourceOptions) -> Source:
     _bound_account(workspace, sid)
     with _one_line():
         url = twilio.normalize_url(options.url or workspace.extra.get("url"))
-    token = load_token(sid, env=twilio.ENV_TOKEN, service=twilio.KEYRING_SERVICE)
-    if not token:
-        raise WorkspaceError(
-            f"no auth token: set {twilio.ENV_TOKEN}, or keep it in the system keyring"
-        )
+    token = _stored_token(sid, twilio.ENV_TOKEN, twilio.KEYRING_SERVICE, "auth token")
     with _one_line():
         return twilio.TwilioSource(
             sid,

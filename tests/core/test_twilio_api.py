@@ -65,10 +65,8 @@ def test_rate_limits_and_server_errors_are_retried(db, server):
     server.add_fault(500, r"/Flows$", times=1)
     sleeps = Sleeps()
     notes: list[str] = []
-    report = SyncEngine(db).run(
-        twilio_source(server, sleep=sleeps), progress=lambda p: notes.append(p.note)
-    )
-    assert report.outcome == "completed" and report.runs_changed == 20
+    report = sync(db, twilio_source(server, sleep=sleeps), notes)
+    assert report.runs_changed == 20
     assert report.stats["retries"] == 3 and 3.0 in sleeps.calls
     assert "waiting 3 s before retrying (HTTP 429" in "\n".join(notes)  # said while it lasts
 
@@ -86,7 +84,10 @@ def test_credentials_come_from_the_environment(db, server, monkeypatch):
         workspace.source_for(db, "twilio", options)
     monkeypatch.setenv("FLOWDESK_TWILIO_SID", ACCOUNT_SID)
     monkeypatch.delenv("FLOWDESK_TWILIO_TOKEN", raising=False)
-    with pytest.raises(workspace.WorkspaceError, match="FLOWDESK_TWILIO_TOKEN"):
+    with pytest.raises(
+        workspace.WorkspaceError,
+        match="no auth token: set FLOWDESK_TWILIO_TOKEN, or connect the account from the app",
+    ):
         workspace.source_for(db, "twilio", options)
     monkeypatch.setenv("FLOWDESK_TWILIO_TOKEN", AUTH_TOKEN)
     built = workspace.source_for(db, "twilio", options)
