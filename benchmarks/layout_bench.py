@@ -1,5 +1,6 @@
 """Flow layout time (flowdesk.core.layout) for a 60-step flow with 10 branching steps, and for
-500-step flows shaped like real RapidPro/TextIt exports and Twilio Studio IVRs.
+500-step flows shaped like real RapidPro/TextIt exports (one with very wide splits, which the
+layout wraps into rows) and Twilio Studio IVRs.
 
 Usage: .venv/bin/python benchmarks/layout_bench.py [--steps 60] [--branches 10] [--repeat 15]
 
@@ -119,6 +120,33 @@ def ivr_shaped_flow(steps: int, seed: int = 5):  # noqa: ANN201
     return nodes[:steps], [e for e in edges if e.source in kept and e.target in kept]
 
 
+def wide_split_flow(steps: int, seed: int = 3):  # noqa: ANN201
+    """RapidPro splits by a contact field with a category per value (ParentText's splits by id
+    have 15-38, a hundred is possible): each category starts a flow and saves a status, and
+    all join the next question; the layout wraps such a split into rows."""
+    rng = random.Random(seed)
+    nodes = [LayoutNode("d0", 216.0, 76.0)]
+    edges: list[LayoutEdge] = []
+
+    def step() -> str:
+        nodes.append(LayoutNode(f"d{len(nodes)}", 216.0, 76.0))
+        return nodes[-1].id
+
+    current = "d0"
+    while len(nodes) < steps:
+        split, merge = step(), step()
+        edges.append(LayoutEdge(current, split, "Next"))
+        for category in range(rng.randint(40, 100)):
+            start = step()
+            edges.append(LayoutEdge(split, start, f"Category {category + 1}\n12 · 8%"))
+            saved = step()
+            edges.append(LayoutEdge(start, saved, "Complete"))
+            edges.append(LayoutEdge(saved, merge, "Next"))
+        current = merge
+    kept = {node.id for node in nodes[:steps]}
+    return nodes[:steps], [e for e in edges if e.source in kept and e.target in kept]
+
+
 def raw_layering(nodes: list[LayoutNode], edges: list[LayoutEdge]) -> None:
     """The raw baseline: the least a layered layout must do in plain Python (adjacency lists, a
     topological longest-path layering of the forward edges, each layer sorted once)."""
@@ -181,6 +209,7 @@ def main() -> int:
         ("500 steps", 1000.0, synthetic_flow(500, 80)),
         ("500 steps, RapidPro-shaped", 1000.0, real_shaped_flow(500)),
         ("500 steps, Studio IVR-shaped", 1000.0, ivr_shaped_flow(500)),
+        ("500 steps, splits of 40-100 categories", 1000.0, wide_split_flow(500)),
     ]
     load = os.getloadavg()[0]
     cores = os.cpu_count() or 1

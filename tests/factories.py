@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+from flowdesk.core.db import connect
 from flowdesk.core.sources.base import Batch, Record
 
 USER = {"id": 7, "first_name": "Ana", "last_name": "Souza", "email": "ana@example.com"}
@@ -184,3 +186,12 @@ def cache_content(db: Any) -> dict[str, list]:
         "SELECT key, value FROM meta WHERE key NOT IN ('last_sync_at') ORDER BY key"
     ).fetchall()
     return content
+
+
+def cache_content_at(path: Path) -> dict[str, list]:
+    """:func:`cache_content` of the cache file at ``path`` (opened and closed here)."""
+    db = connect(path)
+    try:
+        return cache_content(db)
+    finally:
+        db.conn.close()

@@ -17,14 +17,15 @@ import random
 import re
 import socket
 import struct
-import threading
 import time
 import urllib.parse
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.fake_http import FakeServer
 
 TOKEN = "ac-test-token-6f1c2b"
 BASE = datetime(2026, 11, 1, 9, 0, 0, tzinfo=UTC)
@@ -647,7 +648,7 @@ class Fault:
     retry_after: str | None = "1"
 
 
-class FakeACServer:
+class FakeACServer(FakeServer):
     """Serve a :class:`FakeAccount` on 127.0.0.1; use as a context manager."""
 
     def __init__(
@@ -662,6 +663,7 @@ class FakeACServer:
         lifetime: float = 120.0,
         auth: str = "authorization",
     ) -> None:
+        super().__init__(lifetime=lifetime)
         self.account = account or FakeAccount()
         self.token = token
         # Which header the gateway checks: "authorization" (``Authorization: Token <key>``, the
@@ -671,8 +673,7 @@ class FakeACServer:
         self.default_page_size = default_page_size
         self.latency = latency
         self.hang = hang
-        self.lifetime = lifetime
-        self.faults: list[Fault] = []
+        self.faults: list[Fault] = []  # type: ignore[assignment] - kinds, not only statuses
         # Hostile but valid answers: (regex on "path?query", function given the JSON to send,
         # returning what to send instead). They stay until removed.
         self.patches: list[tuple[str, Any]] = []
@@ -681,51 +682,24 @@ class FakeACServer:
         self.endless: str | None = None
         self.drip = 0.2  # seconds per byte of a "slow" fault
         self.unlisted_executions: set[str] = set()  # created "after" the listing was read
-        self.log: list[tuple[float, str, int]] = []  # (time, path?query, status)
-        self.lock = threading.Lock()
         self.in_flight = 0
         self.max_in_flight = 0
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self._timer: threading.Timer | None = None
 
-    # -- lifecycle --------------------------------------------------------------------------
+    def _handler_base(self) -> type[BaseHTTPRequestHandler]:
+        return _Handler
 
-    def start(self) -> FakeACServer:
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        self._timer = threading.Timer(self.lifetime, self.stop)
-        self._timer.daemon = True
-        self._timer.start()
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._timer is not None:
-            self._timer.cancel()
-
-    def __enter__(self) -> FakeACServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def authorized(self, headers: Any) -> bool:
+        if self.auth == "api-token":
+            return headers.get("Api-Token") == self.token
+        return headers.get("Authorization") == f"Token {self.token}"
 
     @property
     def base_url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}/api/3"
+        return f"{self.origin}/api/3"
 
     # -- faults and log ---------------------------------------------------------------------
 
-    def add_fault(
+    def add_fault(  # type: ignore[override] - a kind, not only a status
         self, kind: str, match: str = ".", times: int = 1, retry_after: str | None = "1"
     ) -> None:
         with self.lock:
@@ -757,14 +731,6 @@ class FakeACServer:
             data = change(data)
         return data
 
-    def take_fault(self, target: str) -> Fault | None:
-        with self.lock:
-            for fault in self.faults:
-                if fault.times > 0 and re.search(fault.match, target):
-                    fault.times -= 1
-                    return fault
-        return None
-
     def settle(self, timeout: float = 5.0) -> None:
         """Wait for requests still being served (a hanging fault outlives the client's wait)."""
         deadline = time.monotonic() + timeout
@@ -773,14 +739,6 @@ class FakeACServer:
                 if self.in_flight == 0:
                     return
             time.sleep(0.01)
-
-    def clear_log(self) -> None:
-        with self.lock:
-            self.log.clear()
-
-    def requests(self, pattern: str = ".") -> list[str]:
-        with self.lock:
-            return [target for _, target, _ in self.log if re.search(pattern, target)]
 
     def detail_ids(self, kind: str = "flow-execution-contact") -> list[str]:
         prefix = f"/api/3/channel/whatsapp/{kind}/"
@@ -941,11 +899,7 @@ class _Handler(BaseHTTPRequestHandler):
         fault = fake.take_fault(self.path)
         if fault is not None:
             return self._fault(fault)
-        if fake.auth == "api-token":
-            accepted = self.headers.get("Api-Token") == fake.token
-        else:
-            accepted = self.headers.get("Authorization") == f"Token {fake.token}"
-        if not accepted:
+        if not fake.authorized(self.headers):
             self._send(401, b'{"detail": "Invalid token."}')
             return 401
         status, data = fake.respond(split.path, urllib.parse.parse_qs(split.query))

@@ -4,6 +4,8 @@ Subclasses implement ``authorized(headers)`` and ``respond(path, query)``. The s
 127.0.0.1 only, on a free port, and stops by itself after ``lifetime`` seconds even if a test
 forgets to stop it. Faults (429 with Retry-After, 5xx, 401) are served to the next requests
 whose ``path?query`` matches a pattern, before authentication, as a proxy or gateway would.
+The fake ActiveCampaign server (tests/fake_ac_server.py) shares this lifecycle, fault queue and
+request log with its own, more hostile, request handler (``_handler_base``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,7 +32,7 @@ class FakeServer:
     def __init__(self, *, lifetime: float = 120.0) -> None:
         self.lifetime = lifetime
         self.faults: list[Fault] = []
-        self.log: list[tuple[str, int]] = []  # (path?query, status)
+        self.log: list[tuple[float, str, int]] = []  # (monotonic time, path?query, status)
         self.lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._timer: threading.Timer | None = None
@@ -42,10 +45,14 @@ class FakeServer:
     def respond(self, path: str, query: dict[str, list[str]]) -> tuple[int, Any]:
         raise NotImplementedError
 
+    def _handler_base(self) -> type[BaseHTTPRequestHandler]:
+        """The request handler class; it reaches this server as ``self.fake``."""
+        return _Handler
+
     # -- lifecycle ------------------------------------------------------------------------------
 
     def start(self):  # noqa: ANN201 - returns the subclass
-        handler = type("Handler", (_Handler,), {"fake": self})
+        handler = type("Handler", (self._handler_base(),), {"fake": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         threading.Thread(
@@ -93,11 +100,11 @@ class FakeServer:
 
     def requests(self, pattern: str = ".") -> list[str]:
         with self.lock:
-            return [target for target, _ in self.log if re.search(pattern, target)]
+            return [target for _, target, _ in self.log if re.search(pattern, target)]
 
     def statuses(self) -> list[int]:
         with self.lock:
-            return [status for _, status in self.log]
+            return [status for _, _, status in self.log]
 
     def clear_log(self) -> None:
         with self.lock:
@@ -134,5 +141,5 @@ class _Handler(BaseHTTPRequestHandler):
             headers = {}
             status, data = fake.respond(split.path, urllib.parse.parse_qs(split.query))
         with fake.lock:  # logged before answering: a test reads the log once its client is done
-            fake.log.append((self.path, status))
+            fake.log.append((time.monotonic(), self.path, status))
         self._send(status, data, headers)

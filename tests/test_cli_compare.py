@@ -11,29 +11,6 @@ from flowdesk.core.compare import compare_versions, comparison_json, default_pai
 from flowdesk.core.queries import list_flows, list_versions
 
 
-@pytest.fixture(scope="module")
-def demo_db_path(tmp_path_factory):
-    """A small demo workspace (flows with two to four versions), built once for this module."""
-    from flowdesk.core.db import connect
-    from flowdesk.core.demo import DemoSource
-    from flowdesk.core.sync import SyncEngine
-
-    path = tmp_path_factory.mktemp("compare") / "demo.db"
-    db = connect(path)
-    assert SyncEngine(db).run(DemoSource(seed=3, contacts=400)).outcome == "completed"
-    db.conn.close()
-    return path
-
-
-@pytest.fixture
-def demo(demo_db_path):
-    from flowdesk.core.db import connect
-
-    db = connect(demo_db_path)
-    yield db
-    db.conn.close()
-
-
 def _flow(db):
     return next(f for f in list_flows(db) if f.name == "Order status assistant")
 

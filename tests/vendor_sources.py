@@ -42,9 +42,10 @@ def twilio_source(fake: FakeTwilio, token: str = AUTH_TOKEN, sleep=None) -> Twil
     )
 
 
-def sync(db, source):
-    """One desktop sync that must complete."""
-    report = SyncEngine(db).run(source)
+def sync(db, source, notes: list[str] | None = None):
+    """One desktop sync that must complete; its progress notes go to ``notes`` when given."""
+    progress = None if notes is None else (lambda p: notes.append(p.note))
+    report = SyncEngine(db).run(source, progress=progress)
     assert report.outcome == "completed", report.message
     return report
 

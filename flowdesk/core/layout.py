@@ -12,14 +12,19 @@ Pipeline, each phase chosen for predictability over cleverness:
    pipeline only ever sees a DAG, and they are drawn afterwards as loops on the nodes' right side.
 2. Layering: longest path from the top, so every forward edge points strictly downward. Steps
    nobody can reach from the entry are pulled down next to the steps they lead to; fully isolated
-   steps get their own bottom row instead of crowding the entry.
+   steps get their own bottom row instead of crowding the entry. A split with more options than
+   a row holds (``max_row_steps``) is wrapped: its options fill rows block after block, each
+   block below the short branches of the one before, so a hundred categories draw as a grid
+   rather than one row tens of thousands of pixels wide.
 3. Edges spanning several layers get one virtual node per crossed layer. Virtual nodes take part in
    ordering and positioning like real ones, which reserves a free lane for the edge in every row
    it crosses: that is what guarantees edges never run through a node. The lanes of back edges
    are kept right of everything else in their rows, the way flowcharts draw loops. Back edges
    into the same step are bundled: they share one virtual node per layer (one trunk) and one
    port on the step's side, each joining the trunk beside its own source, so twenty "Main menu"
-   loops draw as one line into the menu instead of a fan of twenty lanes.
+   loops draw as one line into the menu instead of a fan of twenty lanes. The options of a
+   wrapped split reach their rows the same way, down one line from the split run through the
+   middle of the rows it passes, each leaving it above its own step with its label.
 4. Crossing reduction: depth-first initial order (option order), then barycenter sweeps and
    adjacent swaps, keeping the best order seen.
 5. x coordinates: Brandes-Koepf. Four passes align each element with a median neighbour and pack
@@ -47,6 +52,9 @@ MeasureFn = Callable[[str], tuple[float, float]]
 # Above this many nodes plus virtual nodes, the quadratic neighbour-swap pass is skipped: such
 # graphs are far beyond a readable flow, and the layout must still come back promptly.
 _TRANSPOSE_LIMIT = 4000
+# A wrapped split's next row of options starts below the branches of the row before, up to this
+# many rows deep; deeper branches share their rows with the next options.
+_WRAP_DEPTH = 4
 
 __all__ = [
     "GraphLayout",
@@ -154,6 +162,10 @@ class LayoutOptions:
     # Back edges into the same step share one lane and one port on its right side, each
     # joining that trunk beside its own source (edge bundling); False gives each its own lane.
     bundle_back_edges: bool = True
+    # A split's options fill rows of at most this many steps: the options of a very wide split
+    # (a RapidPro split of a hundred categories) continue on the rows below, reached through one
+    # shared line, instead of one row tens of thousands of pixels wide. 0: no limit.
+    max_row_steps: int = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,6 +421,8 @@ class _Layout:
                 indegree[nxt] -= 1
                 if indegree[nxt] == 0:
                     queue.append(nxt)
+        self.wrapped = [False] * self.n  # put below its natural row by max_row_steps
+        self._bound_rows(layer, topo, succ)
         # Unreachable steps without predecessors would all sit in the top row; drop each one to
         # just above the highest step it leads to, so it is drawn next to where it joins the flow.
         is_root = [False] * self.n
@@ -430,6 +444,41 @@ class _Layout:
         dense = {value: index for index, value in enumerate(used)}
         self.layer_of = [dense[value] for value in layer]
         self.layer_count = len(used)
+
+    def _bound_rows(self, layer: list[int], topo: list[int], succ: list[list[int]]) -> None:
+        """Wrap the options of a split with more than ``max_row_steps`` of them: in option
+        order, each row of the split's options holds that many, and the next ones continue
+        below the steps those options lead to on their own (up to ``_WRAP_DEPTH`` rows), so a
+        row of options and the short branches under them stay together, block after block.
+        Other rows keep the plain layering: bounding every row would push steps of unrelated
+        branches down and make the graph wider, not narrower."""
+        limit = self.opt.max_row_steps
+        if limit <= 0 or not any(len(nexts) > limit for nexts in succ):
+            return
+        indegree = [0] * self.n
+        for nexts in succ:
+            for nxt in nexts:
+                indegree[nxt] += 1
+        # Rows a step's own branch takes: itself and the steps only it leads to.
+        depth = [1] * self.n
+        for node in reversed(topo):
+            own = [depth[nxt] for nxt in succ[node] if indegree[nxt] == 1]
+            depth[node] = 1 + max(own, default=0)
+        new_layer = [0] * self.n
+        for node in topo:
+            nexts = succ[node]
+            steps = [1] * len(nexts)
+            if len(nexts) > limit:
+                offset = 1
+                for first in range(0, len(nexts), limit):
+                    block = nexts[first : first + limit]
+                    steps[first : first + limit] = [offset] * len(block)
+                    offset += min(max(depth[nxt] for nxt in block), _WRAP_DEPTH)
+            for nxt, step in zip(nexts, steps, strict=True):
+                new_layer[nxt] = max(new_layer[nxt], new_layer[node] + step)
+        for v in range(self.n):
+            self.wrapped[v] = new_layer[v] > layer[v]
+        layer[:] = new_layer
 
     def _oriented(self, slot: int) -> tuple[int, int]:
         """(upper, lower) node of an edge once back edges are reversed."""
@@ -456,8 +505,10 @@ class _Layout:
         # Back edges into one target share their lane (one virtual node per layer and target)
         # and the segments between those: twenty "Main menu" loops become one trunk that each
         # loop joins beside its own source, instead of twenty parallel lanes.
-        shared_lane: dict[tuple[int, int], int] = {}
+        shared_lane: dict[tuple[int, int, str, bool], int] = {}
         shared_seg: dict[tuple[int, int], int] = {}
+        wrap = self._wrap_bundles()
+        self.wrap_lines: list[int] = []  # virtual nodes of the lines down to wrapped rows
         slots = range(len(self.e_src))
         # Forward edges first, so a node's downward neighbours list its options before its loops.
         ordered = [s for s in slots if not self.e_back[s]] + [s for s in slots if self.e_back[s]]
@@ -465,21 +516,32 @@ class _Layout:
             if self.e_self[slot]:
                 continue
             upper, lower = self._oriented(slot)
-            bundled = self.e_back[slot] and opt.bundle_back_edges
+            back = self.e_back[slot]
+            # Bundles share one virtual node per row and the segments between them: "out" (a
+            # loop's trunk up from its target, a wrapped split's line down to its rows) shares
+            # the segments from the upper end, "in" (many rows into a step put below them by a
+            # wrap) those into the lower end.
+            bundle = "out" if back and opt.bundle_back_edges else wrap.get(slot)
+            owner = lower if bundle == "in" else upper
             chain = [upper]
             for layer in range(self.layer_of[upper] + 1, self.layer_of[lower]):
-                element = shared_lane.get((upper, layer), -1) if bundled else -1
+                lane = (owner, layer, bundle or "", back)
+                element = shared_lane.get(lane, -1) if bundle else -1
                 if element < 0:
-                    element = self._add_virtual(layer, self.e_back[slot])
-                    if bundled:
-                        shared_lane[(upper, layer)] = element
+                    element = self._add_virtual(layer, back)
+                    if bundle:
+                        shared_lane[lane] = element
+                        if bundle == "out" and not back:
+                            self.wrap_lines.append(element)
                 chain.append(element)
             chain.append(lower)
             segs: list[int] = []
             for a, b in zip(chain, chain[1:], strict=False):
-                # Only segments down to a shared lane are shared; the last one, into the loop's
-                # own source, is the edge's own (it carries the label).
-                seg = shared_seg.get((a, b), -1) if bundled and b >= self.n else -1
+                # Only the segments on the shared side are shared; the one at the edge's own end
+                # (into a loop's own source, into a wrapped option) is its own and carries the
+                # label.
+                shared = (bundle == "out" and b >= self.n) or (bundle == "in" and a >= self.n)
+                seg = shared_seg.get((a, b), -1) if shared else -1
                 if seg < 0:
                     seg = len(self.seg_upper)
                     self.seg_upper.append(a)
@@ -487,13 +549,14 @@ class _Layout:
                     self.seg_edge.append(slot)
                     self.down_segs[a].append(seg)
                     self.up_segs[b].append(seg)
-                    if bundled and b >= self.n:
+                    if shared:
                         shared_seg[(a, b)] = seg
                 segs.append(seg)
             self.chain[slot] = chain
             self.chain_segs[slot] = segs
-            # The label sits in the first gap the edge crosses when leaving its source.
-            label_seg = segs[-1] if self.e_back[slot] else segs[0]
+            # The label sits in the first gap the edge crosses when leaving its source (a wrapped
+            # option's, above its step: the gaps it crosses before are the shared line's).
+            label_seg = segs[-1] if back or bundle == "out" else segs[0]
             self.label_seg[slot] = label_seg
             size = self.e_label_size[slot]
             if size is not None:
@@ -507,6 +570,31 @@ class _Layout:
                     self.half_left[anchor] = max(self.half_left[anchor], half)
                     self.half_right[anchor] = max(self.half_right[anchor], half)
         self.element_count = len(self.el_layer)
+
+    def _wrap_bundles(self) -> dict[int, str]:
+        """Forward edges a wrap made long, by slot: "out" when their source has several (a
+        wrapped split's options), else "in" when their target has several (the steps of many
+        rows joining one step below them)."""
+        long = [
+            slot
+            for slot in range(len(self.e_src))
+            if not self.e_back[slot]
+            and not self.e_self[slot]
+            and self.wrapped[self.e_tgt[slot]]
+            and self.layer_of[self.e_tgt[slot]] > self.layer_of[self.e_src[slot]] + 1
+        ]
+        out_count: dict[int, int] = {}
+        in_count: dict[int, int] = {}
+        for slot in long:
+            out_count[self.e_src[slot]] = out_count.get(self.e_src[slot], 0) + 1
+            in_count[self.e_tgt[slot]] = in_count.get(self.e_tgt[slot], 0) + 1
+        wrap: dict[int, str] = {}
+        for slot in long:
+            if out_count[self.e_src[slot]] > 1:
+                wrap[slot] = "out"
+            elif in_count[self.e_tgt[slot]] > 1:
+                wrap[slot] = "in"
+        return wrap
 
     def _add_virtual(self, layer: int, back: bool) -> int:
         element = len(self.el_layer)
@@ -705,6 +793,28 @@ class _Layout:
                     break
         self.layers = best
         self._renumber()
+        self._center_wrap_lines()
+
+    def _center_wrap_lines(self) -> None:
+        """Run the line down to a wrapped split's next rows where it comes from: between the
+        options it leaves beside (in their middle) and the steps below the ones left and right
+        of it, so the rows below centre under the one above instead of stepping sideways, a
+        row's width each time."""
+        pos = self.pos
+        for element in sorted(self.wrap_lines, key=self.el_layer.__getitem__):
+            above = pos[self.up_nbrs[element][0]]
+            layer = self.layers[self.el_layer[element]]
+            layer.remove(element)
+            before = level = 0
+            for other in layer:
+                nbrs = self.up_nbrs[other]
+                if nbrs:
+                    bary = sum(pos[e] for e in nbrs) / len(nbrs)
+                    before += bary < above
+                    level += bary == above
+            layer.insert(before + (level + 1) // 2, element)
+            for index, other in enumerate(layer):
+                pos[other] = index
 
     # ---------------------------------------------------------------- 5. x coordinates
     def assign_ports(self) -> None:

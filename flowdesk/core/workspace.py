@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,48 @@ class Kind:
     options: tuple[str, ...] = field(default=())
 
 
+@contextmanager
+def _one_line() -> Iterator[None]:
+    """A source's own checks (URL, Account SID, token, settings) raise ValueError; the app and
+    the command line show a WorkspaceError as the one line it is."""
+    try:
+        yield
+    except ValueError as exc:
+        raise WorkspaceError(str(exc)) from None
+
+
+def _bound_account(workspace: Workspace, wanted: str) -> None:
+    if workspace.account and workspace.account != wanted:
+        raise WorkspaceError(
+            f"this cache holds the account {workspace.account}; sync {wanted} into another "
+            "cache file"
+        )
+
+
+def _account_url(
+    workspace: Workspace, options: SourceOptions, normalize: Callable[[str], str], what: str
+) -> str:
+    """The account's normalised URL: ``--url`` on a first sync, else the one the cache holds
+    (a different one is refused)."""
+    with _one_line():
+        base_url = normalize(options.url) if options.url else workspace.account
+    if not base_url:
+        raise WorkspaceError(f"the {what} URL is needed for the first sync (--url)")
+    _bound_account(workspace, base_url)
+    return base_url
+
+
+def _stored_token(account: str, env: str, service: str, noun: str = "API token") -> str:
+    """The account's token from the environment or the keyring (where the app's Connect keeps
+    it); a WorkspaceError naming both ways when there is none."""
+    from flowdesk.core.sources.credentials import load_token
+
+    token = load_token(account, env=env, service=service)
+    if not token:
+        raise WorkspaceError(f"no {noun}: set {env}, or connect the account from the app")
+    return token
+
+
 def _build_demo(workspace: Workspace, options: SourceOptions) -> Source:
     from flowdesk.core.demo import DemoSource
 
@@ -115,28 +158,12 @@ def _build_demo(workspace: Workspace, options: SourceOptions) -> Source:
 
 def _build_activecampaign(workspace: Workspace, options: SourceOptions) -> Source:
     from flowdesk.core.sources import activecampaign as ac
-    from flowdesk.core.sources.credentials import load_token
+    from flowdesk.core.sources import credentials
 
-    try:
-        base_url = ac.normalize_base_url(options.url) if options.url else workspace.account
-    except ValueError as exc:
-        raise WorkspaceError(str(exc)) from None
-    if not base_url:
-        raise WorkspaceError("the account URL is needed for the first sync (--url)")
-    if workspace.account and workspace.account != base_url:
-        raise WorkspaceError(
-            f"this cache holds the account {workspace.account}; sync {base_url} into another "
-            "cache file"
-        )
-    token = load_token(base_url)
-    if not token:
-        raise WorkspaceError(
-            "no API token: set FLOWDESK_AC_TOKEN, or connect the account from the app"
-        )
-    try:
+    base_url = _account_url(workspace, options, ac.normalize_base_url, "account")
+    token = _stored_token(base_url, credentials.ENV_TOKEN, credentials.SERVICE)
+    with _one_line():
         polite = ac.politeness_from_env()
-    except ValueError as exc:
-        raise WorkspaceError(str(exc)) from None
     raw = os.environ.get("FLOWDESK_AC_PAGE_SIZE", "").strip()
     try:
         page_size = int(raw) if raw else ac.DEFAULT_PAGE_SIZE
@@ -153,60 +180,36 @@ def _build_activecampaign(workspace: Workspace, options: SourceOptions) -> Sourc
     )
 
 
-def _bound_account(workspace: Workspace, wanted: str) -> None:
-    if workspace.account and workspace.account != wanted:
-        raise WorkspaceError(
-            f"this cache holds the account {workspace.account}; sync {wanted} into another "
-            "cache file"
-        )
-
-
 def _build_rapidpro(workspace: Workspace, options: SourceOptions) -> Source:
     from flowdesk.core.sources import rapidpro
-    from flowdesk.core.sources.credentials import load_token
     from flowdesk.core.sources.http import Politeness
 
-    try:
-        base_url = rapidpro.normalize_url(options.url) if options.url else workspace.account
-    except ValueError as exc:
-        raise WorkspaceError(str(exc)) from None
-    if not base_url:
-        raise WorkspaceError("the workspace URL is needed for the first sync (--url)")
-    _bound_account(workspace, base_url)
-    token = load_token(base_url, env=rapidpro.ENV_TOKEN, service=rapidpro.KEYRING_SERVICE)
-    if not token:
-        raise WorkspaceError(
-            f"no API token: set {rapidpro.ENV_TOKEN}, or keep it in the system keyring"
-        )
+    base_url = _account_url(workspace, options, rapidpro.normalize_url, "workspace")
+    token = _stored_token(base_url, rapidpro.ENV_TOKEN, rapidpro.KEYRING_SERVICE)
     politeness = Politeness(rate=options.rate or rapidpro.DEFAULT_RATE)
-    return rapidpro.RapidProSource(base_url, token, politeness=politeness)
+    with _one_line():
+        return rapidpro.RapidProSource(base_url, token, politeness=politeness)
 
 
 def _build_twilio(workspace: Workspace, options: SourceOptions) -> Source:
     from flowdesk.core.sources import twilio
-    from flowdesk.core.sources.credentials import load_token
     from flowdesk.core.sources.http import Politeness
 
     sid = options.account or os.environ.get(twilio.ENV_SID, "").strip() or workspace.account
     if not sid:
         raise WorkspaceError(f"no Account SID: set {twilio.ENV_SID}")
     _bound_account(workspace, sid)
-    try:
+    with _one_line():
         url = twilio.normalize_url(options.url or workspace.extra.get("url"))
-    except ValueError as exc:
-        raise WorkspaceError(str(exc)) from None
-    token = load_token(sid, env=twilio.ENV_TOKEN, service=twilio.KEYRING_SERVICE)
-    if not token:
-        raise WorkspaceError(
-            f"no auth token: set {twilio.ENV_TOKEN}, or keep it in the system keyring"
+    token = _stored_token(sid, twilio.ENV_TOKEN, twilio.KEYRING_SERVICE, "auth token")
+    with _one_line():
+        return twilio.TwilioSource(
+            sid,
+            token,
+            url=url,
+            politeness=Politeness(rate=options.rate or twilio.DEFAULT_RATE),
+            page_size=options.page_size or twilio.DEFAULT_PAGE_SIZE,
         )
-    return twilio.TwilioSource(
-        sid,
-        token,
-        url=url,
-        politeness=Politeness(rate=options.rate or twilio.DEFAULT_RATE),
-        page_size=options.page_size or twilio.DEFAULT_PAGE_SIZE,
-    )
 
 
 def _build_team(workspace: Workspace, options: SourceOptions) -> Source:

@@ -183,12 +183,11 @@ class TestedDialog(QDialog):
 
     One home for the test's state, so every connect dialog follows the same rules: a test's
     answer is dropped when the inputs change or the dialog closes; a failed test blocks Connect
-    until the inputs change or a later test of them succeeds. Subclasses make ``status`` and
-    ``test_button`` and start the test with ``key=self.test_key``.
+    until the inputs change or a later test of them succeeds. It also makes the parts every
+    connect dialog has (Test connection and its status line, Connect and Cancel) and lays them
+    out under the subclass's fields (:meth:`_lay_out`). Subclasses implement
+    :meth:`test_connection`, starting the test with ``key=self.test_key``.
     """
-
-    status: QLabel
-    test_button: QPushButton
 
     def __init__(self, parent: QWidget | None, tasks: TaskManager) -> None:
         super().__init__(parent)
@@ -196,6 +195,35 @@ class TestedDialog(QDialog):
         self._test: Task | None = None
         self._failed_test: str | None = None  # why the last test of these inputs failed
         self.test_key = (self, "test connection")
+        self.test_button = QPushButton("&Test connection", self)
+        self.test_button.setAccessibleName("Test connection")
+        self.status = QLabel("", self)
+        self.status.setWordWrap(True)
+        self.status.setAccessibleName("Connection status")
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText("Connect")
+        self.ok_button.setAccessibleName("Connect")
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAccessibleName("Cancel")
+        self.test_button.clicked.connect(self.test_connection)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+
+    def _lay_out(self, intro: QLabel, fields: QFormLayout) -> None:
+        """The intro, the subclass's fields, the test row, then Connect and Cancel."""
+        test_row = QHBoxLayout()
+        test_row.addWidget(self.test_button)
+        test_row.addWidget(self.status, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(fields)
+        layout.addLayout(test_row)
+        layout.addWidget(self.buttons)
+
+    def test_connection(self) -> None:
+        raise NotImplementedError
 
     def is_testing(self) -> bool:
         return self._test is not None
@@ -280,15 +308,6 @@ class ConnectDialog(TestedDialog):
         self.token_edit.setToolTip(form.token_help)
         self._prefill_token_hint()
 
-        self.test_button = QPushButton("&Test connection", self)
-        self.test_button.setAccessibleName("Test connection")
-        self.status = QLabel("", self)
-        self.status.setWordWrap(True)
-        self.status.setAccessibleName("Connection status")
-        test_row = QHBoxLayout()
-        test_row.addWidget(self.test_button)
-        test_row.addWidget(self.status, 1)
-
         rows = QFormLayout()
         if form.url_required:
             rows.addRow(form.url_label, self.url_edit)
@@ -300,24 +319,8 @@ class ConnectDialog(TestedDialog):
         rows.addRow("", help_label)
         if not form.url_required:  # an advanced field, after what everyone fills
             rows.addRow(form.url_label, self.url_edit)
+        self._lay_out(intro, rows)
 
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
-        )
-        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok_button.setText("Connect")
-        self.ok_button.setAccessibleName("Connect")
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAccessibleName("Cancel")
-
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addLayout(rows)
-        layout.addLayout(test_row)
-        layout.addWidget(self.buttons)
-
-        self.test_button.clicked.connect(self.test_connection)
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
         for edit in (self.url_edit, self.account_edit, self.token_edit):
             edit.textChanged.connect(self._inputs_changed)
         self._inputs_changed()

@@ -4,10 +4,13 @@ The window must fit a 1024×700 screen with the flows list, a trace and the Down
 open. Rows of controls therefore wrap onto more lines (:class:`ReflowLayout`) and one-line texts
 that may be long (a flow's name, the cache path) elide with "…" and keep the whole text in
 their tooltip (:class:`ElidedLabel`), so a minimum width is the widest single item, not the sum.
-Tabs take shorter names rather than hide behind scroll arrows (:class:`CompactTabs`).
+Tabs take shorter names rather than hide behind scroll arrows (:class:`CompactTabs`), and
+tables end on a whole column (:func:`fit_widths`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QPainter, QPaintEvent, QResizeEvent
@@ -155,6 +158,28 @@ class ElidedLabel(QLabel):
         return self.fontMetrics().horizontalAdvance(self.text()) > self.contentsRect().width()
 
 
+class WrappingLabel(QLabel):
+    """Plain text on one line when it fits, wrapped onto more lines when it does not: never cut.
+    (A plain word-wrapping label asks for a narrow width and wraps even when there is room.)"""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setWordWrap(True)
+        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+
+    def sizeHint(self) -> QSize:
+        margins = self.contentsMargins()
+        width = self.fontMetrics().horizontalAdvance(self.text()) + 2 * self.margin() + 2
+        width += margins.left() + margins.right()
+        return QSize(width, self.heightForWidth(width))
+
+    def is_wrapped(self) -> bool:
+        return self.height() > self.heightForWidth(self.sizeHint().width())
+
+
 class CompactTabs(QTabWidget):
     """Tabs whose labels shorten ("Messaging Flow Executions" → "Executions") when the full ones
     do not fit, instead of hiding the last tabs behind scroll arrows ("Ov◂▸"). Give each tab its
@@ -213,3 +238,44 @@ class CompactTabs(QTabWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self.refit()
+
+
+def fit_widths(
+    preferred: Sequence[int],
+    least: Sequence[int],
+    available: int,
+    *,
+    shrink_first: Sequence[int] | None = None,
+    grow: int | None = None,
+) -> list[int]:
+    """Column widths for a table ``available`` pixels wide: as many columns as fit whole from
+    the left (narrowing the ones that may narrow, as little as needed), the last of those
+    ending at the edge, so no column shows cut in half; the rest keep their preferred widths
+    and are a horizontal scroll away. All of them fit: the preferred widths.
+
+    ``shrink_first``: the order columns give up width in (default: rightmost first).
+    ``grow``: the column that takes the room left, also when every column fits, so the last
+    column ends at the edge (default: the widest shrinkable column in view, and a table that
+    stretches its last column itself). A hidden column is one of width 0."""
+    widths = list(preferred)
+    if sum(preferred) <= available:
+        if grow is not None:
+            widths[grow] += available - sum(preferred)
+        return widths
+    shown = 1
+    while shown < len(preferred) and sum(least[: shown + 1]) <= available:
+        shown += 1
+    excess = sum(widths[:shown]) - available
+    order = [i for i in (shrink_first or reversed(range(shown))) if i < shown]
+    order += [i for i in reversed(range(shown)) if i not in order]
+    for index in order:
+        if excess <= 0:
+            break
+        give = min(excess, widths[index] - least[index])
+        widths[index] -= give
+        excess -= give
+    if excess < 0:  # room left: a column in view takes it
+        if grow is None or grow >= shown:
+            grow = max(range(shown), key=lambda i: (preferred[i] - least[i], -i))
+        widths[grow] -= excess
+    return widths

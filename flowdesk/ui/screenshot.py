@@ -204,7 +204,7 @@ def _insight_views(page, grab) -> None:  # noqa: ANN001
     panel.tabs.setCurrentIndex(1)
     grab("12-why")
     panel.tabs.setCurrentIndex(2)
-    rows = panel.times.rows()
+    rows = panel.times.records()
     waiting = [i for i, r in enumerate(rows) if r.step is not None and r.step.wait_seconds]
     if rows:
         panel.time_table.selectRow(waiting[0] if waiting else 0)

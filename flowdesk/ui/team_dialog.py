@@ -14,13 +14,9 @@ from __future__ import annotations
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -74,28 +70,7 @@ class TeamServerDialog(TestedDialog):
         form = QFormLayout()
         form.addRow("Server &URL", self.url_edit)
         form.addRow("&Password", self.password_edit)
-        self.test_button = QPushButton("&Test connection")
-        self.test_button.setAccessibleName("Test connection")
-        self.status = QLabel()
-        self.status.setWordWrap(True)
-        self.status.setAccessibleName("Status")
-        test_row = QHBoxLayout()
-        test_row.addWidget(self.test_button)
-        test_row.addWidget(self.status, 1)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok_button.setText("Connect")
-        self.ok_button.setAccessibleName("Connect")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addLayout(test_row)
-        layout.addWidget(self.buttons)
-        self.test_button.clicked.connect(self.test_connection)
+        self._lay_out(intro, form)
         self.url_edit.textChanged.connect(self._check)
         self.password_edit.textChanged.connect(self._check)
         self._check()

@@ -82,6 +82,15 @@ def style_chart_axes(plot: Any, palette: QPalette) -> None:
         axis.setTextPen(palette.color(QPalette.ColorRole.Text))
 
 
+def static_chart(plot: Any) -> None:
+    """A pyqtgraph plot (a PlotWidget or a PlotItem) to read, not to explore: no context menu,
+    no pan or zoom, no auto-range button, and faint horizontal lines to read values against."""
+    plot.setMenuEnabled(False)
+    plot.setMouseEnabled(x=False, y=False)
+    plot.hideButtons()
+    plot.showGrid(x=False, y=True, alpha=0.25)
+
+
 _DOT_CACHE: dict[tuple[str, bool], QIcon] = {}
 
 

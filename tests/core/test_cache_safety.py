@@ -21,21 +21,10 @@ from flowdesk.core.export.naming import safe_file_stem
 FLOW = "Appointment reminders"
 
 
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "demo.db"
-    assert main(["demo", "--db", str(path), "--contacts", "200"]) == 0
-    conn = sqlite3.connect(path)
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
-    return path
-
-
 @pytest.fixture
-def demo(demo_template, tmp_path) -> Path:
-    path = tmp_path / "demo.db"
-    shutil.copy(demo_template, path)
-    return path
+def demo(demo_db_path) -> Path:
+    """A private copy of the session's demo workspace (tests/conftest.py), by its path."""
+    return demo_db_path
 
 
 def foreign_file(path: Path, with_meta: bool) -> Path:

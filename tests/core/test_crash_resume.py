@@ -15,7 +15,7 @@ import pytest
 from flowdesk.core import search_terms
 from flowdesk.core.db import connect
 from flowdesk.core.integrity import mismatches
-from tests.factories import cache_content
+from tests.factories import cache_content_at
 
 CONTACTS = 12000
 
@@ -26,14 +26,6 @@ def _flowdesk(*args: str) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-
-
-def _dump(path: Path) -> dict[str, list]:
-    db = connect(path)
-    try:
-        return cache_content(db)
-    finally:
-        db.conn.close()
 
 
 def _committed_batches(path: Path) -> int:
@@ -62,11 +54,11 @@ def test_killed_build_resumes_to_the_same_cache(tmp_path):
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     partial = _committed_batches(crashed)
-    assert 0 < partial < len(_dump(reference)["run_steps"]), "the kill landed mid-build"
+    assert 0 < partial < len(cache_content_at(reference)["run_steps"]), "the kill landed mid-build"
     stopped = connect(crashed, readonly=True)
     assert search_terms.is_pending(stopped.conn)  # the sorted build at the end never ran
     stopped.conn.close()
 
     assert _flowdesk("sync", "--db", str(crashed)).wait() == 0
-    assert _dump(crashed) == _dump(reference)
+    assert cache_content_at(crashed) == cache_content_at(reference)
     assert mismatches(connect(crashed)) == []

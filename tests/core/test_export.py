@@ -213,6 +213,26 @@ def read_csv(path: Path, encoding: str = "utf-8") -> list[list[str]]:
         return list(csv.reader(handle))
 
 
+def expected_line(want: dict, header: list[str], text, when, empty) -> list:  # noqa: ANN001
+    """A reference row as a file must hold it under ``header``: ``text`` writes a text cell,
+    ``when`` a time, ``empty`` is an empty cell ("" in CSV, None in XLSX)."""
+    fixed_names = [h for h in header if h in FIXED]
+    fixed = {
+        "Phone": text(want["Phone"]),
+        "First name": text(want["First name"]),
+        "Last name": text(want["Last name"]),
+        "Status": want["Status"],
+        "Reason": text(want["Reason"]),
+        "Version": want["Version"],
+        "Execution": want["Execution"] or empty,
+        "Entered": when(want["Entered"]),
+    }
+    times = [
+        when(want["times"][h]) if h in want["times"] else empty for h in header[len(fixed_names) :]
+    ]
+    return [fixed[h] for h in fixed_names] + times
+
+
 def check_csv_rows(rows: list[list[str]], expected: list[dict], stamp=None, header=None) -> None:  # noqa: ANN001
     """The file's rows against the reference; ``stamp`` formats times (default: ISO UTC);
     ``header`` is the file's expected header (default: the whole flow's)."""
@@ -223,21 +243,7 @@ def check_csv_rows(rows: list[list[str]], expected: list[dict], stamp=None, head
     assert rows[0] == header
     assert len(rows) - 1 == len(expected)
     for line, want in zip(rows[1:], expected, strict=True):
-        fixed = {
-            "Phone": spreadsheet_text(want["Phone"]),
-            "First name": spreadsheet_text(want["First name"]),
-            "Last name": spreadsheet_text(want["Last name"]),
-            "Status": want["Status"],
-            "Reason": spreadsheet_text(want["Reason"]),
-            "Version": want["Version"],
-            "Execution": want["Execution"],
-            "Entered": stamp(want["Entered"]),
-        }
-        steps = [
-            stamp(want["times"][h]) if h in want["times"] else ""
-            for h in header[len(fixed_names) :]
-        ]
-        assert line == [fixed[h] for h in fixed_names] + steps
+        assert line == expected_line(want, header, spreadsheet_text, stamp, "")
         # Every time the run has lands in a column of this file.
         assert set(want["times"]) <= set(header)
 
@@ -351,22 +357,7 @@ def _expected_xlsx(want: dict, header: list[str] | None = None) -> list:
     def text(value: str):
         return spreadsheet_text(value) or None
 
-    header = header or EXPECTED_HEADER
-    fixed_names = [h for h in header if h in FIXED]
-    fixed = {
-        "Phone": text(want["Phone"]),
-        "First name": text(want["First name"]),
-        "Last name": text(want["Last name"]),
-        "Status": want["Status"],
-        "Reason": text(want["Reason"]),
-        "Version": want["Version"],
-        "Execution": want["Execution"] or None,
-        "Entered": naive(want["Entered"]),
-    }
-    times = [
-        naive(want["times"][h]) if h in want["times"] else None for h in header[len(fixed_names) :]
-    ]
-    return [fixed[h] for h in fixed_names] + times
+    return expected_line(want, header or EXPECTED_HEADER, text, naive, None)
 
 
 def test_xlsx_matches_an_independent_query_row_by_row(cache, out):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import time
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -499,6 +500,66 @@ def test_random_graphs_keep_every_guarantee(graph):
     layout = compute_layout(nodes, edges, roots=roots or None)
     assert_valid(layout, nodes, edges)
     assert layout == compute_layout(nodes, edges, roots=roots or None)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(graphs(), st.integers(min_value=1, max_value=3))
+def test_random_graphs_wrapped_into_narrow_rows_keep_every_guarantee(graph, row_steps):
+    nodes, edges, roots = graph
+    options = LayoutOptions(max_row_steps=row_steps)
+    layout = compute_layout(nodes, edges, roots=roots or None, options=options)
+    assert_valid(layout, nodes, edges, options)
+    assert layout == compute_layout(nodes, edges, roots=roots or None, options=options)
+
+
+# -- very wide splits ---------------------------------------------------------------------------
+
+
+def wide_split(categories: int, merge: bool = True) -> tuple[list, list]:
+    """A RapidPro split by a contact field with a category per value (ParentText's splits by id
+    have 25-38; a hundred is possible), each category one message, all joining one step."""
+    nodes = [box("ask"), box("split")]
+    edges = [LayoutEdge("ask", "split", "Next")]
+    for category in range(categories):
+        nodes.append(box(f"c{category}"))
+        edges.append(LayoutEdge("split", f"c{category}", f"Category {category + 1}\n12 · 8%"))
+        if merge:
+            edges.append(LayoutEdge(f"c{category}", "thanks", "Next"))
+    nodes.append(box("thanks"))
+    edges.append(LayoutEdge("thanks", "ask", "Again"))
+    return nodes, edges
+
+
+@pytest.mark.parametrize("merge", [True, False])
+def test_a_split_of_a_hundred_categories_wraps_into_rows(merge):
+    """A 100-category split drew as one row 25,600 px wide: its categories now continue on the
+    rows below, 12 a row in option order, reached through one line down from the split."""
+    nodes, edges = wide_split(100, merge)
+    layout = compute_layout(nodes, edges)
+    assert_valid(layout, nodes, edges)
+    steps = 12  # LayoutOptions.max_row_steps
+    row_width = steps * (box("x").width + LayoutOptions().node_spacing)
+    assert layout.bounds.width <= 1.4 * row_width, layout.bounds.width
+    rows: dict[int, list] = {}
+    for node in layout.nodes.values():
+        rows.setdefault(node.layer, []).append(node)
+    assert max(len(row) for row in rows.values()) <= steps
+    # Read left to right, then row by row: the categories in their order.
+    placed = sorted((layout.nodes[f"c{c}"] for c in range(100)), key=lambda n: (n.layer, n.rect.x))
+    assert [n.id for n in placed] == [f"c{c}" for c in range(100)]
+    split = layout.nodes["split"].layer
+    assert {n.layer for n in placed} == set(range(split + 1, split + 1 + -(-100 // steps)))
+    # The options past the first row share the split's line: one port for all of them.
+    down = [e for e in layout.edges if e.source == "split"]
+    starts = {e.points[0] for e in down if layout.nodes[e.target].layer > split + 1}
+    assert len(starts) == 1
+
+
+def test_rows_within_the_limit_are_laid_out_as_before():
+    nodes, edges = wide_split(12)
+    assert compute_layout(nodes, edges) == compute_layout(
+        nodes, edges, options=LayoutOptions(max_row_steps=0)
+    )
 
 
 # -- many loops into one step -------------------------------------------------------------------

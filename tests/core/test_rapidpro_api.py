@@ -81,10 +81,13 @@ def test_rate_limits_and_server_errors_are_retried(db, server):
     server.add_fault(429, r"runs\.json", times=2, retry_after="2")
     server.add_fault(503, r"flows\.json", times=1)
     sleeps = Sleeps()
-    report = sync(db, rapidpro_source(server, sleep=sleeps))
+    notes: list[str] = []
+    report = sync(db, rapidpro_source(server, sleep=sleeps), notes)
     assert report.runs_changed == 30
     assert report.stats["retries"] == 3
     assert 2.0 in sleeps.calls  # Retry-After honoured
+    # and said while it lasts, as for ActiveCampaign
+    assert "waiting 2 s before retrying (HTTP 429" in "\n".join(notes)
     assert server.statuses().count(429) == 2
 
 
@@ -135,7 +138,10 @@ def test_urls_and_tokens(db, server, monkeypatch):
         normalize_url("http://textit.com")
     options = workspace.SourceOptions(url=server.url)
     monkeypatch.delenv("FLOWDESK_RAPIDPRO_TOKEN", raising=False)
-    with pytest.raises(workspace.WorkspaceError, match="FLOWDESK_RAPIDPRO_TOKEN"):
+    with pytest.raises(
+        workspace.WorkspaceError,
+        match="set FLOWDESK_RAPIDPRO_TOKEN, or connect the account from the app",
+    ):
         workspace.source_for(db, "rapidpro", options)
     monkeypatch.setenv("FLOWDESK_RAPIDPRO_TOKEN", TOKEN)
     built = workspace.source_for(db, "rapidpro", options)

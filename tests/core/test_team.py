@@ -37,7 +37,7 @@ from flowdesk.core.team.schema import (
 )
 from flowdesk.core.team.server import init_server, sync_server
 from flowdesk.core.team.source import source_for_url
-from tests.factories import cache_content
+from tests.factories import cache_content_at
 
 SEED, CONTACTS = 4, 1000
 READER_PASSWORD = "reader-pw-93b2"
@@ -47,14 +47,6 @@ def _stats(path: Path) -> list[dict]:
     db = connect(path)
     try:
         return [flow_stats(db, flow) for flow in list_flows(db)]
-    finally:
-        db.conn.close()
-
-
-def _dump(path: Path) -> dict[str, list]:
-    db = connect(path)
-    try:
-        return cache_content(db)
     finally:
         db.conn.close()
 
@@ -343,7 +335,7 @@ def test_wrong_password_unreachable_host_and_newer_schema_change_nothing(
     _server_sync(pg_url, contacts=150)
     cache = tmp_path / "desk.db"
     assert _cli(capsys, "sync", "--db", str(cache), "--source", "team", "--pg", pg_url)[0] == 0
-    before = _dump(cache)
+    before = cache_content_at(cache)
     wrong = pg_server.url(parse_url(pg_url).database, password="not-the-password-51")
     cases = [
         (cache, wrong, "password authentication failed"),
@@ -369,7 +361,7 @@ def test_wrong_password_unreachable_host_and_newer_schema_change_nothing(
         line = _one_line(err)
         assert code == 2 and "team schema 99, newer than this Flowdesk reads" in line
         assert "admin-secret" not in line
-    assert _dump(cache) == before
+    assert cache_content_at(cache) == before
     assert not (tmp_path / "new.db").exists()
 
 
@@ -576,5 +568,5 @@ def test_killed_server_and_desktop_syncs_resume_exactly(pg_url, tmp_path, capsys
     _kill_when(process, lambda: runs_in_cache() > 0, "the desktop sync")
     assert 0 < runs_in_cache() < total
     assert _flowdesk(*sync, "--db", str(crashed), env=env).wait() == 0
-    assert _dump(crashed) == _dump(whole)
+    assert cache_content_at(crashed) == cache_content_at(whole)
     assert _stats(whole) == _stats(early)

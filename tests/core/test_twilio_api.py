@@ -64,9 +64,11 @@ def test_rate_limits_and_server_errors_are_retried(db, server):
     server.add_fault(429, r"/Steps", times=2, retry_after="3")
     server.add_fault(500, r"/Flows$", times=1)
     sleeps = Sleeps()
-    report = sync(db, twilio_source(server, sleep=sleeps))
+    notes: list[str] = []
+    report = sync(db, twilio_source(server, sleep=sleeps), notes)
     assert report.runs_changed == 20
     assert report.stats["retries"] == 3 and 3.0 in sleeps.calls
+    assert "waiting 3 s before retrying (HTTP 429" in "\n".join(notes)  # said while it lasts
 
 
 def test_a_bad_token_fails_the_sync_without_showing_it(db, server):
@@ -82,7 +84,10 @@ def test_credentials_come_from_the_environment(db, server, monkeypatch):
         workspace.source_for(db, "twilio", options)
     monkeypatch.setenv("FLOWDESK_TWILIO_SID", ACCOUNT_SID)
     monkeypatch.delenv("FLOWDESK_TWILIO_TOKEN", raising=False)
-    with pytest.raises(workspace.WorkspaceError, match="FLOWDESK_TWILIO_TOKEN"):
+    with pytest.raises(
+        workspace.WorkspaceError,
+        match="no auth token: set FLOWDESK_TWILIO_TOKEN, or connect the account from the app",
+    ):
         workspace.source_for(db, "twilio", options)
     monkeypatch.setenv("FLOWDESK_TWILIO_TOKEN", AUTH_TOKEN)
     built = workspace.source_for(db, "twilio", options)
@@ -95,6 +100,26 @@ def test_credentials_come_from_the_environment(db, server, monkeypatch):
     monkeypatch.setenv("FLOWDESK_TWILIO_SID", "AC" + "9" * 32)
     with pytest.raises(workspace.WorkspaceError, match="another cache file"):
         workspace.source_for(db)
+
+
+@pytest.mark.parametrize(
+    ("sid", "token", "said"),
+    [
+        ("AC0123", AUTH_TOKEN, "Account SID should be AC followed by 32"),
+        (ACCOUNT_SID, "tw-test\x01auth-token", "contains spaces, line breaks"),
+    ],
+)
+def test_a_sync_refuses_what_the_connect_test_refuses_before_any_request(
+    db, server, monkeypatch, sid, token, said
+):
+    """The sync's credential is the Connect test's: a typo in the SID or a pasted control
+    character is one line, and no request carries the token."""
+    monkeypatch.setenv("FLOWDESK_TWILIO_SID", sid)
+    monkeypatch.setenv("FLOWDESK_TWILIO_TOKEN", token)
+    options = workspace.SourceOptions(url=server.url, rate=500)
+    with pytest.raises(workspace.WorkspaceError, match=said):
+        workspace.source_for(db, "twilio", options)
+    assert server.requests() == []
 
 
 def test_cli_sync_with_twilio(tmp_path, server, monkeypatch, capsys):

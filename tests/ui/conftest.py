@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
@@ -70,38 +69,6 @@ def factory_db_path(tmp_path) -> Path:
     assert report.outcome == "completed"
     db.conn.close()
     return path
-
-
-@pytest.fixture(scope="session")
-def _demo_template(tmp_path_factory) -> Path:
-    from flowdesk.core.db import set_meta
-    from flowdesk.core.demo import DemoSource
-
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    db = connect(path)
-    with db.conn:
-        set_meta(db, "demo", {"seed": 3, "contacts": 400})
-    report = SyncEngine(db).run(DemoSource(seed=3, contacts=400))
-    assert report.outcome == "completed"
-    db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.conn.close()
-    return path
-
-
-@pytest.fixture
-def demo_db_path(_demo_template, tmp_path) -> Path:
-    """A private copy of a small demo workspace (8 flows, inbound and outbound, executions)."""
-    path = tmp_path / "demo.db"
-    shutil.copy(_demo_template, path)
-    return path
-
-
-@pytest.fixture
-def demo(demo_db_path):
-    """An open connection to the private demo copy."""
-    db = connect(demo_db_path)
-    yield db
-    db.conn.close()
 
 
 @pytest.fixture(autouse=True)

@@ -7,10 +7,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QAbstractItemModelTester
 
 from flowdesk.core.db import connect
+from flowdesk.ui.reflow import fit_widths
 from flowdesk.ui.widgets.customers import (
     CONTACT_ROLE,
     RUN_ROLE,
-    fit_widths,
     load_customer,
     search_customers,
 )
@@ -133,6 +133,17 @@ def test_customer_columns_in_view_are_whole(available, expected):
     assert widths == expected
     if available < sum(preferred):  # the last column in view ends at the edge exactly
         assert available in [sum(widths[: i + 1]) for i in range(len(widths))]
+
+
+def test_fit_widths_shrinks_in_the_order_given_and_grows_the_column_named():
+    preferred, least = [100, 80, 120, 60], [100, 40, 60, 60]
+    # Everything fits: the room left goes to the column named, so the last ends at the edge.
+    assert fit_widths(preferred, least, 400, grow=2) == [100, 80, 160, 60]
+    # 40 px too narrow: the column named first gives them, then the next.
+    assert fit_widths(preferred, least, 320, shrink_first=[2, 1]) == [100, 80, 80, 60]
+    assert fit_widths(preferred, least, 280, shrink_first=[2, 1]) == [100, 60, 60, 60]
+    # A hidden column (0 wide) takes no room.
+    assert fit_widths([100, 0, 120, 60], [100, 0, 60, 60], 250, grow=2) == [100, 0, 90, 60]
 
 
 def test_the_customer_page_shows_no_column_cut_in_half(qtbot, make_window, demo, demo_db_path):

@@ -9,14 +9,9 @@ from flowdesk.core.db import connect
 from flowdesk.core.queries import Scope
 from flowdesk.core.step_report import StopsView, ranked_losses, stops_view
 from flowdesk.core.sync import SyncEngine
-from flowdesk.ui.models.insights import (
-    LOSS_COLUMNS,
-    REASON_COLUMNS,
-    ROW_ROLE,
-    TIME_COLUMNS,
-    RowsModel,
-    time_rows,
-)
+from flowdesk.ui.models.contacts import ROW_ROLE
+from flowdesk.ui.models.insights import LOSS_COLUMNS, REASON_COLUMNS, TIME_COLUMNS, time_rows
+from flowdesk.ui.models.records import RecordTableModel
 from flowdesk.ui.viewer.legend import LOSS_CAPTION, REACH_CAPTION
 from flowdesk.ui.widgets.flow_page import TAB_CONTACTS, TAB_OVER_TIME, TAB_VIEWER
 from flowdesk.ui.widgets.over_time import periods
@@ -33,17 +28,21 @@ def _view(path) -> StopsView:
         db.conn.close()
 
 
-def test_the_panel_models_pass_the_model_tester(qtmodeltester, factory_db_path):
+def test_the_panel_models_pass_the_model_tester(qapp, qtmodeltester, factory_db_path):
     view = _view(factory_db_path)
     for columns, rows in (
         (LOSS_COLUMNS, ranked_losses(view.outcomes)),
         (REASON_COLUMNS, view.reasons),
         (TIME_COLUMNS, time_rows(view.outcomes, None)),
     ):
-        model = RowsModel(columns)
-        model.set_rows(rows)
+        model = RecordTableModel(columns=columns)
+        model.set_records(rows)
         assert model.rowCount() == len(rows) > 0
         qtmodeltester.check(model)
+    # The reasons' Outcome cell carries the status colour's dot beside its word.
+    reasons = RecordTableModel(columns=REASON_COLUMNS)
+    reasons.set_records(view.reasons)
+    assert reasons.data(reasons.index(0, 1), Qt.ItemDataRole.DecorationRole) is not None
 
 
 def _viewer_tab(qtbot, make_window, path):
@@ -75,7 +74,7 @@ def test_where_runs_stop_mode_recolours_the_steps_and_ranks_losses(
     assert menu.share_text == "1 waiting"
     assert tab.viewer.legend.caption.text() == LOSS_CAPTION
     assert tab.stops_panel.isVisible()
-    ranked = [row.id for row in tab.stops_panel.losses.rows()]
+    ranked = [row.id for row in tab.stops_panel.losses.records()]
     assert ranked == ["s7", "s2"]  # one each; s7 lost its only arrival
     assert COLOUR_STOPS in tab.note.text()
     # Back to traffic: the reach heat again, panel gone.
@@ -108,12 +107,12 @@ def test_the_overview_map_shows_the_colours_of_the_mode(qtbot, make_window, demo
 def test_why_and_how_long_tables(qtbot, make_window, factory_db_path):
     window, page, tab = _stops_mode(qtbot, make_window, factory_db_path)
     panel = tab.stops_panel
-    reasons = {(r.step_name, r.metric, r.reason) for r in panel.reasons.rows()}
+    reasons = {(r.step_name, r.metric, r.reason) for r in panel.reasons.records()}
     assert ("Escalate", "failed", "External API failed: HTTP 502") in reasons
-    times = {row.label: row for row in panel.times.rows()}
+    times = {row.label: row for row in panel.times.records()}
     assert times["Welcome"].passes == 5
     assert times["Entry → completion (whole flow)"].passes == 2
-    row = next(i for i, r in enumerate(panel.times.rows()) if r.label == "Ask order number")
+    row = next(i for i, r in enumerate(panel.times.records()) if r.label == "Ask order number")
     panel.tabs.setCurrentIndex(2)
     panel.time_table.selectRow(row)
     qtbot.waitUntil(lambda: panel.histogram.counts and sum(panel.histogram.counts.values()) == 3)
@@ -142,7 +141,7 @@ def test_why_reasons_are_shown_whole(qtbot, make_window, factory_db_path):
     table = panel.reason_table
     metrics = table.fontMetrics()
     width = table.columnWidth(2) - 8  # the cell's text margins
-    for row, reason in enumerate(panel.reasons.rows()):
+    for row, reason in enumerate(panel.reasons.records()):
         needed = metrics.boundingRect(
             QRect(0, 0, width, 10_000), Qt.TextFlag.TextWordWrap, reason.reason
         )
@@ -195,7 +194,7 @@ def test_double_clicking_a_reason_lists_the_contacts_of_that_reason_only(
 ):
     window, panel = _why_tab(qtbot, make_window, factory_db_path, "Timed out")
     page = window.page
-    rows = panel.reasons.rows()
+    rows = panel.reasons.records()
     row = next(i for i, r in enumerate(rows) if r.reason == "External API failed: HTTP 502")
     assert sum(r.step_name == "Escalate" and r.metric == "failed" for r in rows) == 2
     table = panel.reason_table

@@ -52,6 +52,17 @@ def test_the_url_is_checked_as_typed_and_tls_is_required_off_this_computer(qtbot
     assert "this computer" in dialog.status.text()
 
 
+def test_its_parts_are_named_as_in_the_source_connect_dialogs(qtbot, dialog_tasks):
+    """A screen reader meets the same names in every connect dialog."""
+    dialog = make(qtbot, dialog_tasks)
+    cancel = dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+    names = [
+        w.accessibleName() for w in (dialog.test_button, dialog.status, connect_button(dialog))
+    ]
+    assert names == ["Test connection", "Connection status", "Connect"]
+    assert cancel.accessibleName() == "Cancel"
+
+
 def test_connecting_keeps_the_password_in_the_keyring_not_in_the_url(qtbot, dialog_tasks):
     dialog = make(qtbot, dialog_tasks, REMOTE)
     dialog.password_edit.setText("s3cret pass")

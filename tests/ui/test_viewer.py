@@ -199,6 +199,81 @@ def test_unreached_steps_are_quiet(viewer):
     assert viewer.scene.edges[0].dotted
 
 
+def _menu_graph(counts: list[int]) -> FlowGraph:
+    """A menu (1) whose options (2, 3, …) each lead to an answer that goes back to the menu."""
+    steps = [GraphStep(1, "menu", "Main menu", "QUESTION", None, 1, False, 500, 900, {})]
+    edges = []
+    for n, count in enumerate(counts):
+        option, answer = 2 + 2 * n, 3 + 2 * n
+        steps += [
+            GraphStep(option, f"o{n}", f"Option {n}", "MESSAGE", None, option, False, count, count),
+            GraphStep(answer, f"a{n}", f"Answer {n}", "MESSAGE", None, answer, False, count, count),
+        ]
+        edges += [
+            GraphEdge(1, option, (f"Press {n}",), ("default",), count),
+            GraphEdge(option, answer, (), ("default",), count),
+            GraphEdge(answer, 1, ("Back",), ("default",), count),
+        ]
+    return FlowGraph("v", None, steps, edges, [1])
+
+
+def test_the_line_loops_share_names_every_loop_and_is_as_thick_as_all(viewer):
+    """Loops back into one step share one line: hovering it showed the topmost loop's tooltip
+    only, drawn as thick as the busiest loop. It now lists every loop with its contacts, and
+    its thickness counts them all."""
+    from PySide6.QtWidgets import QGraphicsItem
+
+    counts = [40, 25, 9, 3]
+    viewer.set_graph(_menu_graph(counts))
+    scene = viewer.scene
+    loops = [e for e in scene.edges if e.is_back_edge]
+    assert len(loops) == len(counts)
+    # The end every loop shares: just before the arrow into the menu.
+    end = loops[0].points[-1]
+    before = loops[0].points[-2]
+    point = before + (end - before) * 0.5
+    hit = [
+        item
+        for item in scene.items(point, Qt.ItemSelectionMode.IntersectsItemShape)
+        if item.toolTip()
+    ]
+    topmost = max(hit, key=QGraphicsItem.zValue)
+    tip = topmost.toolTip()
+    assert "4 loops back to Main menu share this line" in tip
+    for n, count in enumerate(counts):
+        assert f"from Answer {n} (Back): {count}" in tip
+    assert tip.index("Answer 0") < tip.index("Answer 1") < tip.index("Answer 3")  # busiest first
+    assert "77 contacts took them together" in tip
+    assert topmost.width > max(e.width for e in loops)
+    # Where a loop leaves its own step it is alone: its own arrow answers there.
+    first = loops[-1].points[0]
+    alone = [i for i in scene.items(first) if i.toolTip()]
+    assert all("share this line" not in i.toolTip() for i in alone)
+    # A traced path dims the shared line like every other arrow.
+    viewer.highlight_path([_entry("COMPLETED", step_key=1), _entry("COMPLETED", step_key=2)])
+    assert scene.trunks and all(t.opacity() == DIM_OPACITY for t in scene.trunks)
+
+
+def test_a_wrapped_split_draws_its_rows_and_its_shared_line_names_the_options(viewer):
+    """A split of 30 categories continues on the rows below; the line down to them names the
+    options it carries."""
+    steps = [GraphStep(1, "split", "Split by id", "CONDITION", None, 1, False, 300, 300, {})]
+    edges = []
+    for n in range(30):
+        steps.append(GraphStep(2 + n, f"c{n}", f"Tip {n}", "MESSAGE", None, 2 + n, False, 10, 10))
+        edges.append(GraphEdge(1, 2 + n, (f"Category {n}",), ("default",), 10))
+    viewer.set_graph(FlowGraph("v", None, steps, edges, [1]))
+    scene = viewer.scene
+    tops = {round(scene.nodes[2 + n].y()) for n in range(30)}
+    assert len(tops) == 3  # three rows of options
+    assert scene.graph_rect.width() < 13 * (216 + 36)  # a row of 12, not one of 30
+    lines = [t for t in scene.trunks if "options of Split by id share this line" in t.toolTip()]
+    assert lines
+    widest = max(lines, key=lambda t: len(t.members))
+    assert len(widest.members) == 18  # the options past the first row
+    assert "to Tip 29 (Category 29): 10" in widest.toolTip()
+
+
 def test_node_tooltip_gives_reach_visits_endings_and_wait(synced, viewer):
     keys = _keys(synced)
     viewer.set_graph(version_graph(synced, "v1"))

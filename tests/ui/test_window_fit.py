@@ -100,7 +100,7 @@ def test_a_size_the_window_cannot_fit_fails_in_one_line(qtbot, demo_db_path, tmp
 
 
 def test_a_narrow_legend_keeps_the_diagram_its_height(qtbot):
-    from flowdesk.ui.viewer.legend import SHARE_DEFINITION_PLAIN, Legend
+    from flowdesk.ui.viewer.legend import REACH_CAPTION, SHARE_DEFINITION_PLAIN, Legend
 
     legend = Legend()
     qtbot.addWidget(legend)
@@ -109,9 +109,37 @@ def test_a_narrow_legend_keeps_the_diagram_its_height(qtbot):
     qtbot.wait(10)
     assert not legend.definition.isVisible()
     assert legend.toolTip() == SHARE_DEFINITION_PLAIN
-    legend.resize(900, 200)
+    assert legend.is_compact() and legend.caption.toolTip() == REACH_CAPTION
+    assert legend.layout().heightForWidth(420) <= 64  # one line: the scale beside the symbols
+    legend.resize(1100, 200)
     qtbot.wait(10)
     assert legend.definition.isVisible() and legend.toolTip() == ""
+    assert not legend.is_compact() and legend.caption.text() == REACH_CAPTION
+    # The definition is as tall as its lines, with no empty band above or below them.
+    definition = legend.definition
+    assert definition.height() <= definition.heightForWidth(definition.width()) + 2
+
+
+@pytest.mark.parametrize("size", [QSize(1024, 700), QSize(1366, 768)])
+def test_a_trace_gives_the_diagram_the_height_not_the_legend(
+    qtbot, make_window, demo, demo_db_path, size
+):
+    """At 1024×700 the traced diagram was 230 px under a legend of 120 (two lines of scale and
+    symbols); at 1366×768 a definition on its own line took 150 px."""
+    window = make_window(demo_db_path)
+    window.resize(size)
+    flow = max(list_flows(demo), key=lambda f: f.counters.contacts)
+    window.open_flow(flow.id)
+    page = window.page
+    page.trace_contact(page.contacts_tab.model.row_at(0))
+    _assert_fits(qtbot, window, size, "a trace")
+    viewer = page.viewer_tab.viewer
+    assert viewer.isVisible() and viewer.legend.isVisible()
+    assert viewer.legend.height() <= 64, viewer.legend.height()
+    assert viewer.stack.height() >= 0.75 * viewer.height(), (
+        viewer.stack.height(),
+        viewer.height(),
+    )
 
 
 def test_a_narrow_flows_list_shortens_words_not_figures(qtbot, make_window, demo_db_path):
@@ -181,3 +209,92 @@ def test_flow_tabs_shorten_their_names_instead_of_scrolling(qtbot, make_window, 
     window.downloads.dock.hide()
     _assert_fits(qtbot, window, QSize(1024, 700), "the panel closed")
     assert not tabs.is_compact() and _tabs_all_in_view(tabs)
+
+
+def _shows_whole(label) -> bool:
+    """The label's whole text is on screen: on one line, or wrapped onto as many as it needs."""
+    if label.wordWrap():
+        return label.height() >= label.heightForWidth(label.width())
+    return label.fontMetrics().horizontalAdvance(label.text()) <= label.contentsRect().width()
+
+
+@pytest.mark.parametrize("size", [QSize(1024, 700), QSize(1366, 768)])
+def test_the_flow_header_never_cuts_the_flow_name(qtbot, make_window, demo, demo_db_path, size):
+    """At 1024 wide the name elided to "Appointment re…" beside the scope selector; with the
+    Downloads panel open it did at 1366 too. Scope and Download now move under the name, and a
+    name longer than the header wraps."""
+    long_name = "Recordatorio de citas — clínica dental Sonrisas, sucursal centro, turno de tarde"
+    flows = list_flows(demo)
+    with demo.conn:
+        demo.conn.execute("UPDATE flows SET name = ? WHERE id = ?", (long_name, flows[-1].id))
+    window = make_window(demo_db_path)
+    window.resize(size)
+    for downloads in (False, True):
+        window.downloads.dock.setVisible(downloads)
+        for flow in list_flows(demo):
+            window.open_flow(flow.id)
+            _assert_fits(qtbot, window, size, f"{flow.name}, Downloads {downloads}")
+            title = window.page.title
+            assert title.text() == flow.name
+            assert _shows_whole(title), (flow.name, downloads, title.width())
+            if flow.name != long_name:  # an ordinary name stays on one line
+                assert title.height() < 2 * title.fontMetrics().height(), flow.name
+
+
+def _columns_cut_at_the_edge(table) -> list[int]:
+    header = table.horizontalHeader()
+    visible = table.viewport().width()
+    cut = []
+    for column in range(table.model().columnCount()):
+        if table.isColumnHidden(column):
+            continue
+        left = header.sectionViewportPosition(column)
+        right = left + header.sectionSize(column)
+        if left < visible < right:
+            cut.append(column)
+    return cut
+
+
+@pytest.mark.parametrize(
+    ("size", "downloads"),
+    [(QSize(1024, 700), False), (QSize(1024, 700), True), (QSize(1366, 768), False)],
+)
+def test_the_contacts_table_ends_on_a_whole_column(
+    qtbot, make_window, demo, demo_db_path, size, downloads
+):
+    """The flow page's Contacts table ended in a column cut at the window's edge ("Versi" at
+    1024, "Last activ" at 1366). At 1366 every column now fits; at 1024 the columns in view are
+    whole and the rest a scroll away; a cut cell's tooltip holds its whole text."""
+    from flowdesk.ui.widgets.contacts_tab import cut_text
+
+    window = make_window(demo_db_path)
+    window.resize(size)
+    flows = list_flows(demo)
+    for flow in (
+        max((f for f in flows if f.direction == "outbound"), key=lambda f: f.counters.contacts),
+        max((f for f in flows if f.direction != "outbound"), key=lambda f: f.counters.contacts),
+    ):
+        window.open_flow(flow.id)
+        _assert_fits(qtbot, window, size, flow.name)
+        window.downloads.dock.setVisible(downloads)
+        _assert_fits(qtbot, window, size, f"{flow.name}, Downloads {downloads}")
+        table = window.page.contacts_tab.table
+        assert _columns_cut_at_the_edge(table) == [], (flow.name, size)
+        if size.width() >= 1366 and not downloads:
+            assert table.horizontalScrollBar().maximum() == 0, flow.name
+    # Cut text is whole in the tooltip; text that fits is not repeated.
+    model = table.model()
+    narrowest = min(range(1, 3), key=table.columnWidth)
+    table.setColumnWidth(narrowest, 50)
+    assert table.horizontalHeader().sectionSize(narrowest) == 50
+    index = next(
+        model.index(row, narrowest)
+        for row in range(model.rowCount())
+        if len(model.index(row, narrowest).data() or "") > 8
+    )
+    assert cut_text(table, index) == index.data()
+    assert cut_text(table, model.index(index.row(), 0)) is None  # the phone is whole
+    # A column sized by hand stays as the agent left it.
+    window.resize(size.width() - 40, size.height())
+    qtbot.wait(20)
+    assert table.columnWidth(narrowest) == 50

@@ -41,6 +41,7 @@ def interval_words(interval: Interval | None) -> str:
 
 
 def _within_same(interval: Interval) -> bool:
+    """Whether the whole 95 % interval lies within ±SAME_WITHIN: "about the same" for sure."""
     return interval.low >= -SAME_WITHIN and interval.high <= SAME_WITHIN
 
 
@@ -66,7 +67,7 @@ def rate_sentence(
             f"{b_name} {verbs[0]} {points(interval.value)} points {direction} often than {a_name}"
             f" ({plus_minus})."
         )
-    if interval.low >= -SAME_WITHIN and interval.high <= SAME_WITHIN:
+    if _within_same(interval):
         return f"{b_name} and {a_name} {verbs[1]} about as often ({plus_minus} points)."
     return (
         f"{NOT_ENOUGH} whether {b_name} {verbs[0]} more or less often than {a_name}"

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flowdesk.core.errors import Canceled, UserError
+from flowdesk.core.formatting import counted
+from flowdesk.core.sources.api_source import ApiSource
 from flowdesk.core.sources.base import Batch, ConnectionInfo, Record, SyncState
 from flowdesk.core.sources.credentials import check_token
 from flowdesk.core.sources.http import (
@@ -41,7 +43,7 @@ from flowdesk.core.sources.http import (
     NotFoundError,
     Politeness,
     TransportError,
-    describe_wait,
+    check_politeness,
 )
 from flowdesk.core.sources.urls import normalize_api_url
 
@@ -110,12 +112,6 @@ def _id_of(value: Any) -> str | None:
     return str(value)
 
 
-def _plural(count: int, word: str) -> str:
-    if count == 1:
-        return f"1 {word}"
-    return f"{count:,} " + (word[:-1] + "ies" if word.endswith("y") else word + "s")
-
-
 class _ListingGuard:
     """Keeps a listing honest: it must end, and end where its ``count`` says.
 
@@ -162,7 +158,7 @@ class _ListingGuard:
             if page >= pages + 2 + pages // 100:
                 raise SourceError(
                     f"{self.name}: page {page} and still more, although {self.count:,} items "
-                    f"fill {_plural(pages, 'page')}; the server's paging does not end, so the "
+                    f"fill {counted(pages, 'page')}; the server's paging does not end, so the "
                     "sync stopped"
                 )
         if not more and self.count is not None and size:
@@ -184,7 +180,7 @@ def check_connection(
     """One small request proving that the URL and the token work. Raises ValueError/HttpError."""
     base_url = normalize_base_url(url)
     token = check_token(token)
-    polite = politeness or Politeness(max_retries=1, timeout=15.0, backoff_base=0.5)
+    polite = politeness or check_politeness()
     client = ApiClient(
         base_url, token, polite, is_cancelled=is_cancelled, token_headers=TOKEN_HEADERS
     )
@@ -194,7 +190,7 @@ def check_connection(
     count = data["count"]
     host = urllib.parse.urlsplit(base_url).netloc
     return ConnectionInfo(
-        base_url, count, f"Connected to {host}: {_plural(count, 'contact run')} available."
+        base_url, count, f"Connected to {host}: {counted(count, 'contact run')} available."
     )
 
 
@@ -254,10 +250,11 @@ class _Listing:
         self.seen: set[str] = set()
 
 
-class ActiveCampaignSource:
+class ActiveCampaignSource(ApiSource):
     """Reads flow executions and contact runs; see the module docstring for the strategy."""
 
     kind = KIND
+    token_headers = TOKEN_HEADERS
 
     def __init__(
         self,
@@ -271,15 +268,13 @@ class ActiveCampaignSource:
         report_only: bool = False,
         clock: Callable[[], float] | None = None,
     ) -> None:
-        self.base_url = normalize_base_url(url)
+        base_url = normalize_base_url(url)
         try:
-            self._token = check_token(token)
+            checked = check_token(token)
         except ValueError as exc:  # one line for the user; the token is never repeated
             raise SourceError(str(exc)) from None
-        self.politeness = politeness or Politeness()
+        super().__init__(base_url, checked, politeness or Politeness(), sleep=sleep, clock=clock)
         self.page_size = max(1, int(page_size))
-        self._sleep = sleep
-        self._clock = clock  # with ``sleep``: the rate limiter's time, in tests
         self.refresh_budget = (
             refresh_budget if refresh_budget is not None else refresh_budget_from_env()
         )
@@ -290,28 +285,10 @@ class ActiveCampaignSource:
     def __repr__(self) -> str:  # never show the token
         return f"ActiveCampaignSource({self.base_url!r})"
 
-    def client(
-        self,
-        is_cancelled: Callable[[], bool] = lambda: False,
-        on_wait: Callable[[float, str], None] | None = None,
-    ) -> ApiClient:
-        return ApiClient(
-            self.base_url,
-            self._token,
-            self.politeness,
-            sleep=self._sleep,
-            is_cancelled=is_cancelled,
-            on_wait=on_wait,
-            token_headers=TOKEN_HEADERS,
-            **({"clock": self._clock} if self._clock is not None else {}),
-        )
-
     # -- the sync ------------------------------------------------------------------------------
 
     def batches(self, state: SyncState, is_cancelled: Callable[[], bool]) -> Iterator[Batch]:
-        client = self.client(
-            is_cancelled, lambda seconds, reason: state.notify(describe_wait(seconds, reason))
-        )
+        client = self.sync_client(state, is_cancelled)
         cursor = dict(state.cursor or {})
         stored_url = cursor.get("url")
         if stored_url and stored_url != self.base_url:
@@ -367,8 +344,8 @@ class ActiveCampaignSource:
             tally.requests += stats.get("requests", 0)
             tally.retries += stats.get("retries", 0)
             batch.note = (
-                f"{batch.note} · {_plural(tally.requests, 'request')}, "
-                f"{_plural(tally.retries, 'retry')}"
+                f"{batch.note} · {counted(tally.requests, 'request')}, "
+                f"{counted(tally.retries, 'retry')}"
             )
             return batch
 
@@ -396,7 +373,7 @@ class ActiveCampaignSource:
                 phase = "refresh"
             if self.report_only:
                 pending = len(state.runs_without_path())
-                note = f"report · exact; {_plural(pending, 'path')} left to read"
+                note = f"report · exact; {counted(pending, 'path')} left to read"
                 yield finish(Batch([], make_cursor("done", 1), note=note), {"paths_left": pending})
                 return
             if phase == "refresh":
@@ -528,7 +505,7 @@ class ActiveCampaignSource:
             done = (page - 1) * run.page_size + len(rows)
             pages = -(-total // run.page_size) if total else None
             note = f"report · runs: page {page}" + (f" of {pages}" if pages else "")
-            note += f", {_plural(run.tally.details, 'detail')}"
+            note += f", {counted(run.tally.details, 'detail')}"
             finished = not more
             batch = Batch(
                 records,
@@ -677,7 +654,7 @@ class ActiveCampaignSource:
                 problems=problems,
             )
             yield run.finish(batch, {"details": len(chunk) + extra, "skipped": len(problems)})
-        note = f"paths · active runs: {_plural(len(todo), 'path')} refreshed"
+        note = f"paths · active runs: {counted(len(todo), 'path')} refreshed"
         if left:
             note += f", {left:,} left for the next sync"
         yield run.finish(Batch([], run.make_cursor("paths", 1), note=note), {"refresh_left": left})
@@ -704,7 +681,7 @@ class ActiveCampaignSource:
                 problems=problems,
             )
             yield run.finish(batch, {"details": len(chunk) + extra, "skipped": len(problems)})
-        note = f"paths · {_plural(len(pending), 'path')} read"
+        note = f"paths · {counted(len(pending), 'path')} read"
         yield run.finish(Batch([], run.make_cursor("done", 1), note=note), {})
 
     def _execution_for_run(

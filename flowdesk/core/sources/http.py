@@ -89,6 +89,12 @@ class Politeness:
     wait_budget: float = 600.0  # total seconds one request may spend waiting to be retried
 
 
+def check_politeness() -> Politeness:
+    """How a connection test presses: one retry and short waits, since a person is waiting on
+    the answer (the Test button of a Connect dialog)."""
+    return Politeness(max_retries=1, timeout=15.0, backoff_base=0.5)
+
+
 class RateLimiter:
     """Spaces request starts ``1/rate`` seconds apart across threads."""
 

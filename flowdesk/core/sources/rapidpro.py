@@ -26,7 +26,7 @@ from flowdesk.core.formats.catalogue import Catalogue
 from flowdesk.core.formats.common import FileFormatError, normalize_time
 from flowdesk.core.sources.base import Batch, ConnectionInfo, Record, SyncState
 from flowdesk.core.sources.credentials import check_token
-from flowdesk.core.sources.http import ApiClient, BadResponseError, Politeness
+from flowdesk.core.sources.http import ApiClient, BadResponseError, Politeness, check_politeness
 from flowdesk.core.sources.urls import normalize_api_url
 from flowdesk.core.sources.vendor_api import VendorApiSource
 
@@ -67,11 +67,9 @@ class RapidProSource(VendorApiSource):
         """``clock`` gives "now" (UTC) for the label of a flow without a revision number
         ("Imported … UTC"); tests pass a fixed one so two syncs name it alike."""
         base_url = normalize_url(url)
-        if not token or not token.strip():
-            raise ValueError("the API token is empty")
         super().__init__(
             base_url,
-            token.strip(),
+            check_token(token),
             catalogue=catalogue,
             politeness=politeness,
             default_rate=DEFAULT_RATE,
@@ -187,7 +185,7 @@ def check_connection(
     """One small request (the first page of flows) proving that the URL and the token work, for
     the app's Connect dialog. Raises ValueError or :class:`HttpError` like a sync would."""
     base_url = normalize_url(url)
-    polite = politeness or Politeness(max_retries=1, timeout=15.0, backoff_base=0.5)
+    polite = politeness or check_politeness()
     client = ApiClient(base_url, check_token(token), polite, is_cancelled=is_cancelled)
     data = client.get_json("flows.json")
     if not isinstance(data, dict) or not isinstance(data.get("results"), list):

@@ -29,7 +29,13 @@ from flowdesk.core.formats.common import FileFormatError, normalize_time
 from flowdesk.core.records import parse_timestamp
 from flowdesk.core.sources.base import Batch, ConnectionInfo, Record, SyncState
 from flowdesk.core.sources.credentials import check_token
-from flowdesk.core.sources.http import ApiClient, BadResponseError, NotFoundError, Politeness
+from flowdesk.core.sources.http import (
+    ApiClient,
+    BadResponseError,
+    NotFoundError,
+    Politeness,
+    check_politeness,
+)
 from flowdesk.core.sources.urls import normalize_api_url
 from flowdesk.core.sources.vendor_api import VendorApiSource
 
@@ -63,18 +69,16 @@ class TwilioSource(VendorApiSource):
         page_size: int = DEFAULT_PAGE_SIZE,
         sleep: Callable[[float], None] | None = None,
     ) -> None:
-        if not account_sid.strip() or not auth_token.strip():
-            raise ValueError("the Account SID and the auth token are both needed")
-        pair = f"{account_sid.strip()}:{auth_token.strip()}".encode()
+        sid = normalize_sid(account_sid)
         super().__init__(
             normalize_url(url),
-            base64.b64encode(pair).decode("ascii"),
+            basic_credential(sid, auth_token),
             catalogue=catalogue,
             politeness=politeness,
             default_rate=DEFAULT_RATE,
             sleep=sleep,
         )
-        self.account_sid = self.account = account_sid.strip()
+        self.account_sid = self.account = sid
         self.page_size = max(1, int(page_size))
         self.name = f"Twilio Studio ({self.account_sid})"
 
@@ -242,6 +246,14 @@ def normalize_sid(text: str | None) -> str:
     return sid
 
 
+def basic_credential(sid: str, token: str) -> str:
+    """The HTTP Basic credential of an Account SID and its auth token, each checked first: a
+    typo in the SID or a line break pasted into the token is refused in one line before any
+    request, in a sync as in the Connect dialog's test (base64 would carry either unseen)."""
+    pair = f"{normalize_sid(sid)}:{check_token(token)}".encode()
+    return base64.b64encode(pair).decode("ascii")
+
+
 def check_connection(
     sid: str,
     token: str,
@@ -253,11 +265,10 @@ def check_connection(
     auth token work, for the app's Connect dialog; the message names the flows found."""
     sid = normalize_sid(sid)
     base_url = normalize_url(url)
-    pair = f"{sid}:{check_token(token)}".encode()
-    polite = politeness or Politeness(max_retries=1, timeout=15.0, backoff_base=0.5)
+    polite = politeness or check_politeness()
     client = ApiClient(
         base_url,
-        base64.b64encode(pair).decode("ascii"),
+        basic_credential(sid, token),
         polite,
         is_cancelled=is_cancelled,
         auth_scheme="Basic",

@@ -12,18 +12,15 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from flowdesk.core.formats.catalogue import Catalogue
+from flowdesk.core.sources.api_source import ApiSource
 from flowdesk.core.sources.base import SyncState
 from flowdesk.core.sources.http import ApiClient, BadResponseError, Politeness
 from flowdesk.core.sources.urls import relative_link
 
 
-class VendorApiSource:
+class VendorApiSource(ApiSource):
     """Base of a connector whose listings are paged by next links. Subclasses say where a
     page's next link is (``_next_link``) and how requests authenticate (``auth_scheme``)."""
-
-    kind: str
-    name: str
-    auth_scheme = "Token"
 
     def __init__(
         self,
@@ -35,24 +32,16 @@ class VendorApiSource:
         default_rate: float,
         sleep: Callable[[float], None] | None,
     ) -> None:
-        self.base_url = base_url
-        self._credential = credential
+        super().__init__(
+            base_url, credential, politeness or Politeness(rate=default_rate), sleep=sleep
+        )
         self.catalogue = catalogue  # None: asked of the sync's state when a sync starts
-        self.politeness = politeness or Politeness(rate=default_rate)
-        self._sleep = sleep
 
     def _start(self, state: SyncState, is_cancelled: Callable[[], bool]) -> ApiClient:
         """A client for one sync, and the catalogue the sync places runs in."""
         if self.catalogue is None:
             self.catalogue = state.catalogue()
-        return ApiClient(
-            self.base_url,
-            self._credential,
-            self.politeness,
-            sleep=self._sleep,
-            is_cancelled=is_cancelled,
-            auth_scheme=self.auth_scheme,
-        )
+        return self.sync_client(state, is_cancelled)
 
     def _next_link(self, page: dict[str, Any]) -> Any:
         raise NotImplementedError

@@ -1,7 +1,7 @@
 """Tables of the "Where runs stop" panel: steps that lose most, why, and how long per step.
 
-One small read-only model over a list of plain rows, with its columns declared as data, so the
-three tables share one implementation (and one model test).
+Only their columns live here: each table is a ``RecordTableModel`` given these columns, so the
+three share the other record tables' implementation (and its model test).
 """
 
 from __future__ import annotations
@@ -10,77 +10,23 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-
 from flowdesk.core import formatting
 from flowdesk.core.model import METRIC_LABELS
 from flowdesk.core.step_report import StepOutcome
+from flowdesk.ui.models.records import Column
 from flowdesk.ui.theme import status_dot
 from flowdesk.ui.viewer.stops import time_text
 
-ROW_ROLE = Qt.ItemDataRole.UserRole + 1
-_Index = QModelIndex | QPersistentModelIndex
-_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    title: str
-    text: Callable[[Any], str]
-    numeric: bool = False
-    tip: str = ""
-    icon: Callable[[Any], Any] | None = None
-
-
-class RowsModel(QAbstractTableModel):
-    """Rows of any dataclass, shown through ``Column`` declarations; ``ROW_ROLE`` gives a row."""
-
-    def __init__(self, columns: Sequence[Column], parent=None) -> None:  # noqa: ANN001
-        super().__init__(parent)
-        self.columns = list(columns)
-        self._rows: list[Any] = []
-
-    def set_rows(self, rows: Sequence[Any]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rows(self) -> list[Any]:
-        return list(self._rows)
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.columns)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
-            return None
-        column = self.columns[section]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return column.title
-        if role == Qt.ItemDataRole.ToolTipRole and column.tip:
-            return column.tip
-        if role == Qt.ItemDataRole.TextAlignmentRole and column.numeric:
-            return int(_RIGHT)
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        if not 0 <= index.column() < len(self.columns):
-            return None
-        row, column = self._rows[index.row()], self.columns[index.column()]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return column.text(row)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column.numeric:
-            return int(_RIGHT)
-        if role == Qt.ItemDataRole.DecorationRole and column.icon is not None:
-            return column.icon(row)
-        if role == ROW_ROLE:
-            return row
-        return None
+def _column(
+    title: str,
+    text: Callable[[Any], str],
+    numeric: bool = False,
+    tip: str = "",
+    icon: Callable[[Any], Any] | None = None,
+) -> Column:
+    """A column whose cells are their own tooltip: step names and reasons elide when long."""
+    return Column(title, text, text, numeric=numeric, header_tip=tip, icon=icon)
 
 
 def lost_breakdown(step: StepOutcome) -> str:
@@ -92,19 +38,19 @@ def lost_breakdown(step: StepOutcome) -> str:
 
 
 LOSS_COLUMNS = (
-    Column("Step", lambda s: s.name or s.id),
-    Column("Lost", lambda s: formatting.count(s.lost), True, "Expired + canceled + failed here"),
-    Column("How", lost_breakdown, tip="Expired, canceled and failed here"),
-    Column(
+    _column("Step", lambda s: s.name or s.id),
+    _column("Lost", lambda s: formatting.count(s.lost), True, "Expired + canceled + failed here"),
+    _column("How", lost_breakdown, tip="Expired, canceled and failed here"),
+    _column(
         "% of arrivals",
         lambda s: formatting.share(s.lost_share),
         True,
         "Lost here ÷ contacts who reached the step",
     ),
-    Column(
+    _column(
         "Waiting", lambda s: formatting.count(s.waiting), True, "Ongoing runs whose last step it is"
     ),
-    Column(
+    _column(
         "Overdue",
         lambda s: formatting.count(s.overdue) if s.wait_seconds else "—",
         True,
@@ -113,14 +59,14 @@ LOSS_COLUMNS = (
 )
 
 REASON_COLUMNS = (
-    Column("Step", lambda r: r.step_name),
-    Column(
+    _column("Step", lambda r: r.step_name),
+    _column(
         "Outcome",
         lambda r: str(METRIC_LABELS.get(r.metric, r.metric)),
         icon=lambda r: status_dot(r.metric),
     ),
-    Column("Reason", lambda r: r.reason),
-    Column("Contacts", lambda r: formatting.count(r.runs), True),
+    _column("Reason", lambda r: r.reason),
+    _column("Contacts", lambda r: formatting.count(r.runs), True),
 )
 
 
@@ -144,13 +90,13 @@ def time_rows(outcomes: Sequence[StepOutcome], completion: TimeRow | None) -> li
 
 
 TIME_COLUMNS = (
-    Column("Step", lambda t: t.label),
-    Column(
+    _column("Step", lambda t: t.label),
+    _column(
         "Passes",
         lambda t: formatting.count(t.passes),
         True,
         "Passes with a time (replies only, for steps that wait for one)",
     ),
-    Column("Median", lambda t: time_text(t.p50), True, "Approximate to ±19% (time buckets)"),
-    Column("90th pct.", lambda t: time_text(t.p90), True, "Approximate to ±19% (time buckets)"),
+    _column("Median", lambda t: time_text(t.p50), True, "Approximate to ±19% (time buckets)"),
+    _column("90th pct.", lambda t: time_text(t.p90), True, "Approximate to ±19% (time buckets)"),
 )

@@ -1,12 +1,13 @@
-"""A table model over a short list of plain records (versions, executions), sorted in Python.
+"""A table model over a short list of plain records, its columns declared as data.
 
-These lists are per flow and small (tens to hundreds of rows), so they are loaded whole from
-counters and sorted in memory; the contacts table, which is large, has its own virtual model.
+Versions, executions, a customer's runs, compare's step tables and the "Where runs stop" tables
+all use it. These lists are small (tens to hundreds of rows), so they are loaded whole and
+sorted in memory; the contacts table, which is large, has its own virtual model.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -29,13 +30,20 @@ class Column(Generic[T]):
     link: bool = False
     header_tip: str = ""
     bold: Callable[[T], bool] | None = None
+    icon: Callable[[T], Any] | None = None
 
 
 class RecordTableModel(QAbstractTableModel, Generic[T]):
+    """Records shown through ``Column`` declarations; ``RECORD_ROLE`` gives a row's record.
+
+    A subclass declares ``columns``; a table built from data passes them in instead."""
+
     columns: list[Column[T]] = []
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent=None, *, columns: Sequence[Column[T]] | None = None) -> None:
         super().__init__(parent)
+        if columns is not None:
+            self.columns = list(columns)
         self._records: list[T] = []
         self._link_font: QFont | None = None
 
@@ -92,6 +100,8 @@ class RecordTableModel(QAbstractTableModel, Generic[T]):
                     font.setBold(True)
                 return font
             return None
+        if role == Qt.ItemDataRole.DecorationRole and column.icon is not None:
+            return column.icon(record)
         if role == Qt.ItemDataRole.ForegroundRole and column.link:
             app = QApplication.instance()
             palette = app.palette() if app is not None else QPalette()

@@ -448,6 +448,82 @@ class EdgeItem(QGraphicsItem):
         painter.drawPolygon(self._head)
 
 
+class TrunkItem(QGraphicsItem):
+    """The stretch of line that several loops back into one step share (a bundle's trunk): as
+    thick as their contacts together, with a tooltip listing every one of them. Drawn over the
+    loops' own arrows, which still run underneath and take over where each branches off."""
+
+    Type = QGraphicsItem.UserType + 6
+
+    def __init__(
+        self,
+        members: tuple[int, ...],
+        segments: list[tuple[QPointF, QPointF]],
+        ends_at_target: bool,
+        width: float,
+        color: QColor,
+        dotted: bool,
+        tooltip: str,
+    ) -> None:
+        super().__init__()
+        self.members = members  # the input indexes of the loops sharing this stretch
+        self.width = width
+        self.color = color
+        self.dotted = dotted
+        self._line = QPainterPath()
+        self._head: QPolygonF | None = None
+        last: QPointF | None = None
+        for n, (start, end) in enumerate(segments):
+            if ends_at_target and n == len(segments) - 1:
+                direction = end - start
+                unit = direction / (_length(direction) or 1.0)
+                normal = QPointF(-unit.y(), unit.x())
+                base = end - unit * EdgeItem.ARROW
+                spread = EdgeItem.ARROW * 0.55
+                self._head = QPolygonF([end, base + normal * spread, base - normal * spread])
+                end = base
+            if last is None or last != start:
+                self._line.moveTo(start)
+            self._line.lineTo(end)
+            last = end
+        stroker = QPainterPathStroker()
+        stroker.setWidth(max(10.0, width + 6))
+        self._shape = stroker.createStroke(self._line)
+        if self._head is not None:
+            self._shape.addPolygon(self._head)
+        self._bounds = self._shape.boundingRect().adjusted(-2, -2, 2, 2)
+        self.setToolTip(tooltip)
+        self.setZValue(0.5)  # over the loops' own lines, under a traced path (1.5)
+
+    def type(self) -> int:
+        return self.Type
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def shape(self) -> QPainterPath:
+        return self._shape
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pen = QPen(
+            self.color,
+            self.width,
+            Qt.PenStyle.DotLine if self.dotted else Qt.PenStyle.SolidLine,
+            Qt.PenCapStyle.RoundCap,
+            Qt.PenJoinStyle.RoundJoin,
+        )
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self._line)
+        if self._head is not None:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(self.color)
+            painter.drawPolygon(self._head)
+
+
 class EdgeLabelItem(QGraphicsItem):
     """The pill on a transition: its option label(s), then contacts and % of the previous step."""
 

@@ -32,6 +32,14 @@ SHARE_DEFINITION_PLAIN = (
 
 REACH_CAPTION = "Contacts who reached the step (log scale)"
 LOSS_CAPTION = "Share of the step's arrivals lost there"
+# What a narrow legend says instead (the whole caption stays in its tooltip).
+SHORT_CAPTIONS = {REACH_CAPTION: "Reached (log scale)", LOSS_CAPTION: "Arrivals lost there"}
+# The symbols' words, whole and short: (kind, whole, short).
+KEYS = (
+    ("quiet", "Nobody reached it yet / not executed yet", "Not reached yet"),
+    ("loop", "Loop back to an earlier step", "Loop back"),
+    ("path", "Path of the selected contact (numbered)", "Traced path"),
+)
 
 
 class HeatBar(QWidget):
@@ -135,11 +143,21 @@ class Symbol(QWidget):
         painter.end()
 
 
-DEFINITION_SHOWN_FROM = 560  # px of legend width
+SPACING = 18  # px between the scale, the symbols and the definition
+MARGIN = 8
+HEAT_BAR_WIDTH, COMPACT_HEAT_BAR_WIDTH = 180, 150
+# The definition is shown only when it has this much room beside the scale and the symbols;
+# on its own line it took four lines of the diagram's height (a trace at 1366×768).
+DEFINITION_MIN_WIDTH = 360
 
 
 class Legend(QWidget):
-    """Scale, symbols and definitions in one strip under the diagram."""
+    """Scale, symbols and definitions in one line under the diagram.
+
+    The diagram gets the height: a legend too narrow for the whole words (a trace beside the
+    diagram at 1024 px) shortens its caption and symbols' words rather than take a second line,
+    and the definition of "% of previous step" is shown only where it fits beside them; otherwise
+    it is the legend's tooltip."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -150,7 +168,11 @@ class Legend(QWidget):
         self.definition.setWordWrap(True)
         self.definition.setTextFormat(Qt.TextFormat.RichText)
         self.definition.setAccessibleName(SHARE_DEFINITION_PLAIN)
-        self.definition.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        # Without this flag the layout takes the label's height at its narrowest (200 px) and
+        # centres the text in it: an empty band above and below the definition.
+        policy.setHeightForWidth(True)
+        self.definition.setSizePolicy(policy)
         # Narrow enough that the viewer fits beside the flows list and the Downloads dock on a
         # 1440 px screen; the text wraps onto more lines instead.
         self.definition.setMinimumWidth(200)
@@ -168,35 +190,65 @@ class Legend(QWidget):
         keys_layout.setHorizontalSpacing(6)
         keys_layout.setVerticalSpacing(1)
         self.key_labels: list[QLabel] = []
-        for row, (kind, text) in enumerate(
-            (
-                ("quiet", "Nobody reached it yet / not executed yet"),
-                ("loop", "Loop back to an earlier step"),
-                ("path", "Path of the selected contact (numbered)"),
-            )
-        ):
+        for row, (kind, text, _short) in enumerate(KEYS):
             keys_layout.addWidget(Symbol(kind, keys), row, 0)
             label = QLabel(text, keys)
+            label.setToolTip(text)
             keys_layout.addWidget(label, row, 1)
             self.key_labels.append(label)
 
         # Side by side on a wide viewer; on a narrow one (a trace beside it, the Downloads panel
         # open at 1024 px) the parts wrap onto more lines instead of widening the window.
-        layout = ReflowLayout(self, spacing=18)
-        layout.setContentsMargins(8, 4, 8, 4)
+        layout = ReflowLayout(self, spacing=SPACING)
+        layout.setContentsMargins(MARGIN, 4, MARGIN, 4)
         layout.addWidget(scale_box)
         layout.addWidget(keys)
         layout.addWidget(self.definition)
-        self.heat_bar.setFixedWidth(max(180, self.caption.sizeHint().width()))
+        self._caption = REACH_CAPTION
+        self._compact = False
+        self._show_words()
 
     def set_scale(self, scale: style.HeatScale, caption: str = REACH_CAPTION) -> None:
         self.heat_bar.set_scale(scale)
+        self._caption = caption
+        self._show_words()
+        self._refit(self.width())
+
+    def is_compact(self) -> bool:
+        return self._compact
+
+    def whole_line_width(self) -> int:
+        """Width the scale and the symbols need on one line with their whole words."""
+        metrics = self.caption.fontMetrics()
+        scale = max(HEAT_BAR_WIDTH, metrics.horizontalAdvance(self._caption))
+        words = max(metrics.horizontalAdvance(whole) for _kind, whole, _short in KEYS)
+        symbols = 28 + 6 + words  # the symbol, the grid's spacing, the words
+        return 2 * MARGIN + scale + SPACING + symbols + 8  # 8: the labels' own margins
+
+    def _show_words(self) -> None:
+        caption = self._caption
+        if self._compact:
+            caption = SHORT_CAPTIONS.get(caption, caption)
         self.caption.setText(caption)
+        self.caption.setToolTip(self._caption)
+        for label, (_kind, whole, short) in zip(self.key_labels, KEYS, strict=True):
+            label.setText(short if self._compact else whole)
+        metrics = self.caption.fontMetrics()
+        if self._compact:
+            self.heat_bar.setFixedWidth(COMPACT_HEAT_BAR_WIDTH)
+        else:
+            self.heat_bar.setFixedWidth(max(HEAT_BAR_WIDTH, metrics.horizontalAdvance(caption)))
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        # On a narrow viewer (a trace beside it at 1024 px) the definition's four lines would
-        # leave the diagram no height: it moves into the legend's tooltip instead.
-        wide = event.size().width() >= DEFINITION_SHOWN_FROM
-        self.definition.setVisible(wide)
-        self.setToolTip("" if wide else SHARE_DEFINITION_PLAIN)
+        self._refit(event.size().width())
+
+    def _refit(self, width: int) -> None:
+        whole = self.whole_line_width()
+        compact = width < whole
+        if compact != self._compact:
+            self._compact = compact
+            self._show_words()
+        shown = width >= whole + SPACING + DEFINITION_MIN_WIDTH
+        self.definition.setVisible(shown)
+        self.setToolTip("" if shown else SHARE_DEFINITION_PLAIN)

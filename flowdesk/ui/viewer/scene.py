@@ -5,16 +5,25 @@ from __future__ import annotations
 
 import html
 from collections import defaultdict
+from collections.abc import Sequence
 
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPalette
 from PySide6.QtWidgets import QGraphicsScene
 
 from flowdesk.core import formatting
-from flowdesk.core.layout import LayoutEdge, LayoutNode, LayoutOptions, compute_layout
+from flowdesk.core.layout import (
+    LayoutEdge,
+    LayoutNode,
+    LayoutOptions,
+    Point,
+    RoutedEdge,
+    compute_layout,
+)
 from flowdesk.core.model import METRIC_LABELS, METRICS
 from flowdesk.core.queries import FlowGraph, GraphEdge, GraphStep, PathEntry, edge_share, step_share
 from flowdesk.core.step_report import StepOutcome
+from flowdesk.core.trunks import Stretch, shared_stretches
 from flowdesk.ui.viewer import stops, style
 from flowdesk.ui.viewer.items import (
     NODE_HEIGHT,
@@ -26,6 +35,7 @@ from flowdesk.ui.viewer.items import (
     NodeColors,
     NodeItem,
     PathBadgeItem,
+    TrunkItem,
 )
 
 DIM_OPACITY = 0.28
@@ -49,6 +59,7 @@ class FlowScene(QGraphicsScene):
         self.graph: FlowGraph | None = None
         self.nodes: dict[int, NodeItem] = {}
         self.edges: list[EdgeItem] = []
+        self.trunks: list[TrunkItem] = []  # stretches bundled loops share
         self.labels: dict[int, EdgeLabelItem] = {}
         self.loops: set[tuple[int, int]] = set()  # (source, target) of arrows looping back
         self.badges: dict[int, PathBadgeItem] = {}
@@ -102,7 +113,15 @@ class FlowScene(QGraphicsScene):
             if routed.is_back_edge
         }
         step_shares = {s.key: step_share(graph, s.key, self.loops) for s in graph.steps}
-        max_runs = max((e.runs for e in graph.edges), default=0)
+        stretches = self._shared_stretches(layout.edges)
+        # Thickness is relative to the thickest line: an arrow, or a line edges share.
+        max_runs = max(
+            (
+                *(e.runs for e in graph.edges),
+                *(sum(graph.edges[i].runs for i in s.members) for _k, _t, s in stretches),
+            ),
+            default=0,
+        )
         base_edge = style.edge_color(palette)
         loop = style.loop_color(palette)
         quiet = style.quiet_color(palette)
@@ -174,10 +193,87 @@ class FlowScene(QGraphicsScene):
                 )
                 self.addItem(label)
                 self.labels[index] = label
+        colors = {"loops": loop, "options": base_edge, "into": base_edge}
+        self._add_trunks(stretches, steps_by_key, max_runs, colors, quiet)
         bounds = layout.bounds
         self.graph_rect = QRectF(0, 0, bounds.width, bounds.height)
         margin = 24.0
         self.setSceneRect(self.graph_rect.adjusted(-margin, -margin, margin, margin))
+
+    def _shared_stretches(self, routed: Sequence[RoutedEdge]) -> list[tuple[str, int, Stretch]]:
+        """(kind, step, stretch) of each line several edges share: "loops" back into a step,
+        the "options" of a wrapped split down to its rows, the edges "into" a step below them."""
+        graph = self.graph
+        bundles: dict[tuple[str, int], dict[int, tuple[Point, ...]]] = {}
+        for edge in routed:
+            if edge.is_self_loop or len(edge.points) < 2:
+                continue
+            source, target = graph.edges[edge.key].source_key, graph.edges[edge.key].target_key
+            groups = [("loops", target)] if edge.is_back_edge else [("options", source)]
+            if not edge.is_back_edge:
+                groups.append(("into", target))
+            for group in groups:
+                bundles.setdefault(group, {})[edge.key] = edge.points
+        return [
+            (kind, key, stretch)
+            for (kind, key), polylines in bundles.items()
+            if len(polylines) > 1
+            for stretch in shared_stretches(polylines)
+        ]
+
+    def _add_trunks(
+        self,
+        stretches: list[tuple[str, int, Stretch]],
+        steps: dict[int, GraphStep],
+        max_runs: int,
+        colors: dict[str, QColor],
+        quiet: QColor,
+    ) -> None:
+        """One item per stretch several edges share: as thick as their contacts together, its
+        tooltip naming each (the arrows under it show only one)."""
+        for kind, key, stretch in stretches:
+            members = [self.graph.edges[i] for i in stretch.members]
+            runs = sum(e.runs for e in members)
+            share = (runs / max_runs) ** 0.5 if max_runs else 0.0
+            item = TrunkItem(
+                stretch.members,
+                [(QPointF(*a), QPointF(*b)) for a, b in stretch.segments],
+                stretch.ends_at_target,
+                1.2 + 3.3 * share,
+                colors[kind] if runs else quiet,
+                runs == 0,
+                self._trunk_tooltip(steps, kind, key, members),
+            )
+            self.addItem(item)
+            self.trunks.append(item)
+
+    @staticmethod
+    def _trunk_tooltip(
+        steps: dict[int, GraphStep], kind: str, key: int, edges: list[GraphEdge]
+    ) -> str:
+        def name(step_key: int) -> str:
+            step = steps.get(step_key)
+            return html.escape(step.name or step.id if step else "?")
+
+        total = sum(e.runs for e in edges)
+        title = {
+            "loops": f"{len(edges)} loops back to {name(key)} share this line",
+            "options": f"{len(edges)} options of {name(key)} share this line",
+            "into": f"{len(edges)} steps lead into {name(key)} along this line",
+        }[kind]
+        rows = [
+            f"<b>{title}</b>",
+            f"{formatting.count(total)} {_contacts(total)} took them together:",
+        ]
+        for edge in sorted(edges, key=lambda e: -e.runs):  # stable: ties keep the graph's order
+            option = f" ({html.escape(' / '.join(edge.labels))})" if edge.labels else ""
+            end = (
+                f"to {name(edge.target_key)}"
+                if kind == "options"
+                else f"from {name(edge.source_key)}"
+            )
+            rows.append(f"\u2022 {end}{option}: {formatting.count(edge.runs)}")
+        return "<br>".join(rows)
 
     def show_stops(self, outcomes: dict[int, StepOutcome] | None) -> None:
         """Switch the cards to "where runs stop" (per step outcomes), or back to traffic heat
@@ -206,6 +302,7 @@ class FlowScene(QGraphicsScene):
         self._heat_looks.clear()
         self.nodes.clear()
         self.edges.clear()
+        self.trunks.clear()
         self.labels.clear()
         self.badges.clear()
         self.path = []
@@ -374,6 +471,8 @@ class FlowScene(QGraphicsScene):
             if label is not None:
                 label.set_on_path(on_path)
                 label.setOpacity(1.0 if on_path or not active else DIM_OPACITY)
+        for trunk in self.trunks:  # a traced loop is drawn over its trunk, in the path's colour
+            trunk.setOpacity(1.0 if not active else DIM_OPACITY)
         return covered
 
     def _visit_text(self, entries: list[PathEntry]) -> str:

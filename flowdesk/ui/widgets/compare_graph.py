@@ -46,6 +46,12 @@ class DiffScene(FlowScene):
                 label = self.labels.get(edge.index)
                 if label is not None:
                     label.setOpacity(GHOST_OPACITY)
+        for trunk in self.trunks:  # a line only removed loops share is removed too
+            ends = {
+                (e.source_key, e.target_key) for e in (diff.graph.edges[i] for i in trunk.members)
+            }
+            if ends <= diff.removed_edges:
+                trunk.setOpacity(GHOST_OPACITY)
 
     def status_of(self, key: int) -> str:
         return self.diff.status.get(key, "same") if self.diff is not None else "same"

@@ -7,7 +7,8 @@ the cards above and the rows below always describe the same contacts.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QStackedLayout,
     QTableView,
     QToolButton,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -37,25 +39,98 @@ from flowdesk.core.queries import (
 )
 from flowdesk.ui.models.contacts import COLUMNS, ROW_ROLE, ContactsModel
 from flowdesk.ui.models.history import execution_labels, version_label
-from flowdesk.ui.reflow import ReflowLayout
+from flowdesk.ui.reflow import ReflowLayout, fit_widths
 from flowdesk.ui.theme import status_dot
 from flowdesk.ui.widgets.empty_state import EmptyState
 
 SEARCH_DEBOUNCE_MS = 250
-_WIDTHS = (128, 92, 100, 96, 140, 120, 70, 122, 120, 122)
-REASON_COLUMN = 4
+# Column widths (Phone, First name, Last name, Status, Reason, Version, Execution, Entered,
+# Last step, Last activity): preferred, and the least a column with long text takes on a
+# narrow window before a column goes out of view (its text elides; the tooltip has it whole).
+# Phones, statuses and times never narrow.
+_WIDTHS = (128, 92, 100, 96, 140, 120, 70, 122, 130, 122)
+_LEAST_WIDTHS = (128, 72, 72, 96, 90, 72, 74, 122, 96, 122)
+REASON_COLUMN, VERSION_COLUMN, EXECUTION_COLUMN, LAST_STEP_COLUMN = 4, 5, 6, 8
+# The version and execution are in the page's Scope too, so they give way first; the names,
+# what an agent reads a row by, last.
+_SHRINK_FIRST = (VERSION_COLUMN, EXECUTION_COLUMN, REASON_COLUMN, LAST_STEP_COLUMN, 2, 1)
 
 
 class ContactsTable(QTableView):
-    """Enter traces the current contact, like a double-click."""
+    """Enter traces the current contact, like a double-click. Its columns fit its width (see
+    :func:`fit_widths`) until the agent sizes one by hand; a cell whose text is cut shows it
+    whole in its tooltip."""
 
     traceRequested = Signal(QModelIndex)  # noqa: N815
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._fitting = False
+        self.user_sized = False
+        self.horizontalHeader().sectionResized.connect(self._on_section_resized)
 
     def keyPressEvent(self, event) -> None:  # noqa: ANN001
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
             self.traceRequested.emit(self.currentIndex())
             return
         super().keyPressEvent(event)
+
+    def fit_columns(self) -> None:
+        if self.user_sized or self.model() is None:
+            return
+        hidden = [self.isColumnHidden(c) for c in range(len(_WIDTHS))]
+        preferred = [0 if off else w for w, off in zip(_WIDTHS, hidden, strict=True)]
+        least = [0 if off else w for w, off in zip(_LEAST_WIDTHS, hidden, strict=True)]
+        widths = fit_widths(
+            preferred,
+            least,
+            self.viewport().width(),
+            shrink_first=_SHRINK_FIRST,
+            grow=REASON_COLUMN,
+        )
+        self._fitting = True
+        try:
+            for column, width in enumerate(widths):
+                if not hidden[column]:
+                    self.setColumnWidth(column, width)
+        finally:
+            self._fitting = False
+
+    def _on_section_resized(self, column: int, old: int, new: int) -> None:
+        # Hiding or showing a column (the Execution column of an inbound flow) is no sizing.
+        if not self._fitting and old and new and not self.isColumnHidden(column):
+            self.user_sized = True
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit_columns()
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            index = self.indexAt(event.pos())
+            text = cut_text(self, index)
+            if text:
+                tip = index.data(Qt.ItemDataRole.ToolTipRole)
+                if tip and text not in tip:
+                    text = f"{text}\n{tip}"
+                QToolTip.showText(event.globalPos(), text, self.viewport(), self.visualRect(index))
+                return True
+        return super().viewportEvent(event)
+
+
+def cut_text(view: QTableView, index: QModelIndex) -> str | None:
+    """The cell's text when the column is too narrow to show it whole, else None."""
+    if not index.isValid():
+        return None
+    text = index.data(Qt.ItemDataRole.DisplayRole)
+    if not text:
+        return None
+    room = view.visualRect(index).width() - 8  # the item's text margins
+    if index.data(Qt.ItemDataRole.DecorationRole) is not None:
+        room -= view.iconSize().width() if view.iconSize().isValid() else 16
+        room -= 4
+    metrics = QFontMetrics(index.data(Qt.ItemDataRole.FontRole) or view.font())
+    return text if metrics.horizontalAdvance(text) > room else None
 
 
 class ContactsTab(QWidget):
@@ -151,10 +226,8 @@ class ContactsTab(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(False)
         header.setHighlightSections(False)
-        for column, width in enumerate(_WIDTHS):
-            self.table.setColumnWidth(column, width)
-        header.setSectionResizeMode(REASON_COLUMN, QHeaderView.ResizeMode.Stretch)
         header.setMinimumSectionSize(48)
+        self.table.fit_columns()
         header.setSortIndicator(7, Qt.SortOrder.DescendingOrder)
         self.table.setToolTip("Double-click a contact, or press Enter, to trace their path")
 
@@ -211,7 +284,8 @@ class ContactsTab(QWidget):
             self.execution.addItem(labels[execution.id], execution.id)
         outbound = direction == Direction.OUTBOUND or bool(executions)
         self.execution.setVisible(outbound)
-        self.table.setColumnHidden(6, not outbound)
+        self.table.setColumnHidden(EXECUTION_COLUMN, not outbound)
+        self.table.fit_columns()
         self.search.blockSignals(True)
         self.search.clear()
         self.search.blockSignals(False)

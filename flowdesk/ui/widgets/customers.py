@@ -32,6 +32,7 @@ from flowdesk.core.model import METRIC_LABELS
 from flowdesk.core.queries import list_executions
 from flowdesk.ui.models.history import execution_labels
 from flowdesk.ui.models.records import RECORD_ROLE, Column, RecordTableModel
+from flowdesk.ui.reflow import fit_widths
 from flowdesk.ui.tasks import TaskManager
 from flowdesk.ui.theme import status_dot
 from flowdesk.ui.widgets.empty_state import EmptyState
@@ -305,31 +306,6 @@ class CustomerRunsModel(RecordTableModel[CustomerRun]):
 # take on a narrow window before a column goes out of view (their text elides, tooltips keep it).
 RUN_WIDTHS = (124, 180, 0, 220, 150, 160, 124, 120)
 RUN_MIN_WIDTHS = (124, 130, 0, 130, 150, 160, 124, 120)
-
-
-def fit_widths(preferred: list[int], least: list[int], available: int) -> list[int]:
-    """Column widths for a table ``available`` pixels wide: as many columns as fit whole from
-    the left (narrowing the ones that may narrow, as little as needed), the last of those
-    ending at the edge, so no column shows cut in half; the rest keep their preferred widths
-    and are a horizontal scroll away. All of them fit: the preferred widths."""
-    if sum(preferred) <= available:
-        return list(preferred)
-    shown = 1
-    while shown < len(preferred) and sum(least[: shown + 1]) <= available:
-        shown += 1
-    widths = list(preferred)
-    excess = sum(widths[:shown]) - available
-    # Narrow the shrinkable columns, rightmost first (the reason before the flow's name).
-    for index in reversed(range(shown)):
-        if excess <= 0:
-            break
-        give = min(excess, widths[index] - least[index])
-        widths[index] -= give
-        excess -= give
-    if excess < 0:  # room left: the widest shrinkable column of those shown takes it
-        grow = max(range(shown), key=lambda i: (preferred[i] - least[i], -i))
-        widths[grow] -= excess
-    return widths
 
 
 class CustomerPage(QWidget):

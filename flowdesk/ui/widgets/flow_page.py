@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -55,7 +56,7 @@ from flowdesk.ui.models.history import (
     execution_who,
     version_label,
 )
-from flowdesk.ui.reflow import CompactTabs, ElidedLabel
+from flowdesk.ui.reflow import CompactTabs, ReflowLayout, WrappingLabel
 from flowdesk.ui.theme import status_color
 from flowdesk.ui.widgets.compare_tab import CompareTab
 from flowdesk.ui.widgets.contacts_tab import ContactsTab
@@ -87,8 +88,9 @@ class FlowPage(QWidget):
         self._graphs: dict[tuple[str, str | None], FlowGraph] = {}
         self._viewer_dirty = True
 
-        # header
-        self.title = ElidedLabel("")
+        # header: the flow's name is never cut. Scope and Download go onto a second line when
+        # they do not fit beside it (1024 px), and a very long name wraps.
+        self.title = WrappingLabel("")
         self.title.setAccessibleName("Flow name")
         font = self.title.font()
         font.setPointSizeF(max(font.pointSizeF(), 9.0) * 1.45)
@@ -101,17 +103,25 @@ class FlowPage(QWidget):
         self.download = QPushButton("Download results…")
         self.download.setAccessibleName("Download results")
         self.download.setToolTip("Export this scope's contacts and their steps in the background")
-        header = QHBoxLayout()
-        header.setContentsMargins(0, 0, 0, 0)
-        header.addWidget(self.title)
-        header.addSpacing(8)
-        header.addWidget(self.direction)
-        header.addStretch(1)
+        self.name_box = QWidget(self)
+        name_layout = QHBoxLayout(self.name_box)
+        name_layout.setContentsMargins(0, 0, 0, 0)
+        name_layout.setSpacing(8)
+        name_layout.addWidget(self.title)
+        name_layout.addWidget(self.direction, 0, Qt.AlignmentFlag.AlignVCenter)
+        name_layout.addStretch(1)
+        self.name_box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        controls = QWidget(self)
+        controls_layout = QHBoxLayout(controls)
+        controls_layout.setContentsMargins(0, 0, 0, 0)
         scope_label = QLabel("Scope:")
         scope_label.setBuddy(self.scope_selector)
-        header.addWidget(scope_label)
-        header.addWidget(self.scope_selector)
-        header.addWidget(self.download)
+        controls_layout.addWidget(scope_label)
+        controls_layout.addWidget(self.scope_selector)
+        controls_layout.addWidget(self.download)
+        header = ReflowLayout(spacing=12)
+        header.addWidget(self.name_box)
+        header.addWidget(controls)
 
         # detail banner (version / execution scope)
         self.banner = QWidget(self)

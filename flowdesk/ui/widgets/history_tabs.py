@@ -21,7 +21,7 @@ from flowdesk.core.compare.stats import wilson_interval
 from flowdesk.core.queries import ExecutionInfo, VersionInfo
 from flowdesk.ui.models.history import ExecutionsModel, VersionsModel, version_label
 from flowdesk.ui.models.records import RECORD_ROLE
-from flowdesk.ui.theme import series_color, style_chart_axes
+from flowdesk.ui.theme import series_color, static_chart, style_chart_axes
 from flowdesk.ui.widgets.empty_state import EmptyState
 from flowdesk.ui.widgets.tables import record_table
 
@@ -141,10 +141,7 @@ class RatesChart(QWidget):
         self.setAccessibleName("Response and completion rate by version")
         self.plot = pg.PlotWidget(self)
         self.plot.setAccessibleName("Rates chart")
-        self.plot.setMenuEnabled(False)
-        self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.hideButtons()
-        self.plot.showGrid(x=False, y=True, alpha=0.25)
+        static_chart(self.plot)
         self.plot.setYRange(0, 100, padding=0.02)
         self.plot.setLabel("left", "%")
         self.title = QLabel("")

@@ -13,7 +13,7 @@ from flowdesk.core import formatting
 from flowdesk.core.model import METRIC_LABELS
 from flowdesk.core.queries import Counters
 from flowdesk.core.step_report import EntryDay
-from flowdesk.ui.theme import series_color, status_color, style_chart_axes
+from flowdesk.ui.theme import series_color, static_chart, status_color, style_chart_axes
 from flowdesk.ui.widgets.empty_state import EmptyState
 
 DAY = 86_400
@@ -120,10 +120,7 @@ class OverTimeTab(QWidget):
         rates = layout.addPlot(row=1, col=0, axisItems={"bottom": pg.DateAxisItem()})
         rates.setXLink(counts)
         for plot in (counts, rates):
-            plot.setMenuEnabled(False)
-            plot.setMouseEnabled(x=False, y=False)
-            plot.hideButtons()
-            plot.showGrid(x=False, y=True, alpha=0.25)
+            static_chart(plot)
         counts.setLabel("left", "contacts entered")
         rates.setLabel("left", "% of the day's entries")
         layout.ci.layout.setRowStretchFactor(0, 3)

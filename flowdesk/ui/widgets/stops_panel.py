@@ -26,13 +26,12 @@ from flowdesk.core.step_report import StepOutcome, StopReason, StopsView, ranked
 from flowdesk.ui.models.insights import (
     LOSS_COLUMNS,
     REASON_COLUMNS,
-    ROW_ROLE,
     TIME_COLUMNS,
-    RowsModel,
     TimeRow,
     time_rows,
 )
-from flowdesk.ui.theme import series_color, style_chart_axes
+from flowdesk.ui.models.records import RECORD_ROLE, RecordTableModel
+from flowdesk.ui.theme import series_color, static_chart, style_chart_axes
 from flowdesk.ui.widgets.tables import record_table
 
 _FIT = QHeaderView.ResizeMode.ResizeToContents
@@ -52,10 +51,7 @@ class TimeHistogram(QWidget):
         self.title.setWordWrap(True)
         self.plot = pg.PlotWidget(self)
         self.plot.setAccessibleName("Time histogram chart")
-        self.plot.setMenuEnabled(False)
-        self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.hideButtons()
-        self.plot.showGrid(x=False, y=True, alpha=0.25)
+        static_chart(self.plot)
         self.readout = QLabel(" ")
         self.readout.setAccessibleName("Histogram value under the pointer")
         self.readout.setWordWrap(True)
@@ -124,9 +120,9 @@ class StopsPanel(QWidget):
         super().__init__(parent)
         self.setAccessibleName("Where runs stop")
         self.view: StopsView | None = None
-        self.losses = RowsModel(LOSS_COLUMNS, self)
-        self.reasons = RowsModel(REASON_COLUMNS, self)
-        self.times = RowsModel(TIME_COLUMNS, self)
+        self.losses: RecordTableModel[StepOutcome] = RecordTableModel(self, columns=LOSS_COLUMNS)
+        self.reasons: RecordTableModel[StopReason] = RecordTableModel(self, columns=REASON_COLUMNS)
+        self.times: RecordTableModel[TimeRow] = RecordTableModel(self, columns=TIME_COLUMNS)
         self.loss_table = record_table(self.losses, "Steps that lose most", self, columns=_FIT)
         self.reason_table = record_table(self.reasons, "Why runs stop", self, columns=_FIT)
         # Reasons are long ("Message not sent: (#131026) Message undeliverable"): the Reason
@@ -215,11 +211,11 @@ class StopsPanel(QWidget):
             button.setEnabled(False)
         if view is None:
             for model in (self.losses, self.reasons, self.times):
-                model.set_rows([])
+                model.set_records([])
             self.summary.setText(" ")
             return
-        self.losses.set_rows(ranked_losses(view.outcomes))
-        self.reasons.set_rows(view.reasons)
+        self.losses.set_records(ranked_losses(view.outcomes))
+        self.reasons.set_records(view.reasons)
         completion = None
         if view.completion:
             completion = TimeRow(
@@ -228,7 +224,7 @@ class StopsPanel(QWidget):
                 percentile(view.completion, 0.5),
                 percentile(view.completion, 0.9),
             )
-        self.times.set_rows(time_rows(view.outcomes, completion))
+        self.times.set_records(time_rows(view.outcomes, completion))
         lost = sum(s.lost for s in view.outcomes)
         waiting = sum(s.waiting for s in view.outcomes)
         overdue = sum(s.overdue for s in view.outcomes)
@@ -249,13 +245,13 @@ class StopsPanel(QWidget):
 
     def select_step(self, step_key: int) -> None:
         """A step picked on the diagram: select it in the tables."""
-        for row, outcome in enumerate(self.losses.rows()):
+        for row, outcome in enumerate(self.losses.records()):
             if outcome.key == step_key:
                 self.loss_table.selectRow(row)
                 break
         else:
             self._set_selected(self.view.outcome(step_key) if self.view else None)
-        for row, item in enumerate(self.times.rows()):
+        for row, item in enumerate(self.times.records()):
             if item.step is not None and item.step.key == step_key:
                 self.time_table.selectRow(row)
                 break
@@ -272,18 +268,18 @@ class StopsPanel(QWidget):
             button.setEnabled(step is not None)
 
     def _on_loss_row(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        step = self.losses.data(current, ROW_ROLE) if current.isValid() else None
+        step = self.losses.data(current, RECORD_ROLE) if current.isValid() else None
         self._set_selected(step)
         if step is not None:
             self.stepSelected.emit(step.key)
 
     def _on_reason_row(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        reason: StopReason | None = self.reasons.data(current, ROW_ROLE)
+        reason: StopReason | None = self.reasons.data(current, RECORD_ROLE)
         if reason is not None and reason.step_key:
             self.stepSelected.emit(reason.step_key)
 
     def _on_reason_activated(self, index: QModelIndex) -> None:
-        reason: StopReason | None = self.reasons.data(index, ROW_ROLE)
+        reason: StopReason | None = self.reasons.data(index, RECORD_ROLE)
         if reason is None or not reason.step_key:
             return
         self.contactsRequested.emit(
@@ -293,7 +289,7 @@ class StopsPanel(QWidget):
         )
 
     def _on_time_row(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        item: TimeRow | None = self.times.data(current, ROW_ROLE)
+        item: TimeRow | None = self.times.data(current, RECORD_ROLE)
         if item is None:
             return
         if item.step is None:
