@@ -53,6 +53,7 @@ def _import_flow_file(args: argparse.Namespace, source_file: Path) -> int:
     from flowdesk.core.db import connect
     from flowdesk.core.errors import Outcome
     from flowdesk.core.formats.files import read_flows
+    from flowdesk.core.formatting import counted
     from flowdesk.core.tasks import import_flow_file
 
     parsed = read_flows(source_file)  # the whole file, before the cache is even created
@@ -77,16 +78,12 @@ def _import_flow_file(args: argparse.Namespace, source_file: Path) -> int:
         r["flow"]["name"] for r in parsed.runs
     }
     print(
-        f"{report.outcome}: {_count(len(flows), 'flow')}, "
-        f"{_count(len(parsed.definitions), 'definition')} with {_count(parsed.steps, 'step')}, "
-        f"{_count(len(parsed.runs), 'run')} ({report.runs_changed:,} changed)",
+        f"{report.outcome}: {counted(len(flows), 'flow')}, "
+        f"{counted(len(parsed.definitions), 'definition')} with {counted(parsed.steps, 'step')}, "
+        f"{counted(len(parsed.runs), 'run')} ({report.runs_changed:,} changed)",
         file=sys.stderr,
     )
     return 0 if report.outcome == Outcome.COMPLETED else 1
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 def _import_csv(args: argparse.Namespace, source_file: Path) -> int:

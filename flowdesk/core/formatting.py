@@ -18,6 +18,15 @@ def count(value: int | None) -> str:
     return DASH if value is None else f"{value:,}"
 
 
+def counted(number: int, noun: str) -> str:
+    """A count with its noun, plural unless one: ``1 run``, ``1,234 runs``, ``2 retries``."""
+    if number == 1:
+        return f"1 {noun}"
+    if noun.endswith("y") and noun[-2:-1] not in ("a", "e", "i", "o", "u"):
+        return f"{number:,} {noun[:-1]}ies"
+    return f"{number:,} {noun}s"
+
+
 def path_basis(with_path: int, runs: int) -> str:
     """What per-step numbers are built from while paths are still being read:
     ``from 12,400 of 98,000 runs``."""

@@ -4,7 +4,9 @@ per team server) is its own cache file, listed and switched from the File menu."
 from __future__ import annotations
 
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
@@ -75,22 +77,13 @@ def connect_source(parent: QWidget | None, tasks, kind: str) -> Path | None:  # 
         label = account_label(connection.url)
     else:
         label = connection.account or urllib.parse.urlsplit(connection.url).netloc
-    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in label).strip("-")
-    path = workspace_dir() / f"{kind}-{safe or 'account'}.db"
-    try:
-        db = connect(path)
-    except Exception as exc:  # noqa: BLE001 - shown to the user, nothing is lost
-        QMessageBox.warning(parent, form.title, f"Cannot create {path}: {exc}")
-        return None
     options = workspace.SourceOptions(url=connection.url, account=connection.account)
-    try:
-        workspace.connect_source(db, kind, options)
-    except UserError as exc:
-        QMessageBox.warning(parent, form.title, str(exc))
-        return None
-    finally:
-        db.conn.close()
-    return path
+    return _new_workspace(
+        parent,
+        form.title,
+        f"{kind}-{_file_safe(label) or 'account'}",
+        lambda db: workspace.connect_source(db, kind, options),
+    )
 
 
 def connect_team_server(parent: QWidget | None, tasks) -> Path | None:  # noqa: ANN001
@@ -102,18 +95,35 @@ def connect_team_server(parent: QWidget | None, tasks) -> Path | None:  # noqa: 
     if not url:
         return None
     source = source_for_url(url)
-    label = source.address.display
-    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in label).strip("-")
-    path = workspace_dir() / f"team-{safe or 'server'}.db"
+    return _new_workspace(
+        parent,
+        "Connect team server",
+        f"team-{_file_safe(source.address.display) or 'server'}",
+        lambda db: workspace.connect_team(db, source.base_url, source.name),
+    )
+
+
+def _file_safe(label: str) -> str:
+    """An account's name as a file name: letters, digits, - and _ (the rest become -)."""
+    return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in label).strip("-")
+
+
+def _new_workspace(
+    parent: QWidget | None, title: str, stem: str, claim: Callable[[Any], None]
+) -> Path | None:
+    """The cache file ``<stem>.db`` in the data folder, made a workspace by ``claim(db)``;
+    None once a message box said why not (the file cannot be created, or holds another
+    source's data)."""
+    path = workspace_dir() / f"{stem}.db"
     try:
         db = connect(path)
     except Exception as exc:  # noqa: BLE001 - shown to the user, nothing is lost
-        QMessageBox.warning(parent, "Connect team server", f"Cannot create {path}: {exc}")
+        QMessageBox.warning(parent, title, f"Cannot create {path}: {exc}")
         return None
     try:
-        workspace.connect_team(db, source.base_url, source.name)
+        claim(db)
     except UserError as exc:
-        QMessageBox.warning(parent, "Connect team server", str(exc))
+        QMessageBox.warning(parent, title, str(exc))
         return None
     finally:
         db.conn.close()

@@ -39,3 +39,17 @@ def test_counts_sizes_and_elapsed_times():
     assert formatting.size(812) == "812 bytes" and formatting.size(3_400_000) == "3.4 MB"
     assert formatting.elapsed(0.05) == "under 0.1 s" and formatting.elapsed(185) == "3 min 05 s"
     assert formatting.ago(1000, now=1000 + 7200) == "2 h ago" and formatting.ago(None) == "never"
+
+
+@pytest.mark.parametrize(
+    ("number", "noun", "text"),
+    [
+        (1, "run", "1 run"),
+        (0, "run", "0 runs"),
+        (1234, "contact run", "1,234 contact runs"),
+        (2, "retry", "2 retries"),
+        (3, "day", "3 days"),
+    ],
+)
+def test_counted_says_the_noun_in_the_plural_unless_one(number, noun, text):
+    assert formatting.counted(number, noun) == text

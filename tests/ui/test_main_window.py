@@ -42,13 +42,6 @@ from flowdesk.ui.widgets.viewer_tab import MODE_STOPS
 from tests.ui.conftest import wait_idle
 
 
-@pytest.fixture
-def demo(demo_db_path):
-    db = connect(demo_db_path)
-    yield db
-    db.conn.close()
-
-
 def _cards(window) -> dict[str, str]:
     return {m: window.page.cards.value_text(m) for m in COUNTERS}
 

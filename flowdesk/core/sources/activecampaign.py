@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flowdesk.core.errors import Canceled, UserError
+from flowdesk.core.formatting import counted
 from flowdesk.core.sources.api_source import ApiSource
 from flowdesk.core.sources.base import Batch, ConnectionInfo, Record, SyncState
 from flowdesk.core.sources.credentials import check_token
@@ -111,12 +112,6 @@ def _id_of(value: Any) -> str | None:
     return str(value)
 
 
-def _plural(count: int, word: str) -> str:
-    if count == 1:
-        return f"1 {word}"
-    return f"{count:,} " + (word[:-1] + "ies" if word.endswith("y") else word + "s")
-
-
 class _ListingGuard:
     """Keeps a listing honest: it must end, and end where its ``count`` says.
 
@@ -163,7 +158,7 @@ class _ListingGuard:
             if page >= pages + 2 + pages // 100:
                 raise SourceError(
                     f"{self.name}: page {page} and still more, although {self.count:,} items "
-                    f"fill {_plural(pages, 'page')}; the server's paging does not end, so the "
+                    f"fill {counted(pages, 'page')}; the server's paging does not end, so the "
                     "sync stopped"
                 )
         if not more and self.count is not None and size:
@@ -195,7 +190,7 @@ def check_connection(
     count = data["count"]
     host = urllib.parse.urlsplit(base_url).netloc
     return ConnectionInfo(
-        base_url, count, f"Connected to {host}: {_plural(count, 'contact run')} available."
+        base_url, count, f"Connected to {host}: {counted(count, 'contact run')} available."
     )
 
 
@@ -349,8 +344,8 @@ class ActiveCampaignSource(ApiSource):
             tally.requests += stats.get("requests", 0)
             tally.retries += stats.get("retries", 0)
             batch.note = (
-                f"{batch.note} · {_plural(tally.requests, 'request')}, "
-                f"{_plural(tally.retries, 'retry')}"
+                f"{batch.note} · {counted(tally.requests, 'request')}, "
+                f"{counted(tally.retries, 'retry')}"
             )
             return batch
 
@@ -378,7 +373,7 @@ class ActiveCampaignSource(ApiSource):
                 phase = "refresh"
             if self.report_only:
                 pending = len(state.runs_without_path())
-                note = f"report · exact; {_plural(pending, 'path')} left to read"
+                note = f"report · exact; {counted(pending, 'path')} left to read"
                 yield finish(Batch([], make_cursor("done", 1), note=note), {"paths_left": pending})
                 return
             if phase == "refresh":
@@ -510,7 +505,7 @@ class ActiveCampaignSource(ApiSource):
             done = (page - 1) * run.page_size + len(rows)
             pages = -(-total // run.page_size) if total else None
             note = f"report · runs: page {page}" + (f" of {pages}" if pages else "")
-            note += f", {_plural(run.tally.details, 'detail')}"
+            note += f", {counted(run.tally.details, 'detail')}"
             finished = not more
             batch = Batch(
                 records,
@@ -659,7 +654,7 @@ class ActiveCampaignSource(ApiSource):
                 problems=problems,
             )
             yield run.finish(batch, {"details": len(chunk) + extra, "skipped": len(problems)})
-        note = f"paths · active runs: {_plural(len(todo), 'path')} refreshed"
+        note = f"paths · active runs: {counted(len(todo), 'path')} refreshed"
         if left:
             note += f", {left:,} left for the next sync"
         yield run.finish(Batch([], run.make_cursor("paths", 1), note=note), {"refresh_left": left})
@@ -686,7 +681,7 @@ class ActiveCampaignSource(ApiSource):
                 problems=problems,
             )
             yield run.finish(batch, {"details": len(chunk) + extra, "skipped": len(problems)})
-        note = f"paths · {_plural(len(pending), 'path')} read"
+        note = f"paths · {counted(len(pending), 'path')} read"
         yield run.finish(Batch([], run.make_cursor("done", 1), note=note), {})
 
     def _execution_for_run(

@@ -102,23 +102,23 @@ class TeamSource:
                 version = installed_version(conn)
                 runs = conn.execute(f"SELECT count(*) FROM {SCHEMA}.runs").fetchone()[0]
             except psycopg.Error as exc:
-                raise TeamServerError(
-                    f"cannot read the team server {self.address.display}: "
-                    f"{describe_error(exc, self.address)}"
-                ) from None
+                raise self._unreadable(exc) from None
             return ServerInfo(self.address.display, version, int(runs))
         finally:
             conn.close()
+
+    def _unreadable(self, exc: psycopg.Error) -> TeamServerError:
+        return TeamServerError(
+            f"cannot read the team server {self.address.display}: "
+            f"{describe_error(exc, self.address)}"
+        )
 
     def _server_id(self, conn: Any, cursor: dict[str, Any]) -> str:
         try:
             check_version(conn, self.address.display, OLDEST_READABLE)
             server_id = str(conn.execute(f"SELECT server_id FROM {SCHEMA}.server").fetchone()[0])
         except psycopg.Error as exc:
-            raise TeamServerError(
-                f"cannot read the team server {self.address.display}: "
-                f"{describe_error(exc, self.address)}"
-            ) from None
+            raise self._unreadable(exc) from None
         if cursor.get("server") and cursor["server"] != server_id:
             raise TeamServerError(
                 f"this cache was synced from another team server than {self.address.display} "

@@ -28,9 +28,8 @@ _Index = QModelIndex | QPersistentModelIndex
 
 def flow_subtitle(flow: FlowSummary) -> str:
     counters = flow.counters
-    noun = "contact" if counters.contacts == 1 else "contacts"
     return (
-        f"{formatting.count(counters.contacts)} {noun} · "
+        f"{formatting.counted(counters.contacts, 'contact')} · "
         f"{formatting.share(counters.completion_rate)} completed"
     )
 

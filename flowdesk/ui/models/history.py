@@ -189,8 +189,7 @@ def execution_state(execution: ExecutionInfo) -> str:
         return ""
     ongoing = execution.counters.ongoing
     if ongoing and state in ("completed", "finished", "done"):
-        noun = "contact" if ongoing == 1 else "contacts"
-        return f"Sending {state}; {formatting.count(ongoing)} {noun} still ongoing"
+        return f"Sending {state}; {formatting.counted(ongoing, 'contact')} still ongoing"
     return state[:1].upper() + state[1:]
 
 
