@@ -176,9 +176,6 @@ class WrappingLabel(QLabel):
         width += margins.left() + margins.right()
         return QSize(width, self.heightForWidth(width))
 
-    def is_wrapped(self) -> bool:
-        return self.height() > self.heightForWidth(self.sizeHint().width())
-
 
 class CompactTabs(QTabWidget):
     """Tabs whose labels shorten ("Messaging Flow Executions" → "Executions") when the full ones
