@@ -29,15 +29,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from flowdesk.core.layout import LayoutEdge, LayoutNode, compute_layout  # noqa: E402
 
 
-def synthetic_flow(steps: int, branches: int, seed: int = 7):  # noqa: ANN201
-    """Menus and conditionals whose options merge back, retry loops, "Main menu" back edges."""
-    rng = random.Random(seed)
-    nodes = [LayoutNode("s0", 216.0, 76.0)]
+def _flow(prefix: str, starts: int = 1):  # noqa: ANN202
+    """A flow under construction: its nodes (``starts`` of them already), its edges, and a
+    function adding the next node (named ``prefix`` + its number) and returning its id."""
+    nodes = [LayoutNode(f"{prefix}{i}", 216.0, 76.0) for i in range(starts)]
     edges: list[LayoutEdge] = []
 
     def step() -> str:
-        nodes.append(LayoutNode(f"s{len(nodes)}", 216.0, 76.0))
+        nodes.append(LayoutNode(f"{prefix}{len(nodes)}", 216.0, 76.0))
         return nodes[-1].id
+
+    return nodes, edges, step
+
+
+def synthetic_flow(steps: int, branches: int, seed: int = 7):  # noqa: ANN201
+    """Menus and conditionals whose options merge back, retry loops, "Main menu" back edges."""
+    rng = random.Random(seed)
+    nodes, edges, step = _flow("s")
 
     current, menus = "s0", []
     for branch in range(branches):
@@ -66,12 +74,7 @@ def real_shaped_flow(steps: int, seed: int = 11):  # noqa: ANN201
     up to ten categories, each category a short run of messages and splits, an "Other" category
     that loops back to ask again, and every branch returning to a main menu."""
     rng = random.Random(seed)
-    nodes = [LayoutNode("n0", 216.0, 76.0)]
-    edges: list[LayoutEdge] = []
-
-    def step() -> str:
-        nodes.append(LayoutNode(f"n{len(nodes)}", 216.0, 76.0))
-        return nodes[-1].id
+    nodes, edges, step = _flow("n")
 
     menu = current = "n0"
     while len(nodes) < steps:
@@ -96,13 +99,8 @@ def ivr_shaped_flow(steps: int, seed: int = 5):  # noqa: ANN201
     option a short run of widgets that returns to its sub-menu or to the main menu, so dozens of
     back edges enter the same few steps (the shape that drew as a fan of parallel lanes)."""
     rng = random.Random(seed)
-    nodes = [LayoutNode("w0", 216.0, 76.0), LayoutNode("w1", 216.0, 76.0)]
-    edges = [LayoutEdge("w0", "w1", "incomingCall")]
-
-    def step() -> str:
-        nodes.append(LayoutNode(f"w{len(nodes)}", 216.0, 76.0))
-        return nodes[-1].id
-
+    nodes, edges, step = _flow("w", starts=2)
+    edges.append(LayoutEdge("w0", "w1", "incomingCall"))
     main = "w1"
     edges.append(LayoutEdge(main, main, "timeout"))
     while len(nodes) < steps:
@@ -125,12 +123,7 @@ def wide_split_flow(steps: int, seed: int = 3):  # noqa: ANN201
     have 15-38, a hundred is possible): each category starts a flow and saves a status, and
     all join the next question; the layout wraps such a split into rows."""
     rng = random.Random(seed)
-    nodes = [LayoutNode("d0", 216.0, 76.0)]
-    edges: list[LayoutEdge] = []
-
-    def step() -> str:
-        nodes.append(LayoutNode(f"d{len(nodes)}", 216.0, 76.0))
-        return nodes[-1].id
+    nodes, edges, step = _flow("d")
 
     current = "d0"
     while len(nodes) < steps:
