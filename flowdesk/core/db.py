@@ -37,6 +37,11 @@ CONNECTION_PRAGMAS = [
     "PRAGMA temp_store=MEMORY",
     "PRAGMA mmap_size=268435456",
 ]
+# While a first sync fills an empty cache, SQLite copies the WAL back into the file only every
+# this many pages (400 MB) instead of every 1,000 (its default): a bulk build rewrites the same
+# hot pages (the tails of the tables, the counters) batch after batch, and each checkpoint
+# wrote them again and waited for the disk. Measured at 300k runs: 156 s -> 75 s.
+BULK_WAL_AUTOCHECKPOINT = 100_000
 WHAT_TO_DO_WHEN_DAMAGED = (
     "sync into a new cache file (another --db) and keep this one as it is for support"
 )
@@ -48,6 +53,27 @@ class CacheError(UserError):
 
 class SyncRunning(CacheError):
     """Another sync holds the cache's sync lock."""
+
+
+@contextlib.contextmanager
+def bulk_checkpoints(conn: sqlite3.Connection) -> Iterator[None]:
+    """Checkpoint rarely while a bulk build writes; afterwards go back to the usual interval and
+    copy the WAL into the file, truncating it when no reader is in the way (else the next
+    checkpoint does)."""
+    usual = int(conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+    conn.execute(f"PRAGMA wal_autocheckpoint={BULK_WAL_AUTOCHECKPOINT}")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA wal_autocheckpoint={usual}")
+        # A reader in the middle of a long query may hold on to the old WAL: wait a moment for
+        # it, not the connection's usual 30 s.
+        timeout = int(conn.execute("PRAGMA busy_timeout").fetchone()[0])
+        conn.execute("PRAGMA busy_timeout=1000")
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        finally:
+            conn.execute(f"PRAGMA busy_timeout={timeout}")
 
 
 def connect(

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
 from flowdesk.core.model import (
@@ -42,7 +41,6 @@ _RUN_STATUSES = frozenset(status.value for status in RunStatus)
 _COUNTER_KEYS = ("num_contacts", "expired", "running", "completed", "canceled", "failed")
 
 
-@lru_cache(maxsize=65536)
 def parse_timestamp(value: str) -> int:
     """ISO 8601 → epoch seconds (UTC). Naive timestamps are taken as UTC.
 

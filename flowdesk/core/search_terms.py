@@ -24,6 +24,7 @@ leaves the mark set, and the next sync builds the index before it writes.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import unicodedata
@@ -53,6 +54,9 @@ _PAIRED_WORDS = 4
 PENDING_KEY = "contact_terms_pending"
 # (phone, first_name, last_name, email) as stored in the contacts table.
 ContactValues = tuple[str | None, str | None, str | None, str | None]
+# (contact id, its terms as a JSON array): one row a contact, as a build stages them.
+StagedTerms = list[tuple[str, str]]
+_CONTACTS_SQL = "SELECT id, phone, first_name, last_name, email FROM contacts"
 
 
 def fold(text: str) -> str:
@@ -138,24 +142,47 @@ def write_contact_terms(
 
 
 def _expected(conn: sqlite3.Connection) -> Iterable[tuple[str, str]]:
-    for contact_id, *values in conn.execute(
-        "SELECT id, phone, first_name, last_name, email FROM contacts"
-    ):
+    for contact_id, *values in conn.execute(_CONTACTS_SQL):
         for term in contact_terms(tuple(values)):  # type: ignore[arg-type]
             yield term, contact_id
 
 
-def rebuild(conn: sqlite3.Connection) -> None:
-    """Fill the index from the contacts table, in one pass of sorted inserts: the terms go to a
-    scratch table in arrival order first and reach the index sorted, so SQLite appends to its
-    B-tree instead of rewriting pages all over it."""
+def _as_json(terms: set[str]) -> str:
+    """A JSON array of ``terms``, for ``json_each`` (names and e-mails with quotes, backslashes
+    or control characters go through the encoder; the rest are joined as they are)."""
+    plain = "".join(terms)
+    if '"' in plain or "\\" in plain or not plain.isprintable():
+        return json.dumps(sorted(terms), ensure_ascii=False)
+    return '["' + '","'.join(terms) + '"]' if terms else "[]"
+
+
+def stage(conn: sqlite3.Connection) -> StagedTerms:
+    """Every contact's terms as :func:`rebuild` stages them, read through ``conn`` (any
+    connection to the cache: the engine reads them on a second one, beside its index builds)."""
+    return [
+        (contact_id, _as_json(contact_terms(tuple(values))))  # type: ignore[arg-type]
+        for contact_id, *values in conn.execute(_CONTACTS_SQL)
+    ]
+
+
+def rebuild(conn: sqlite3.Connection, staged: StagedTerms | None = None) -> None:
+    """Fill the index from the contacts table, in one pass of sorted inserts: each contact's
+    terms go to a scratch table first (one row a contact, its terms as a JSON array, so Python
+    hands SQLite 8x fewer rows), and reach the index sorted, so SQLite appends to its B-tree
+    instead of rewriting pages all over it. ``staged``: :func:`stage`'s rows, read when the
+    contacts were as they are now."""
     conn.execute("DELETE FROM contact_terms")
-    conn.execute("CREATE TEMP TABLE contact_terms_unsorted (term TEXT, contact_id TEXT)")
+    conn.execute("CREATE TEMP TABLE contact_terms_unsorted (contact_id TEXT, terms TEXT)")
     try:
-        conn.executemany("INSERT INTO temp.contact_terms_unsorted VALUES (?, ?)", _expected(conn))
+        conn.executemany(
+            "INSERT INTO temp.contact_terms_unsorted VALUES (?, ?)",
+            stage(conn) if staged is None else staged,
+        )
         conn.execute(
             "INSERT OR IGNORE INTO contact_terms (term, contact_id)"
-            " SELECT term, contact_id FROM temp.contact_terms_unsorted ORDER BY term, contact_id"
+            " SELECT term.value, unsorted.contact_id"
+            " FROM temp.contact_terms_unsorted AS unsorted, json_each(unsorted.terms) AS term"
+            " ORDER BY 1, 2"
         )
     finally:
         conn.execute("DROP TABLE temp.contact_terms_unsorted")

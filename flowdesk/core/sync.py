@@ -11,20 +11,32 @@ its fingerprint and costs nothing.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import json
+import sqlite3
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from flowdesk.core import search_terms, workspace
-from flowdesk.core.db import SyncRunning, failure_message, get_meta, set_meta, sync_lock
+from flowdesk.core.db import (
+    SyncRunning,
+    bulk_checkpoints,
+    failure_message,
+    file_of,
+    get_meta,
+    set_meta,
+    sync_lock,
+)
 from flowdesk.core.errors import Outcome
 from flowdesk.core.formats.catalogue import Catalogue
 from flowdesk.core.insights import InsightDeltas
@@ -148,6 +160,41 @@ class _State:
 
     def catalogue(self) -> Catalogue:
         return Catalogue.from_db(self._db)
+
+
+class _TermsBeside:
+    """Every contact's search terms, read on a second connection by a thread of their own."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        path = file_of(db)
+        self._version = _data_version(db.conn)
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="flowdesk-terms")
+        self._future = None if path is None else self._pool.submit(self._read, path)
+
+    @staticmethod
+    def _read(path: str) -> search_terms.StagedTerms:
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        try:
+            return search_terms.stage(conn)
+        finally:
+            conn.close()
+
+    def wait(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    def result(self, conn: sqlite3.Connection) -> search_terms.StagedTerms | None:
+        """The terms read, inside the caller's write transaction; None when they could not be
+        read or may be out of date (another connection committed since they were)."""
+        if self._future is None or self._future.exception() is not None:
+            return None
+        if _data_version(conn) != self._version:
+            return None
+        return self._future.result()
+
+
+def _data_version(conn: sqlite3.Connection) -> int:
+    """Changes when another connection commits (https://sqlite.org/pragma.html#pragma_data_version)."""
+    return int(conn.execute("PRAGMA data_version").fetchone()[0])
 
 
 class _Graph:
@@ -402,34 +449,37 @@ class SyncEngine:
             if progress is not None:
                 progress(report.progress(last[0], last[1], note))
 
-        try:
-            for batch in source.batches(_State(self.db, cursor, notify), is_cancelled):
-                try:
-                    self._write_batch(batch, graph, report, cursor_key, sync_id)
-                except Exception:
-                    graph = _Graph(self.db)  # the rolled-back batch left nothing behind
-                    raise
-                last[:] = [batch.done, batch.total]
-                if progress is not None:
-                    progress(
-                        report.progress(batch.done, batch.total, batch.note, batch.report_done)
-                    )
-                if is_cancelled():
-                    report.outcome = Outcome.CANCELED
-                    report.message = "Sync canceled; the next sync resumes where this one stopped."
-                    break
-            else:
-                report.outcome = Outcome.COMPLETED
-        except Exception as exc:  # the source failed: keep what committed, say why
-            report.outcome = Outcome.FAILED
-            report.message = failure_message(exc, self.db)
-        finally:
-            if gc_was_enabled:
-                gc.enable()
-            if bulk:
-                if progress is not None:
-                    progress(report.progress(0, None, "Indexing…"))
-                self._ensure_indexes()
+        with bulk_checkpoints(self.conn) if bulk else contextlib.nullcontext():
+            try:
+                for batch in source.batches(_State(self.db, cursor, notify), is_cancelled):
+                    try:
+                        self._write_batch(batch, graph, report, cursor_key, sync_id)
+                    except Exception:
+                        graph = _Graph(self.db)  # the rolled-back batch left nothing behind
+                        raise
+                    last[:] = [batch.done, batch.total]
+                    if progress is not None:
+                        progress(
+                            report.progress(batch.done, batch.total, batch.note, batch.report_done)
+                        )
+                    if is_cancelled():
+                        report.outcome = Outcome.CANCELED
+                        report.message = (
+                            "Sync canceled; the next sync resumes where this one stopped."
+                        )
+                        break
+                else:
+                    report.outcome = Outcome.COMPLETED
+            except Exception as exc:  # the source failed: keep what committed, say why
+                report.outcome = Outcome.FAILED
+                report.message = failure_message(exc, self.db)
+            finally:
+                if gc_was_enabled:
+                    gc.enable()
+                if bulk:
+                    if progress is not None:
+                        progress(report.progress(0, None, "Indexing…"))
+                    self._ensure_indexes()
         report.seconds = time.monotonic() - started
         with self.conn:
             self.conn.execute(
@@ -465,14 +515,29 @@ class SyncEngine:
         return True
 
     def _ensure_indexes(self) -> None:
-        """Build what a bulk build deferred (also one killed half-way, on the next sync)."""
-        with self.conn:
-            for _, statement in DEFERRED_INDEXES:
-                self.conn.execute(
-                    statement.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1)
-                )
-            if search_terms.is_pending(self.conn):
-                search_terms.rebuild(self.conn)
+        """Build what a bulk build deferred (also one killed half-way, on the next sync).
+
+        The contact search terms are Python work and the runs indexes SQLite's, which lets go
+        of the interpreter lock while it builds them: the terms are worked out beside them, on
+        a second connection and thread, so on two cores the index builds hide most of it.
+        """
+        conn = self.conn
+        beside = _TermsBeside(self.db) if search_terms.is_pending(conn) else None
+        try:
+            with conn:
+                for _, statement in DEFERRED_INDEXES:
+                    conn.execute(statement.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))
+        finally:
+            if beside is not None:
+                beside.wait()
+        if search_terms.is_pending(conn):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                search_terms.rebuild(conn, beside.result(conn) if beside is not None else None)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
         self._terms_pending = False
 
     # -- one batch ----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from flowdesk.core import search_terms
 from flowdesk.core.customers import find_customers, get_customer
 from flowdesk.core.db import connect
 from flowdesk.core.schema import MIGRATION_1
-from flowdesk.core.sync import SyncEngine
+from flowdesk.core.sync import SyncEngine, _TermsBeside
 from tests.factories import FLOW, PATH_COMPLETED, VERSION, ListSource, run, runs_batch
 
 DONE = "COMPLETED"
@@ -211,3 +211,58 @@ def test_a_cache_from_before_the_index_gets_it_on_upgrade(tmp_path):
 )
 def test_the_digits_of_a_phone_are_every_digit_it_holds(phone):
     assert search_terms.digits_of(phone) == "".join(ch for ch in phone or "" if ch.isdigit())
+
+
+def test_the_sorted_build_keeps_names_and_emails_with_quotes_and_control_characters(db):
+    """The build hands SQLite each contact's terms as one JSON array: text that JSON must
+    escape (quotes, backslashes, control characters) still gives exactly the engine's terms."""
+    odd = {
+        "d1": ('O"Brien', "Smith\\Jones", '"quoted"@example.com'),
+        "d2": ("Tab\tName", "Bell\x07", "back\\slash@example.com"),
+        "d3": ("زهرا", "", "line\u2028sep@example.com"),
+        "d4": ("", "", ""),
+    }
+    with db.conn:
+        db.conn.executemany(
+            "INSERT INTO contacts (id, phone, first_name, last_name, email) VALUES (?, ?, ?, ?, ?)",
+            [(cid, "+4420123", first, last, email) for cid, (first, last, email) in odd.items()],
+        )
+        search_terms.rebuild(db.conn)
+    assert search_terms.mismatches(db.conn) == []
+    stored = {t for (t,) in db.execute("SELECT term FROM contact_terms WHERE contact_id = 'd1'")}
+    assert {"wo", "wbrien", "wsmith", "wjones", 'e"quoted"@example.com'} <= stored
+
+
+def test_terms_read_beside_the_index_builds_are_what_the_cache_holds(people):
+    beside = _TermsBeside(people)
+    beside.wait()
+    people.conn.execute("BEGIN IMMEDIATE")
+    try:
+        assert beside.result(people.conn) == search_terms.stage(people.conn)
+    finally:
+        people.conn.execute("ROLLBACK")
+
+
+def test_terms_read_beside_are_dropped_when_another_connection_renamed_a_contact(people, tmp_path):
+    """An on-demand path read may rename a contact while the first sync's index builds run:
+    the terms read before it must not be the ones stored."""
+    with people.conn:
+        search_terms.defer(people.conn)
+    beside = _TermsBeside(people)
+    beside.wait()  # read: José is still José
+    other = connect(tmp_path / "cache.db")
+    with other.conn:
+        other.conn.execute("UPDATE contacts SET first_name = 'Zoë' WHERE id = 'c1'")
+    other.conn.close()
+    people.conn.execute("BEGIN IMMEDIATE")
+    try:
+        staged = beside.result(people.conn)
+        assert staged is None
+        search_terms.rebuild(people.conn, staged)
+        people.conn.execute("COMMIT")
+    except BaseException:
+        people.conn.execute("ROLLBACK")
+        raise
+    assert search_terms.mismatches(people.conn) == []
+    assert _ids(people, "zoe") == ["c1"]
+    assert _ids(people, "jose") == []

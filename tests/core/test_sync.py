@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flowdesk.core.db import BULK_WAL_AUTOCHECKPOINT
 from flowdesk.core.integrity import mismatches
 from flowdesk.core.queries import Scope, summary, version_graph
 from flowdesk.core.sources.base import Record
@@ -145,3 +146,32 @@ def test_response_rate_counts_replies_not_timeouts(db):
     # Every run reached the welcome template's menu; r1 and r3 answered it, r2 waits, r4 expired.
     assert (totals.waited, totals.responded) == (4, 2)
     assert totals.response_rate == 0.5
+
+
+def _autocheckpoint(db) -> int:
+    return db.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+
+
+def test_a_first_sync_checkpoints_rarely_and_leaves_no_big_wal(db, tmp_path):
+    """Each checkpoint rewrote a bulk build's hot pages and waited for the disk (half of a 300k
+    build's time); a first sync raises the interval, then restores it and empties the WAL."""
+    usual = _autocheckpoint(db)
+    during: list[int] = []
+    report = SyncEngine(db).run(
+        ListSource([_first_batch(), runs_batch(run("r5", PATH_COMPLETED, DONE, contact="c5"))]),
+        progress=lambda _: during.append(_autocheckpoint(db)),
+    )
+    assert report.outcome == "completed", report.message
+    assert during and set(during) == {BULK_WAL_AUTOCHECKPOINT} != {usual}
+    assert _autocheckpoint(db) == usual
+    # Only the sync's closing record was written after the final checkpoint.
+    assert (tmp_path / "cache.db-wal").stat().st_size < 64 * 1024
+    assert mismatches(db) == []
+
+    later: list[int] = []
+    more = runs_batch(run("r6", PATH_COMPLETED, DONE, contact="c6"))
+    SyncEngine(db).run(  # the cursor says two batches are done: this third one is new
+        ListSource([[], [], more]),
+        progress=lambda _: later.append(_autocheckpoint(db)),
+    )
+    assert later and set(later) == {usual}  # a cache with runs syncs as usual
