@@ -14,7 +14,15 @@ import sqlite_utils
 
 from flowdesk.core.insights import LOST, NO_STEP, percentile
 from flowdesk.core.model import METRICS
-from flowdesk.core.queries import COMPLETE, Counters, PathCoverage, Scope, path_coverage
+from flowdesk.core.queries import (
+    COMPLETE,
+    Counters,
+    FlowGraph,
+    PathCoverage,
+    Scope,
+    path_coverage,
+    version_graph,
+)
 
 OUTCOMES = ("expired", "canceled", "failed", "completed")
 
@@ -305,3 +313,25 @@ def stops_view(db: sqlite_utils.Database, scope: Scope, version_id: str) -> Stop
         completion_time_histogram(db, graph_scope),
         path_coverage(db, None, version_id, scope.execution_id),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class PathViews:
+    """The diagram's counts and, when that mode is shown, "Where runs stop", read together for
+    the graph on screen: what changes while a sync reads paths (docs/activecampaign.md)."""
+
+    graph: FlowGraph
+    stops: StopsView | None
+
+
+def path_views(
+    db: sqlite_utils.Database,
+    scope: Scope,
+    version_id: str,
+    execution_id: str | None,
+    with_stops: bool,
+) -> PathViews:
+    """One background read for a live refresh of the Flow Viewer tab, so the app knows when
+    the refresh is over (it starts no other while one runs)."""
+    graph = version_graph(db, version_id, execution_id)
+    return PathViews(graph, stops_view(db, scope, version_id) if with_stops else None)

@@ -28,6 +28,7 @@ from flowdesk.core.workspace import last_completed_sync
 from flowdesk.paths import SettingsKey
 from flowdesk.ui.downloads import Downloads
 from flowdesk.ui.errors import error_text
+from flowdesk.ui.live_refresh import LiveRefresh
 from flowdesk.ui.reflow import ElidedLabel
 from flowdesk.ui.tasks import TaskManager, open_for_ui
 from flowdesk.ui.theme import apply_theme, is_dark
@@ -74,6 +75,8 @@ class MainWindow(QMainWindow):
         self.flows = FlowListPanel(self)
         self.flows.setMinimumWidth(FLOWS_MIN_WIDTH)
         self.page = FlowPage(self.db, self.tasks, self)
+        # while a sync reads paths, the views built from them follow it (at most every 25 s)
+        self.live_refresh = LiveRefresh(self.page.refresh_paths, self.page.refreshing)
         self.no_flows = EmptyState("No flows yet", "", self)
         self.create_demo_button = self.no_flows.add_button(
             "Create demo workspace", self.create_demo, "Create demo workspace"
@@ -462,6 +465,9 @@ class MainWindow(QMainWindow):
                 "Report up to date; reading the contacts' paths in the background…", 15000
             )
             self._reload_data()
+            self.live_refresh.reloaded()
+        elif progress.report_done:
+            self.live_refresh.batch_committed()  # a batch of paths: throttled, off the GUI thread
         if progress.total:
             self.progress.setRange(0, int(progress.total))
             self.progress.setValue(min(int(progress.done), int(progress.total)))

@@ -121,6 +121,10 @@ class Task:
     def is_cancelled(self) -> bool:
         return self._cancel.is_set()
 
+    def pending(self) -> bool:
+        """Whether its outcome is still to come: neither delivered nor dropped."""
+        return not self._dropped and self._runnable is not None
+
     def drop(self) -> None:
         """Cancel the work and never call back."""
         self._dropped = True

@@ -3,7 +3,7 @@ and an optional highlighted path of one contact's run."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QRectF, Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -174,6 +174,46 @@ class FlowViewer(QWidget):
         self._apply_auto_fit()
         self.minimap.refresh()
         self._search_changed(self.search_edit.text())
+
+    def update_graph(self, graph: FlowGraph) -> None:
+        """The same version's graph with newer numbers (a sync reading paths): the heat and
+        the counts change, and arrows the new paths took appear; the zoom, the focused step,
+        the mode and the place on screen stay (should the layout move, the focused step, else
+        the one nearest the middle of the view, stays where it was on screen)."""
+        if self._graph is None or not self._graph.steps or not graph.steps:
+            self.set_graph(graph)
+            return
+        anchor = self._anchor()
+        self._graph = graph
+        self._rebuild()
+        self._update_status()
+        if self._auto_fit is not None:
+            self._apply_auto_fit()  # the agent has not moved the view: frame it as before
+        elif anchor is not None and anchor[0] in self.scene.nodes:
+            key, before = anchor
+            moved = self.view.mapFromScene(self.scene.nodes[key].sceneBoundingRect().center())
+            for bar, by in (
+                (self.view.horizontalScrollBar(), moved.x() - before.x()),
+                (self.view.verticalScrollBar(), moved.y() - before.y()),
+            ):
+                bar.setValue(bar.value() + by)  # whole pixels: nothing drifts refresh after refresh
+            self.minimap.place()
+
+    def _anchor(self) -> tuple[int, QPoint] | None:
+        """The focused step (else the one nearest the middle of the view) and where it is in
+        the view, in pixels."""
+        middle = self.view.mapToScene(self.view.viewport().rect().center())
+        nodes = self.scene.nodes
+        key = self.view.focused_key
+        if key not in nodes:
+            key = min(
+                nodes,
+                key=lambda k: (nodes[k].sceneBoundingRect().center() - middle).manhattanLength(),
+                default=None,
+            )
+        if key is None:
+            return None
+        return key, self.view.mapFromScene(nodes[key].sceneBoundingRect().center())
 
     def graph(self) -> FlowGraph | None:
         return self._graph
@@ -449,12 +489,21 @@ class FlowViewer(QWidget):
             self._graph is not None and self._graph.steps
         ):
             # Colours and text sizes are baked into the cached items: rebuild them.
-            path, focused = self._path, self.view.focused_key
-            self.scene.build(self._graph, self.palette(), self.font())
-            if self._stops is not None:
-                self.scene.show_stops(self._stops)
-            self._update_legend()
-            if path:
-                self.scene.highlight(path)
-            self.focus_step(focused)
-            self.minimap.refresh()
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        """Build the scene again for the graph shown, keeping the path, the focused step, the
+        mode's colours and where the view is (zoom and scroll)."""
+        path, focused = self._path, self.view.focused_key
+        bars = self.view.horizontalScrollBar(), self.view.verticalScrollBar()
+        scroll = [bar.value() for bar in bars]
+        self.scene.build(self._graph, self.palette(), self.font())
+        if self._stops is not None:
+            self.scene.show_stops(self._stops)
+        self._update_legend()
+        if path:
+            self.scene.highlight(path)
+        self.focus_step(focused)
+        for bar, value in zip(bars, scroll, strict=True):
+            bar.setValue(value)
+        self.minimap.refresh()

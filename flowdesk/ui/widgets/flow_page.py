@@ -45,7 +45,14 @@ from flowdesk.core.queries import (
     version_graph,
 )
 from flowdesk.core.run_paths import path_waiting, read_run_path
-from flowdesk.core.step_report import StopsView, entry_days, step_time_histogram, stops_view
+from flowdesk.core.step_report import (
+    PathViews,
+    StopsView,
+    entry_days,
+    path_views,
+    step_time_histogram,
+    stops_view,
+)
 from flowdesk.ui.errors import error_text
 from flowdesk.ui.models.flows import DIRECTION_LABELS
 from flowdesk.ui.models.history import (
@@ -87,6 +94,7 @@ class FlowPage(QWidget):
         self.executions: list[ExecutionInfo] = []
         self._graphs: dict[tuple[str, str | None], FlowGraph] = {}
         self._viewer_dirty = True
+        self._live = None  # the running refresh_paths read (a Task), if any
 
         # header: the flow's name is never cut. Scope and Download go onto a second line when
         # they do not fit beside it (1024 px), and a very long name wraps.
@@ -258,10 +266,60 @@ class FlowPage(QWidget):
         self.contacts_tab.refresh()
         self._viewer_dirty = True
         if self.tabs.currentWidget() is self.viewer_tab and self.viewer_tab.traced is None:
-            self._load_viewer()
+            self._load_viewer(keep=True)
         self._over_time_dirty = True
         if self.tabs.currentWidget() is self.over_time_tab:
             self._load_over_time()
+
+    def refresh_paths(self) -> None:
+        """While a sync reads paths: the numbers built from paths again, read off the GUI
+        thread, and nothing the agent set moves (scope, tab, trace, zoom and scroll, picked
+        step and rows, sort, filters). Counters and lists come from the report, which phase 2
+        does not change: they wait for the reload at the end of the sync.
+
+        The Contacts tab re-reads its page and count only under a step filter (the only rows
+        paths change); the diagram and "Where runs stop" only when shown without a trace (else
+        when next shown)."""
+        if self.flow is None or self.scope is None:
+            return
+        self._graphs.clear()
+        self._viewer_dirty = True
+        if self.contacts_tab.step_filter() is not None:
+            self.contacts_tab.refresh()
+        viewer = self.viewer_tab
+        graph = viewer.graph
+        if self.tabs.currentWidget() is not viewer or viewer.traced is not None or graph is None:
+            return
+        scope = self.scope
+        self._live = self.tasks.query(
+            path_views,
+            scope,
+            graph.version_id,
+            graph.execution_id,
+            viewer.mode == MODE_STOPS,
+            success=lambda views: self._on_path_views(scope, views),
+            key=(self, "live paths"),
+        )
+
+    def _on_path_views(self, scope: Scope, views: PathViews) -> None:
+        shown, graph = self.viewer_tab.graph, views.graph
+        if (
+            scope != self.scope
+            or self.viewer_tab.traced is not None
+            or shown is None
+            or (shown.version_id, shown.execution_id) != (graph.version_id, graph.execution_id)
+        ):
+            return  # the agent moved on: what is shown now was read for it
+        self._graphs[(graph.version_id, graph.execution_id)] = graph
+        _, what = self.scope_graph()
+        self.viewer_tab.update_graph(graph, graph_note(graph, what), views.stops)
+        self._viewer_dirty = False
+
+    def refreshing(self) -> bool:
+        """Whether the last :meth:`refresh_paths` is still reading (the diagram's numbers or
+        the Contacts tab's page and count)."""
+        live = self._live is not None and self._live.pending()
+        return live or self.contacts_tab.model.is_loading()
 
     # -- scope -----------------------------------------------------------------------------------
 
@@ -385,7 +443,7 @@ class FlowPage(QWidget):
 
     def _on_tab(self, index: int) -> None:
         if index == TAB_VIEWER and self._viewer_dirty and self.viewer_tab.traced is None:
-            self._load_viewer()
+            self._load_viewer(keep=True)
         if index == TAB_OVER_TIME and self._over_time_dirty:
             self._load_over_time()
 
@@ -437,12 +495,24 @@ class FlowPage(QWidget):
             f"Current version {name} (pick a version in Scope to see another)",
         )
 
-    def _load_viewer(self) -> None:
+    def _load_viewer(self, keep: bool = False) -> None:
+        """``keep``: newer numbers for the graph the tab showed (after a sync, or back on the
+        tab after one) keep its zoom, scroll and picked step."""
         started = time.perf_counter()
         graph, what = self.scope_graph()
-        self.viewer_tab.set_graph(graph, graph_note(graph, what))
+        shown = self.viewer_tab.graph
+        if (
+            keep
+            and graph is not None
+            and shown is not None
+            and shown is not graph
+            and (shown.version_id, shown.execution_id) == (graph.version_id, graph.execution_id)
+        ):
+            self.viewer_tab.update_graph(graph, graph_note(graph, what), None)
+        else:
+            self.viewer_tab.set_graph(graph, graph_note(graph, what))
         self._viewer_dirty = False
-        self._load_stops()
+        self._load_stops(keep=keep)
         self.timings.emit("viewer", time.perf_counter() - started)
 
     def _drop_trace(self) -> None:
@@ -455,8 +525,9 @@ class FlowPage(QWidget):
             self.viewer_tab.blockSignals(False)
         self._viewer_dirty = True
 
-    def _load_stops(self, _mode: str = "") -> None:
-        """ "Where runs stop": its numbers for the graph shown, read off the GUI thread."""
+    def _load_stops(self, _mode: str = "", keep: bool = False) -> None:
+        """ "Where runs stop": its numbers for the graph shown, read off the GUI thread
+        (``keep``: newer numbers, the panel keeps its picked rows)."""
         graph = self.viewer_tab.graph
         if self.viewer_tab.mode != MODE_STOPS or graph is None or self.scope is None:
             return
@@ -465,12 +536,12 @@ class FlowPage(QWidget):
             stops_view,
             self.scope,
             graph.version_id,
-            success=lambda view: self._on_stops(view, started),
+            success=lambda view: self._on_stops(view, started, keep),
             key=(self, "where runs stop"),
         )
 
-    def _on_stops(self, view: StopsView, started: float) -> None:
-        self.viewer_tab.set_stops_view(view)
+    def _on_stops(self, view: StopsView, started: float, keep: bool = False) -> None:
+        self.viewer_tab.set_stops_view(view, keep)
         self.timings.emit("stops", time.perf_counter() - started)
 
     def _load_histogram(self, step_key: int) -> None:

@@ -243,6 +243,35 @@ class StopsPanel(QWidget):
                 "Entry → completion, completed contacts", view.completion, "contacts"
             )
 
+    def update_view(self, view: StopsView) -> None:
+        """Newer numbers for the same graph (a sync reading paths): the rows the agent picked
+        stay picked and the tables stay scrolled where they were; the diagram does not move."""
+        tables = (
+            (self.loss_table, self.losses, lambda r: r.key),
+            (self.reason_table, self.reasons, lambda r: (r.step_key, r.metric, r.reason)),
+            (self.time_table, self.times, lambda r: r.step.key if r.step else None),
+        )
+        kept = []
+        for table, model, identity in tables:
+            record = model.record_at(table.currentIndex().row())
+            kept.append(
+                (identity(record) if record is not None else ..., table.verticalScrollBar().value())
+            )
+        self.set_view(view)
+        self.blockSignals(True)  # re-selecting is not the agent picking a step again
+        try:
+            for (table, model, identity), (picked, scroll) in zip(tables, kept, strict=True):
+                for row, record in enumerate(model.records()):
+                    if picked is not ... and identity(record) == picked:
+                        table.selectRow(row)
+                        break
+                table.verticalScrollBar().setValue(scroll)
+        finally:
+            self.blockSignals(False)
+        step = self.times.record_at(self.time_table.currentIndex().row())
+        if step is not None and step.step is not None:
+            self.histogramRequested.emit(step.step.key)  # its histogram, with the new numbers
+
     def select_step(self, step_key: int) -> None:
         """A step picked on the diagram: select it in the tables."""
         for row, outcome in enumerate(self.losses.records()):

@@ -149,6 +149,17 @@ class ViewerTab(QWidget):
         self.note.setText(note)
         self._show_mode()
 
+    def update_graph(self, graph: FlowGraph, note: str, stops: StopsView | None) -> None:
+        """Newer numbers for the graph on screen (a sync reading paths): heat, counts, the
+        note's "from N of M runs" and "Where runs stop" change; the zoom, the scroll, the step
+        and the rows the agent picked stay. ``stops``: None when that mode is not shown."""
+        self.graph = graph
+        self._scope_note = note
+        self.viewer.update_graph(graph)
+        if stops is not None and stops.version_id == graph.version_id:
+            self.stops_view = stops
+        self._show_mode(keep=True)
+
     def set_mode(self, mode: str) -> None:
         """Traffic heat or "Where runs stop"; the page loads the latter's numbers
         (``modeChanged``) and hands them to :meth:`set_stops_view`."""
@@ -160,13 +171,15 @@ class ViewerTab(QWidget):
         self._show_mode()
         self.modeChanged.emit(mode)
 
-    def set_stops_view(self, view: StopsView | None) -> None:
+    def set_stops_view(self, view: StopsView | None, keep: bool = False) -> None:
+        """``keep``: newer numbers for the same graph; the panel keeps its picked rows."""
         if view is not None and (self.graph is None or view.version_id != self.graph.version_id):
             return  # an answer for a graph no longer shown
         self.stops_view = view
-        self._show_mode()
+        self._show_mode(keep)
 
-    def _show_mode(self) -> None:
+    def _show_mode(self, keep: bool = False) -> None:
+        """``keep``: the stops panel keeps its picked rows (newer numbers, same graph)."""
         stops = self.mode == MODE_STOPS and self.traced is None
         if self.traced is None:
             note = self._scope_note
@@ -181,7 +194,10 @@ class ViewerTab(QWidget):
             and view.execution_id == self.graph.execution_id
         )
         self.viewer.show_stops(view.outcomes if stops and current else None)
-        self.stops_panel.set_view(view if stops and current else None)
+        if keep and stops and current:
+            self.stops_panel.update_view(view)
+        else:
+            self.stops_panel.set_view(view if stops and current else None)
         visible = stops and self.graph is not None
         if visible == self.stops_panel.isHidden():  # not isVisible(): the tab may be hidden
             self.stops_panel.setVisible(visible)

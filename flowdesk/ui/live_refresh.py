@@ -1,0 +1,51 @@
+"""Live refresh while a sync reads paths: the views built from paths follow the sync.
+
+An ActiveCampaign sync commits the whole report first, then reads each run's path for hours on
+a big account (docs/activecampaign.md). The window reloads everything when the report is done
+and when the sync ends; in between, each committed batch of paths asks for a refresh of the
+path-built views (heat, "Where runs stop", the step filter's "from N of M runs"), which this
+throttles: at most one per ``interval`` seconds, and none while the previous one still runs.
+A batch that comes too soon is not queued: the next batch, or the end of the sync, refreshes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+LIVE_REFRESH_SECONDS = 25.0  # a phase-2 batch commits about every 20 s at 5 requests/s
+
+
+class LiveRefresh:
+    """``refresh`` starts the reads (off the GUI thread) and returns at once; ``busy`` says
+    whether the last one is still running. ``clock`` is injected by tests."""
+
+    def __init__(
+        self,
+        refresh: Callable[[], None],
+        busy: Callable[[], bool],
+        *,
+        interval: float = LIVE_REFRESH_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._refresh = refresh
+        self._busy = busy
+        self.interval = interval
+        self.clock = clock
+        self._last: float | None = None
+
+    def reloaded(self) -> None:
+        """Everything was just reloaded (the report is done): the interval starts now."""
+        self._last = self.clock()
+
+    def batch_committed(self) -> bool:
+        """A batch of paths is in the cache: refresh unless too soon or still refreshing.
+        Returns whether a refresh started."""
+        now = self.clock()
+        if self._last is not None and now - self._last < self.interval:
+            return False
+        if self._busy():
+            return False
+        self._last = now
+        self._refresh()
+        return True
