@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import html
 import logging
+import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QRect, QSettings, QSize, Qt, QTimer, Slot
@@ -76,7 +78,9 @@ class MainWindow(QMainWindow):
         self.flows.setMinimumWidth(FLOWS_MIN_WIDTH)
         self.page = FlowPage(self.db, self.tasks, self)
         # while a sync reads paths, the views built from them follow it (at most every 25 s)
-        self.live_refresh = LiveRefresh(self.page.refresh_paths, self.page.refreshing)
+        self.live_refresh = LiveRefresh(
+            self.page.refresh_paths, self.page.refreshing, schedule=self._call_later
+        )
         self.no_flows = EmptyState("No flows yet", "", self)
         self.create_demo_button = self.no_flows.add_button(
             "Create demo workspace", self.create_demo, "Create demo workspace"
@@ -481,6 +485,7 @@ class MainWindow(QMainWindow):
 
     def _end_sync(self) -> None:
         self._sync_task = None
+        self.live_refresh.stop()
         self.progress.hide()
         self.sync_button.setText("Sync now")
         self.sync_button.setToolTip("Fetch new and changed runs in the background (F5)")
@@ -501,6 +506,9 @@ class MainWindow(QMainWindow):
         self._update_sync_label()
         self._show_workspace()  # a first sync names the workspace
         self._reload_data()
+
+    def _call_later(self, seconds: float, callback: Callable[[], None]) -> None:
+        QTimer.singleShot(math.ceil(seconds * 1000), self, callback)  # not after the window
 
     def _reload_data(self) -> None:
         self.load_flows()

@@ -216,3 +216,86 @@ def test_no_refresh_starts_while_one_is_running(qtbot, make_tasks, reported, ser
     assert live.batch_committed()  # over, and the interval long gone
     pool.release_all()
     assert _basis(viewer.note.text()) == _coverage(reported, viewer.graph)
+
+
+class Later:
+    """A schedule whose callbacks the test fires."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[float, object]] = []
+
+    def __call__(self, seconds: float, callback) -> None:  # noqa: ANN001
+        self.calls.append((seconds, callback))
+
+    def fire(self) -> None:
+        _, callback = self.calls.pop(0)
+        callback()
+
+
+def _live(clock: Clock, later: Later, busy: list[bool], refreshed: list[float]) -> LiveRefresh:
+    return LiveRefresh(
+        lambda: refreshed.append(clock.now),
+        lambda: busy[0],
+        interval=INTERVAL,
+        clock=clock,
+        schedule=later,
+    )
+
+
+def test_a_batch_that_came_too_soon_is_shown_when_the_interval_ends():
+    """Phase 2 may wait minutes on a rate limit after a batch the throttle held back: that
+    batch shows when its interval ends, not when the next batch comes."""
+    clock, later, busy, refreshed = Clock(), Later(), [False], []
+    live = _live(clock, later, busy, refreshed)
+    live.reloaded()
+    start = clock.now
+    clock.now += 10
+    assert not live.batch_committed()
+    clock.now += 5
+    assert not live.batch_committed()
+    assert [seconds for seconds, _ in later.calls] == [INTERVAL - 10]  # one check, not two
+    clock.now = start + INTERVAL  # no batch comes meanwhile
+    later.fire()
+    assert refreshed == [start + INTERVAL]
+
+    clock.now += 2 * INTERVAL
+    busy[0] = True  # the last refresh is still reading
+    assert not live.batch_committed()
+    assert [seconds for seconds, _ in later.calls] == [INTERVAL / 5]
+    busy[0] = False
+    clock.now += INTERVAL / 5
+    later.fire()
+    assert refreshed[-1] == clock.now
+
+
+def test_a_late_check_does_nothing_once_a_refresh_or_the_end_of_the_sync_showed_it():
+    clock, later, busy, refreshed = Clock(), Later(), [False], []
+    live = _live(clock, later, busy, refreshed)
+    live.reloaded()
+    clock.now += 10
+    assert not live.batch_committed()
+    clock.now += INTERVAL
+    assert live.batch_committed()  # the next batch came in time and showed both
+    later.fire()
+    assert len(refreshed) == 1
+
+    clock.now += 10
+    assert not live.batch_committed()
+    live.stop()  # the sync ended; its own reload shows everything
+    clock.now += INTERVAL
+    later.fire()
+    assert len(refreshed) == 1
+    assert later.calls == []
+
+
+def test_the_window_shows_a_held_back_batch_without_another(
+    qtbot, make_window, make_tasks, reported
+):
+    path = _db_path(reported)
+    window = make_window(path, tasks=make_tasks(path, interactive=SyncPool(), writes=SyncPool()))
+    starts: list[bool] = []
+    window.live_refresh._refresh = lambda: starts.append(True)
+    window.live_refresh.interval = 0.05  # a real timer this time: shortened
+    window.live_refresh.reloaded()
+    assert not window.live_refresh.batch_committed()
+    qtbot.waitUntil(lambda: starts == [True], timeout=2000)
