@@ -5,9 +5,13 @@ Against the fake server (tests/fake_ac_server.py), over real HTTP.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import sqlite_utils
 
 from flowdesk.cli import main
 from flowdesk.core.counters_check import compare_api_counters
@@ -36,6 +40,18 @@ def two_phase(
         sleep=Sleeps(),
         report_only=report_only,
     )
+
+
+@contextlib.contextmanager
+def reported_cache(path: Path, server: FakeACServer) -> Iterator[sqlite_utils.Database]:
+    """A cache after a report-only sync of ``server``'s account: every run listed, few paths
+    read."""
+    db = connect(path)
+    try:
+        assert SyncEngine(db).run(two_phase(server, report_only=True)).outcome == "completed"
+        yield db
+    finally:
+        db.conn.close()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import pytest
 
 from flowdesk.core.db import connect
 from flowdesk.core.sync import SyncEngine
+from tests.core.test_two_phases import reported_cache
 from tests.factories import PATH_COMPLETED, PATH_LOOP_THEN_FAIL, ListSource, run, runs_batch
 
 DONE = "COMPLETED"
@@ -209,3 +210,11 @@ def wait_idle(qtbot, window, timeout: float = 20.0) -> None:
             if idle():
                 return
     raise AssertionError("workers did not finish in time")
+
+
+@pytest.fixture
+def reported(tmp_path, server):
+    """A cache after a report-only sync of the test module's fake account (its ``server``
+    fixture): every run listed, few paths read."""
+    with reported_cache(tmp_path / "ac.db", server) as db:
+        yield db

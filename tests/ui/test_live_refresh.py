@@ -8,7 +8,6 @@ import re
 import pytest
 from PySide6.QtCore import Qt
 
-from flowdesk.core.db import connect
 from flowdesk.core.queries import StepFilter, path_coverage
 from flowdesk.core.sync import SyncEngine
 from flowdesk.ui.live_refresh import LiveRefresh
@@ -33,15 +32,6 @@ class Clock:
 def server():
     with FakeACServer(FakeAccount(seed=11, runs=240), max_page_size=100) as fake:
         yield fake
-
-
-@pytest.fixture
-def reported(tmp_path, server):
-    """A cache whose report is whole and whose paths are mostly still to read."""
-    db = connect(tmp_path / "ac.db")
-    assert SyncEngine(db).run(two_phase(server, report_only=True)).outcome == "completed"
-    yield db
-    db.conn.close()
 
 
 def _db_path(db) -> str:

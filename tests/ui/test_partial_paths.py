@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from flowdesk.core.db import connect
 from flowdesk.core.queries import Scope, version_graph
 from flowdesk.core.step_report import stops_view
-from flowdesk.core.sync import SyncEngine
 from flowdesk.ui.widgets.viewer_tab import MODE_STOPS, ViewerTab, graph_note
-from tests.core.test_two_phases import two_phase
 from tests.fake_ac_server import FakeAccount, FakeACServer
 
 
@@ -18,15 +15,6 @@ from tests.fake_ac_server import FakeAccount, FakeACServer
 def server():
     with FakeACServer(FakeAccount(seed=7, runs=60), max_page_size=100) as fake:
         yield fake
-
-
-@pytest.fixture
-def reported(tmp_path, server):
-    """A cache after a report-only sync: every run listed, few paths read."""
-    db = connect(tmp_path / "ac.db")
-    assert SyncEngine(db).run(two_phase(server, report_only=True)).outcome == "completed"
-    yield db
-    db.conn.close()
 
 
 def test_the_viewer_and_where_runs_stop_say_how_many_paths_they_show(qtbot, reported, server):
