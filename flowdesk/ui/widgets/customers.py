@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QStackedLayout,
-    QTableView,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -36,6 +35,7 @@ from flowdesk.ui.reflow import fit_widths
 from flowdesk.ui.tasks import TaskManager
 from flowdesk.ui.theme import status_dot
 from flowdesk.ui.widgets.empty_state import EmptyState
+from flowdesk.ui.widgets.tables import record_table
 
 SEARCH_DEBOUNCE_MS = 150
 # What the pages show is the latest search or customer asked for: one key, the latest wins.
@@ -331,17 +331,8 @@ class CustomerPage(QWidget):
         self.details.setWordWrap(True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.model = CustomerRunsModel(self)
-        self.table = QTableView(self)
-        self.table.setModel(self.model)
-        self.table.setAccessibleName("Runs of this customer in every flow")
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().hide()
-        self.table.setSortingEnabled(False)
+        self.table = record_table(self.model, "Runs of this customer in every flow", self)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         for column, width in enumerate(RUN_WIDTHS):
             self.table.setColumnWidth(column, width)
