@@ -121,12 +121,14 @@ _V1 = [
     )""",
     *(
         f"CREATE INDEX {table}_change ON {SCHEMA}.{table} (change)"
-        for table in ("flows", "versions", "steps", "executions", "runs")
+        for table in ("flows", "versions", "steps", "executions")
     ),
-    f"CREATE INDEX runs_active ON {SCHEMA}.runs (id) WHERE status IN ('READY', 'RUNNING')",
-    f"CREATE INDEX runs_flow ON {SCHEMA}.runs (flow_id, version_id)",
-    f"CREATE INDEX runs_execution ON {SCHEMA}.runs (execution_id) WHERE execution_id IS NOT NULL",
-    f"CREATE INDEX run_steps_step ON {SCHEMA}.run_steps (step_id)",
+    # runs_pathless reads V2's has_path column, so V2 creates it
+    *(
+        f"CREATE INDEX {name} ON {target}"
+        for name, target in BULK_INDEXES.items()
+        if name != "runs_pathless"
+    ),
     # -- views for BI tools (docs/team.md) ------------------------------------------------------
     f"""CREATE VIEW {SCHEMA}.run_report AS
         SELECT r.id AS run_id, r.flow_id, f.name AS flow_name, r.version_id,
