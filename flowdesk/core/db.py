@@ -56,6 +56,19 @@ class SyncRunning(CacheError):
 
 
 @contextlib.contextmanager
+def write_transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """One transaction that takes the write lock at its start (``BEGIN IMMEDIATE``): what it
+    reads cannot change under it before it commits; rolled back on any error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+@contextlib.contextmanager
 def bulk_checkpoints(conn: sqlite3.Connection) -> Iterator[None]:
     """Checkpoint rarely while a bulk build writes; afterwards go back to the usual interval and
     copy the WAL into the file, truncating it when no reader is in the way (else the next

@@ -36,6 +36,7 @@ from flowdesk.core.db import (
     get_meta,
     set_meta,
     sync_lock,
+    write_transaction,
 )
 from flowdesk.core.errors import Outcome
 from flowdesk.core.formats.catalogue import Catalogue
@@ -530,14 +531,9 @@ class SyncEngine:
         finally:
             if beside is not None:
                 beside.wait()
-        if search_terms.is_pending(conn):
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                search_terms.rebuild(conn, beside.result(conn) if beside is not None else None)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        if beside is not None:
+            with write_transaction(conn):
+                search_terms.rebuild(conn, beside.result(conn))
         self._terms_pending = False
 
     # -- one batch ----------------------------------------------------------------------------
@@ -577,8 +573,7 @@ class SyncEngine:
         for run_id, run in listed.items():
             runs.setdefault(run_id, run)
         conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(conn):
             deltas = _Deltas()
             self._upsert_flows_and_versions([*definitions, *runs.values()], executions)
             if definitions:
@@ -594,10 +589,6 @@ class SyncEngine:
                     [(sync_id, *problem) for problem in problems],
                 )
             set_meta(self.db, cursor_key, batch.cursor)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         report.batches += 1
         report.records += len(batch.records)
         report.runs_changed += changed

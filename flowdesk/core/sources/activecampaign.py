@@ -580,6 +580,27 @@ class ActiveCampaignSource(ApiSource):
         run.tally.details += len(wanted)
         return records, problems, len(wanted) + extra
 
+    def _detail_pages(
+        self, run: _Run, wanted: list[str], refreshed: set[str]
+    ) -> Iterator[tuple[list[str], int, list[Record], list[tuple[str, str]], dict[str, int]]]:
+        """``wanted``'s details a page at a time: the page's ids, how many are read so far, its
+        records and problems, and its request stats."""
+        done = 0
+        for start in range(0, len(wanted), run.page_size):
+            chunk = wanted[start : start + run.page_size]
+            records, problems, extra = self._read_details(run, chunk, refreshed)
+            done += len(chunk)
+            yield (
+                chunk,
+                done,
+                records,
+                problems,
+                {
+                    "details": len(chunk) + extra,
+                    "skipped": len(problems),
+                },
+            )
+
     def _read_details(
         self, run: _Run, wanted: list[str], refreshed: set[str]
     ) -> tuple[list[Record], list[tuple[str, str]], int]:
@@ -638,11 +659,7 @@ class ActiveCampaignSource(ApiSource):
         ]
         todo = order[: max(0, budget)]
         left = len(order) - len(todo)
-        done = 0
-        for start in range(0, len(todo), self.page_size):
-            chunk = todo[start : start + self.page_size]
-            records, problems, extra = self._read_details(run, chunk, refreshed)
-            done += len(chunk)
+        for chunk, done, records, problems, stats in self._detail_pages(run, todo, refreshed):
             refresh["after"] = chunk[-1]
             cursor = dict(run.make_cursor("refresh", 1), refresh_left=budget - done)
             batch = Batch(
@@ -653,7 +670,7 @@ class ActiveCampaignSource(ApiSource):
                 note=f"paths · active runs: {done:,} of {len(todo):,} refreshed",
                 problems=problems,
             )
-            yield run.finish(batch, {"details": len(chunk) + extra, "skipped": len(problems)})
+            yield run.finish(batch, stats)
         note = f"paths · active runs: {counted(len(todo), 'path')} refreshed"
         if left:
             note += f", {left:,} left for the next sync"
@@ -667,11 +684,7 @@ class ActiveCampaignSource(ApiSource):
         """
         # A run read earlier in this sync whose detail the cache refused waits for the next.
         pending = [run_id for run_id in run.state.runs_without_path() if run_id not in refreshed]
-        done = 0
-        for start in range(0, len(pending), run.page_size):
-            chunk = pending[start : start + run.page_size]
-            records, problems, extra = self._read_details(run, chunk, refreshed)
-            done += len(chunk)
+        for _, done, records, problems, stats in self._detail_pages(run, pending, refreshed):
             batch = Batch(
                 records,
                 run.make_cursor("paths", 1),
@@ -680,7 +693,7 @@ class ActiveCampaignSource(ApiSource):
                 note=f"paths · {done:,} of {len(pending):,} read",
                 problems=problems,
             )
-            yield run.finish(batch, {"details": len(chunk) + extra, "skipped": len(problems)})
+            yield run.finish(batch, stats)
         note = f"paths · {counted(len(pending), 'path')} read"
         yield run.finish(Batch([], run.make_cursor("done", 1), note=note), {})
 
